@@ -1,0 +1,248 @@
+"""The ``graphsvc`` command: a thin click layer over the library.
+
+Every command that prints a result takes ``--json`` for scripting. Errors
+meant for people (bad input, Neo4j down) print one clear message and exit 1;
+only real bugs show a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import click
+
+from .config import Settings
+from .errors import GraphsvcError
+
+
+def json_option(command):
+    """``--json``: print a machine-readable result instead of text."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripting.")(command)
+
+
+def emit(data, as_json: bool, text: str | None = None) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+    elif text is not None:
+        click.echo(text)
+
+
+class FriendlyGroup(click.Group):
+    """Turns ``GraphsvcError`` into ``Error: <message>`` and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except GraphsvcError as e:
+            raise click.ClickException(str(e)) from None
+
+
+def needs_graph(command):
+    """Pass a connected ``Graph`` as the first argument (after the context)."""
+
+    @click.pass_obj
+    @functools.wraps(command)
+    def wrapper(settings: Settings, *args, **kwargs):
+        from .db import Graph
+
+        graph = Graph.connect(settings)
+        try:
+            return command(graph, *args, **kwargs)
+        finally:
+            graph.close()
+
+    return wrapper
+
+
+@click.group(cls=FriendlyGroup)
+@click.version_option(package_name="graphsvc")
+@click.pass_context
+def main(ctx):
+    """graphsvc: the referral-relationship graph of a group practice.
+
+    Configuration comes from environment variables (see the README):
+    NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE, GRAPHSVC_BOLT_PORT,
+    GRAPHSVC_DATA_DIR, GRAPHSVC_CACHE_DIR, ...
+    """
+    ctx.obj = Settings.load()
+
+
+# -- db ------------------------------------------------------------------------
+
+
+@main.group(cls=FriendlyGroup)
+def db():
+    """Manage the local Neo4j server, or the schema of any Neo4j."""
+
+
+def _server(settings: Settings):
+    from .localdb import LocalServer
+
+    return LocalServer(settings)
+
+
+@db.command("install")
+@click.pass_obj
+def db_install(settings):
+    """Fetch Neo4j Community from Maven Central into the cache (once)."""
+    if not settings.manages_local_server:
+        click.echo(f"NEO4J_URI is set ({settings.neo4j_uri}); nothing to install.")
+        return
+    server = _server(settings)
+    server.install(echo=lambda m: click.echo(m, err=True))
+    click.echo(f"Neo4j {settings.neo4j_version} is installed in {server.lib}")
+
+
+@db.command("start")
+@click.option("--timeout", default=180, show_default=True, help="Seconds to wait for Bolt.")
+@json_option
+@click.pass_obj
+def db_start(settings, timeout, as_json):
+    """Start the local Neo4j on 127.0.0.1 (installing it if needed) and create the schema."""
+    from .db import Graph
+    from .schema import init_schema
+
+    status = _server(settings).start(timeout=timeout, echo=lambda m: click.echo(m, err=True))
+    graph = Graph.connect(settings)
+    try:
+        init_schema(graph)
+    finally:
+        graph.close()
+    emit(status.as_dict(), as_json, f"Neo4j is running at {status.uri} (pid {status.pid}); data in {status.data_dir}")
+
+
+@db.command("stop")
+@json_option
+@click.pass_obj
+def db_stop(settings, as_json):
+    """Stop the local Neo4j."""
+    stopped = _server(settings).stop()
+    emit({"stopped": stopped}, as_json, "Neo4j stopped." if stopped else "Neo4j was not running.")
+
+
+@db.command("status")
+@json_option
+@click.pass_obj
+def db_status(settings, as_json):
+    """Say whether the local Neo4j is running (exit 3 if not)."""
+    if not settings.manages_local_server:
+        from .db import Graph
+
+        Graph.connect(settings).close()
+        emit({"running": True, "uri": settings.uri}, as_json, f"Neo4j answers at {settings.uri}")
+        return
+    status = _server(settings).status()
+    text = (f"running at {status.uri} (pid {status.pid}); data in {status.data_dir}"
+            if status.running else f"not running (would listen on {status.uri})")
+    emit(status.as_dict(), as_json, text)
+    if not status.running:
+        sys.exit(3)
+
+
+@db.command("init")
+@needs_graph
+def db_init(graph):
+    """Create missing constraints and indexes (idempotent)."""
+    from .schema import init_schema
+
+    init_schema(graph)
+    click.echo(f"Schema is in place in database {graph.database!r} at {graph.settings.uri}")
+
+
+# -- import / export ---------------------------------------------------------------
+
+
+@main.command("import")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=str))
+@click.option("--skip-bad", is_flag=True, help="Write the good rows and list the bad ones.")
+@click.option("--batch-size", type=click.IntRange(1, 1_000_000), help="Rows per transaction.")
+@json_option
+@needs_graph
+def import_command(graph, folder, skip_bad, batch_size, as_json):
+    """Validate a folder of CSV files and load it into the graph."""
+    from .importer import ImportRejected, import_folder
+
+    bar = _ProgressBar(enabled=not as_json and sys.stderr.isatty())
+    try:
+        report = import_folder(graph, folder, skip_bad=skip_bad, batch_size=batch_size,
+                               progress=bar.update, on_total=bar.start)
+    except ImportRejected as e:
+        if as_json:
+            emit({"ok": False, "written": 0, "problems": e.problems}, True)
+            sys.exit(1)
+        raise
+    finally:
+        bar.finish()
+    for problem in report.problems:
+        click.echo(f"skipped {problem}", err=True)
+    emit({"ok": True, **report.as_dict()}, as_json, _summary(report.files, report.seconds, "written"))
+
+
+@main.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=str))
+@json_option
+@needs_graph
+def export_command(graph, folder, as_json):
+    """Write the graph as a folder of CSV files (the import format)."""
+    from .exporter import export_folder
+
+    report = export_folder(graph, folder)
+    emit(report.as_dict(), as_json, _summary({k: {"rows": v} for k, v in report.files.items()},
+                                             report.seconds, "rows"))
+
+
+def _summary(files: dict, seconds: float, key: str) -> str:
+    width = max((len(n) for n in files), default=0)
+    lines = []
+    for name, count in files.items():
+        count = count if isinstance(count, dict) else vars(count)
+        extra = f"  ({count['bad']} bad)" if count.get("bad") else ""
+        lines.append(f"  {name:<{width}}  {count[key]:>9,}{extra}")
+    total = sum((c if isinstance(c, dict) else vars(c))[key] for c in files.values())
+    lines.append(f"  {'total':<{width}}  {total:>9,} rows {key} in {seconds:.1f}s")
+    return "\n".join(lines)
+
+
+class _ProgressBar:
+    """click's progress bar on stderr, only on a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+
+    def start(self, total: int) -> None:
+        if self.enabled and total:
+            self.bar = click.progressbar(length=total, label="Writing", file=sys.stderr)
+            self.bar.__enter__()
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+# -- web -----------------------------------------------------------------------------
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--debug", is_flag=True, help="Flask debug mode (auto-reload).")
+@click.pass_obj
+def serve(settings, host, port, debug):
+    """Serve the web view (Flask's server; use gunicorn in production)."""
+    from .web import create_app
+
+    app = create_app(settings=settings)
+    click.echo(f"Serving graphsvc on http://{host}:{port}/ (Neo4j at {settings.uri})", err=True)
+    app.run(host=host, port=port, debug=debug, use_reloader=debug)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

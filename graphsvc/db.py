@@ -1,0 +1,137 @@
+"""One Neo4j driver per process, and the few ways graphsvc talks to it.
+
+Follows the driver manual: the driver is created once (after any fork),
+checked with ``verify_connectivity()``, and closed at process exit. Each unit
+of work gets its own session on the named database; transaction functions
+return plain data and are safe to retry.
+"""
+
+from __future__ import annotations
+
+import atexit
+import re
+from contextlib import contextmanager
+from typing import Any, Callable
+
+from neo4j import READ_ACCESS, WRITE_ACCESS, GraphDatabase
+from neo4j.exceptions import (
+    AuthError,
+    ClientError,
+    DatabaseUnavailable,
+    ServiceUnavailable,
+    SessionExpired,
+)
+
+from .catalog import query, statements
+from .config import Settings
+from .errors import Neo4jUnavailable
+
+
+class Graph:
+    """A connection to the referral graph in one Neo4j database."""
+
+    def __init__(self, settings: Settings, driver):
+        self.settings = settings
+        self.driver = driver
+        self.database = settings.neo4j_database
+
+    @classmethod
+    def connect(cls, settings: Settings | None = None) -> "Graph":
+        """Open the driver and check that Neo4j answers; raise ``Neo4jUnavailable`` if not."""
+        settings = settings or Settings.load()
+        uri = settings.uri
+        with translate_errors(settings):
+            password = settings.resolved_password()
+            driver = GraphDatabase.driver(
+                uri,
+                auth=(settings.neo4j_user, password),
+                connection_timeout=10,
+                max_transaction_retry_time=15,
+                # Benign planner notes (e.g. "property key does not exist" on an
+                # empty graph) would otherwise be logged on every query.
+                notifications_min_severity="OFF",
+            )
+            try:
+                driver.verify_connectivity()
+            except Exception:
+                driver.close()
+                raise
+        graph = cls(settings, driver)
+        atexit.register(graph.close)
+        return graph
+
+    def close(self) -> None:
+        self.driver.close()
+
+    # -- units of work -----------------------------------------------------
+
+    @contextmanager
+    def session(self, write: bool = False):
+        mode = WRITE_ACCESS if write else READ_ACCESS
+        with translate_errors(self.settings):
+            with self.driver.session(database=self.database, default_access_mode=mode) as s:
+                yield s
+
+    def read(self, name: str, **params) -> list[dict[str, Any]]:
+        """Run the catalog statement ``name`` as a read; return its rows as dicts."""
+        text = query(name)
+        with self.session() as s:
+            return s.execute_read(lambda tx: tx.run(text, params).data())
+
+    def write(self, name: str, **params) -> list[dict[str, Any]]:
+        """Run the catalog statement ``name`` in one write transaction."""
+        text = query(name)
+        with self.session(write=True) as s:
+            return s.execute_write(lambda tx: tx.run(text, params).data())
+
+    def write_tx(self, work: Callable, *args, **kwargs):
+        """Run ``work(tx, ...)`` as one managed (retryable) write transaction."""
+        with self.session(write=True) as s:
+            return s.execute_write(work, *args, **kwargs)
+
+    def read_tx(self, work: Callable, *args, **kwargs):
+        with self.session() as s:
+            return s.execute_read(work, *args, **kwargs)
+
+    def run_script(self, name: str) -> None:
+        """Run each statement of a multi-statement file (e.g. the schema) in turn."""
+        with self.session(write=True) as s:
+            for text in statements(name):
+                s.run(text).consume()
+
+
+@contextmanager
+def translate_errors(settings: Settings):
+    """Turn connection failures into one clear message naming the URI."""
+    uri = settings.uri
+    hint = (
+        "start it with `graphsvc db start`"
+        if settings.manages_local_server
+        else "check NEO4J_URI and that the server is running"
+    )
+    try:
+        yield
+    except AuthError as e:
+        raise Neo4jUnavailable(
+            f"Neo4j at {uri} rejected user {settings.neo4j_user!r}: {e.message}"
+        ) from None
+    except (ServiceUnavailable, SessionExpired) as e:
+        raise Neo4jUnavailable(f"Cannot reach Neo4j at {uri} ({_reason(e)}); {hint}") from None
+    except DatabaseUnavailable as e:
+        raise Neo4jUnavailable(
+            f"Database {settings.neo4j_database!r} at {uri} is unavailable: {e.message}"
+        ) from None
+    except ClientError as e:
+        if e.code == "Neo.ClientError.Database.DatabaseNotFound":
+            raise Neo4jUnavailable(
+                f"Neo4j at {uri} has no database named {settings.neo4j_database!r} "
+                "(set NEO4J_DATABASE)"
+            ) from None
+        raise
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip() or type(error).__name__
+    # The driver nests the socket error as "... (reason [Errno 111] Connection refused)".
+    found = re.search(r"reason (?:\[Errno \d+\] )?([^)\n]+)", text)
+    return found.group(1).strip() if found else text.splitlines()[0].rstrip(":")

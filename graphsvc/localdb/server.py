@@ -1,0 +1,347 @@
+"""A local Neo4j Community server: fetch it from Maven Central, start, stop.
+
+The Neo4j distribution tarball is not on Maven Central, but its jars are.
+``pom.xml`` beside this file names the community server's two top modules;
+``mvn dependency:copy-dependencies`` resolves them into the same set of jars
+the official distribution ships in ``lib/``. We then run the distribution's
+own main class, ``org.neo4j.server.CommunityEntryPoint``, with a generated
+``neo4j.conf``. It is the real server (Bolt, Cypher, transactions, on-disk
+store), only started without the shell-script bootloader.
+
+Layout::
+
+    <cache_dir>/neo4j-<version>/lib/*.jar      downloaded once, shared
+    <data_dir>/conf/neo4j.conf                 written at every start
+    <data_dir>/data, logs/                     the database; survives restarts
+    <data_dir>/run/neo4j.pid                   the running server's pid
+    <data_dir>/graphsvc-password               generated password (0600)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ..config import Settings
+from ..errors import GraphsvcError
+
+MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
+ADMIN_CLASS = "org.neo4j.cli.AdminTool"
+
+# The JVM flags the official bootloader adds on Java 17, minus diagnostics.
+JVM_FLAGS = [
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-XX:+DisableExplicitGC",
+    "-Djdk.nio.maxCachedBufferSize=1024",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Dlog4j2.disable.jmx=true",
+    "-Dfile.encoding=UTF-8",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--enable-native-access=ALL-UNNAMED",
+]
+
+
+@dataclass
+class ServerStatus:
+    running: bool
+    pid: int | None
+    uri: str
+    version: str
+    data_dir: str
+    installed: bool
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class LocalServer:
+    """The Neo4j server graphsvc manages for one ``Settings``."""
+
+    def __init__(self, settings: Settings):
+        if not settings.manages_local_server:
+            raise GraphsvcError(
+                f"NEO4J_URI is set ({settings.neo4j_uri}): graphsvc uses that server "
+                "and does not start or stop one. Unset NEO4J_URI to manage a local server."
+            )
+        self.settings = settings
+        self.home = settings.cache_dir / f"neo4j-{settings.neo4j_version}"
+        self.lib = self.home / "lib"
+        self.data_dir = settings.data_dir
+        self.conf_dir = self.data_dir / "conf"
+        self.logs_dir = self.data_dir / "logs"
+        self.pid_file = self.data_dir / "run" / "neo4j.pid"
+
+    # -- install -----------------------------------------------------------
+
+    @property
+    def installed(self) -> bool:
+        return (self.home / ".complete").exists()
+
+    def install(self, echo=print) -> None:
+        """Resolve the server's jars from Maven Central into the cache, once."""
+        if self.installed:
+            return
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise GraphsvcError("Maven (`mvn`) is needed to fetch Neo4j and is not on PATH")
+        _check_java()
+        echo(f"Fetching Neo4j Community {self.settings.neo4j_version} from Maven Central ...")
+        self.home.mkdir(parents=True, exist_ok=True)
+        # Resolve into a scratch folder and rename, so an interrupted download
+        # never looks complete.
+        with tempfile.TemporaryDirectory(dir=self.home) as scratch:
+            pom = Path(scratch) / "pom.xml"
+            pom.write_bytes(resources.files(__package__).joinpath("pom.xml").read_bytes())
+            target = Path(scratch) / "lib"
+            proc = subprocess.run(
+                [
+                    mvn, "-q", "-B", "-f", str(pom),
+                    f"-Dneo4j.version={self.settings.neo4j_version}",
+                    "dependency:copy-dependencies",
+                    f"-DoutputDirectory={target}",
+                    "-DincludeScope=runtime",
+                ],
+                capture_output=True,
+                text=True,
+            )
+            if proc.returncode != 0 or not any(target.glob("neo4j-*.jar")):
+                tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
+                raise GraphsvcError(
+                    "Could not fetch Neo4j from Maven Central:\n" + "\n".join(tail)
+                )
+            if self.lib.exists():
+                shutil.rmtree(self.lib)
+            target.rename(self.lib)
+        (self.home / ".complete").write_text(self.settings.neo4j_version + "\n")
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def pid(self) -> int | None:
+        """The pid of our running server, or None (a stale pid file is removed)."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        if _alive(pid) and _is_neo4j(pid):
+            return pid
+        self.pid_file.unlink(missing_ok=True)
+        return None
+
+    def status(self) -> ServerStatus:
+        pid = self.pid()
+        return ServerStatus(
+            running=pid is not None and _port_open(self.settings.bolt_port),
+            pid=pid,
+            uri=self.settings.uri,
+            version=self.settings.neo4j_version,
+            data_dir=str(self.data_dir),
+            installed=self.installed,
+        )
+
+    def start(self, timeout: float = 120, echo=print) -> ServerStatus:
+        """Start the server (installing it first if needed) and wait for Bolt."""
+        if self.pid() is not None:
+            self._wait_for_bolt(self.pid(), timeout)
+            return self.status()
+        if _port_open(self.settings.bolt_port):
+            raise GraphsvcError(
+                f"Port {self.settings.bolt_port} on 127.0.0.1 is already in use by another "
+                "process; set GRAPHSVC_BOLT_PORT to a free port"
+            )
+        self.install(echo=echo)
+        java = _check_java()
+        for d in (self.conf_dir, self.logs_dir, self.pid_file.parent):
+            d.mkdir(parents=True, exist_ok=True)
+        self._write_conf()
+        first_start = not (self.data_dir / "data" / "dbms").exists()
+        password = self.settings.resolved_password(create=True)
+        if first_start:
+            self._admin(java, "dbms", "set-initial-password", password)
+        heap = self.settings.heap_size
+        console = open(self.logs_dir / "console.log", "ab")
+        proc = subprocess.Popen(
+            [
+                java, f"-Xms{heap}", f"-Xmx{heap}", *JVM_FLAGS,
+                "-cp", str(self.lib / "*"), MAIN_CLASS,
+                f"--home-dir={self.data_dir}", f"--config-dir={self.conf_dir}",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            env=self._env(),
+            start_new_session=True,  # survives the CLI that started it
+        )
+        console.close()
+        self.pid_file.write_text(f"{proc.pid}\n")
+        echo(f"Starting Neo4j {self.settings.neo4j_version} on {self.settings.uri} (pid {proc.pid}) ...")
+        self._wait_for_bolt(proc.pid, timeout, proc)
+        return self.status()
+
+    def stop(self, timeout: float = 60) -> bool:
+        """Stop the server; True if one was running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        _reap(pid)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    # -- internals ---------------------------------------------------------
+
+    def _env(self) -> dict:
+        env = dict(os.environ)
+        env["NEO4J_HOME"] = str(self.data_dir)
+        env["NEO4J_CONF"] = str(self.conf_dir)
+        return env
+
+    def _write_conf(self) -> None:
+        s = self.settings
+        conf = f"""\
+# Written by graphsvc at every `graphsvc db start`; edits here are overwritten.
+server.default_listen_address=127.0.0.1
+server.default_advertised_address=127.0.0.1
+server.bolt.enabled=true
+server.bolt.listen_address=127.0.0.1:{s.bolt_port}
+server.bolt.tls_level=DISABLED
+server.http.enabled=false
+server.https.enabled=false
+dbms.security.auth_enabled=true
+initial.dbms.default_database={s.neo4j_database}
+server.memory.pagecache.size={s.pagecache_size}
+db.tx_log.rotation.retention_policy=2 files
+db.shutdown_transaction_end_timeout=2s
+server.directories.data={self.data_dir / 'data'}
+server.directories.logs={self.logs_dir}
+server.directories.run={self.pid_file.parent}
+server.directories.plugins={self.data_dir / 'plugins'}
+server.directories.import={self.data_dir / 'import'}
+dbms.usage_report.enabled=false
+"""
+        (self.conf_dir / "neo4j.conf").write_text(conf)
+
+    def _admin(self, java: str, *args: str) -> None:
+        proc = subprocess.run(
+            [java, "-cp", str(self.lib / "*"), ADMIN_CLASS, *args],
+            capture_output=True, text=True, env=self._env(),
+        )
+        if proc.returncode != 0:
+            raise GraphsvcError(f"neo4j-admin {args[0]} {args[1]} failed:\n{proc.stdout}{proc.stderr}")
+
+    def _wait_for_bolt(self, pid: int, timeout: float, proc=None) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise GraphsvcError(
+                    f"Neo4j exited with code {proc.returncode} while starting; last log lines:\n"
+                    + self._log_tail()
+                )
+            if _port_open(self.settings.bolt_port) and self._bolt_answers():
+                return
+            time.sleep(0.5)
+        raise GraphsvcError(
+            f"Neo4j did not answer on {self.settings.uri} within {timeout:.0f}s; "
+            f"see {self.logs_dir / 'neo4j.log'}\n" + self._log_tail()
+        )
+
+    def _bolt_answers(self) -> bool:
+        from neo4j import GraphDatabase
+        from neo4j.exceptions import AuthError, DriverError, Neo4jError
+
+        auth = (self.settings.neo4j_user, self.settings.resolved_password())
+        try:
+            with GraphDatabase.driver(self.settings.uri, auth=auth) as driver:
+                driver.verify_connectivity()
+            return True
+        except AuthError:
+            raise GraphsvcError(
+                f"Neo4j at {self.settings.uri} rejected the password: its database in "
+                f"{self.data_dir} was created with another one (NEO4J_PASSWORD or "
+                f"{self.settings.password_file})"
+            ) from None
+        except (Neo4jError, DriverError, OSError):
+            return False
+
+    def _log_tail(self, lines: int = 15) -> str:
+        chunks = []
+        for name in ("neo4j.log", "console.log"):
+            path = self.logs_dir / name
+            if path.exists():
+                chunks += path.read_text(errors="replace").splitlines()[-lines:]
+        return "\n".join(chunks)
+
+
+def _check_java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+    if not java or not Path(java).exists():
+        raise GraphsvcError("Java 17 is needed to run Neo4j 5.26 and `java` is not on PATH")
+    out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    # e.g. 'openjdk version "17.0.15" 2025-04-15'
+    try:
+        major = int(out.split('"')[1].split(".")[0])
+    except (IndexError, ValueError):
+        major = 0
+    if major < 17:
+        raise GraphsvcError(f"Neo4j 5.26 needs Java 17 or newer; {java} reports: {out.strip()}")
+    return java
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still "exists"; treat it as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _is_neo4j(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return MAIN_CLASS.encode() in f.read()
+    except OSError:
+        return True  # no /proc (macOS): trust the pid file
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

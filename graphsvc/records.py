@@ -1,0 +1,256 @@
+"""The records graphsvc stores, validated field by field.
+
+One pydantic model per kind of record. The same models check the Python
+write API's arguments and every row of an import, so a value is accepted or
+refused the same way on both paths. Lists arrive either as Python lists or as
+``;``-separated text; dates as ``datetime.date`` or ISO ``YYYY-MM-DD`` text.
+
+Clients are mental-health data: a ``Client`` holds a pseudonymous id and the
+attributes used to match it to a clinician, never a name or contact detail.
+"""
+
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    model_validator,
+)
+
+from .vocabulary import (
+    CONTACT_KINDS,
+    PASS_REASONS,
+    POPULATIONS,
+    PRACTICE,
+    REFERRER_KINDS,
+    SCHEDULE_SLOTS,
+    STAFF_ROLES,
+)
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_]{0,63}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _check_id(value: str) -> str:
+    if not _ID.fullmatch(value):
+        raise ValueError(
+            "must be 1-100 letters, digits or _ . : - starting with a letter or digit"
+        )
+    return value
+
+
+def _check_slug(value: str) -> str:
+    if not _SLUG.fullmatch(value):
+        raise ValueError("must be a lowercase slug of letters, digits and _")
+    return value
+
+
+def _split_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(";") if part.strip()]
+    return value
+
+
+def _parse_date(value: Any) -> Any:
+    if isinstance(value, str):
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError("must be a date in the form YYYY-MM-DD")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("is not a real calendar date") from None
+    if hasattr(value, "to_native"):  # neo4j.time.Date
+        return value.to_native()
+    return value
+
+
+def _parse_bool(value: Any) -> Any:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise ValueError("must be true or false")
+    return value
+
+
+def _empty_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _no_duplicates(values: list) -> list:
+    seen = set()
+    for v in values:
+        if v in seen:
+            raise ValueError(f"lists {v!r} twice")
+        seen.add(v)
+    return values
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+Slug = Annotated[str, AfterValidator(_check_slug)]
+Day = Annotated[date, BeforeValidator(_parse_date)]
+Flag = Annotated[bool, BeforeValidator(_parse_bool)]
+Name = Annotated[str, AfterValidator(lambda v: _nonblank(v))]
+Population = Literal[POPULATIONS]  # type: ignore[valid-type]
+Slot = Literal[SCHEDULE_SLOTS]  # type: ignore[valid-type]
+
+
+def _list_of(item):
+    return Annotated[list[item], BeforeValidator(_split_list), AfterValidator(_no_duplicates)]
+
+
+def _optional(item):
+    return Annotated[Optional[item], BeforeValidator(_empty_to_none)]
+
+
+def _nonblank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+class Record(BaseModel):
+    # Unknown fields are refused: a typo must not silently drop data, and a
+    # stray "name" or "phone" must never reach a Client.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    def row(self) -> dict:
+        """Plain values for Cypher parameters (dates stay ``date``)."""
+        return self.model_dump()
+
+
+class Clinician(Record):
+    id: Id
+    name: Name
+    specialties: _list_of(Slug) = []
+    populations: _list_of(Population) = []
+    insurances: _list_of(Slug) = []
+    schedule: _list_of(Slot) = []
+    accepting_new: Flag = True
+
+
+class Staff(Record):
+    id: Id
+    name: Name
+    role: Literal[STAFF_ROLES]  # type: ignore[valid-type]
+
+
+class Referrer(Record):
+    id: Id
+    name: Name
+    kind: Literal[REFERRER_KINDS]  # type: ignore[valid-type]
+    organization: str = ""
+    point_person_id: Id
+    since: Day
+
+
+class Client(Record):
+    id: Id
+    needs: _list_of(Slug) = []
+    population: _optional(Population) = None
+    insurance: _optional(Slug) = None
+    schedule: _optional(Slot) = None
+
+
+class ExternalProvider(Record):
+    id: Id
+    name: Name
+    niches: _list_of(Slug) = []
+
+
+class Referral(Record):
+    id: Id
+    date: Day
+    referrer_id: Id
+    client_id: Id
+    addressed_to: Id
+    assigned_to: Id
+    pass_reason: _optional(Literal[PASS_REASONS]) = None  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _pass_needs_a_clinician(self):
+        if self.pass_reason is not None:
+            if self.addressed_to == PRACTICE:
+                raise ValueError("pass_reason: a referral addressed to the practice is assigned, not passed")
+            if self.addressed_to == self.assigned_to:
+                raise ValueError("pass_reason: given, but assigned_to is the clinician it was addressed to")
+        return self
+
+    @property
+    def to_practice(self) -> bool:
+        return self.addressed_to == PRACTICE
+
+
+class Introduction(Record):
+    id: Id
+    date: Day
+    referrer_id: Id
+    introduced_id: Id
+    by_id: Id
+
+    @model_validator(mode="after")
+    def _not_self(self):
+        if self.introduced_id == self.by_id:
+            raise ValueError("introduced_id: a member cannot introduce themself")
+        return self
+
+
+class Contact(Record):
+    id: Id
+    date: Day
+    referrer_id: Id
+    member_id: Id
+    kind: Literal[CONTACT_KINDS]  # type: ignore[valid-type]
+
+
+class Handoff(Record):
+    date: Day
+    referrer_id: Id
+    point_person_id: Id
+
+
+class ReferralOut(Record):
+    id: Id
+    date: Day
+    referrer_id: Id
+    client_id: Id
+    provider_id: Id
+    niche: Slug
+
+
+def explain(error: ValidationError) -> list[str]:
+    """One readable sentence per problem, each naming its field."""
+    out = []
+    for e in error.errors(include_url=False):
+        field = ".".join(str(p) for p in e["loc"] if not isinstance(p, int)) or None
+        kind = e["type"]
+        given = e.get("input")
+        if kind == "missing":
+            msg = "is required"
+        elif kind == "extra_forbidden":
+            msg = "is not a known field"
+        elif kind == "literal_error":
+            msg = f"must be one of {e['ctx']['expected']}"
+        elif kind == "value_error":
+            msg = str(e["ctx"]["error"])
+        elif kind in ("date_type", "date_parsing", "date_from_datetime_parsing"):
+            msg = "must be a date in the form YYYY-MM-DD"
+        elif kind in ("bool_type", "bool_parsing"):
+            msg = "must be true or false"
+        elif kind in ("string_type", "list_type"):
+            msg = e["msg"].lower()
+        else:
+            msg = e["msg"]
+        if field is None and ": " in msg:  # a model-level rule that names its field
+            field, msg = msg.split(": ", 1)
+        show = "" if kind in ("missing", "extra_forbidden") or isinstance(given, (dict, BaseModel)) else f" (got {given!r})"
+        out.append(f"field {field!r}: {msg}{show}" if field else f"{msg}{show}")
+    return out

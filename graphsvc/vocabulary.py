@@ -1,0 +1,33 @@
+"""The closed vocabularies of the referral graph.
+
+Every enum-like field in the graph draws from one of these tuples. They are
+the single source of truth for validation (``graphsvc.records``), the seed
+generator and the README.
+"""
+
+POPULATIONS = ("child", "adolescent", "adult", "older_adult", "couples", "family")
+
+SCHEDULE_SLOTS = ("weekday_day", "weekday_evening", "weekend")
+
+REFERRER_KINDS = ("physician", "pediatrician", "school_counselor", "clergy", "attorney", "other")
+
+STAFF_ROLES = ("intake_coordinator", "office_manager", "billing", "other")
+
+CONTACT_KINDS = (
+    "lunch",
+    "talk",
+    "school_consult",
+    "staffing",
+    "case_consult",
+    "site_visit",
+    "follow_up",
+)
+
+PASS_REASONS = ("scheduling", "insurance", "specialty", "other")
+
+# A referral addressed to the practice as a whole uses this word in place of
+# a member id.
+PRACTICE = "practice"
+
+# The one Practice node's id. graphsvc models a single practice per database.
+PRACTICE_ID = "practice"

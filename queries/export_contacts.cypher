@@ -1,0 +1,4 @@
+// contacts.csv, in id order.
+MATCH (m:Member)-[:MADE]->(k:Contact)-[:WITH]->(r:Referrer)
+RETURN k.id AS id, k.date AS date, r.id AS referrer_id, m.id AS member_id, k.kind AS kind
+ORDER BY id

@@ -1,0 +1,5 @@
+// referrals_out.csv, in id order.
+MATCH (r:Referrer)-[:SENT]->(o:ReferralOut)-[:FOR]->(c:Client), (o)-[:TO]->(e:ExternalProvider)
+RETURN o.id AS id, o.date AS date, r.id AS referrer_id, c.id AS client_id,
+       e.id AS provider_id, o.niche AS niche
+ORDER BY id

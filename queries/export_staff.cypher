@@ -1,0 +1,4 @@
+// staff.csv, in id order.
+MATCH (s:Staff)
+RETURN s.id AS id, s.name AS name, s.role AS role
+ORDER BY id

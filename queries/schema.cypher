@@ -1,0 +1,21 @@
+// The referral graph's constraints and indexes. Idempotent: run by
+// `graphsvc db init` and by every command that writes.
+CREATE CONSTRAINT practice_id IF NOT EXISTS FOR (n:Practice) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT member_id IF NOT EXISTS FOR (n:Member) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT clinician_id IF NOT EXISTS FOR (n:Clinician) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT staff_id IF NOT EXISTS FOR (n:Staff) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT referrer_id IF NOT EXISTS FOR (n:Referrer) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT client_id IF NOT EXISTS FOR (n:Client) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT external_provider_id IF NOT EXISTS FOR (n:ExternalProvider) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT referral_id IF NOT EXISTS FOR (n:Referral) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT introduction_id IF NOT EXISTS FOR (n:Introduction) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT contact_id IF NOT EXISTS FOR (n:Contact) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT referral_out_id IF NOT EXISTS FOR (n:ReferralOut) REQUIRE n.id IS UNIQUE;
+// Date ranges: "referrals this year", "contacts since", analysts' windows.
+CREATE INDEX referral_date IF NOT EXISTS FOR (n:Referral) ON (n.date);
+CREATE INDEX introduction_date IF NOT EXISTS FOR (n:Introduction) ON (n.date);
+CREATE INDEX contact_date IF NOT EXISTS FOR (n:Contact) ON (n.date);
+CREATE INDEX referrer_kind IF NOT EXISTS FOR (n:Referrer) ON (n.kind);
+CREATE INDEX point_person_until IF NOT EXISTS FOR ()-[t:POINT_PERSON]-() ON (t.until);
+// The single Practice node every member belongs to.
+MERGE (p:Practice {id: 'practice'}) ON CREATE SET p.name = 'The Practice';

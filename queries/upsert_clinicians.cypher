@@ -1,0 +1,14 @@
+// Add or update clinicians. $rows: [{id, name, specialties, populations,
+// insurances, schedule, accepting_new}]
+MERGE (p:Practice {id: $practice_id})
+WITH p
+UNWIND $rows AS row
+MERGE (c:Member:Clinician {id: row.id})
+SET c.name = row.name,
+    c.specialties = row.specialties,
+    c.populations = row.populations,
+    c.insurances = row.insurances,
+    c.schedule = row.schedule,
+    c.accepting_new = row.accepting_new
+WITH c, p
+MERGE (c)-[:MEMBER_OF]->(p)

@@ -1,0 +1,14 @@
+// Add or update introductions: member `by_id` introduced member
+// `introduced_id` to a referrer. $rows: [{id, date, referrer_id, introduced_id, by_id}]
+UNWIND $rows AS row
+MATCH (r:Referrer {id: row.referrer_id})
+MATCH (m:Member {id: row.introduced_id})
+MATCH (by:Member {id: row.by_id})
+MERGE (i:Introduction {id: row.id})
+SET i.date = row.date
+WITH i, r, m, by
+CALL (i) {
+  MATCH (i)-[e:MADE|OF|TO]-()
+  DELETE e
+}
+CREATE (by)-[:MADE]->(i), (i)-[:OF]->(m), (i)-[:TO]->(r)

@@ -1,0 +1,8 @@
+// Add or update staff members. $rows: [{id, name, role}]
+MERGE (p:Practice {id: $practice_id})
+WITH p
+UNWIND $rows AS row
+MERGE (s:Member:Staff {id: row.id})
+SET s.name = row.name, s.role = row.role
+WITH s, p
+MERGE (s)-[:MEMBER_OF]->(p)
