@@ -1,0 +1,32 @@
+"""Command line: ``python -m seed --out DIR [options]``."""
+
+import click
+
+from .generate import SCALES, generate
+
+
+@click.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for the CSV files (created if missing).")
+@click.option("--seed", default=42, show_default=True, help="Random seed.")
+@click.option("--scale", type=click.Choice(sorted(SCALES)), default="demo", show_default=True,
+              help="Size preset.")
+@click.option("--clinicians", type=click.IntRange(min=2), help="Override the preset's clinician count.")
+@click.option("--referrers", type=click.IntRange(min=1), help="Override the preset's referrer count.")
+@click.option("--referrals", type=click.IntRange(min=0), help="Override the preset's referral count.")
+@click.option("--years", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Years covered, ending at --end.")
+@click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default="2026-10-31", show_default=True,
+              help="Last day covered (YYYY-MM-DD).")
+@click.option("--quiet", is_flag=True, help="Print nothing.")
+def main(out_dir, seed, scale, clinicians, referrers, referrals, years, end, quiet):
+    """Write a deterministic synthetic practice as CSV files into OUT."""
+    counts = generate(out_dir, seed=seed, scale=scale, clinicians=clinicians, referrers=referrers,
+                      referrals=referrals, years=years, end=end.date())
+    if not quiet:
+        summary = " ".join(f"{name.removesuffix('.csv')}={count}" for name, count in counts.items())
+        click.echo(f"{out_dir}: {summary}")
+
+
+if __name__ == "__main__":
+    main()

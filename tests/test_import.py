@@ -1,0 +1,191 @@
+"""graphsvc import / export against the real Neo4j."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+import pytest
+
+from graphsvc.exporter import export_folder
+from graphsvc.importer import ImportRejected, import_folder
+from graphsvc.schema import init_schema
+from tests.conftest import fixture_path, snapshot
+
+SMALL = Path(fixture_path("small"))
+FILES = sorted(p.name for p in SMALL.glob("*.csv"))
+
+
+def folder_like_small(tmp_path: Path, append: dict[str, str] = (), replace: dict[str, str] = ()) -> Path:
+    """A copy of the small fixture, with lines appended to or files replaced."""
+    out = tmp_path / "in"
+    shutil.copytree(SMALL, out)
+    for name, text in dict(replace).items():
+        (out / name).write_text(text)
+    for name, lines in dict(append).items():
+        with open(out / name, "a") as f:
+            f.write(lines)
+    return out
+
+
+def test_small_fixture_imports_with_exact_counts(graph):
+    report = import_folder(graph, SMALL)
+    assert {k: (v.rows, v.written, v.bad) for k, v in report.files.items()} == {
+        "clinicians.csv": (3, 3, 0), "staff.csv": (2, 2, 0), "external_providers.csv": (2, 2, 0),
+        "clients.csv": (6, 6, 0), "referrers.csv": (3, 3, 0), "handoffs.csv": (1, 1, 0),
+        "referrals.csv": (6, 6, 0), "introductions.csv": (2, 2, 0), "contacts.csv": (3, 3, 0),
+        "referrals_out.csv": (1, 1, 0),
+    }
+    assert report.problems == []
+    tenures = graph.read("export_handoffs")
+    assert [(str(t["date"]), t["referrer_id"], t["point_person_id"]) for t in tenures] == [
+        ("2024-01-15", "rf2", "cn2")]
+    assert graph.read("current_point_person", referrer_id="rf2") == [
+        {"referrer_id": "rf2", "point_person_id": "cn2", "since": graph.read("export_handoffs")[0]["date"]}]
+    # The handed-over tenure is closed, not deleted.
+    closed = graph.read("referral_parties", id="r6")
+    assert closed[0]["addressed_kind"] == "staff" and closed[0]["assigned_to"] == "cn1"
+
+
+def test_every_kind_of_bad_row_is_reported_and_nothing_is_written(graph, tmp_path):
+    folder = folder_like_small(
+        tmp_path,
+        append={
+            "referrals.csv": (
+                "r7,2024-02-30,rf1,cl1,cn1,cn1,\n"          # line 8: not a calendar date
+                "r8,2024-06-01,rf1,cl404,cn1,cn1,\n"        # line 9: unknown client
+                "r1,2024-06-01,rf1,cl1,cn1,cn1,\n"          # line 10: duplicate id
+                "r9,2024-06-01,rf1,cl1,cn1,cn2,because\n"   # line 11: bad enum
+                "r10,2022-01-01,rf1,cl1,cn1,cn1,\n"         # line 12: before the referrer existed: fine
+                "r11,2024/06/01,rf1,cl1,cn1,cn2,\n"         # line 13: wrong date form, and a pass without a reason
+                "r12,2024-06-02,rf1,cl1,st1,cn1,insurance\n"  # line 14: staff don't pass
+            ),
+            "referrers.csv": "rf4,Dr. Ng,physician,Ng Clinic,cn404,2024-01-01\n",  # line 5
+            "clients.csv": "cl7,adhd,kid,medicaid,\n",   # line 8: bad enum
+        },
+        replace={"contacts.csv": "id,date,referrer_id,member_id\nk1,2023-01-20,rf1,cn1\n"},
+    )
+    before = snapshot(graph)
+    with pytest.raises(ImportRejected) as caught:
+        import_folder(graph, folder)
+    assert [str(p) for p in caught.value.problem_list] == [
+        "clients.csv:8: field 'population': must be one of 'child', 'adolescent', 'adult', "
+        "'older_adult', 'couples' or 'family' (got 'kid')",
+        "referrers.csv:5: unknown point_person_id 'cn404'",
+        "referrals.csv:8: field 'date': is not a real calendar date (got '2024-02-30')",
+        "referrals.csv:9: unknown client_id 'cl404'",
+        "referrals.csv:10: duplicate id r1 (first on line 2)",
+        "referrals.csv:11: field 'pass_reason': must be one of 'scheduling', 'insurance', "
+        "'specialty' or 'other' (got 'because')",
+        "referrals.csv:13: field 'date': must be a date in the form YYYY-MM-DD (got '2024/06/01')",
+        "referrals.csv:14: pass_reason given, but only a referral addressed to a clinician is passed",
+        "contacts.csv:1: missing column 'kind'",
+    ]
+    assert snapshot(graph) == before
+
+
+def test_a_pass_without_a_reason_is_refused(graph, tmp_path):
+    folder = folder_like_small(tmp_path, append={"referrals.csv": "r7,2024-06-01,rf1,cl1,cn1,cn2,\n"})
+    with pytest.raises(ImportRejected) as caught:
+        import_folder(graph, folder)
+    assert [str(p) for p in caught.value.problem_list] == [
+        "referrals.csv:8: assigned_to 'cn2' differs from addressed_to 'cn1': a pass needs a pass_reason"]
+
+
+def test_header_problems_name_the_column(graph, tmp_path):
+    folder = folder_like_small(tmp_path, replace={
+        "clients.csv": "id,needs,population,insurance,schedule,name\ncl1,adhd,child,medicaid,,Jo\n",
+        "staff.csv": "id,name,role,role\nst1,Dee,intake_coordinator,other\n",
+    })
+    (folder / "referals.csv").write_text("id\n")
+    with pytest.raises(ImportRejected) as caught:
+        import_folder(graph, folder)
+    lines = [str(p) for p in caught.value.problem_list]
+    assert lines[:3] == [
+        "referals.csv: not a graphsvc file; expected one of clinicians.csv, staff.csv, "
+        "external_providers.csv, clients.csv, referrers.csv, handoffs.csv, referrals.csv, "
+        "introductions.csv, contacts.csv, referrals_out.csv",
+        "staff.csv:1: column 'role' appears twice",
+        "clients.csv:1: unknown column 'name' (client records hold a pseudonymous id and "
+        "matching attributes only); expected id,needs,population,insurance,schedule",
+    ]
+
+
+def test_skip_bad_writes_good_rows_and_drops_rows_that_depend_on_bad_ones(graph, tmp_path):
+    folder = folder_like_small(tmp_path, append={
+        "clients.csv": "cl7,adhd,kid,medicaid,\n",                   # bad
+        "referrals.csv": "r7,2024-06-01,rf1,cl7,cn1,cn1,\n"          # refers to the bad client
+                         "r8,2024-06-02,rf1,cl1,cn1,cn1,\n",         # good
+    })
+    report = import_folder(graph, folder, skip_bad=True)
+    assert [str(p) for p in report.problems] == [
+        "clients.csv:8: field 'population': must be one of 'child', 'adolescent', 'adult', "
+        "'older_adult', 'couples' or 'family' (got 'kid')",
+        "referrals.csv:8: unknown client_id 'cl7'",
+    ]
+    assert (report.files["clients.csv"].written, report.files["clients.csv"].bad) == (6, 1)
+    assert (report.files["referrals.csv"].written, report.files["referrals.csv"].bad) == (7, 1)
+    assert graph.read("referral_parties", id="r8")[0]["assigned_to"] == "cn1"
+    assert graph.read("referral_parties", id="r7") == []
+
+
+def test_import_is_idempotent(graph):
+    import_folder(graph, SMALL)
+    first = snapshot(graph)
+    import_folder(graph, SMALL)
+    assert snapshot(graph) == first
+
+
+def test_a_corrected_row_replaces_the_old_one(graph, tmp_path):
+    import_folder(graph, SMALL)
+    folder = tmp_path / "fix"
+    folder.mkdir()
+    (folder / "referrals.csv").write_text(
+        "id,date,referrer_id,client_id,addressed_to,assigned_to,pass_reason\n"
+        "r3,2023-06-21,rf2,cl2,practice,cn2,\n")
+    import_folder(graph, folder)  # refers to ids already in the graph
+    assert graph.read("referral_parties", id="r3") == [
+        {"id": "r3", "addressed_to": "practice", "addressed_kind": "practice",
+         "assigned_to": "cn2", "pass_reason": None}]
+
+
+def test_incremental_import_checks_ids_against_the_graph(graph, tmp_path):
+    import_folder(graph, SMALL)
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "staff.csv").write_text("id,name,role\ncn1,Ana Again,office_manager\n")
+    (folder / "contacts.csv").write_text("id,date,referrer_id,member_id,kind\nk9,2024-01-01,rf9,cn1,lunch\n")
+    with pytest.raises(ImportRejected) as caught:
+        import_folder(graph, folder)
+    assert [str(p) for p in caught.value.problem_list] == [
+        "staff.csv:2: duplicate id 'cn1': already a clinician (member ids are shared by clinicians and staff)",
+        "contacts.csv:2: unknown referrer_id 'rf9'",
+    ]
+
+
+def test_export_round_trips_byte_for_byte(graph, tmp_path):
+    import_folder(graph, SMALL)
+    report = export_folder(graph, tmp_path / "out")
+    assert report.files["referrals.csv"] == 6
+    match, mismatch, errors = filecmp.cmpfiles(SMALL, tmp_path / "out", FILES, shallow=False)
+    assert (mismatch, errors) == ([], [])
+    # ... and the export imports into an empty graph as the same graph.
+    before = snapshot(graph)
+    graph.write("wipe_graph")
+    init_schema(graph)
+    import_folder(graph, tmp_path / "out")
+    assert snapshot(graph) == before
+
+
+def test_generated_practice_imports_cleanly_and_round_trips(graph, tmp_path):
+    from seed.generate import generate
+
+    counts = generate(tmp_path / "seed", seed=7, clinicians=8, referrers=60, referrals=600)
+    report = import_folder(graph, tmp_path / "seed", batch_size=97)  # several batches per file
+    assert report.problems == []
+    assert {k: v.written for k, v in report.files.items()} == counts
+    export_folder(graph, tmp_path / "out")
+    names = sorted(counts)
+    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "seed", tmp_path / "out", names, shallow=False)
+    assert (mismatch, errors) == ([], [])
