@@ -157,17 +157,20 @@ def db_init(graph):
 @main.command("import")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=str))
 @click.option("--skip-bad", is_flag=True, help="Write the good rows and list the bad ones.")
-@click.option("--batch-size", type=click.IntRange(1, 1_000_000), help="Rows per transaction.")
+@click.option("--batch-size", type=click.IntRange(1, 1_000_000),
+              help="Rows per transaction [default: GRAPHSVC_BATCH_SIZE or 10000].")
+@click.option("--workers", type=click.IntRange(1, 16),
+              help="Concurrent write transactions [default: GRAPHSVC_IMPORT_WORKERS or 3].")
 @json_option
 @needs_graph
-def import_command(graph, folder, skip_bad, batch_size, as_json):
+def import_command(graph, folder, skip_bad, batch_size, workers, as_json):
     """Validate a folder of CSV files and load it into the graph."""
     from .importer import ImportRejected, import_folder
 
     bar = _ProgressBar(enabled=not as_json and sys.stderr.isatty())
     try:
         report = import_folder(graph, folder, skip_bad=skip_bad, batch_size=batch_size,
-                               progress=bar.update, on_total=bar.start)
+                               workers=workers, progress=bar.update, on_total=bar.start)
     except ImportRejected as e:
         if as_json:
             emit({"ok": False, "written": 0, "problems": e.problems}, True)

@@ -40,6 +40,7 @@ class Settings:
     heap_size: str = "1g"
     pagecache_size: str = "512m"
     batch_size: int = 10_000
+    import_workers: int = 3
 
     # environment variable -> field name
     ENV = {
@@ -54,6 +55,7 @@ class Settings:
         "GRAPHSVC_NEO4J_HEAP": "heap_size",
         "GRAPHSVC_NEO4J_PAGECACHE": "pagecache_size",
         "GRAPHSVC_BATCH_SIZE": "batch_size",
+        "GRAPHSVC_IMPORT_WORKERS": "import_workers",
     }
 
     @classmethod

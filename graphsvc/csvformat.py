@@ -9,13 +9,15 @@ row's references are in the graph before the row itself.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 
 from . import records
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CsvFile:
     name: str
     record: type[records.Record]
@@ -28,6 +30,12 @@ class CsvFile:
     @property
     def required(self) -> tuple[str, ...]:
         return tuple(n for n, f in self.record.model_fields.items() if f.is_required())
+
+    @cached_property
+    def row_type(self) -> type:
+        """A compact tuple type for validated rows: an import holds millions of
+        them, and a pydantic model costs about ten times the memory."""
+        return namedtuple(self.record.__name__ + "Row", self.columns)
 
     @property
     def stem(self) -> str:

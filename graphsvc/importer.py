@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -49,6 +50,7 @@ class FileCount:
     rows: int = 0
     written: int = 0
     bad: int = 0
+    seconds: float = 0.0  # writing this file
 
 
 @dataclass
@@ -56,6 +58,7 @@ class ImportReport:
     folder: str
     files: dict[str, FileCount] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    validate_seconds: float = 0.0
     seconds: float = 0.0
 
     @property
@@ -69,6 +72,7 @@ class ImportReport:
             "written": self.written,
             "bad": sum(c.bad for c in self.files.values()),
             "problems": [str(p) for p in self.problems],
+            "validate_seconds": round(self.validate_seconds, 3),
             "seconds": round(self.seconds, 3),
         }
 
@@ -79,12 +83,16 @@ def import_folder(
     *,
     skip_bad: bool = False,
     batch_size: int | None = None,
+    workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Validate ``folder`` and write it to the graph; see the module docstring.
 
-    ``progress(n)`` is called after each batch with the rows it wrote;
+    Batches of one file are written by ``workers`` concurrent transactions
+    (Neo4j then uses every core); files are written one after another, in
+    dependency order. ``progress(n)`` is called after each batch with the
+    rows it wrote;
     ``on_total(n)`` once, before writing, with the number of rows to write.
     Raises ``ImportRejected`` (nothing written) when a row is bad and
     ``skip_bad`` is false.
@@ -110,9 +118,12 @@ def import_folder(
     batch_size = batch_size or graph.settings.batch_size
     if on_total:
         on_total(sum(len(r.rows) - len(r.bad_lines) for r in parsed.values()))
+    workers = workers or graph.settings.import_workers
+    report.validate_seconds = time.perf_counter() - started
     for name, rows in parsed.items():
-        payload = [_parameters(rows.spec, rec) for _, rec in rows.good()]
-        report.files[name].written = _write(graph, rows.spec, payload, batch_size, progress)
+        began = time.perf_counter()
+        report.files[name].written = _write(graph, rows, batch_size, workers, progress)
+        report.files[name].seconds = round(time.perf_counter() - began, 3)
     touched = sorted({p["referrer_id"] for p in _good_dicts(parsed, "handoffs.csv")}
                      | {p["id"] for p in _good_dicts(parsed, "referrers.csv")})
     for chunk in chunks(touched, batch_size):
@@ -159,6 +170,7 @@ def _read_file(path: Path, spec: CsvFile, problems: list[Problem]) -> ParsedFile
             return out
         header_ok = _check_header(name, spec, header, problems)
         record = spec.record
+        row_type = spec.row_type
         seen: dict[tuple, int] = {}
         key_idx = None
         line = 1
@@ -192,7 +204,7 @@ def _read_file(path: Path, spec: CsvFile, problems: list[Problem]) -> ParsedFile
                     out.unreadable += 1
                     continue
                 seen[key] = line
-                out.rows.append((line, rec))
+                out.rows.append((line, row_type._make(rec.__dict__.values())))
         except (csv.Error, UnicodeDecodeError) as e:
             problems.append(Problem(name, line + 1, f"unreadable: {e}"))
     return out
@@ -225,29 +237,60 @@ def _check_header(name: str, spec: CsvFile, header: list[str], problems: list[Pr
 
 
 def _parameters(spec: CsvFile, rec) -> dict:
-    row = rec.row()
+    row = rec._asdict()
     if spec.name == "referrals.csv":
         addressed = row.pop("addressed_to")
         row["addressed_member"] = None if addressed == PRACTICE else addressed
     return row
 
 
-def _write(graph: Graph, spec: CsvFile, rows: list[dict], batch_size: int, progress) -> int:
-    query = "upsert_" + spec.stem
+def _write(graph: Graph, rows: ParsedFile, batch_size: int, workers: int, progress) -> int:
+    """Write one file's good rows in batches, ``workers`` transactions at a time."""
+    query = "upsert_" + rows.spec.stem
+
+    def write(batch: list) -> int:
+        graph.write(query, rows=[_parameters(rows.spec, rec) for _, rec in batch],
+                    practice_id=PRACTICE_ID)
+        return len(batch)
+
     written = 0
-    for batch in chunks(rows, batch_size):
-        graph.write(query, rows=batch, practice_id=PRACTICE_ID)
-        written += len(batch)
-        if progress:
-            progress(len(batch))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
+        pending: set = set()
+        for batch in _batched(rows.good(), batch_size):
+            pending.add(pool.submit(write, batch))
+            if len(pending) >= 2 * workers:  # bound the parameters held in memory
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                written += _finished(done, progress)
+        written += _finished(wait(pending)[0], progress)
     return written
+
+
+def _finished(futures, progress) -> int:
+    count = 0
+    for future in futures:
+        n = future.result()  # re-raises a failed batch's error
+        count += n
+        if progress:
+            progress(n)
+    return count
+
+
+def _batched(items: Iterable, size: int) -> Iterable[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _good_dicts(parsed: dict[str, ParsedFile], name: str) -> Iterable[dict]:
     rows = parsed.get(name)
     if rows is None:
         return []
-    return (rec.row() for _, rec in rows.good())
+    return (rec._asdict() for _, rec in rows.good())
 
 
 def _order(name: str) -> int:

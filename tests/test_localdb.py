@@ -1,0 +1,63 @@
+"""The local Neo4j server graphsvc manages: start, status, stop, restart keeps data."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+from click.testing import CliRunner
+
+from graphsvc.cli import main
+from graphsvc.config import Settings
+from graphsvc.db import Graph
+from graphsvc.errors import GraphsvcError
+from graphsvc.localdb import LocalServer, free_port
+
+
+def local_env(tmp_path, port) -> dict:
+    env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "neo4j"), "GRAPHSVC_BOLT_PORT": str(port),
+           "GRAPHSVC_NEO4J_HEAP": "512m", "GRAPHSVC_NEO4J_PAGECACHE": "64m",
+           "NEO4J_URI": "", "NEO4J_PASSWORD": ""}
+    if os.environ.get("GRAPHSVC_CACHE_DIR"):
+        env["GRAPHSVC_CACHE_DIR"] = os.environ["GRAPHSVC_CACHE_DIR"]
+    return env
+
+
+def test_start_status_stop_and_data_survives_a_restart(tmp_path):
+    env = local_env(tmp_path, free_port())
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "status"], env=env).exit_code == 3  # not running yet
+    try:
+        started = runner.invoke(main, ["db", "start", "--json"], env=env)
+        assert started.exit_code == 0, started.output
+        settings = Settings.load(environ=env)
+        status = runner.invoke(main, ["db", "status", "--json"], env=env)
+        assert status.exit_code == 0 and '"running": true' in status.output
+        graph = Graph.connect(settings)
+        graph.write("upsert_staff", rows=[{"id": "st1", "name": "Dee", "role": "other"}], practice_id="practice")
+        graph.close()
+        assert runner.invoke(main, ["db", "stop"], env=env).output == "Neo4j stopped.\n"
+        assert runner.invoke(main, ["db", "status"], env=env).exit_code == 3
+        assert runner.invoke(main, ["db", "start"], env=env).exit_code == 0
+        graph = Graph.connect(settings)
+        assert graph.read("export_staff") == [{"id": "st1", "name": "Dee", "role": "other"}]
+        graph.close()
+    finally:
+        runner.invoke(main, ["db", "stop"], env=env)
+    assert (tmp_path / "neo4j" / "graphsvc-password").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_busy_port_is_a_clear_error(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        server = LocalServer(Settings.load(environ=local_env(tmp_path, port)))
+        with pytest.raises(GraphsvcError, match=f"Port {port} on 127.0.0.1 is already in use"):
+            server.start()
+
+
+def test_an_external_uri_is_never_managed():
+    with pytest.raises(GraphsvcError, match="NEO4J_URI is set"):
+        LocalServer(Settings.load(environ={"NEO4J_URI": "bolt://example:7687"}))
