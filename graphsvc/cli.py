@@ -158,7 +158,7 @@ def db_init(graph):
 @click.argument("folder", type=click.Path(file_okay=False, path_type=str))
 @click.option("--skip-bad", is_flag=True, help="Write the good rows and list the bad ones.")
 @click.option("--batch-size", type=click.IntRange(1, 1_000_000),
-              help="Rows per transaction [default: GRAPHSVC_BATCH_SIZE or 10000].")
+              help="Rows per transaction [default: GRAPHSVC_BATCH_SIZE or 5000].")
 @click.option("--workers", type=click.IntRange(1, 16),
               help="Concurrent write transactions [default: GRAPHSVC_IMPORT_WORKERS or 3].")
 @json_option
@@ -180,7 +180,8 @@ def import_command(graph, folder, skip_bad, batch_size, workers, as_json):
         bar.finish()
     for problem in report.problems:
         click.echo(f"skipped {problem}", err=True)
-    emit({"ok": True, **report.as_dict()}, as_json, _summary(report.files, report.seconds, "written"))
+    emit({"ok": True, **report.as_dict(), "peak_rss_mb": peak_rss_mb()}, as_json,
+         _summary(report.files, report.seconds, "written"))
 
 
 @main.command("export")
@@ -206,6 +207,19 @@ def _summary(files: dict, seconds: float, key: str) -> str:
     total = sum((c if isinstance(c, dict) else vars(c))[key] for c in files.values())
     lines.append(f"  {'total':<{width}}  {total:>9,} rows {key} in {seconds:.1f}s")
     return "\n".join(lines)
+
+
+def peak_rss_mb() -> int | None:
+    """This process's peak resident memory (VmHWM, which, unlike ru_maxrss,
+    does not inherit the parent's size across fork and exec)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    return None
 
 
 class _ProgressBar:

@@ -39,7 +39,7 @@ class Settings:
     neo4j_version: str = NEO4J_VERSION
     heap_size: str = "1g"
     pagecache_size: str = "512m"
-    batch_size: int = 10_000
+    batch_size: int = 5_000
     import_workers: int = 3
 
     # environment variable -> field name

@@ -102,11 +102,7 @@ def record_pass(graph: Graph, referral_id: str, to_clinician_id: str, reason: st
         if referral["addressed_kind"] != "clinician":
             raise InvalidInput("field 'referral_id': only a referral addressed to a clinician can be "
                                f"passed; {referral_id!r} was addressed to {referral['addressed_to']!r}")
-        kind = _member_kinds(tx, [to_clinician_id]).get(to_clinician_id)
-        if kind != "clinician":
-            raise (NotFound if kind is None else InvalidInput)(
-                f"field 'to_clinician_id': {to_clinician_id!r} is "
-                + ("unknown" if kind is None else "a staff member, not a clinician"))
+        _require_clinician(tx, "to_clinician_id", to_clinician_id)
         back = to_clinician_id == referral["addressed_to"]
         tx.run(query("pass_referral"), id=referral_id, to=to_clinician_id,
                reason=None if back else reason).consume()
@@ -132,11 +128,7 @@ def hand_over(graph: Graph, referrer_id: str, to_clinician_id: str, date: Date |
         if not current:
             raise NotFound(f"field 'referrer_id': unknown referrer {referrer_id!r}")
         current = current[0]
-        kind = _member_kinds(tx, [to_clinician_id]).get(to_clinician_id)
-        if kind != "clinician":
-            raise (NotFound if kind is None else InvalidInput)(
-                f"field 'to_clinician_id': {to_clinician_id!r} is "
-                + ("unknown" if kind is None else "a staff member, not a clinician"))
+        _require_clinician(tx, "to_clinician_id", to_clinician_id)
         if current["point_person_id"] == to_clinician_id:
             raise InvalidInput(f"field 'to_clinician_id': {to_clinician_id!r} already holds the role")
         if current["since"] is not None and handoff.date <= current["since"].to_native():
@@ -185,5 +177,10 @@ def _save(graph: Graph, file_name: str, fields: dict[str, Any], new_event: str |
     return graph.write_tx(work)
 
 
-def _member_kinds(tx, ids: list[str]) -> dict[str, str]:
-    return {r["id"]: r["member"] for r in tx.run(query("existing_ids"), ids=ids).data() if r["member"]}
+def _require_clinician(tx, field: str, member_id: str) -> None:
+    found = tx.run(query("existing_ids"), ids=[member_id]).data()
+    kind = found[0]["member"] if found else None
+    if kind is None:
+        raise NotFound(f"field {field!r}: {member_id!r} is unknown")
+    if kind != "clinician":
+        raise InvalidInput(f"field {field!r}: {member_id!r} is a staff member, not a clinician")

@@ -13,7 +13,7 @@ Layout::
     <cache_dir>/neo4j-<version>/lib/*.jar      downloaded once, shared
     <data_dir>/conf/neo4j.conf                 written at every start
     <data_dir>/data, logs/                     the database; survives restarts
-    <data_dir>/run/neo4j.pid                   the running server's pid
+    <data_dir>/graphsvc-neo4j.pid              the running server's pid
     <data_dir>/graphsvc-password               generated password (0600)
 """
 
@@ -80,7 +80,9 @@ class LocalServer:
         self.data_dir = settings.data_dir
         self.conf_dir = self.data_dir / "conf"
         self.logs_dir = self.data_dir / "logs"
-        self.pid_file = self.data_dir / "run" / "neo4j.pid"
+        # Not in Neo4j's own run/ folder: the server manages a neo4j.pid there itself.
+        self.pid_file = self.data_dir / "graphsvc-neo4j.pid"
+        self.run_dir = self.data_dir / "run"
 
     # -- install -----------------------------------------------------------
 
@@ -128,15 +130,22 @@ class LocalServer:
     # -- lifecycle ---------------------------------------------------------
 
     def pid(self) -> int | None:
-        """The pid of our running server, or None (a stale pid file is removed)."""
+        """The pid of our running server, or None (a stale pid file is removed).
+
+        Falls back to looking for a server started on this data folder, so a
+        lost pid file never leaves a server nobody can stop.
+        """
         try:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
-            return None
-        if _alive(pid) and _is_neo4j(pid):
+            pid = None
+        if pid is not None and _alive(pid) and _is_neo4j(pid):
             return pid
         self.pid_file.unlink(missing_ok=True)
-        return None
+        pid = _find_server(self.data_dir)
+        if pid is not None:
+            self.pid_file.write_text(f"{pid}\n")
+        return pid
 
     def status(self) -> ServerStatus:
         pid = self.pid()
@@ -161,7 +170,7 @@ class LocalServer:
             )
         self.install(echo=echo)
         java = _check_java()
-        for d in (self.conf_dir, self.logs_dir, self.pid_file.parent):
+        for d in (self.conf_dir, self.logs_dir, self.run_dir):
             d.mkdir(parents=True, exist_ok=True)
         self._write_conf()
         first_start = not (self.data_dir / "data" / "dbms").exists()
@@ -229,7 +238,7 @@ db.tx_log.rotation.retention_policy=2 files
 db.shutdown_transaction_end_timeout=2s
 server.directories.data={self.data_dir / 'data'}
 server.directories.logs={self.logs_dir}
-server.directories.run={self.pid_file.parent}
+server.directories.run={self.run_dir}
 server.directories.plugins={self.data_dir / 'plugins'}
 server.directories.import={self.data_dir / 'import'}
 dbms.usage_report.enabled=false
@@ -331,6 +340,26 @@ def _is_neo4j(pid: int) -> bool:
             return MAIN_CLASS.encode() in f.read()
     except OSError:
         return True  # no /proc (macOS): trust the pid file
+
+
+def _find_server(data_dir: Path) -> int | None:
+    """A live Neo4j started with ``--home-dir=data_dir``, found through /proc."""
+    marker = f"--home-dir={data_dir}".encode()
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if MAIN_CLASS.encode() in args and marker in args and _alive(int(entry)):
+            return int(entry)
+    return None
 
 
 def _reap(pid: int) -> None:
