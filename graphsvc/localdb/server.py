@@ -34,6 +34,7 @@ from ..config import Settings
 from ..errors import GraphsvcError
 
 MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
+AUTH_GRACE_SECONDS = 20
 ADMIN_CLASS = "org.neo4j.cli.AdminTool"
 
 # The JVM flags the official bootloader adds on Java 17, minus diagnostics.
@@ -255,6 +256,7 @@ dbms.usage_report.enabled=false
 
     def _wait_for_bolt(self, pid: int, timeout: float, proc=None) -> None:
         deadline = time.monotonic() + timeout
+        refused_since = None  # Bolt can answer before auth is ready: allow a grace period
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
                 self.pid_file.unlink(missing_ok=True)
@@ -262,15 +264,25 @@ dbms.usage_report.enabled=false
                     f"Neo4j exited with code {proc.returncode} while starting; last log lines:\n"
                     + self._log_tail()
                 )
-            if _port_open(self.settings.bolt_port) and self._bolt_answers():
+            answer = self._bolt_answer() if _port_open(self.settings.bolt_port) else "closed"
+            if answer == "ok":
                 return
+            if answer == "auth":
+                refused_since = refused_since or time.monotonic()
+                if time.monotonic() - refused_since > AUTH_GRACE_SECONDS:
+                    raise GraphsvcError(
+                        f"Neo4j at {self.settings.uri} rejected the password: its database in "
+                        f"{self.data_dir} was created with another one (NEO4J_PASSWORD or "
+                        f"{self.settings.password_file})"
+                    )
             time.sleep(0.5)
         raise GraphsvcError(
             f"Neo4j did not answer on {self.settings.uri} within {timeout:.0f}s; "
             f"see {self.logs_dir / 'neo4j.log'}\n" + self._log_tail()
         )
 
-    def _bolt_answers(self) -> bool:
+    def _bolt_answer(self) -> str:
+        """'ok', 'auth' (our password was refused) or 'down'."""
         from neo4j import GraphDatabase
         from neo4j.exceptions import AuthError, DriverError, Neo4jError
 
@@ -278,15 +290,11 @@ dbms.usage_report.enabled=false
         try:
             with GraphDatabase.driver(self.settings.uri, auth=auth) as driver:
                 driver.verify_connectivity()
-            return True
+            return "ok"
         except AuthError:
-            raise GraphsvcError(
-                f"Neo4j at {self.settings.uri} rejected the password: its database in "
-                f"{self.data_dir} was created with another one (NEO4J_PASSWORD or "
-                f"{self.settings.password_file})"
-            ) from None
+            return "auth"
         except (Neo4jError, DriverError, OSError):
-            return False
+            return "down"
 
     def _log_tail(self, lines: int = 15) -> str:
         chunks = []
