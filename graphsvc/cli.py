@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import time
 
 import click
 
@@ -242,6 +243,81 @@ class _ProgressBar:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
+
+
+# -- analysis ------------------------------------------------------------------------
+
+
+def analysis_options(command):
+    """The analysis thresholds shared by every analysis command."""
+    for option in reversed([
+        click.option("--window", default=5, show_default=True, type=click.IntRange(1, 1000),
+                     help="Recent referrals that decide stage 3."),
+        click.option("--stall-days", default=180, show_default=True, type=click.IntRange(1)),
+        click.option("--lapse-days", default=180, show_default=True, type=click.IntRange(1)),
+        click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]),
+                     help="Judge stalls, lapses and trends on this day (default today)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _options(window, stall_days, lapse_days, as_of):
+    from .insights import AnalysisOptions
+
+    return AnalysisOptions(window=window, stall_days=stall_days, lapse_days=lapse_days,
+                           as_of=as_of.date() if as_of else None)
+
+
+@main.command("analyze")
+@analysis_options
+@click.option("--no-write", is_flag=True, help="Do not store stages and metrics on Referrer nodes.")
+@json_option
+@needs_graph
+def analyze(graph, window, stall_days, lapse_days, as_of, no_write, as_json):
+    """Analyse the whole practice: stages now, and write them back for Cypher."""
+    from .insights import Insights
+
+    began = time.perf_counter()
+    insights = Insights.from_graph(graph, _options(window, stall_days, lapse_days, as_of))
+    summary = insights.summary(monthly=as_json)
+    written = 0 if no_write else insights.write_back(graph)
+    summary["written_back"] = written
+    summary["seconds"] = round(time.perf_counter() - began, 3)
+    names = {0: "new", 1: "point person", 2: "trying colleagues", 3: "whole practice"}
+    lines = [f"{summary['referrers']:,} referrers, {summary['referrals']:,} referrals, as of {summary['as_of']}:"]
+    for stage, count in summary["stages"].items():
+        share = count / summary["referrers"] if summary["referrers"] else 0
+        lines.append(f"  stage {stage} ({names[stage]:<17}) {count:>7,}  {share:6.1%}")
+    lines.append(f"  jumped to stage 3: {summary['jumped']:,}; stalled: {summary['stalled']:,}; "
+                 f"lapsed: {summary['lapsed']:,}")
+    if written:
+        lines.append(f"Stored stage and metrics on {written:,} Referrer nodes ({summary['seconds']:.1f}s).")
+    emit(summary, as_json, "\n".join(lines))
+
+
+@main.command("stage")
+@click.argument("referrer_id")
+@analysis_options
+@json_option
+@needs_graph
+def stage(graph, referrer_id, window, stall_days, lapse_days, as_of, as_json):
+    """One referrer's stage, how it got there, and its metrics."""
+    from .insights import Insights
+
+    info = Insights.from_graph(graph, _options(window, stall_days, lapse_days, as_of)).referrer(referrer_id)
+    m = info["metrics"]
+    lines = [f"{info['name']} ({info['id']}, {info['kind'].replace('_', ' ')}): stage {info['stage']}",
+             f"  point person: {m['point_person']}; {info['referrals']} referrals, first {info['first_referral']}, "
+             f"last {info['last_referral']}"]
+    for change in info["history"]:
+        lines.append(f"  {change['date']}  stage {change['stage']}  (after referral {change['referral']})")
+    lines.append(f"  reached {m['reached']} members; breadth {m['breadth']}; point-person share "
+                 f"{m['point_person_share']}; practice share {m['practice_share']}")
+    flags = [f for f in ("jumped", "stalled", "lapsed") if info[f]]
+    if flags:
+        lines.append("  " + ", ".join(flags))
+    emit(info, as_json, "\n".join(lines))
 
 
 # -- web -----------------------------------------------------------------------------

@@ -115,6 +115,7 @@ def import_folder(
         raise ImportRejected(folder, problems)
 
     ensure_schema(graph)
+    graph.write("bump_version", practice_id=PRACTICE_ID)  # before and after: a half-done import counts too
     batch_size = batch_size or graph.settings.batch_size
     if on_total:
         on_total(sum(len(r.rows) - len(r.bad_lines) for r in parsed.values()))
@@ -128,6 +129,7 @@ def import_folder(
                      | {p["id"] for p in _good_dicts(parsed, "referrers.csv")})
     for chunk in chunks(touched, batch_size):
         graph.write("close_tenures", referrer_ids=chunk)
+    graph.write("bump_version", practice_id=PRACTICE_ID)
     report.seconds = time.perf_counter() - started
     return report
 

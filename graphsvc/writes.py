@@ -106,6 +106,7 @@ def record_pass(graph: Graph, referral_id: str, to_clinician_id: str, reason: st
         back = to_clinician_id == referral["addressed_to"]
         tx.run(query("pass_referral"), id=referral_id, to=to_clinician_id,
                reason=None if back else reason).consume()
+        tx.run(query("bump_version"), practice_id=PRACTICE_ID).consume()
         return {"id": referral_id, "addressed_to": referral["addressed_to"],
                 "assigned_to": to_clinician_id, "pass_reason": None if back else reason}
 
@@ -136,6 +137,7 @@ def hand_over(graph: Graph, referrer_id: str, to_clinician_id: str, date: Date |
                                f"{current['since'].iso_format()}")
         tx.run(query("upsert_handoffs"), rows=[handoff.row()]).consume()
         tx.run(query("close_tenures"), referrer_ids=[referrer_id]).consume()
+        tx.run(query("bump_version"), practice_id=PRACTICE_ID).consume()
         return {"referrer_id": referrer_id, "point_person_id": to_clinician_id,
                 "since": handoff.date, "previous": current["point_person_id"]}
 
@@ -170,6 +172,7 @@ def _save(graph: Graph, file_name: str, fields: dict[str, Any], new_event: str |
             unknown = all(m.startswith("unknown ") for m in messages)
             raise (NotFound if unknown else InvalidInput)(messages)
         tx.run(query("upsert_" + spec.stem), rows=[params], practice_id=PRACTICE_ID).consume()
+        tx.run(query("bump_version"), practice_id=PRACTICE_ID).consume()
         if file_name == "referrers.csv":
             tx.run(query("close_tenures"), referrer_ids=[record.id]).consume()
         return record.row()

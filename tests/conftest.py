@@ -111,7 +111,10 @@ def runner(app):
 def snapshot(graph: Graph) -> tuple:
     """Everything in the graph, in a canonical order (for 'nothing changed' checks)."""
     row = graph.read("graph_snapshot")[0]
-    nodes = sorted(repr((sorted(n["labels"]), sorted(n["props"].items()))) for n in row["nodes"])
+    # The Practice node's change counter is bookkeeping for the analysis cache, not data.
+    skip = {"version", "changed_at"}
+    nodes = sorted(repr((sorted(n["labels"]), sorted((k, v) for k, v in n["props"].items() if k not in skip)))
+                   for n in row["nodes"])
     rels = sorted(repr((r["type"], r["start"], r["end"], sorted(r["props"].items())))
                   for r in row["relationships"])
     return tuple(nodes), tuple(rels)

@@ -1,0 +1,155 @@
+"""Analysis results for the whole practice, computed once per graph version.
+
+Neo4j -> ``projection.project`` -> ``analysis`` functions -> here -> web, API
+and CLI. ``InsightsCache`` keeps one ``Insights`` per process and rebuilds it
+only when the graph's change counter (bumped by every write and import)
+moves, so a request about one referrer never re-reads the whole graph.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timezone
+from functools import cached_property
+
+from . import projection
+from .analysis import monthly_stage_counts, referrer_metrics, stage_counts, stage_histories
+from .analysis.practice import bridge_members, clinician_sharing, practice_summary
+from .db import Graph
+from .errors import NotFound
+from .references import chunks
+from .vocabulary import PRACTICE_ID
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    window: int = 5
+    stall_days: int = 180
+    lapse_days: int = 180
+    as_of: date | None = None  # None: today
+
+    def day(self) -> date:
+        return self.as_of or date.today()
+
+
+class Insights:
+    """Every analysis result for one projection of the graph."""
+
+    def __init__(self, G, options: AnalysisOptions, version: int | None = None):
+        self.G = G
+        self.options = options
+        self.version = version
+        self.built_at = datetime.now(timezone.utc)
+
+    @classmethod
+    def from_graph(cls, graph: Graph, options: AnalysisOptions | None = None) -> "Insights":
+        version = current_version(graph)
+        return cls(projection.project(graph), options or AnalysisOptions(), version)
+
+    @cached_property
+    def histories(self) -> dict:
+        o = self.options
+        return stage_histories(self.G, window=o.window, stall_days=o.stall_days,
+                               lapse_days=o.lapse_days, as_of=o.day())
+
+    @cached_property
+    def metrics(self) -> dict:
+        return referrer_metrics(self.G, window=self.options.window, as_of=self.options.day())
+
+    @cached_property
+    def sharing(self) -> dict:
+        return clinician_sharing(self.G)
+
+    @cached_property
+    def bridges(self) -> dict:
+        return bridge_members(self.G)
+
+    def summary(self, *, monthly: bool = True) -> dict:
+        out = practice_summary(self.G, self.histories, self.metrics)
+        out["as_of"] = self.options.day()
+        out["options"] = asdict(self.options)
+        if monthly:
+            out["monthly"] = monthly_stage_counts(self.G, self.histories, as_of=self.options.day())
+        return out
+
+    def stage_counts(self) -> dict:
+        return stage_counts(self.histories)
+
+    def referrer(self, referrer_id: str) -> dict:
+        """Stage, history and metrics of one referrer; ``NotFound`` if unknown."""
+        node = self.G.nodes.get(referrer_id)
+        if node is None or node.get("kind") != "referrer":
+            raise NotFound(f"unknown referrer {referrer_id!r}")
+        return {
+            "id": referrer_id,
+            "name": node["name"],
+            "kind": node["referrer_kind"],
+            "organization": node["organization"],
+            "since": node["since"],
+            "point_person_history": [{"clinician": c, "since": s, "until": u} for s, u, c in node["tenures"]],
+            **self.histories[referrer_id],
+            "metrics": self.metrics[referrer_id],
+        }
+
+    def write_back(self, graph: Graph, batch_size: int = 10_000) -> int:
+        """Store stage and metrics on every Referrer node; returns how many."""
+        analysed_at = datetime.now(timezone.utc)
+        rows = [{"id": r, "props": _flat(self.histories[r], self.metrics[r])} for r in self.histories]
+        for chunk in chunks(rows, batch_size):
+            graph.write("write_back_referrers", rows=chunk, analysed_at=analysed_at)
+        return len(rows)
+
+
+def _flat(history: dict, metrics: dict) -> dict:
+    """Properties Neo4j can store (no maps): the stage, its pace, the metrics."""
+    reached = history["reached"]
+    return {
+        "stage": history["stage"],
+        "stage_1_on": reached.get(1), "stage_2_on": reached.get(2), "stage_3_on": reached.get(3),
+        "days_to_stage_2": history["days_to_stage_2"], "days_to_stage_3": history["days_to_stage_3"],
+        "jumped": history["jumped"], "stalled": history["stalled"], "lapsed": history["lapsed"],
+        "referrals": metrics["referrals"], "reached": metrics["reached"], "breadth": metrics["breadth"],
+        "concentration": metrics["concentration"], "effective_breadth": metrics["effective_breadth"],
+        "point_person_share": metrics["point_person_share"], "practice_share": metrics["practice_share"],
+        "recent_practice_share": metrics["recent_practice_share"],
+        "passes": metrics["passes_total"],
+        **{f"passes_{reason}": n for reason, n in metrics["passes"].items()},
+        "introductions": metrics["introductions"], "contacts": metrics["contacts"],
+        "last_referral": metrics["last_referral"], "last_contact": metrics["last_contact"],
+        "referrals_last_12_months": metrics["trend"]["last_12_months"],
+        "referrals_previous_12_months": metrics["trend"]["previous_12_months"],
+    }
+
+
+def current_version(graph: Graph) -> int:
+    return graph.read("graph_version", practice_id=PRACTICE_ID)[0]["version"]
+
+
+class InsightsCache:
+    """One ``Insights`` per process, rebuilt when the graph's version moves.
+
+    The version is checked at most every ``check_seconds``, so a burst of
+    requests costs one tiny query, not one projection each.
+    """
+
+    def __init__(self, graph: Graph, options: AnalysisOptions | None = None, check_seconds: float = 2.0):
+        self.graph = graph
+        self.options = options or AnalysisOptions()
+        self.check_seconds = check_seconds
+        self._insights: Insights | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def get(self, refresh: bool = False) -> Insights:
+        with self._lock:
+            now = time.monotonic()
+            current = self._insights
+            if current is not None and not refresh and now - self._checked < self.check_seconds:
+                return current
+            version = current_version(self.graph)
+            self._checked = now
+            if current is None or refresh or version != current.version:
+                self._insights = Insights(projection.project(self.graph), self.options, version)
+            return self._insights

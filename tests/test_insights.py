@@ -1,0 +1,110 @@
+"""Projection from Neo4j, write-back, the analysis CLI and JSON API, on the small fixture."""
+
+from __future__ import annotations
+
+import json
+from datetime import date as d
+
+import pytest
+
+from graphsvc import writes
+from graphsvc.importer import import_folder
+from graphsvc.insights import AnalysisOptions, Insights, InsightsCache
+from graphsvc.projection import project
+from tests.conftest import fixture_path
+
+AS_OF = "2024-12-31"
+
+
+@pytest.fixture
+def small(graph):
+    import_folder(graph, fixture_path("small"))
+    return graph
+
+
+def test_projection_reads_every_node_and_event(small):
+    G = project(small)
+    kinds = {}
+    for _, kind in G.nodes(data="kind"):
+        kinds[kind] = kinds.get(kind, 0) + 1
+    assert kinds == {"practice": 1, "clinician": 3, "staff": 2, "provider": 2, "referrer": 3}
+    types = {}
+    for _, _, t in G.edges(data="type"):
+        types[t] = types.get(t, 0) + 1
+    assert types == {"referral": 6, "introduction": 2, "contact": 3, "referral_out": 1}
+    assert G.nodes["rf2"]["tenures"] == [(d(2023, 3, 1), d(2024, 1, 15), "cn1"), (d(2024, 1, 15), None, "cn2")]
+    assert G.edges["rf1", "cn3", "r2"] == {
+        "type": "referral", "date": d(2023, 5, 2), "addressed_to": "cn1", "pass_reason": "specialty",
+        "needs": ("adhd", "anxiety"), "population": "child", "insurance": "medicaid", "schedule": "weekday_evening"}
+    assert G.nodes["cn3"]["accepting_new"] is False and G.nodes["cn1"]["specialties"] == {"anxiety", "adhd"}
+
+
+def test_stages_and_metrics_of_the_fixture(small):
+    insights = Insights.from_graph(small, AnalysisOptions(as_of=d(2024, 12, 31)))
+    assert insights.stage_counts() == {0: 0, 1: 2, 2: 0, 3: 1}
+    rf1 = insights.referrer("rf1")
+    assert (rf1["stage"], rf1["history"]) == (1, [{"stage": 1, "date": d(2023, 2, 1), "referral": "r1"}])
+    m = rf1["metrics"]
+    assert (m["referrals"], m["breadth"], m["concentration"], m["effective_breadth"], m["point_person_share"],
+            m["reached"], m["passes"]["specialty"], m["last_contact"]) == (
+        2, 2, 0.5, 2.0, 1.0, 2, 1, d(2023, 1, 20))
+    rf3 = insights.referrer("rf3")
+    assert (rf3["stage"], rf3["jumped"], rf3["days_to_stage_3"]) == (3, True, 0)
+
+
+def test_analyze_writes_stages_back_for_cypher(cli, small):
+    result = cli("analyze", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:5] == [
+        "3 referrers, 6 referrals, as of 2024-12-31:",
+        "  stage 0 (new              )       0    0.0%",
+        "  stage 1 (point person     )       2   66.7%",
+        "  stage 2 (trying colleagues)       0    0.0%",
+        "  stage 3 (whole practice   )       1   33.3%",
+    ]
+    with small.session() as s:
+        rows = s.run("MATCH (r:Referrer) RETURN r.id AS id, r.stage AS stage, r.jumped AS jumped, "
+                     "r.passes_specialty AS passes, r.analysed_at IS NOT NULL AS stamped ORDER BY id").data()
+    assert rows == [{"id": "rf1", "stage": 1, "jumped": False, "passes": 1, "stamped": True},
+                    {"id": "rf2", "stage": 1, "jumped": False, "passes": 0, "stamped": True},
+                    {"id": "rf3", "stage": 3, "jumped": True, "passes": 0, "stamped": True}]
+
+
+def test_analyze_json_and_stage_command(cli, small):
+    summary = json.loads(cli("analyze", "--as-of", AS_OF, "--json", "--no-write").output)
+    assert (summary["stages"], summary["written_back"], summary["jumped"]) == (
+        {"0": 0, "1": 2, "2": 0, "3": 1}, 0, 1)
+    assert summary["monthly"][-1] == {"month": "2024-12", "stages": {"0": 0, "1": 2, "2": 0, "3": 1}}
+    info = json.loads(cli("stage", "rf3", "--as-of", AS_OF, "--json").output)
+    assert (info["stage"], info["history"]) == (3, [{"stage": 3, "date": "2024-04-01", "referral": "r5"}])
+    result = cli("stage", "nope")
+    assert (result.exit_code, result.output) == (1, "Error: unknown referrer 'nope'\n")
+
+
+def test_api_referrer_and_404(small, client):
+    body = client.get("/api/referrers/rf2").get_json()
+    assert (body["stage"], body["metrics"]["point_person"], body["point_person_history"]) == (
+        1, "cn2", [{"clinician": "cn1", "since": "2023-03-01", "until": "2024-01-15"},
+                   {"clinician": "cn2", "since": "2024-01-15", "until": None}])
+    missing = client.get("/api/referrers/nope")
+    assert (missing.status_code, missing.get_json()) == (404, {"error": "unknown referrer 'nope'"})
+
+
+def test_api_practice_summary_and_openapi(small, client):
+    body = client.get("/api/practice/summary").get_json()
+    assert (body["referrers"], body["referrals"], body["stages"]) == (3, 6, {"0": 0, "1": 2, "2": 0, "3": 1})
+    assert body["clinicians"]["cn1"]["introductions_made"] == 2
+    assert body["clinicians"]["cn3"]["referrals_via_introductions"] == 1
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"] == "3.1.0" and "/api/referrers/{referrer_id}" in spec["paths"]
+
+
+def test_cache_refreshes_when_the_graph_changes(small):
+    cache = InsightsCache(small, AnalysisOptions(as_of=d(2024, 12, 31)), check_seconds=0)
+    first = cache.get()
+    assert cache.get() is first  # nothing changed: no new projection
+    writes.record_referral(small, id="r7", date="2024-06-01", referrer_id="rf1", client_id="cl1",
+                           addressed_to="cn2")
+    second = cache.get()
+    assert second is not first and second.referrer("rf1")["stage"] == 2
+    assert cache.get(refresh=True) is not second
