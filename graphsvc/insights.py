@@ -17,6 +17,8 @@ from functools import cached_property
 from . import projection
 from .analysis import monthly_stage_counts, referrer_metrics, stage_counts, stage_histories
 from .analysis.practice import bridge_members, clinician_sharing, practice_summary
+from .analysis.suggestions import Index, match_client, suggest_introductions
+from .records import MatchRequest
 from .db import Graph
 from .errors import NotFound
 from .references import chunks
@@ -65,6 +67,19 @@ class Insights:
     @cached_property
     def bridges(self) -> dict:
         return bridge_members(self.G)
+
+    @cached_property
+    def index(self) -> Index:
+        """Neighbourhoods for suggestions, built once per graph version."""
+        return Index(self.G)
+
+    def suggestions(self, referrer_id: str, limit: int = 5) -> list[dict]:
+        return suggest_introductions(self.G, referrer_id, limit=limit, index=self.index)
+
+    def match(self, request: "MatchRequest") -> dict:
+        return match_client(self.G, needs=request.needs, population=request.population,
+                            insurance=request.insurance, schedule=request.schedule,
+                            addressed_to=request.addressed_to, limit=request.limit, index=self.index)
 
     def summary(self, *, monthly: bool = True) -> dict:
         out = practice_summary(self.G, self.histories, self.metrics)

@@ -249,3 +249,20 @@ def explain(error: ValidationError) -> list[str]:
         show = "" if kind in ("missing", "extra_forbidden") or isinstance(given, (dict, BaseModel)) else f" (got {given!r})"
         out.append(f"field {field!r}: {msg}{show}" if field else f"{msg}{show}")
     return out
+
+
+class MatchRequest(Record):
+    """A new client to match (``graphsvc match``, ``POST /api/match``)."""
+
+    needs: _list_of(Slug) = []
+    population: _optional(Population) = None
+    insurance: _optional(Slug) = None
+    schedule: _optional(Slot) = None
+    addressed_to: _optional(Id) = None
+    limit: int = 3
+
+    @model_validator(mode="after")
+    def _limit_in_range(self):
+        if not 1 <= self.limit <= 50:
+            raise ValueError("limit: must be from 1 to 50")
+        return self

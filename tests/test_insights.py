@@ -108,3 +108,48 @@ def test_cache_refreshes_when_the_graph_changes(small):
     second = cache.get()
     assert second is not first and second.referrer("rf1")["stage"] == 2
     assert cache.get(refresh=True) is not second
+
+
+def test_api_suggestions(small, client):
+    body = client.get("/api/referrers/rf1/suggestions").get_json()
+    assert [(s["member"], s["score"]) for s in body["suggestions"]] == [("cn2", 0.2662)]
+    assert body["suggestions"][0]["reasons"] == [
+        "has weekday evening openings, which 1 of its last 2 clients wanted",
+        "1 referrer similar to this one refers to Ben Okafor"]
+    bad = client.get("/api/referrers/rf1/suggestions?limit=0")
+    assert (bad.status_code, bad.get_json()["error"]) == (
+        400, "field 'limit': must be a whole number from 1 to 100 (got '0')")
+    assert client.get("/api/referrers/nope/suggestions").status_code == 404
+
+
+def test_api_match_suggests_a_pass(small, client):
+    out = client.post("/api/match", json={"needs": ["adhd"], "population": "adolescent",
+                                          "insurance": "bcbs", "addressed_to": "cn3"}).get_json()
+    assert [(c["member"], c["fit"], c["accepting_new"]) for c in out["candidates"]] == [
+        ("cn1", 1.0, True), ("cn2", 0.2778, True), ("cn3", 0.5, False)]
+    assert (out["pass"]["member"], out["pass"]["reason"]) == ("cn1", "insurance")
+    assert out["addressed"]["gaps"] == ["population", "insurance", "not accepting new clients"]
+
+
+def test_api_match_rejects_bad_input_naming_the_field(small, client):
+    bad = client.post("/api/match", json={"needs": ["adhd"], "population": "kid"})
+    assert bad.status_code == 400
+    assert bad.get_json()["problems"] == [
+        "field 'population': must be one of 'child', 'adolescent', 'adult', 'older_adult', "
+        "'couples' or 'family' (got 'kid')"]
+    assert client.post("/api/match", data="not json").status_code == 400
+    unknown = client.post("/api/match", json={"needs": ["adhd"], "addressed_to": "st1"})
+    assert (unknown.status_code, unknown.get_json()["error"]) == (404, "field 'addressed_to': 'st1' is not a clinician")
+
+
+def test_cli_suggest_match_and_evaluate(cli, small):
+    out = json.loads(cli("suggest", "rf1", "--json").output)
+    assert [s["member"] for s in out["suggestions"]] == ["cn2"]
+    text = cli("match", "--needs", "adhd", "--population", "adolescent", "--insurance", "bcbs",
+               "--addressed-to", "cn3").output
+    assert "Pass to Ana Ruiz (reason: insurance):" in text and "  - Cleo Park does not take this insurance" in text
+    result = cli("match", "--population", "kid")
+    assert result.exit_code == 1 and "field 'population': must be one of" in result.output
+    # Two introductions were followed by a referral: cn3 to rf1 (then r2), st1 to rf2 (then r6).
+    backtest = json.loads(cli("evaluate", "--json").output)
+    assert (backtest["cases"], backtest["skipped"]) == (2, 0)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from pydantic import ValidationError
+
 from ..errors import InvalidInput, NotFound
+from ..records import MatchRequest, explain
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -28,6 +31,29 @@ def bad_input(error):
 def referrer(referrer_id):
     """Stage, stage history, pace and metrics of one referrer."""
     return jsonify(insights().referrer(referrer_id))
+
+
+@bp.get("/referrers/<referrer_id>/suggestions")
+def suggestions(referrer_id):
+    """The next colleagues to introduce, with scores and reasons."""
+    raw = request.args.get("limit", "5")
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise InvalidInput(f"field 'limit': must be a whole number from 1 to 100 (got {raw!r})")
+    found = insights().suggestions(referrer_id, limit=int(raw))
+    return jsonify(referrer=referrer_id, suggestions=found)
+
+
+@bp.post("/match")
+def match():
+    """Best clinicians for a new client, a pass suggestion, and outside providers."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object with needs, population, insurance, schedule")
+    try:
+        wanted = MatchRequest(**body)
+    except ValidationError as e:
+        raise InvalidInput(explain(e)) from None
+    return jsonify(insights().match(wanted))
 
 
 @bp.get("/practice/summary")

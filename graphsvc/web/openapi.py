@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import __version__
+from ..vocabulary import POPULATIONS, SCHEDULE_SLOTS
 
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
 _DATE = {"type": ["string", "null"], "format": "date"}
@@ -43,6 +44,19 @@ def document() -> dict:
             "metrics": metrics,
         },
     }
+    suggestion = {"type": "object", "properties": {
+        "member": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"},
+        "score": {"type": "number"}, "accepting_new": {"type": "boolean"},
+        "parts": {"type": "object", "properties": {"fit": {"type": "number"}, "trust": {"type": "number"},
+                                                   "track": {"type": "number"}}},
+        "reasons": {"type": "array", "items": {"type": "string"}}}}
+    match_request = {"type": "object", "additionalProperties": False, "properties": {
+        "needs": {"type": "array", "items": {"type": "string"}},
+        "population": {"type": ["string", "null"], "enum": [*POPULATIONS, None]},
+        "insurance": {"type": ["string", "null"]},
+        "schedule": {"type": ["string", "null"], "enum": [*SCHEDULE_SLOTS, None]},
+        "addressed_to": {"type": ["string", "null"]},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 3}}}
     refresh = {"name": "refresh", "in": "query", "required": False, "schema": {"type": "boolean"},
                "description": "Re-read the graph now instead of using the cached analysis."}
     return {
@@ -57,6 +71,34 @@ def document() -> dict:
                 "responses": {
                     "200": {"description": "The referrer", "content": {"application/json": {"schema": referrer}}},
                     "404": {"description": "No referrer with that id",
+                            "content": {"application/json": {"schema": _ERROR}}},
+                }}},
+            "/api/referrers/{referrer_id}/suggestions": {"get": {
+                "summary": "The next colleagues to introduce to this referrer, with scores and reasons",
+                "parameters": [{"name": "referrer_id", "in": "path", "required": True,
+                                "schema": {"type": "string"}},
+                               {"name": "limit", "in": "query", "required": False,
+                                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5}},
+                               refresh],
+                "responses": {
+                    "200": {"description": "Ranked suggestions", "content": {"application/json": {
+                        "schema": {"type": "object", "properties": {
+                            "referrer": {"type": "string"},
+                            "suggestions": {"type": "array", "items": suggestion}}}}}},
+                    "400": {"description": "Bad limit", "content": {"application/json": {"schema": _ERROR}}},
+                    "404": {"description": "No referrer with that id",
+                            "content": {"application/json": {"schema": _ERROR}}},
+                }}},
+            "/api/match": {"post": {
+                "summary": "Best clinicians for a new client; a pass suggestion; outside providers",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": match_request}}},
+                "responses": {
+                    "200": {"description": "Candidates, pass suggestion, uncovered needs",
+                            "content": {"application/json": {"schema": {"type": "object", "required": [
+                                "candidates", "addressed", "pass", "uncovered_needs", "external_providers"]}}}},
+                    "400": {"description": "A field is invalid (named in the message)",
+                            "content": {"application/json": {"schema": _ERROR}}},
+                    "404": {"description": "addressed_to is not a clinician",
                             "content": {"application/json": {"schema": _ERROR}}},
                 }}},
             "/api/practice/summary": {"get": {
