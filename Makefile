@@ -30,6 +30,7 @@ run: install
 demo: $(VENV)/.installed
 	$(BIN)/python -m seed --out $(DEMO) --seed $(SEED) --quiet
 	$(BIN)/graphsvc import $(DEMO)
+	$(BIN)/graphsvc analyze
 
 serve: $(VENV)/.installed
 	$(BIN)/graphsvc serve --host $(HOST) --port $(PORT)
@@ -40,6 +41,7 @@ test: install
 
 bench: install
 	$(BIN)/python -m tests.benchmarks.bench_import
+	$(BIN)/python -m tests.benchmarks.bench_analysis
 
 stop:
 	-$(BIN)/graphsvc db stop

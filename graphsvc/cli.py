@@ -181,6 +181,8 @@ def import_command(graph, folder, skip_bad, batch_size, workers, as_json):
         bar.finish()
     for problem in report.problems:
         click.echo(f"skipped {problem}", err=True)
+    from .procinfo import peak_rss_mb
+
     emit({"ok": True, **report.as_dict(), "peak_rss_mb": peak_rss_mb()}, as_json,
          _summary(report.files, report.seconds, "written"))
 
@@ -208,19 +210,6 @@ def _summary(files: dict, seconds: float, key: str) -> str:
     total = sum((c if isinstance(c, dict) else vars(c))[key] for c in files.values())
     lines.append(f"  {'total':<{width}}  {total:>9,} rows {key} in {seconds:.1f}s")
     return "\n".join(lines)
-
-
-def peak_rss_mb() -> int | None:
-    """This process's peak resident memory (VmHWM, which, unlike ru_maxrss,
-    does not inherit the parent's size across fork and exec)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return round(int(line.split()[1]) / 1024)
-    except OSError:
-        pass
-    return None
 
 
 class _ProgressBar:

@@ -66,10 +66,10 @@ class Graph:
     # -- units of work -----------------------------------------------------
 
     @contextmanager
-    def session(self, write: bool = False):
+    def session(self, write: bool = False, **config):
         mode = WRITE_ACCESS if write else READ_ACCESS
         with translate_errors(self.settings):
-            with self.driver.session(database=self.database, default_access_mode=mode) as s:
+            with self.driver.session(database=self.database, default_access_mode=mode, **config) as s:
                 yield s
 
     def read(self, name: str, **params) -> list[dict[str, Any]]:
@@ -89,8 +89,10 @@ class Graph:
         with self.session(write=True) as s:
             return s.execute_write(work, *args, **kwargs)
 
-    def read_tx(self, work: Callable, *args, **kwargs):
-        with self.session() as s:
+    def read_tx(self, work: Callable, *args, fetch_size: int | None = None, **kwargs):
+        """Run ``work(tx, ...)`` as one managed read; ``fetch_size`` for bulk reads."""
+        config = {"fetch_size": fetch_size} if fetch_size else {}
+        with self.session(**config) as s:
             return s.execute_read(work, *args, **kwargs)
 
     def run_script(self, name: str) -> None:

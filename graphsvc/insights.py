@@ -8,7 +8,9 @@ moves, so a request about one referrer never re-reads the whole graph.
 
 from __future__ import annotations
 
+import gc
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
@@ -108,12 +110,19 @@ class Insights:
             "metrics": self.metrics[referrer_id],
         }
 
-    def write_back(self, graph: Graph, batch_size: int = 10_000) -> int:
-        """Store stage and metrics on every Referrer node; returns how many."""
+    def write_back(self, graph: Graph, batch_size: int = 5_000, workers: int = 3) -> int:
+        """Store stage and metrics on every Referrer node; returns how many.
+
+        Batches run ``workers`` at a time: each touches only its own
+        referrers, so they never wait on each other's locks.
+        """
         analysed_at = datetime.now(timezone.utc)
         rows = [{"id": r, "props": _flat(self.histories[r], self.metrics[r])} for r in self.histories]
-        for chunk in chunks(rows, batch_size):
-            graph.write("write_back_referrers", rows=chunk, analysed_at=analysed_at)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="write-back") as pool:
+            for done in pool.map(lambda chunk: graph.write("write_back_referrers", rows=chunk,
+                                                           analysed_at=analysed_at),
+                                 chunks(rows, batch_size)):
+                pass
         return len(rows)
 
 
@@ -166,5 +175,11 @@ class InsightsCache:
             version = current_version(self.graph)
             self._checked = now
             if current is None or refresh or version != current.version:
-                self._insights = Insights(projection.project(self.graph), self.options, version)
+                self._insights = None  # let the old graph go before building the new one
+                fresh = Insights(projection.project(self.graph), self.options, version)
+                fresh.index  # warm: the first request should not pay for it
+                # Millions of long-lived graph objects would make every full
+                # garbage collection walk them (a second or more); freeze them.
+                gc.freeze()
+                self._insights = fresh
             return self._insights

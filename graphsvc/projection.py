@@ -113,21 +113,35 @@ def project(graph: Graph) -> nx.MultiDiGraph:
     if clashes:
         raise GraphsvcError("Referrer ids that are also member or provider ids cannot be analysed: "
                             + ", ".join(sorted(clashes)[:20]))
-    _stream(graph, "project_referrals", lambda row: G.add_edge(
-        row[0], row[4], key=row[1], type="referral", date=row[2].to_native(), addressed_to=row[3],
-        pass_reason=row[5], needs=tuple(row[6] or ()), population=row[7], insurance=row[8],
-        schedule=row[9]))
-    _stream(graph, "project_introductions", lambda row: G.add_edge(
-        row[0], row[3], key=row[1], type="introduction", date=row[2].to_native(), by=row[4]))
-    _stream(graph, "project_contacts", lambda row: G.add_edge(
-        row[0], row[3], key=row[1], type="contact", date=row[2].to_native(), contact_kind=row[4]))
-    _stream(graph, "project_referrals_out", lambda row: G.add_edge(
-        row[0], row[3], key=row[1], type="referral_out", date=row[2].to_native(), niche=row[4]))
+    add_edge, day = G.add_edge, date.fromisoformat
+
+    def referrals(referrer, events):
+        for key, on, addressed, assigned, reason, needs, population, insurance, schedule in events:
+            add_edge(referrer, assigned, key=key, type="referral", date=day(on), addressed_to=addressed,
+                     pass_reason=reason, needs=tuple(needs or ()), population=population,
+                     insurance=insurance, schedule=schedule)
+
+    def introductions(referrer, events):
+        for key, on, member, by in events:
+            add_edge(referrer, member, key=key, type="introduction", date=day(on), by=by)
+
+    def contacts(referrer, events):
+        for key, on, member, kind in events:
+            add_edge(referrer, member, key=key, type="contact", date=day(on), contact_kind=kind)
+
+    def referrals_out(referrer, events):
+        for key, on, provider, niche in events:
+            add_edge(referrer, provider, key=key, type="referral_out", date=day(on), niche=niche)
+
+    _stream(graph, "project_referrals", referrals)
+    _stream(graph, "project_introductions", introductions)
+    _stream(graph, "project_contacts", contacts)
+    _stream(graph, "project_referrals_out", referrals_out)
     return G
 
 
 def _stream(graph: Graph, name: str, add) -> None:
-    """Feed each record of a large read to ``add`` as it arrives.
+    """Feed each ``(referrer, events)`` row of a bulk read to ``add`` as it arrives.
 
     Adding a keyed edge twice leaves one edge, so a retried transaction
     builds the same graph.
@@ -135,10 +149,10 @@ def _stream(graph: Graph, name: str, add) -> None:
     text = query(name)
 
     def work(tx) -> None:
-        for record in tx.run(text):
-            add(record)
+        for referrer, events in tx.run(text):
+            add(referrer, events)
 
-    graph.read_tx(work)
+    graph.read_tx(work, fetch_size=10_000)
 
 
 def _day(value):

@@ -1,3 +1,3 @@
-// Projection: every contact.
+// Projection: every contact, one row per referrer.
 MATCH (m:Member)-[:MADE]->(k:Contact)-[:WITH]->(r:Referrer)
-RETURN r.id AS referrer, k.id AS id, k.date AS date, m.id AS member, k.kind AS kind
+RETURN r.id AS referrer, collect([k.id, toString(k.date), m.id, k.kind]) AS events

@@ -1,3 +1,3 @@
-// Projection: every referral out, and the providers.
+// Projection: every referral out, one row per referrer.
 MATCH (r:Referrer)-[:SENT]->(o:ReferralOut)-[:TO]->(e:ExternalProvider)
-RETURN r.id AS referrer, o.id AS id, o.date AS date, e.id AS provider, o.niche AS niche
+RETURN r.id AS referrer, collect([o.id, toString(o.date), e.id, o.niche]) AS events

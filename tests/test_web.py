@@ -29,10 +29,13 @@ def test_referrers_page_lists_point_person_and_counts(small_app, client):
     page = client.get("/")
     assert page.status_code == 200
     assert rows(page.get_data(as_text=True)) == [
-        # name, kind, organization, current point person, referrals, last, introductions, contacts
-        ["Ms. Vega rf2", "school counselor", "Lincoln Middle School", "Ben Okafor", "3", "2024-05-01", "1", "1"],
-        ["Dr. Hale rf1", "pediatrician", "Northside Pediatrics", "Ana Ruiz", "2", "2023-05-02", "1", "1"],
-        ["Rev. Stone rf3", "clergy", "First Community Church", "Ben Okafor", "1", "2024-04-01", "0", "1"],
+        # name, kind, organization, current point person, stage, referrals, last, introductions, contacts
+        ["Ms. Vega rf2", "school counselor", "Lincoln Middle School", "Ben Okafor", "1 · point person",
+         "3", "2024-05-01", "1", "1"],
+        ["Dr. Hale rf1", "pediatrician", "Northside Pediatrics", "Ana Ruiz", "1 · point person",
+         "2", "2023-05-02", "1", "1"],
+        ["Rev. Stone rf3", "clergy", "First Community Church", "Ben Okafor", "3 · whole practice",
+         "1", "2024-04-01", "0", "1"],
     ]
 
 
@@ -62,3 +65,17 @@ def test_empty_graph_says_how_to_load_data(app, client):
 def test_healthz(app, client, neo4j_settings):
     assert client.get("/healthz").get_json() == {
         "status": "ok", "neo4j": neo4j_settings.uri, "database": "neo4j"}
+
+
+def test_referrer_page_shows_stage_history_metrics_and_suggestions(small_app, client):
+    page = client.get("/referrers/rf1")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "Dr. Hale rf1" in text and "point person Ana Ruiz" in text
+    assert "Stage 1 point person" in text
+    assert "2023-02-01 1 · point person r1" in text
+    assert "Ben Okafor cn2 · score 0.27" in text
+    assert "has weekday evening openings, which 1 of its last 2 clients wanted" in text
+    assert "Passes 1 · specialty 1" in text
+    assert client.get("/referrers/nope").status_code == 404

@@ -45,7 +45,7 @@ def evaluate(G, *, ks=(1, 3), limit_cases: int | None = None, **options) -> dict
         if index is None:
             index = indexes[day] = Index(G, before=day)
         excluded = ({index.point_person(referrer)} | index.introduced.get(referrer, set())
-                    | index.trusted.get(referrer, set()))
+                    | index.referred_to.get(referrer, set()))
         eligible = sorted(m for m in index.members if m not in excluded)
         if member not in eligible:
             skipped += 1  # e.g. it had already received a referral from this referrer

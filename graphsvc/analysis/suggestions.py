@@ -28,6 +28,7 @@ outside providers the practice used before for needs nobody covers.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,6 +37,7 @@ from ..vocabulary import PRACTICE
 from .referrals import point_person_on, to_practice
 
 FIT_WEIGHTS = {"needs": 0.45, "population": 0.2, "insurance": 0.25, "schedule": 0.1}
+BASIS_SIZE = 12
 
 
 @dataclass
@@ -49,8 +51,9 @@ class Index:
     before: date | None = None
     members: dict = field(default_factory=dict)
     referrals: dict = field(default_factory=lambda: defaultdict(list))      # referrer -> [(date, id, assigned, data)]
-    trusted: dict = field(default_factory=lambda: defaultdict(set))         # referrer -> members referred to
-    trusted_by: dict = field(default_factory=lambda: defaultdict(set))      # member -> referrers
+    referred_to: dict = field(default_factory=lambda: defaultdict(set))     # referrer -> members it referred to
+    trusted: dict = field(default_factory=lambda: defaultdict(set))         # the same, clinicians only
+    trusted_by: dict = field(default_factory=lambda: defaultdict(set))      # clinician -> referrers
     introduced: dict = field(default_factory=lambda: defaultdict(set))      # referrer -> members introduced
     intro_record: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # (by, member) -> [made, led]
     addressed_counts: Counter = field(default_factory=Counter)               # member -> referrals addressed to it
@@ -69,8 +72,11 @@ class Index:
                 self.referrals[r].append((data["date"], key, m, data))
                 for member in (m, data["addressed_to"]):
                     if member != PRACTICE:
-                        self.trusted[r].add(member)
-                        self.trusted_by[member].add(r)
+                        self.referred_to[r].add(member)
+                        # Staff stand for the practice as a whole: not a colleague trusted.
+                        if G.nodes[member].get("kind") == "clinician":
+                            self.trusted[r].add(member)
+                            self.trusted_by[member].add(r)
                 if data["addressed_to"] != PRACTICE:
                     self.addressed_counts[data["addressed_to"]] += 1
                 self.assigned_counts[m] += 1
@@ -152,82 +158,106 @@ def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay
 
         raise NotFound(f"unknown referrer {referrer!r}")
     pp = index.point_person(referrer)
-    excluded = {pp} | index.introduced.get(referrer, set()) | index.trusted.get(referrer, set())
+    excluded = {pp} | index.introduced.get(referrer, set()) | index.referred_to.get(referrer, set())
     history = index.referrals.get(referrer, [])[-recent:]
     clients = [(decay ** age, data) for age, (_, _, _, data) in enumerate(reversed(history))]
     trust, similar_referrers = _trust(index, referrer, similar)
     kind = G.nodes[referrer]["referrer_kind"]
     w_fit, w_trust, w_track = weights
-    out = []
+    profile = _profile(clients)
+    # Score every eligible clinician (numbers only), then explain just the top ones.
+    scored = []
     for m, attrs in index.members.items():
         if m in excluded or attrs["kind"] != "clinician":
             continue
-        fit, fit_reasons = _fit(attrs, clients)
+        fit = _fit_score(attrs, profile)
         made, led = index.intro_record.get((pp, m), (0, 0))
         track = led / (made + 1)  # smoothed: one success in one try is 0.5, not 1.0
-        parts = {"fit": round(fit, 4), "trust": round(trust.get(m, 0.0), 4), "track": round(track, 4)}
-        score = w_fit * fit + w_trust * parts["trust"] + w_track * track
-        reasons = list(fit_reasons)
-        n_similar = sum(1 for s in similar_referrers if m in index.trusted.get(s, ()))
-        if n_similar:
-            reasons.append(f"{n_similar} referrer{'s' if n_similar != 1 else ''} similar to this one "
-                           f"refer{'s' if n_similar == 1 else ''} to {attrs['name']}")
-        same_kind = index.kind_trust.get(kind, Counter()).get(m, 0)
-        if same_kind:
-            reasons.append(f"{same_kind} {_words(kind)}{'s' if same_kind != 1 else ''} refer"
-                           f"{'s' if same_kind == 1 else ''} to {attrs['name']}")
-        if led and pp is not None:
-            reasons.append(f"{led} of {index.members[pp]['name'] if pp in index.members else pp}'s "
-                           f"{made} introduction{'s' if made != 1 else ''} of {attrs['name']} led to referrals")
-        if not attrs["accepting_new"]:
-            reasons.append("not accepting new clients")
-        out.append({"member": m, "name": attrs["name"], "kind": attrs["kind"], "score": round(score, 4),
-                    "accepting_new": attrs["accepting_new"], "parts": parts, "reasons": reasons})
-    out.sort(key=lambda s: (not s["accepting_new"], -s["score"], s["member"]))
+        t = trust.get(m, 0.0)
+        score = w_fit * fit + w_trust * t + w_track * track
+        scored.append((not attrs["accepting_new"], -round(score, 4), m, fit, t, track))
+    scored.sort()
     intake = _ready_for_stage_3(G, index, referrer, excluded, ready_after)
-    if intake:
-        out.insert(0, intake)
+    top = scored[:max(limit - (intake is not None), 0)]
+    similar_counts = Counter(m for s in similar_referrers for m in index.trusted.get(s, ()))
+    same_kind = index.kind_trust.get(kind, Counter())
+    pp_name = index.members[pp]["name"] if pp in index.members else pp
+    out = [intake] if intake else []
+    for not_accepting, neg_score, m, fit, t, track in top:
+        attrs = index.members[m]
+        name = attrs["name"]
+        reasons = _fit_reasons(attrs, clients)
+        n = similar_counts.get(m, 0)
+        if n:
+            reasons.append(f"{n} referrer{'s' if n != 1 else ''} similar to this one "
+                           f"refer{'s' if n == 1 else ''} to {name}")
+        n = same_kind.get(m, 0)
+        if n:
+            reasons.append(f"{n} {_words(kind)}{'s' if n != 1 else ''} refer{'s' if n == 1 else ''} to {name}")
+        made, led = index.intro_record.get((pp, m), (0, 0))
+        if led and pp is not None:
+            reasons.append(f"{led} of {pp_name}'s {made} introduction{'s' if made != 1 else ''} "
+                           f"of {name} led to referrals")
+        if not_accepting:
+            reasons.append("not accepting new clients")
+        out.append({"member": m, "name": name, "kind": attrs["kind"], "score": -neg_score,
+                    "accepting_new": not not_accepting,
+                    "parts": {"fit": round(fit, 4), "trust": round(t, 4), "track": round(track, 4)},
+                    "reasons": reasons})
     return out[:limit]
+
+
+def _profile(clients: list) -> dict:
+    """The weighted recent clients, summed per aspect value, for fast scoring."""
+    profile = {"needs": [], "population": Counter(), "insurance": Counter(), "schedule": Counter()}
+    totals = dict.fromkeys(FIT_WEIGHTS, 0.0)
+    for w, c in clients:
+        if c["needs"]:
+            profile["needs"].append((w, frozenset(c["needs"])))
+            totals["needs"] += w
+        for aspect in ("population", "insurance", "schedule"):
+            if c[aspect]:
+                profile[aspect][c[aspect]] += w
+                totals[aspect] += w
+    profile["totals"] = totals
+    return profile
+
+
+def _fit_score(member: dict, profile: dict) -> float:
+    totals = profile["totals"]
+    score = weight = 0.0
+    if totals["needs"]:
+        specialties = member["specialties"]
+        got = sum(w * len(needs & specialties) / len(needs) for w, needs in profile["needs"])
+        score += FIT_WEIGHTS["needs"] * got / totals["needs"]
+        weight += FIT_WEIGHTS["needs"]
+    for aspect, offered in (("population", "populations"), ("insurance", "insurances"), ("schedule", "schedule")):
+        if totals[aspect]:
+            got = sum(w for value, w in profile[aspect].items() if value in member[offered])
+            score += FIT_WEIGHTS[aspect] * got / totals[aspect]
+            weight += FIT_WEIGHTS[aspect]
+    return score / weight if weight else 0.0
 
 
 def _fit(member: dict, clients: list) -> tuple[float, list[str]]:
     """How well ``member`` fits the weighted recent clients, and why (sentences)."""
+    return _fit_score(member, _profile(clients)), _fit_reasons(member, clients)
+
+
+def _fit_reasons(member: dict, clients: list) -> list[str]:
     if not clients:
-        return 0.0, []
-    total = sum(w for w, _ in clients)
-    aspects = {k: [0.0, 0.0] for k in FIT_WEIGHTS}  # aspect -> [weighted score, weight that applied]
+        return []
     need_pop: Counter = Counter()
     insurances: Counter = Counter()
     slots: Counter = Counter()
-    for w, c in clients:
-        needs = set(c["needs"])
-        if needs:
-            covered = needs & member["specialties"]
-            aspects["needs"][0] += w * len(covered) / len(needs)
-            aspects["needs"][1] += w
-            if c["population"] in member["populations"]:
-                for need in covered:
-                    need_pop[c["population"], need] += 1
-        if c["population"]:
-            aspects["population"][0] += w * (c["population"] in member["populations"])
-            aspects["population"][1] += w
-        if c["insurance"]:
-            aspects["insurance"][0] += w * (c["insurance"] in member["insurances"])
-            aspects["insurance"][1] += w
-            if c["insurance"] in member["insurances"]:
-                insurances[c["insurance"]] += 1
-        if c["schedule"]:
-            aspects["schedule"][0] += w * (c["schedule"] in member["schedule"])
-            aspects["schedule"][1] += w
-            if c["schedule"] in member["schedule"]:
-                slots[c["schedule"]] += 1
-    score = 0.0
-    weight = 0.0
-    for aspect, (got, applied) in aspects.items():
-        if applied:
-            score += FIT_WEIGHTS[aspect] * got / applied
-            weight += FIT_WEIGHTS[aspect]
-    fit = score / weight if weight else 0.0
+    for _, c in clients:
+        if c["population"] in member["populations"]:
+            for need in set(c["needs"]) & member["specialties"]:
+                need_pop[c["population"], need] += 1
+        if c["insurance"] and c["insurance"] in member["insurances"]:
+            insurances[c["insurance"]] += 1
+        if c["schedule"] and c["schedule"] in member["schedule"]:
+            slots[c["schedule"]] += 1
     n = len(clients)
     reasons = []
     if need_pop:
@@ -241,7 +271,7 @@ def _fit(member: dict, clients: list) -> tuple[float, list[str]]:
     if slots:
         slot, k = min(slots.items(), key=lambda kv: (-kv[1], kv[0]))
         reasons.append(f"has {_words(slot)} openings, which {k} of its last {n} clients wanted")
-    return fit, reasons
+    return reasons
 
 
 def _trust(index: Index, referrer, similar: int, kind_share: float = 0.5) -> tuple[dict, list]:
@@ -251,18 +281,16 @@ def _trust(index: Index, referrer, similar: int, kind_share: float = 0.5) -> tup
     members they referred to, half from all referrers of the same kind
     (pediatricians, clergy, ...), each part scaled to its best member.
     """
-    mine = index.trusted.get(referrer, set()) | ({index.point_person(referrer)} - {None})
+    mine = _basis(index, referrer)
     shared: Counter = Counter()
     for m in mine:
         for s in index.trusted_by.get(m, ()):
-            if s != referrer:
-                shared[s] += 1
-    scored = []
-    for s, common in shared.items():
-        theirs = index.trusted[s]
-        scored.append((common / len(mine | theirs), s))
-    scored.sort(key=lambda x: (-x[0], x[1]))
-    top = scored[:similar]
+            shared[s] += 1
+    shared.pop(referrer, None)
+    size = len(mine)
+    trusted = index.trusted
+    top = heapq.nlargest(similar, ((common / (size + len(trusted[s]) - common), s)  # Jaccard
+                                   for s, common in shared.items()))
     votes: Counter = Counter()
     for sim, s in top:
         for m in index.trusted[s]:
@@ -274,6 +302,21 @@ def _trust(index: Index, referrer, similar: int, kind_share: float = 0.5) -> tup
         for m, v in part.items():
             trust[m] += weight * v / best
     return dict(trust), [s for _, s in top]
+
+
+def _basis(index: Index, referrer, most: int = BASIS_SIZE) -> set:
+    """The clinicians that define a referrer for similarity: its point person and
+    the ``most`` clinicians it referred to most often (a heavy referrer's long
+    tail of one-off referrals says little, and costs a lot to compare)."""
+    counts: Counter = Counter()
+    for *_, assigned, data in index.referrals.get(referrer, ()):
+        for m in {assigned, data["addressed_to"]} & index.trusted.get(referrer, set()):
+            counts[m] += 1
+    basis = {m for m, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:most]}
+    pp = index.point_person(referrer)
+    if pp is not None:
+        basis.add(pp)
+    return basis
 
 
 def _ready_for_stage_3(G, index: Index, referrer, excluded: set, ready_after: int) -> dict | None:

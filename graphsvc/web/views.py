@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
 from ..db import translate_errors
+from ..errors import NotFound
 from ..vocabulary import REFERRER_KINDS
 from . import graph_of
 
@@ -33,8 +34,32 @@ def referrers():
     rows = graph.read("referrer_overview", kind=kind, search=search, order=order,
                       skip=(page - 1) * size, limit=size)
     pages = max(1, -(-totals["matching"] // size))
-    return render_template("referrers.html", rows=rows, totals=totals, kind=kind, search=search or "",
+    histories = current_app.extensions["insights"].get().histories
+    for row in rows:
+        row["stage"] = histories[row["id"]]["stage"] if row["id"] in histories else None
+    return render_template("referrers.html", rows=rows, stage_names=STAGE_NAMES, totals=totals, kind=kind, search=search or "",
                            order=order, page=page, pages=pages, kinds=REFERRER_KINDS, orders=ORDERS)
+
+
+STAGE_NAMES = {0: "new", 1: "point person", 2: "trying colleagues", 3: "whole practice"}
+
+
+@bp.get("/referrers/<referrer_id>")
+def referrer(referrer_id):
+    """One referrer: stage, how it grew, metrics, and whom to introduce next."""
+    insights = current_app.extensions["insights"].get()
+    try:
+        info = insights.referrer(referrer_id)
+    except NotFound:
+        abort(404, f"No referrer {referrer_id!r}")
+    names = {m: a["name"] for m, a in insights.index.members.items()}
+    return render_template("referrer.html", r=info, m=info["metrics"], names=names,
+                           suggestions=insights.suggestions(referrer_id, limit=5),
+                           stage_names=STAGE_NAMES, pct=_pct)
+
+
+def _pct(x) -> str:
+    return "—" if x is None else f"{x:.0%}"
 
 
 @bp.get("/healthz")

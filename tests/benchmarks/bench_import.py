@@ -29,6 +29,7 @@ from pathlib import Path
 from graphsvc.config import Settings
 from graphsvc.db import Graph
 from graphsvc.localdb import LocalServer, free_port
+from graphsvc.procinfo import peak_rss_mb
 from graphsvc.schema import init_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,16 +118,6 @@ def run_import(folder: Path, env: dict, *extra: str) -> dict:
     report["wall_seconds"] = round(wall, 3)
     print(f"imported {folder.name}: {report['written']:,} rows in {wall:.1f}s", flush=True)
     return report
-
-
-def peak_rss_mb(pid: int | None) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024)
-    except (OSError, TypeError):
-        return None
-    return None
 
 
 def print_table(results: dict, args) -> None:
