@@ -95,7 +95,8 @@ def cli(neo4j_env):
 def app(graph, neo4j_settings):
     from graphsvc.web import create_app
 
-    return create_app({"TESTING": True, "GRAPH": graph}, settings=neo4j_settings)
+    # A fixed "today" keeps stalled, lapsed, trends and monthly counts reproducible.
+    return create_app({"TESTING": True, "GRAPH": graph, "ANALYSIS_AS_OF": "2024-12-31"}, settings=neo4j_settings)
 
 
 @pytest.fixture

@@ -79,3 +79,13 @@ def test_referrer_page_shows_stage_history_metrics_and_suggestions(small_app, cl
     assert "has weekday evening openings, which 1 of its last 2 clients wanted" in text
     assert "Passes 1 · specialty 1" in text
     assert client.get("/referrers/nope").status_code == 404
+
+
+def test_practice_page_shows_stages_by_month_and_sharing(small_app, client):
+    html = client.get("/practice").get_data(as_text=True)
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "2 stage 1 · point person (67%)" in text and "1 stage 3 · whole practice (33%)" in text
+    # Newest month first; by 2024-05 all three referrers had referred.
+    assert "2024-05 0 2 0 1" in text
+    # Ana Ruiz made both introductions and the one pass.
+    assert "Ana Ruiz cn1 1 1 0 2 0 0" in text

@@ -7,7 +7,8 @@ referrers it had been introduced to.
 
 ``bridge_members`` ranks members by betweenness on the member co-referral
 graph (two members are linked when a referrer is connected to both, through
-an event or as its point person), sampled
+an event or as its point person; the more referrers they share, the shorter
+the link), sampled
 over ``k`` pivots so that it stays cheap on large practices, and counts for
 how many referrers each member was the first colleague tried after the
 point person.
@@ -68,7 +69,7 @@ def clinician_sharing(G) -> dict:
     return out
 
 
-def bridge_members(G, *, k: int | None = 64, seed: int = 0) -> dict:
+def bridge_members(G, *, k: int | None = 32, seed: int = 0) -> dict:
     """Betweenness on the member co-referral graph, and first-colleague counts.
 
     Parameters
@@ -101,9 +102,12 @@ def bridge_members(G, *, k: int | None = 64, seed: int = 0) -> dict:
             if not to_practice(G, addressed) and addressed != point_person_on(tenures, data["date"]):
                 first_colleague[addressed] += 1
                 break
-    H.add_weighted_edges_from((a, b, w) for (a, b), w in weights.items())
+    # Strong ties (many shared referrers) are short: in a practice where every
+    # clinician shares some referrer with every other, only weighted paths
+    # tell a bridge from the rest.
+    H.add_edges_from((a, b, {"distance": 1 / w}) for (a, b), w in weights.items())
     pivots = None if k is None or k >= len(H) else k
-    betweenness = nx.betweenness_centrality(H, k=pivots, seed=seed, normalized=True)
+    betweenness = nx.betweenness_centrality(H, k=pivots, seed=seed, normalized=True, weight="distance")
     return {m: {"betweenness": round(betweenness.get(m, 0.0), 4), "first_colleague_for": first_colleague[m]}
             for m in members}
 

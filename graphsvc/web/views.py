@@ -58,6 +58,18 @@ def referrer(referrer_id):
                            stage_names=STAGE_NAMES, pct=_pct)
 
 
+@bp.get("/practice")
+def practice():
+    """Stage distribution now and by month, and how much each member shares."""
+    insights = current_app.extensions["insights"].get()
+    summary = insights.summary()
+    names = {m: a["name"] for m, a in insights.index.members.items()}
+    clinicians = sorted(((m, {**c, **insights.bridges.get(m, {})}) for m, c in insights.sharing.items()),
+                        key=lambda mc: (-mc[1]["introductions_made"], -mc[1]["passes_made"], mc[0]))
+    return render_template("practice.html", s=summary, monthly=summary["monthly"][-24:][::-1],
+                           clinicians=clinicians, names=names, stage_names=STAGE_NAMES, pct=_pct)
+
+
 def _pct(x) -> str:
     return "—" if x is None else f"{x:.0%}"
 
