@@ -153,3 +153,22 @@ def test_cli_suggest_match_and_evaluate(cli, small):
     # Two introductions were followed by a referral: cn3 to rf1 (then r2), st1 to rf2 (then r6).
     backtest = json.loads(cli("evaluate", "--json").output)
     assert (backtest["cases"], backtest["skipped"]) == (2, 0)
+
+
+def test_openapi_document_is_valid_and_matches_the_app(small, app, client):
+    from jsonschema import Draft202012Validator
+    from openapi_spec_validator import validate
+
+    from graphsvc.web.openapi import document
+
+    spec = document()
+    validate(spec)
+    routes = {r.rule.replace("<", "{").replace(">", "}") for r in app.url_map.iter_rules()
+              if r.rule.startswith("/api/") and r.rule != "/api/openapi.json"}
+    assert routes == set(spec["paths"])
+    referrer = spec["paths"]["/api/referrers/{referrer_id}"]["get"]["responses"]["200"]
+    Draft202012Validator(referrer["content"]["application/json"]["schema"]).validate(
+        client.get("/api/referrers/rf2").get_json())
+    suggestions = spec["paths"]["/api/referrers/{referrer_id}/suggestions"]["get"]["responses"]["200"]
+    Draft202012Validator(suggestions["content"]["application/json"]["schema"]).validate(
+        client.get("/api/referrers/rf1/suggestions").get_json())
