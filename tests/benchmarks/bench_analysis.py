@@ -18,20 +18,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from graphsvc.config import Settings
 from graphsvc.db import Graph
 from graphsvc.insights import AnalysisOptions, Insights, InsightsCache
-from graphsvc.localdb import LocalServer, free_port
 from graphsvc.procinfo import peak_rss_mb
 from graphsvc.projection import add_member, add_referral, add_referrer, new_graph, project
 from graphsvc.analysis import stage_histories
+from tests.benchmarks.server import running_neo4j
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,20 +46,8 @@ def main() -> None:
     if not (data_dir / "data").exists():
         sys.exit(f"{data_dir} holds no database: run the import benchmark first "
                  "(python -m tests.benchmarks.bench_import)")
-    settings = Settings.load(environ={k: v for k, v in os.environ.items() if k == "GRAPHSVC_CACHE_DIR"},
-                             data_dir=data_dir, bolt_port=free_port(),
-                             heap_size=args.heap, pagecache_size=args.pagecache)
-    server = LocalServer(settings)
-    server.start(timeout=300, echo=lambda m: print(m, flush=True))
-    password = settings.resolved_password()
-    graph = None
-    try:
-        graph = Graph.connect(settings.with_(neo4j_uri=settings.uri, neo4j_password=password))
-        results = run(graph, args.sample)
-    finally:
-        if graph is not None:
-            graph.close()
-        server.stop()
+    with running_neo4j(data_dir, args.heap, args.pagecache) as neo4j:
+        results = run(neo4j.graph, args.sample)
     (out / "analysis.json").write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
 

@@ -19,18 +19,15 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from graphsvc.config import Settings
-from graphsvc.db import Graph
-from graphsvc.localdb import LocalServer, free_port
 from graphsvc.procinfo import peak_rss_mb
 from graphsvc.schema import init_schema
+from tests.benchmarks.server import running_neo4j
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,28 +51,15 @@ def main() -> None:
 
     data_dir = out / "neo4j"
     shutil.rmtree(data_dir, ignore_errors=True)
-    settings = Settings.load(environ={k: v for k, v in os.environ.items() if k == "GRAPHSVC_CACHE_DIR"},
-                             data_dir=data_dir, bolt_port=free_port(),
-                             heap_size=args.heap, pagecache_size=args.pagecache)
-    server = LocalServer(settings)
-    server.start(timeout=300, echo=lambda m: print(m, flush=True))
-    password = settings.resolved_password()
-    env = {**os.environ, "NEO4J_URI": settings.uri, "NEO4J_PASSWORD": password}
     results = {}
-    graph = None
-    try:
-        graph = Graph.connect(settings.with_(neo4j_uri=settings.uri, neo4j_password=password))
-        init_schema(graph)
-        results["naive_sample"] = run_import(sample, env, "--batch-size", "1", "--workers", "1")
-        graph.write("wipe_graph")
-        results["batched_sample"] = run_import(sample, env)
-        graph.write("wipe_graph")
-        results["large"] = run_import(large, env)
-        results["neo4j_peak_rss_mb"] = peak_rss_mb(server.pid())
-    finally:
-        if graph is not None:
-            graph.close()
-        server.stop()
+    with running_neo4j(data_dir, args.heap, args.pagecache) as neo4j:
+        init_schema(neo4j.graph)
+        results["naive_sample"] = run_import(sample, neo4j.env, "--batch-size", "1", "--workers", "1")
+        neo4j.graph.write("wipe_graph")
+        results["batched_sample"] = run_import(sample, neo4j.env)
+        neo4j.graph.write("wipe_graph")
+        results["large"] = run_import(large, neo4j.env)
+        results["neo4j_peak_rss_mb"] = peak_rss_mb(neo4j.server.pid())
     (out / "import.json").write_text(json.dumps(results, indent=2))
     print_table(results, args)
 
@@ -128,8 +112,8 @@ def print_table(results: dict, args) -> None:
     naive, batched, large = results["naive_sample"], results["batched_sample"], results["large"]
     n_ref = large["files"]["referrals.csv"]["written"]
     print()
-    print(f"| run | referrals | referrals/s (referrals.csv write) | all rows | all rows/s (wall) | wall s | peak RSS (import process) |")
-    print(f"| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| run | referrals | referrals/s (referrals.csv write) | all rows | all rows/s (wall) | wall s | peak RSS (import process) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label, r in (("one row per transaction, sample", naive), ("batched, same sample", batched),
                      ("batched, large practice", large)):
         print(f"| {label} | {r['files']['referrals.csv']['written']:,} | {rate(r):,.0f} | {r['written']:,} | "

@@ -1,0 +1,36 @@
+"""The benchmarks' own Neo4j: started on a free port over a data folder, stopped after."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from graphsvc.config import Settings
+from graphsvc.db import Graph
+from graphsvc.localdb import LocalServer, free_port
+
+
+@dataclass
+class BenchNeo4j:
+    server: LocalServer
+    graph: Graph
+    env: dict  # for `python -m graphsvc ...` child processes
+
+
+@contextmanager
+def running_neo4j(data_dir: Path, heap: str, pagecache: str):
+    settings = Settings.load(environ={k: v for k, v in os.environ.items() if k == "GRAPHSVC_CACHE_DIR"},
+                             data_dir=data_dir, bolt_port=free_port(), heap_size=heap, pagecache_size=pagecache)
+    server = LocalServer(settings)
+    server.start(timeout=300, echo=lambda m: print(m, flush=True))
+    graph = None
+    try:
+        password = settings.resolved_password()
+        graph = Graph.connect(settings.with_(neo4j_uri=settings.uri, neo4j_password=password))
+        yield BenchNeo4j(server, graph, {**os.environ, "NEO4J_URI": settings.uri, "NEO4J_PASSWORD": password})
+    finally:
+        if graph is not None:
+            graph.close()
+        server.stop()
