@@ -76,7 +76,8 @@ class Insights:
         return Index(self.G)
 
     def suggestions(self, referrer_id: str, limit: int = 5) -> list[dict]:
-        return suggest_introductions(self.G, referrer_id, limit=limit, index=self.index)
+        return suggest_introductions(self.G, referrer_id, limit=limit, window=self.options.window,
+                                     index=self.index)
 
     def match(self, request: "MatchRequest") -> dict:
         return match_client(self.G, needs=request.needs, population=request.population,

@@ -108,7 +108,7 @@ class Index:
 
 def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay: float = 0.85,
                           weights: tuple[float, float, float] = (0.3, 0.5, 0.2), similar: int = 50,
-                          ready_after: int = 2, index: Index | None = None,
+                          ready_after: int = 2, window: int = 5, index: Index | None = None,
                           before: date | None = None) -> list[dict]:
     """Ranked members to introduce to ``referrer`` next, with reasons.
 
@@ -128,6 +128,9 @@ def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay
         How many of the most similar referrers count as evidence.
     ready_after : int
         Colleagues tried in stage 2 before the intake staff member is suggested.
+    window : int
+        The stage-3 window: a referrer that sent any of its last ``window``
+        referrals to the practice is not offered the intake staff member.
     index : Index, optional
         A prebuilt ``Index`` of ``G`` (the service keeps one); built if omitted.
     before : date, optional
@@ -177,7 +180,7 @@ def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay
         score = w_fit * fit + w_trust * t + w_track * track
         scored.append((not attrs["accepting_new"], -round(score, 4), m, fit, t, track))
     scored.sort()
-    intake = _ready_for_stage_3(G, index, referrer, excluded, ready_after)
+    intake = _ready_for_stage_3(G, index, referrer, excluded, ready_after, window)
     top = scored[:max(limit - (intake is not None), 0)]
     similar_counts = Counter(m for s in similar_referrers for m in index.trusted.get(s, ()))
     same_kind = index.kind_trust.get(kind, Counter())
@@ -319,11 +322,12 @@ def _basis(index: Index, referrer, most: int = BASIS_SIZE) -> set:
     return basis
 
 
-def _ready_for_stage_3(G, index: Index, referrer, excluded: set, ready_after: int) -> dict | None:
+def _ready_for_stage_3(G, index: Index, referrer, excluded: set, ready_after: int,
+                       window: int) -> dict | None:
     """The intake staff member, when a stage-2 referrer has tried enough colleagues."""
     tried = index.tried_colleagues(referrer)
     history = index.referrals.get(referrer, [])
-    practice_now = any(to_practice(G, data["addressed_to"]) for *_, data in history[-5:])
+    practice_now = any(to_practice(G, data["addressed_to"]) for *_, data in history[-window:])
     if len(tried) < ready_after or practice_now:
         return None
     staff = [(m, a) for m, a in index.members.items() if a["kind"] == "staff" and m not in excluded]
