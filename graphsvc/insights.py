@@ -45,7 +45,6 @@ class Insights:
         self.G = G
         self.options = options
         self.version = version
-        self.built_at = datetime.now(timezone.utc)
 
     @classmethod
     def from_graph(cls, graph: Graph, options: AnalysisOptions | None = None) -> "Insights":

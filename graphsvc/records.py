@@ -177,10 +177,6 @@ class Referral(Record):
                 raise ValueError("pass_reason: given, but assigned_to is the clinician it was addressed to")
         return self
 
-    @property
-    def to_practice(self) -> bool:
-        return self.addressed_to == PRACTICE
-
 
 class Introduction(Record):
     id: Id
