@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import gc
 import threading
-from concurrent.futures import ThreadPoolExecutor
 import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from functools import cached_property
 
-from . import projection
 from .analysis import monthly_stage_counts, referrer_metrics, stage_counts, stage_histories
+from .analysis.index import Index
+from .analysis.matching import match_client
 from .analysis.practice import bridge_members, clinician_sharing, practice_summary
-from .analysis.suggestions import Index, match_client, suggest_introductions
-from .records import MatchRequest
-from .db import Graph
+from .analysis.suggestions import suggest_introductions
 from .errors import NotFound
-from .references import chunks
+from .records import MatchRequest
+from .store import projection
+from .store.db import Graph
+from .store.writes import write_batches
 from .vocabulary import PRACTICE_ID
 
 
@@ -118,11 +119,8 @@ class Insights:
         """
         analysed_at = datetime.now(timezone.utc)
         rows = [{"id": r, "props": _flat(self.histories[r], self.metrics[r])} for r in self.histories]
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="write-back") as pool:
-            for done in pool.map(lambda chunk: graph.write("write_back_referrers", rows=chunk,
-                                                           analysed_at=analysed_at),
-                                 chunks(rows, batch_size)):
-                pass
+        write_batches(graph, "write_back_referrers", rows, batch_size=batch_size, workers=workers,
+                      analysed_at=analysed_at)
         return len(rows)
 
 

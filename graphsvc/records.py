@@ -11,7 +11,10 @@ attributes used to match it to a clinician, never a name or contact detail.
 
 
 import re
+from collections import namedtuple
+from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import (
@@ -262,3 +265,54 @@ class MatchRequest(Record):
         if not 1 <= self.limit <= 50:
             raise ValueError("limit: must be from 1 to 50")
         return self
+
+
+# -- record kinds ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Kind:
+    """One kind of stored record: its model, its key, and how people call it."""
+
+    name: str
+    model: type[Record]
+    key: tuple[str, ...] = ("id",)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(self.model.model_fields)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(n for n, f in self.model.model_fields.items() if f.is_required())
+
+    @cached_property
+    def row_type(self) -> type:
+        """A compact tuple type for validated rows: an import holds millions of
+        them, and a pydantic model costs about ten times the memory."""
+        return namedtuple(self.model.__name__ + "Row", self.fields)
+
+    def parse(self, **fields) -> Record:
+        """Validate ``fields`` into a record; ``InvalidInput`` names each bad field."""
+        try:
+            return self.model(**fields)
+        except ValidationError as e:
+            from .errors import InvalidInput
+
+            raise InvalidInput(explain(e)) from None
+
+
+# In write order: a record's references are written before the record.
+KINDS: tuple[Kind, ...] = (
+    Kind("clinician", Clinician),
+    Kind("staff", Staff),
+    Kind("external_provider", ExternalProvider),
+    Kind("client", Client),
+    Kind("referrer", Referrer),
+    Kind("handoff", Handoff, key=("referrer_id", "date")),
+    Kind("referral", Referral),
+    Kind("introduction", Introduction),
+    Kind("contact", Contact),
+    Kind("referral_out", ReferralOut),
+)
+KIND = {k.name: k for k in KINDS}

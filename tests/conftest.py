@@ -1,4 +1,4 @@
-"""Fixtures: a real Neo4j for the whole test session, and Flask's app/client/runner.
+"""Fixtures: a real Neo4j for the whole test session, and Flask's app and client.
 
 The suite starts its own Neo4j Community server (the same one `graphsvc db
 start` runs) on a free port with a fresh data folder, and stops it at the end.
@@ -16,11 +16,21 @@ import pytest
 from click.testing import CliRunner
 
 from graphsvc.config import Settings
-from graphsvc.db import Graph
+from graphsvc.store.db import Graph
 from graphsvc.localdb import LocalServer, free_port
-from graphsvc.schema import init_schema
+from graphsvc.store.schema import init_schema
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+from tests.helpers import TEST_QUERIES
+
+# Fixtures that reach the test Neo4j: a test using any of them is marked
+# ``neo4j``, so ``pytest -m "not neo4j"`` runs the pure tests without a server.
+NEO4J_FIXTURES = {"neo4j_settings", "session_graph", "graph", "neo4j_env", "cli", "app", "client"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if NEO4J_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.neo4j)
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +72,7 @@ def session_graph(neo4j_settings) -> Graph:
 @pytest.fixture
 def graph(session_graph) -> Graph:
     """The test graph, emptied (schema kept) before each test."""
-    session_graph.write("wipe_graph")
+    session_graph.write("wipe_graph", catalog=TEST_QUERIES)
     init_schema(session_graph)
     return session_graph
 
@@ -104,22 +114,3 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
-def snapshot(graph: Graph) -> tuple:
-    """Everything in the graph, in a canonical order (for 'nothing changed' checks)."""
-    row = graph.read("graph_snapshot")[0]
-    # The Practice node's change counter is bookkeeping for the analysis cache, not data.
-    skip = {"version", "changed_at"}
-    nodes = sorted(repr((sorted(n["labels"]), sorted((k, v) for k, v in n["props"].items() if k not in skip)))
-                   for n in row["nodes"])
-    rels = sorted(repr((r["type"], r["start"], r["end"], sorted(r["props"].items())))
-                  for r in row["relationships"])
-    return tuple(nodes), tuple(rels)
-
-
-def fixture_path(name: str) -> str:
-    return os.path.join(FIXTURES, name)

@@ -6,7 +6,7 @@ from datetime import date as d
 
 import pytest
 
-from graphsvc import projection as p
+from graphsvc.analysis import graph as p
 from graphsvc.analysis import monthly_stage_counts, referrer_metrics, stage_counts, stage_histories
 
 

@@ -6,9 +6,10 @@ from datetime import date as d
 
 import pytest
 
-from graphsvc import projection as p
+from graphsvc.analysis import graph as p
 from graphsvc.analysis.backtest import evaluate
-from graphsvc.analysis.suggestions import match_client, suggest_introductions
+from graphsvc.analysis.matching import match_client
+from graphsvc.analysis.suggestions import suggest_introductions
 from graphsvc.errors import NotFound
 
 

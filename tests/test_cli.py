@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from graphsvc.localdb import free_port
-from tests.conftest import fixture_path
+from tests.helpers import fixture_path
 
 SMALL = fixture_path("small")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graphsvc import catalog
+from graphsvc.store import catalog
 from graphsvc.config import Settings
 from graphsvc.errors import GraphsvcError
 
@@ -53,7 +53,7 @@ def test_unknown_statement_is_a_clear_error():
 
 def test_no_cypher_in_python_outside_the_catalog():
     """Statements live in queries/; Python code names them (tests may build fixtures)."""
-    package = Path(catalog.__file__).parent
+    package = Path(catalog.__file__).parent.parent
     offenders = []
     for path in package.rglob("*.py"):
         text = path.read_text()

@@ -7,11 +7,11 @@ from datetime import date as d
 
 import pytest
 
-from graphsvc import writes
-from graphsvc.importer import import_folder
+from graphsvc.store import writes
+from graphsvc.csvio.importer import import_folder
 from graphsvc.insights import AnalysisOptions, Insights, InsightsCache
-from graphsvc.projection import project
-from tests.conftest import fixture_path
+from graphsvc.store.projection import project
+from tests.helpers import fixture_path
 
 AS_OF = "2024-12-31"
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from graphsvc.cli import main
 from graphsvc.config import Settings
-from graphsvc.db import Graph
+from graphsvc.store.db import Graph
 from graphsvc.errors import GraphsvcError
 from graphsvc.localdb import LocalServer, free_port
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from graphsvc.importer import import_folder
-from tests.conftest import fixture_path
+from graphsvc.csvio.importer import import_folder
+from tests.helpers import fixture_path
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from neo4j.exceptions import ConstraintError
 
-from graphsvc import writes
+from graphsvc.store import writes
 from graphsvc.errors import InvalidInput, NotFound
-from graphsvc.importer import import_folder
-from tests.conftest import fixture_path, snapshot
+from graphsvc.csvio.importer import import_folder
+from tests.helpers import fixture_path, snapshot
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """NetworkX analysis of the referral graph. Pure functions: graph in, dicts out.
 
-Every function takes a graph built by ``graphsvc.projection`` first, options
+Every function takes a graph built by ``graphsvc.analysis.graph`` first, options
 as keywords, and returns plain data keyed by node. None touches Neo4j.
 """
 

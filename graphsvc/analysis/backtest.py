@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .suggestions import Index, suggest_introductions
+from .index import Index
+from .suggestions import suggest_introductions
 
 
 def evaluate(G, *, ks=(1, 3), limit_cases: int | None = None, **options) -> dict:

@@ -32,7 +32,7 @@ def referrer_metrics(G, referrers=None, *, window: int = 5, as_of: date | None =
     Parameters
     ----------
     G : networkx.MultiDiGraph
-        A referral graph (``graphsvc.projection``).
+        A referral graph (``graphsvc.analysis.graph``).
     referrers : iterable, optional
         Referrer ids; all referrers when omitted.
     window : int
@@ -48,7 +48,7 @@ def referrer_metrics(G, referrers=None, *, window: int = 5, as_of: date | None =
     Examples
     --------
     >>> from datetime import date
-    >>> from graphsvc import projection as p
+    >>> from graphsvc.analysis import graph as p
     >>> G = p.new_graph()
     >>> p.add_member(G, "ana"); p.add_member(G, "ben")
     >>> p.add_referrer(G, "drx", point_person="ana", since=date(2024, 1, 1))

@@ -22,7 +22,7 @@ from itertools import combinations
 import networkx as nx
 
 from ..vocabulary import PRACTICE
-from .referrals import current_point_person, point_person_on, referral_edges, to_practice
+from .referrals import current_point_person, referral_edges, tries_colleague
 
 
 def clinician_sharing(G) -> dict:
@@ -31,7 +31,7 @@ def clinician_sharing(G) -> dict:
     Examples
     --------
     >>> from datetime import date
-    >>> from graphsvc import projection as p
+    >>> from graphsvc.analysis import graph as p
     >>> G = p.new_graph()
     >>> p.add_member(G, "ana"); p.add_member(G, "ben")
     >>> p.add_referrer(G, "drx", point_person="ana", since=date(2024, 1, 1))
@@ -98,9 +98,8 @@ def bridge_members(G, *, k: int | None = 32, seed: int = 0) -> dict:
             weights[a, b] += 1
         tenures = G.nodes[r]["tenures"]
         for _, _, _, data in referral_edges(G, r):
-            addressed = data["addressed_to"]
-            if not to_practice(G, addressed) and addressed != point_person_on(tenures, data["date"]):
-                first_colleague[addressed] += 1
+            if tries_colleague(G, tenures, data):
+                first_colleague[data["addressed_to"]] += 1
                 break
     # Strong ties (many shared referrers) are short: in a practice where every
     # clinician shares some referrer with every other, only weighted paths

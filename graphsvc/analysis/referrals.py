@@ -1,4 +1,13 @@
-"""Small readers over a referral graph shared by the analysis modules."""
+"""Readers over a referral graph, and the stage rules every analysis module shares.
+
+The two rules that define the stages live here once, used by stages,
+suggestions, practice and metrics alike:
+
+* ``to_practice``: a referral addressed to the practice as a whole (the
+  practice itself, or a staff member such as the intake coordinator);
+* ``tries_colleague``: a referral addressed to a clinician other than the
+  referrer's point person **on that referral's date** (handoffs respected).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +22,6 @@ def referral_edges(G, referrer) -> list[tuple]:
     edges = [e for e in G.out_edges(referrer, keys=True, data=True) if e[3]["type"] == "referral"]
     edges.sort(key=lambda e: (e[3]["date"], e[2]))
     return edges
-
-
-def events(G, referrer, kind: str) -> list[tuple]:
-    """The referrer's events of one ``type`` as ``(referrer, member, key, data)``."""
-    return [e for e in G.out_edges(referrer, keys=True, data=True) if e[3]["type"] == kind]
 
 
 def to_practice(G, addressed_to) -> bool:
@@ -41,3 +45,13 @@ def point_person_on(tenures: list[tuple], day: date):
 def current_point_person(G, referrer):
     tenures = G.nodes[referrer]["tenures"]
     return tenures[-1][2] if tenures else None
+
+
+def tries_colleague(G, tenures: list[tuple], referral: dict) -> bool:
+    """Whether a referral (edge data) names a colleague of the point person that day.
+
+    Neither addressed to the practice (or staff) nor to whoever was point
+    person on the referral's date.
+    """
+    addressed = referral["addressed_to"]
+    return not to_practice(G, addressed) and addressed != point_person_on(tenures, referral["date"])

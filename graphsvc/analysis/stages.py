@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import deque
 from datetime import date
 
-from .referrals import point_person_on, referral_edges, to_practice
+from .referrals import referral_edges, to_practice, tries_colleague
 
 
 def stage_histories(G, referrers=None, *, window: int = 5, stall_days: int = 180,
@@ -26,7 +26,7 @@ def stage_histories(G, referrers=None, *, window: int = 5, stall_days: int = 180
     Parameters
     ----------
     G : networkx.MultiDiGraph
-        A referral graph (``graphsvc.projection``).
+        A referral graph (``graphsvc.analysis.graph``).
     referrers : iterable, optional
         Referrer ids; all referrers when omitted.
     window : int
@@ -48,7 +48,7 @@ def stage_histories(G, referrers=None, *, window: int = 5, stall_days: int = 180
     Examples
     --------
     >>> from datetime import date
-    >>> from graphsvc import projection as p
+    >>> from graphsvc.analysis import graph as p
     >>> G = p.new_graph()
     >>> p.add_member(G, "ana"); p.add_member(G, "ben")
     >>> p.add_referrer(G, "drx", point_person="ana", since=date(2024, 1, 1))
@@ -73,9 +73,8 @@ def _history(G, referrer, window, stall_days, lapse_days, as_of) -> dict:
     history, reached = [], {}
     spell_start = None
     for _, assigned, key, data in referrals:
-        practice = to_practice(G, data["addressed_to"])
-        recent.append(practice)
-        if not practice and data["addressed_to"] != point_person_on(tenures, data["date"]):
+        recent.append(to_practice(G, data["addressed_to"]))
+        if tries_colleague(G, tenures, data):
             tried_colleague = True
         new = 3 if 2 * sum(recent) >= len(recent) else 2 if tried_colleague else 1
         if new != stage:

@@ -28,7 +28,7 @@ class JSONProvider(DefaultJSONProvider):
 
 
 def create_app(test_config: dict | None = None, settings: Settings | None = None) -> Flask:
-    from ..db import Graph
+    from ..store.db import Graph
 
     from ..insights import AnalysisOptions, InsightsCache
 

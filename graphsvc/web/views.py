@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
-from ..db import translate_errors
+from ..store.db import translate_errors
 from ..errors import NotFound
 from ..vocabulary import REFERRER_KINDS
 from . import graph_of

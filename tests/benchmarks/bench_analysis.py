@@ -24,12 +24,14 @@ import sys
 import time
 from pathlib import Path
 
-from graphsvc.db import Graph
+from graphsvc.store.db import Graph
 from graphsvc.insights import AnalysisOptions, Insights, InsightsCache
 from graphsvc.procinfo import peak_rss_mb
-from graphsvc.projection import add_member, add_referral, add_referrer, new_graph, project
+from graphsvc.analysis.graph import add_member, add_referral, add_referrer, new_graph
+from graphsvc.store.projection import project
 from graphsvc.analysis import stage_histories
 from tests.benchmarks.server import running_neo4j
+from tests.helpers import TEST_QUERIES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,7 +126,7 @@ def naive_stages(graph: Graph, referrers: list[str], options: AnalysisOptions) -
     began = time.perf_counter()
     stages = {}
     for r in referrers:
-        row = graph.read("referrer_referrals", id=r)[0]
+        row = graph.read("referrer_referrals", catalog=TEST_QUERIES, id=r)[0]
         G = new_graph()
         tenures = [(s.to_native(), u.to_native() if u else None, c) for s, u, c in row["tenures"]]
         for _, _, c in tenures:

@@ -26,8 +26,9 @@ import time
 from pathlib import Path
 
 from graphsvc.procinfo import peak_rss_mb
-from graphsvc.schema import init_schema
+from graphsvc.store.schema import init_schema
 from tests.benchmarks.server import running_neo4j
+from tests.helpers import TEST_QUERIES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,9 +56,9 @@ def main() -> None:
     with running_neo4j(data_dir, args.heap, args.pagecache) as neo4j:
         init_schema(neo4j.graph)
         results["naive_sample"] = run_import(sample, neo4j.env, "--batch-size", "1", "--workers", "1")
-        neo4j.graph.write("wipe_graph")
+        neo4j.graph.write("wipe_graph", catalog=TEST_QUERIES)
         results["batched_sample"] = run_import(sample, neo4j.env)
-        neo4j.graph.write("wipe_graph")
+        neo4j.graph.write("wipe_graph", catalog=TEST_QUERIES)
         results["large"] = run_import(large, neo4j.env)
         results["neo4j_peak_rss_mb"] = peak_rss_mb(neo4j.server.pid())
     (out / "import.json").write_text(json.dumps(results, indent=2))

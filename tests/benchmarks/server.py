@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphsvc.config import Settings
-from graphsvc.db import Graph
+from graphsvc.store.db import Graph
 from graphsvc.localdb import LocalServer, free_port
 
 

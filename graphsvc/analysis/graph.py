@@ -1,8 +1,8 @@
-"""The referral graph as one NetworkX ``MultiDiGraph``, read from Neo4j once.
+"""The referral graph as NetworkX sees it: one ``MultiDiGraph`` and its builders.
 
-The analysis (``graphsvc.analysis``) never touches the database: it takes the
-graph this module builds. The same builder functions make small graphs by
-hand for tests and examples.
+``graphsvc.store.projection`` fills it from Neo4j with these builders, and
+tests and examples build small graphs by hand with the same ones, so there is
+one schema for nodes and edges. Nothing here touches the database.
 
 Nodes, keyed by id, each with a ``kind``:
 
@@ -29,12 +29,7 @@ from datetime import date
 
 import networkx as nx
 
-from .catalog import query
-from .db import Graph
-from .errors import GraphsvcError
-from .vocabulary import PRACTICE
-
-# -- builders (no database) ------------------------------------------------------
+from ..vocabulary import PRACTICE
 
 
 def new_graph() -> nx.MultiDiGraph:
@@ -87,73 +82,3 @@ def add_provider(G, provider_id: str, *, name: str | None = None, niches=()) -> 
 
 def add_referral_out(G, referrer: str, out_id: str, day: date, provider: str, niche: str) -> None:
     G.add_edge(referrer, provider, key=out_id, type="referral_out", date=day, niche=niche)
-
-
-# -- from Neo4j ------------------------------------------------------------------
-
-
-def project(graph: Graph) -> nx.MultiDiGraph:
-    """Read the whole referral graph from Neo4j (seven queries, one read each)."""
-    G = new_graph()
-    for m in graph.read("project_members"):
-        add_member(G, m["id"], kind=m["kind"], name=m["name"], specialties=m["specialties"],
-                   populations=m["populations"], insurances=m["insurances"], schedule=m["schedule"],
-                   accepting_new=m["accepting_new"] if m["accepting_new"] is not None else True,
-                   role=m["role"])
-    for p in graph.read("project_providers"):
-        add_provider(G, p["id"], name=p["name"], niches=p["niches"])
-    clashes = []
-    for r in graph.read("project_referrers"):
-        if r["id"] in G:
-            clashes.append(r["id"])
-            continue
-        add_referrer(G, r["id"], name=r["name"], referrer_kind=r["kind"], organization=r["organization"] or "",
-                     since=_day(r["since"]),
-                     tenures=[(_day(s), _day(u), c) for s, u, c in r["tenures"]])
-    if clashes:
-        raise GraphsvcError("Referrer ids that are also member or provider ids cannot be analysed: "
-                            + ", ".join(sorted(clashes)[:20]))
-    add_edge, day = G.add_edge, date.fromisoformat
-
-    def referrals(referrer, events):
-        for key, on, addressed, assigned, reason, needs, population, insurance, schedule in events:
-            add_edge(referrer, assigned, key=key, type="referral", date=day(on), addressed_to=addressed,
-                     pass_reason=reason, needs=tuple(needs or ()), population=population,
-                     insurance=insurance, schedule=schedule)
-
-    def introductions(referrer, events):
-        for key, on, member, by in events:
-            add_edge(referrer, member, key=key, type="introduction", date=day(on), by=by)
-
-    def contacts(referrer, events):
-        for key, on, member, kind in events:
-            add_edge(referrer, member, key=key, type="contact", date=day(on), contact_kind=kind)
-
-    def referrals_out(referrer, events):
-        for key, on, provider, niche in events:
-            add_edge(referrer, provider, key=key, type="referral_out", date=day(on), niche=niche)
-
-    _stream(graph, "project_referrals", referrals)
-    _stream(graph, "project_introductions", introductions)
-    _stream(graph, "project_contacts", contacts)
-    _stream(graph, "project_referrals_out", referrals_out)
-    return G
-
-
-def _stream(graph: Graph, name: str, add) -> None:
-    """Feed each ``(referrer, events)`` row of a bulk read to ``add`` as it arrives.
-
-    Adding a keyed edge twice leaves one edge, so a retried transaction
-    builds the same graph.
-    """
-    text = query(name)
-
-    def work(tx) -> None:
-        for referrer, events in tx.run(text):
-            add(referrer, events)
-
-    graph.read_tx(work, fetch_size=10_000)
-
-
-def _day(value):
-    return value.to_native() if value is not None and hasattr(value, "to_native") else value

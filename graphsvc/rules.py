@@ -1,10 +1,14 @@
-"""Reference checks shared by the importer and the write API.
+"""The rules that tie records together, shared by the importer and the write API.
 
-A row is checked in isolation by its ``graphsvc.records`` model; this module
-checks what a row says about other records: that the ids it refers to exist
-(earlier in the same import, or already in the graph), that they are of the
-right kind (a point person must be a clinician), and the rules that tie a
-referral's addressee, assignee and pass reason together.
+A record is checked in isolation by its ``graphsvc.records`` model; this
+module checks what a record says about other records: that the ids it refers
+to exist (earlier in the same batch of records, or already in the graph), that
+they are of the right kind (a point person must be a clinician), and the rules
+that tie a referral's addressee, assignee and pass reason together, and a
+handoff to the tenure before it.
+
+It knows record kinds (``records.KINDS``), not files: the CSV importer says
+which file and line a problem came from, the write API names only the field.
 """
 
 from __future__ import annotations
@@ -12,48 +16,62 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from .csvformat import CsvFile
+from .batching import batched
+from .records import Kind
 from .vocabulary import PRACTICE
 
 LOOKUP_CHUNK = 20_000
 
+# Fields that name another record, looked up in the graph when not defined alongside.
+REFERENCE_FIELDS = ("referrer_id", "client_id", "point_person_id", "assigned_to", "addressed_to",
+                    "introduced_id", "by_id", "member_id", "provider_id")
+
 
 @dataclass(frozen=True)
 class Problem:
-    file: str
+    """One reason a record is refused; ``source`` and ``line`` say where it came from, if anywhere."""
+
+    source: str | None
     line: int | None
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        if self.source is None:
+            return self.message
+        where = f"{self.source}:{self.line}" if self.line is not None else self.source
         return f"{where}: {self.message}"
 
 
 @dataclass
-class ParsedFile:
-    """The parsed rows of one file: (line, record) pairs, and which are bad."""
+class Batch:
+    """Records of one kind to check together: ``(line, record)`` pairs, and which are bad.
 
-    spec: CsvFile
-    rows: list[tuple[int, object]] = field(default_factory=list)
-    bad_lines: set[int] = field(default_factory=set)
+    ``source`` names where they came from (a CSV file), or is None for the
+    write API, whose records have no line.
+    """
+
+    kind: Kind
+    source: str | None = None
+    rows: list[tuple[int | None, object]] = field(default_factory=list)
+    bad_lines: set = field(default_factory=set)
     unreadable: int = 0  # rows refused before they became records
 
-    def good(self) -> Iterable[tuple[int, object]]:
+    def good(self) -> Iterable[tuple[int | None, object]]:
         return ((ln, r) for ln, r in self.rows if ln not in self.bad_lines)
 
 
 class Checker:
-    """Checks every reference a row makes, in write order.
+    """Checks every reference a record makes, in write order.
 
-    An id is known when a good row earlier in the folder defines it, or the
-    graph already holds it. Rows found bad here are marked in ``bad_lines``
-    and so are unknown to the rows that come after them.
+    An id is known when a good record earlier in the batches defines it, or
+    the graph already holds it. Records found bad here are marked in
+    ``bad_lines`` and so are unknown to the records that come after them.
     """
 
-    def __init__(self, parsed: dict[str, ParsedFile], problems: list[Problem],
+    def __init__(self, batches: Iterable[Batch], problems: list[Problem],
                  lookup: Callable[[list[str]], list[dict]] | None = None):
-        self.lookup = lookup  # ids -> rows of queries/existing_ids.cypher
-        self.parsed = parsed
+        self.lookup = lookup  # ids -> rows of queries/app/existing_ids.cypher
+        self.batches = list(batches)
         self.problems = problems
         self.members: dict[str, str] = {}        # id -> 'clinician' | 'staff'
         self.referrers: dict[str, object] = {}   # id -> since (None if only in the graph)
@@ -61,57 +79,66 @@ class Checker:
         self.clients: set[str] = set()
         self.providers: dict[str, list[str]] = {}  # id -> niches
         self.stored: dict[str, dict] = {}
+        self.rules = {
+            "clinician": lambda rec: self._new_member(rec, "clinician"),
+            "staff": lambda rec: self._new_member(rec, "staff"),
+            "external_provider": lambda rec: [],
+            "client": lambda rec: [],
+            "referrer": self._referrer,
+            "handoff": self._handoff,
+            "referral": self._referral,
+            "introduction": self._introduction,
+            "contact": self._contact,
+            "referral_out": self._referral_out,
+        }
 
     def check(self) -> None:
         self.stored = self._lookup_stored()
-        for name, rows in self.parsed.items():
-            handler = getattr(self, "_" + rows.spec.stem)
-            ordered = rows.rows
-            if rows.spec.name == "handoffs.csv":  # judge each handoff after the ones before it
-                ordered = sorted(rows.rows, key=lambda lr: (lr[1].referrer_id, lr[1].date))
+        for batch in self.batches:
+            rule = self.rules[batch.kind.name]
+            ordered = batch.rows
+            if batch.kind.name == "handoff":  # judge each handoff after the ones before it
+                ordered = sorted(batch.rows, key=lambda lr: (lr[1].referrer_id, lr[1].date))
             for line, rec in ordered:
-                reasons = handler(rec)
+                reasons = rule(rec)
                 if reasons:
-                    rows.bad_lines.add(line)
-                    self.problems.extend(Problem(name, line, r) for r in reasons)
+                    batch.bad_lines.add(line)
+                    self.problems.extend(Problem(batch.source, line, r) for r in reasons)
                 else:
-                    self._accept(rows.spec.stem, rec)
+                    self._accept(batch.kind.name, rec)
 
-    # What a good row defines, for the rows after it.
-    def _accept(self, stem: str, rec) -> None:
-        if stem in ("clinicians", "staff"):
-            self.members[rec.id] = "clinician" if stem == "clinicians" else "staff"
-        elif stem == "referrers":
+    # What a good record defines, for the records after it.
+    def _accept(self, kind: str, rec) -> None:
+        if kind in ("clinician", "staff"):
+            self.members[rec.id] = kind
+        elif kind == "referrer":
             self.referrers[rec.id] = rec.since
             self.holders[rec.id] = rec.point_person_id
-        elif stem == "handoffs":
+        elif kind == "handoff":
             self.holders[rec.referrer_id] = rec.point_person_id
-        elif stem == "clients":
+        elif kind == "client":
             self.clients.add(rec.id)
-        elif stem == "external_providers":
+        elif kind == "external_provider":
             self.providers[rec.id] = list(rec.niches)
 
     def _lookup_stored(self) -> dict[str, dict]:
-        """The graph's view of every id the folder refers to but does not define."""
+        """The graph's view of every id the batches refer to but do not define."""
         if self.lookup is None:
             return {}
-        defined = {rec.id for rows in self.parsed.values() if rows.spec.key == ("id",)
-                   for _, rec in rows.rows}
+        defined = {rec.id for batch in self.batches if batch.kind.key == ("id",) for _, rec in batch.rows}
         wanted = set()
-        for rows in self.parsed.values():
-            for _, rec in rows.rows:
-                for f in ("referrer_id", "client_id", "point_person_id", "assigned_to",
-                          "addressed_to", "introduced_id", "by_id", "member_id", "provider_id"):
+        for batch in self.batches:
+            for _, rec in batch.rows:
+                for f in REFERENCE_FIELDS:
                     v = getattr(rec, f, None)
                     if v is not None and v not in defined:
                         wanted.add(v)
-        # Members and referrers defined here may clash with a different kind stored.
-        for name in ("clinicians.csv", "staff.csv"):
-            if name in self.parsed:
-                wanted.update(rec.id for _, rec in self.parsed[name].rows)
+            # Members defined here may clash with a member of the other kind stored.
+            if batch.kind.name in ("clinician", "staff"):
+                wanted.update(rec.id for _, rec in batch.rows)
         wanted.discard(PRACTICE)
         found = {}
-        for chunk in chunks(sorted(wanted), LOOKUP_CHUNK):
+        for chunk in batched(sorted(wanted), LOOKUP_CHUNK):
             for row in self.lookup(chunk):
                 found[row["id"]] = row
         return found
@@ -147,13 +174,7 @@ class Checker:
     def _member(self, field: str, member_id: str) -> list[str]:
         return [] if self._member_kind(member_id) else [f"unknown {field} {member_id!r}"]
 
-    # One method per file: the reasons a parsed row is bad, or [].
-    def _clinicians(self, rec) -> list[str]:
-        return self._new_member(rec, "clinician")
-
-    def _staff(self, rec) -> list[str]:
-        return self._new_member(rec, "staff")
-
+    # One rule per kind: the reasons a record is bad, or [].
     def _new_member(self, rec, kind: str) -> list[str]:
         if rec.id == PRACTICE:
             return [f"id {PRACTICE!r} is reserved for referrals addressed to the practice"]
@@ -162,16 +183,10 @@ class Checker:
             return [f"duplicate id {rec.id!r}: already a {other} (member ids are shared by clinicians and staff)"]
         return []
 
-    def _external_providers(self, rec) -> list[str]:
-        return []
-
-    def _clients(self, rec) -> list[str]:
-        return []
-
-    def _referrers(self, rec) -> list[str]:
+    def _referrer(self, rec) -> list[str]:
         return self._clinician("point_person_id", rec.point_person_id)
 
-    def _handoffs(self, rec) -> list[str]:
+    def _handoff(self, rec) -> list[str]:
         out = self._needs(rec) + self._clinician("point_person_id", rec.point_person_id)
         since = self.referrers.get(rec.referrer_id)
         if since is not None and rec.date <= since:
@@ -180,7 +195,7 @@ class Checker:
             out.append(f"hands the role to {rec.point_person_id!r}, who already holds it")
         return out
 
-    def _referrals(self, rec) -> list[str]:
+    def _referral(self, rec) -> list[str]:
         out = self._needs(rec, client=True) + self._clinician("assigned_to", rec.assigned_to)
         if rec.addressed_to != PRACTICE:
             kind = self._member_kind(rec.addressed_to)
@@ -193,14 +208,14 @@ class Checker:
                            f"{rec.addressed_to!r}: a pass needs a pass_reason")
         return out
 
-    def _introductions(self, rec) -> list[str]:
+    def _introduction(self, rec) -> list[str]:
         return (self._needs(rec) + self._member("introduced_id", rec.introduced_id)
                 + self._member("by_id", rec.by_id))
 
-    def _contacts(self, rec) -> list[str]:
+    def _contact(self, rec) -> list[str]:
         return self._needs(rec) + self._member("member_id", rec.member_id)
 
-    def _referrals_out(self, rec) -> list[str]:
+    def _referral_out(self, rec) -> list[str]:
         out = self._needs(rec, client=True)
         niches = self.providers.get(rec.provider_id)
         if niches is None and (self.stored.get(rec.provider_id) or {}).get("provider"):
@@ -212,7 +227,3 @@ class Checker:
                        f"({';'.join(niches) or 'none'})")
         return out
 
-
-def chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]

@@ -14,8 +14,8 @@ import time
 
 import click
 
-from .config import Settings
-from .errors import GraphsvcError
+from ..config import Settings
+from ..errors import GraphsvcError
 
 
 def json_option(command):
@@ -46,7 +46,7 @@ def needs_graph(command):
     @click.pass_obj
     @functools.wraps(command)
     def wrapper(settings: Settings, *args, **kwargs):
-        from .db import Graph
+        from ..store.db import Graph
 
         graph = Graph.connect(settings)
         try:
@@ -79,7 +79,7 @@ def db():
 
 
 def _server(settings: Settings):
-    from .localdb import LocalServer
+    from ..localdb import LocalServer
 
     return LocalServer(settings)
 
@@ -102,8 +102,8 @@ def db_install(settings):
 @click.pass_obj
 def db_start(settings, timeout, as_json):
     """Start the local Neo4j on 127.0.0.1 (installing it if needed) and create the schema."""
-    from .db import Graph
-    from .schema import init_schema
+    from ..store.db import Graph
+    from ..store.schema import init_schema
 
     status = _server(settings).start(timeout=timeout, echo=lambda m: click.echo(m, err=True))
     graph = Graph.connect(settings)
@@ -129,7 +129,7 @@ def db_stop(settings, as_json):
 def db_status(settings, as_json):
     """Say whether the local Neo4j is running (exit 3 if not)."""
     if not settings.manages_local_server:
-        from .db import Graph
+        from ..store.db import Graph
 
         Graph.connect(settings).close()
         emit({"running": True, "uri": settings.uri}, as_json, f"Neo4j answers at {settings.uri}")
@@ -146,7 +146,7 @@ def db_status(settings, as_json):
 @needs_graph
 def db_init(graph):
     """Create missing constraints and indexes (idempotent)."""
-    from .schema import init_schema
+    from ..store.schema import init_schema
 
     init_schema(graph)
     click.echo(f"Schema is in place in database {graph.database!r} at {graph.settings.uri}")
@@ -166,7 +166,7 @@ def db_init(graph):
 @needs_graph
 def import_command(graph, folder, skip_bad, batch_size, workers, as_json):
     """Validate a folder of CSV files and load it into the graph."""
-    from .importer import ImportRejected, import_folder
+    from ..csvio.importer import ImportRejected, import_folder
 
     bar = _ProgressBar(enabled=not as_json and sys.stderr.isatty())
     try:
@@ -181,7 +181,7 @@ def import_command(graph, folder, skip_bad, batch_size, workers, as_json):
         bar.finish()
     for problem in report.problems:
         click.echo(f"skipped {problem}", err=True)
-    from .procinfo import peak_rss_mb
+    from ..procinfo import peak_rss_mb
 
     emit({"ok": True, **report.as_dict(), "peak_rss_mb": peak_rss_mb()}, as_json,
          _summary(report.files, report.seconds, "written"))
@@ -193,7 +193,7 @@ def import_command(graph, folder, skip_bad, batch_size, workers, as_json):
 @needs_graph
 def export_command(graph, folder, as_json):
     """Write the graph as a folder of CSV files (the import format)."""
-    from .exporter import export_folder
+    from ..csvio.exporter import export_folder
 
     report = export_folder(graph, folder)
     emit(report.as_dict(), as_json, _summary({k: {"rows": v} for k, v in report.files.items()},
@@ -252,7 +252,7 @@ def analysis_options(command):
 
 
 def _options(window, stall_days, lapse_days, as_of):
-    from .insights import AnalysisOptions
+    from ..insights import AnalysisOptions
 
     return AnalysisOptions(window=window, stall_days=stall_days, lapse_days=lapse_days,
                            as_of=as_of.date() if as_of else None)
@@ -265,7 +265,7 @@ def _options(window, stall_days, lapse_days, as_of):
 @needs_graph
 def analyze(graph, window, stall_days, lapse_days, as_of, no_write, as_json):
     """Analyse the whole practice: stages now, and write them back for Cypher."""
-    from .insights import Insights
+    from ..insights import Insights
 
     began = time.perf_counter()
     insights = Insights.from_graph(graph, _options(window, stall_days, lapse_days, as_of))
@@ -292,7 +292,7 @@ def analyze(graph, window, stall_days, lapse_days, as_of, no_write, as_json):
 @needs_graph
 def stage(graph, referrer_id, window, stall_days, lapse_days, as_of, as_json):
     """One referrer's stage, how it got there, and its metrics."""
-    from .insights import Insights
+    from ..insights import Insights
 
     info = Insights.from_graph(graph, _options(window, stall_days, lapse_days, as_of)).referrer(referrer_id)
     m = info["metrics"]
@@ -316,7 +316,7 @@ def stage(graph, referrer_id, window, stall_days, lapse_days, as_of, as_json):
 @needs_graph
 def suggest(graph, referrer_id, limit, as_json):
     """The next colleagues to introduce to a referrer, with reasons."""
-    from .insights import Insights
+    from ..insights import Insights
 
     found = Insights.from_graph(graph).suggestions(referrer_id, limit=limit)
     lines = []
@@ -340,9 +340,9 @@ def match(graph, needs, population, insurance, schedule, addressed_to, limit, as
     """Best clinicians for a new client; a pass suggestion; outside providers for uncovered needs."""
     from pydantic import ValidationError
 
-    from .errors import InvalidInput
-    from .insights import Insights
-    from .records import MatchRequest, explain
+    from ..errors import InvalidInput
+    from ..insights import Insights
+    from ..records import MatchRequest, explain
 
     try:
         request = MatchRequest(needs=needs, population=population or "", insurance=insurance or "",
@@ -372,8 +372,8 @@ def match(graph, needs, population, insurance, schedule, addressed_to, limit, as
 @needs_graph
 def evaluate_command(graph, limit_cases, as_json):
     """Backtest the suggestions on past introductions (hit@1, hit@3 vs baselines)."""
-    from .analysis.backtest import evaluate
-    from .projection import project
+    from ..analysis.backtest import evaluate
+    from ..store.projection import project
 
     began = time.perf_counter()
     out = evaluate(project(graph), limit_cases=limit_cases)
@@ -402,7 +402,7 @@ def _pct(x) -> str:
 @click.pass_obj
 def serve(settings, host, port, debug):
     """Serve the web view (Flask's server; use gunicorn in production)."""
-    from .web import create_app
+    from ..web import create_app
 
     app = create_app(settings=settings)
     click.echo(f"Serving graphsvc on http://{host}:{port}/ (Neo4j at {settings.uri})", err=True)

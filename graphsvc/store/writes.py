@@ -14,29 +14,46 @@ a case or a referrer relationship and keep the history.
 
 from __future__ import annotations
 
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import date as Date
-from typing import Any
+from typing import Any, Callable, Iterable
 
-from pydantic import ValidationError
-
-from . import records
+from .. import records
+from ..batching import batched
+from ..errors import InvalidInput, NotFound
+from ..rules import Batch, Checker, Problem
+from ..vocabulary import PASS_REASONS, PRACTICE, PRACTICE_ID
 from .catalog import query
-from .csvformat import BY_NAME
 from .db import Graph
-from .errors import InvalidInput, NotFound
-from .references import Checker, ParsedFile, Problem
 from .schema import ensure_schema
-from .vocabulary import PASS_REASONS, PRACTICE, PRACTICE_ID
+
+# The upsert statement of each kind of record: UNWIND $rows, keyed on ids.
+UPSERT = {
+    "clinician": "upsert_clinicians",
+    "staff": "upsert_staff",
+    "external_provider": "upsert_external_providers",
+    "client": "upsert_clients",
+    "referrer": "upsert_referrers",
+    "handoff": "upsert_handoffs",
+    "referral": "upsert_referrals",
+    "introduction": "upsert_introductions",
+    "contact": "upsert_contacts",
+    "referral_out": "upsert_referrals_out",
+}
+
+# The label of each kind of event, whose ids ``record_*`` refuses to reuse.
+EVENT_LABEL = {"referral": "Referral", "introduction": "Introduction", "contact": "Contact",
+               "referral_out": "ReferralOut"}
 
 
 def save_clinician(graph: Graph, **fields) -> dict:
     """Add or update a clinician (id, name, specialties, populations, insurances, schedule, accepting_new)."""
-    return _save(graph, "clinicians.csv", fields)
+    return _save(graph, "clinician", fields)
 
 
 def save_staff(graph: Graph, **fields) -> dict:
     """Add or update a staff member (id, name, role)."""
-    return _save(graph, "staff.csv", fields)
+    return _save(graph, "staff", fields)
 
 
 def save_referrer(graph: Graph, **fields) -> dict:
@@ -45,17 +62,17 @@ def save_referrer(graph: Graph, **fields) -> dict:
     ``point_person_id`` and ``since`` name the relationship's first point
     person; to change who holds the role later, use ``hand_over``.
     """
-    return _save(graph, "referrers.csv", fields)
+    return _save(graph, "referrer", fields)
 
 
 def save_client(graph: Graph, **fields) -> dict:
     """Add or update a client: a pseudonymous id, needs, population, insurance, schedule."""
-    return _save(graph, "clients.csv", fields)
+    return _save(graph, "client", fields)
 
 
 def save_external_provider(graph: Graph, **fields) -> dict:
     """Add or update a trusted outside provider (id, name, niches)."""
-    return _save(graph, "external_providers.csv", fields)
+    return _save(graph, "external_provider", fields)
 
 
 def record_referral(graph: Graph, **fields) -> dict:
@@ -66,22 +83,22 @@ def record_referral(graph: Graph, **fields) -> dict:
     """
     if not fields.get("assigned_to") and fields.get("addressed_to") not in (None, PRACTICE):
         fields["assigned_to"] = fields["addressed_to"]
-    return _save(graph, "referrals.csv", fields, new_event="Referral")
+    return _save(graph, "referral", fields)
 
 
 def record_introduction(graph: Graph, **fields) -> dict:
     """Record that member ``by_id`` introduced member ``introduced_id`` to a referrer."""
-    return _save(graph, "introductions.csv", fields, new_event="Introduction")
+    return _save(graph, "introduction", fields)
 
 
 def record_contact(graph: Graph, **fields) -> dict:
     """Record a contact (lunch, talk, school consult, ...) between a member and a referrer."""
-    return _save(graph, "contacts.csv", fields, new_event="Contact")
+    return _save(graph, "contact", fields)
 
 
 def record_referral_out(graph: Graph, **fields) -> dict:
     """Record a client referred out to an external provider for one of its niches."""
-    return _save(graph, "referrals_out.csv", fields, new_event="ReferralOut")
+    return _save(graph, "referral_out", fields)
 
 
 def record_pass(graph: Graph, referral_id: str, to_clinician_id: str, reason: str) -> dict:
@@ -118,10 +135,7 @@ def hand_over(graph: Graph, referrer_id: str, to_clinician_id: str, date: Date |
 
     The previous tenure is closed, not deleted, so the history stays.
     """
-    try:
-        handoff = records.Handoff(date=date, referrer_id=referrer_id, point_person_id=to_clinician_id)
-    except ValidationError as e:
-        raise InvalidInput(records.explain(e)) from None
+    handoff = records.KIND["handoff"].parse(date=date, referrer_id=referrer_id, point_person_id=to_clinician_id)
     ensure_schema(graph)
 
     def work(tx):
@@ -135,7 +149,7 @@ def hand_over(graph: Graph, referrer_id: str, to_clinician_id: str, date: Date |
         if current["since"] is not None and handoff.date <= current["since"].to_native():
             raise InvalidInput(f"field 'date': {handoff.date} is not after the current tenure's start "
                                f"{current['since'].iso_format()}")
-        tx.run(query("upsert_handoffs"), rows=[handoff.row()]).consume()
+        upsert(tx, "handoff", [handoff.row()])
         tx.run(query("close_tenures"), referrer_ids=[referrer_id]).consume()
         tx.run(query("bump_version"), practice_id=PRACTICE_ID).consume()
         return {"referrer_id": referrer_id, "point_person_id": to_clinician_id,
@@ -147,33 +161,80 @@ def hand_over(graph: Graph, referrer_id: str, to_clinician_id: str, date: Date |
 # -- shared --------------------------------------------------------------------
 
 
-def _save(graph: Graph, file_name: str, fields: dict[str, Any], new_event: str | None = None) -> dict:
-    spec = BY_NAME[file_name]
-    try:
-        record = spec.record(**fields)
-    except ValidationError as e:
-        raise InvalidInput(records.explain(e)) from None
+def parameters(kind: str, row: dict) -> dict:
+    """A validated record's fields as the upsert statement's row.
+
+    A referral's ``addressed_to`` is a member id or ``"practice"``; the
+    statement takes ``addressed_member`` (None for the practice), so that one
+    MATCH finds the addressee whichever it is.
+    """
+    if kind == "referral":
+        row = dict(row)
+        addressed = row.pop("addressed_to")
+        row["addressed_member"] = None if addressed == PRACTICE else addressed
+    return row
+
+
+def upsert(tx, kind: str, rows: list[dict]) -> None:
+    """Upsert validated rows (``Record.row()`` or namedtuple ``_asdict()``) of one kind."""
+    tx.run(query(UPSERT[kind]), rows=[parameters(kind, r) for r in rows], practice_id=PRACTICE_ID).consume()
+
+
+def write_batches(graph: Graph, name: str, rows: Iterable, *, batch_size: int, workers: int,
+                  progress: Callable[[int], None] | None = None, **params) -> int:
+    """Run the write statement ``name`` over ``rows`` in batches, ``workers`` at a time.
+
+    Each batch is its own managed (retried) transaction with ``rows=batch``.
+    At most ``2 * workers`` batches are held in memory. Returns the rows written.
+    """
+    text = query(name)
+
+    def write(batch: list) -> int:
+        graph.write_tx(lambda tx: tx.run(text, rows=batch, **params).consume())
+        return len(batch)
+
+    written = 0
+
+    def finished(futures) -> int:
+        count = 0
+        for future in futures:
+            n = future.result()  # re-raises a failed batch's error
+            count += n
+            if progress:
+                progress(n)
+        return count
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"write-{name}") as pool:
+        pending: set = set()
+        for batch in batched(rows, batch_size):
+            pending.add(pool.submit(write, batch))
+            if len(pending) >= 2 * workers:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                written += finished(done)
+        written += finished(wait(pending)[0])
+    return written
+
+
+def _save(graph: Graph, kind: str, fields: dict[str, Any]) -> dict:
+    record = records.KIND[kind].parse(**fields)
     ensure_schema(graph)
-    params = record.row()
-    if file_name == "referrals.csv":
-        addressed = params.pop("addressed_to")
-        params["addressed_member"] = None if addressed == PRACTICE else addressed
+    label = EVENT_LABEL.get(kind)
 
     def work(tx):
-        if new_event is not None:
-            taken = tx.run(query("event_exists"), label=new_event, id=record.id).single()["taken"]
+        if label is not None:
+            taken = tx.run(query("event_exists"), label=label, id=record.id).single()["taken"]
             if taken:
-                raise InvalidInput(f"field 'id': {new_event} {record.id!r} already exists")
+                raise InvalidInput(f"field 'id': {label} {record.id!r} already exists")
         problems: list[Problem] = []
-        parsed = {file_name: ParsedFile(spec, rows=[(1, record)])}
-        Checker(parsed, problems, lookup=lambda ids: tx.run(query("existing_ids"), ids=ids).data()).check()
+        batch = Batch(records.KIND[kind], rows=[(None, record)])
+        Checker([batch], problems, lookup=lambda ids: tx.run(query("existing_ids"), ids=ids).data()).check()
         if problems:
             messages = [p.message for p in problems]
             unknown = all(m.startswith("unknown ") for m in messages)
             raise (NotFound if unknown else InvalidInput)(messages)
-        tx.run(query("upsert_" + spec.stem), rows=[params], practice_id=PRACTICE_ID).consume()
+        upsert(tx, kind, [record.row()])
         tx.run(query("bump_version"), practice_id=PRACTICE_ID).consume()
-        if file_name == "referrers.csv":
+        if kind == "referrer":
             tx.run(query("close_tenures"), referrer_ids=[record.id]).consume()
         return record.row()
 

@@ -14,21 +14,25 @@ stopped, say) is finished by importing the folder again.
 from __future__ import annotations
 
 import csv
+import logging
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
 from pydantic import ValidationError
 
-from .csvformat import BY_NAME, FILES, CsvFile
-from .db import Graph
-from .errors import InvalidInput
-from .records import explain
-from .references import Checker, ParsedFile, Problem, chunks
-from .schema import ensure_schema
-from .vocabulary import PRACTICE, PRACTICE_ID
+from ..batching import batched
+from ..errors import InvalidInput
+from ..records import explain
+from ..rules import Batch, Checker, Problem
+from ..store.db import Graph
+from ..store.schema import ensure_schema
+from ..store.writes import UPSERT, parameters, write_batches
+from ..vocabulary import PRACTICE_ID
+from .format import BY_NAME, FILES, CsvFile
+
+log = logging.getLogger(__name__)
 
 
 class ImportRejected(InvalidInput):
@@ -36,7 +40,6 @@ class ImportRejected(InvalidInput):
 
     def __init__(self, folder: Path, problems: list[Problem]):
         self.folder = folder
-        self.problem_list = problems
         lines = [str(p) for p in problems]
         super().__init__(lines)
         self.args = (
@@ -101,7 +104,8 @@ def import_folder(
     folder = Path(folder)
     problems: list[Problem] = []
     parsed = read_folder(folder, problems)
-    Checker(parsed, problems, lookup=lambda ids: graph.read("existing_ids", ids=ids)).check()
+    log.info("import %s: %d file(s) read", folder, len(parsed))
+    Checker(parsed.values(), problems, lookup=lambda ids: graph.read("existing_ids", ids=ids)).check()
 
     report = ImportReport(folder=str(folder))
     for name, rows in parsed.items():
@@ -109,9 +113,10 @@ def import_folder(
             rows=len(rows.rows) + rows.unreadable,
             bad=len(rows.bad_lines) + rows.unreadable,
         )
-    problems.sort(key=lambda p: (_order(p.file), p.line or 0))
+    problems.sort(key=lambda p: (_order(p.source), p.line or 0))
     report.problems = problems
     if problems and not skip_bad:
+        log.warning("import %s rejected: %d problem(s), nothing written", folder, len(problems))
         raise ImportRejected(folder, problems)
 
     ensure_schema(graph)
@@ -123,21 +128,26 @@ def import_folder(
     report.validate_seconds = time.perf_counter() - started
     for name, rows in parsed.items():
         began = time.perf_counter()
-        report.files[name].written = _write(graph, rows, batch_size, workers, progress)
+        kind = rows.kind.name
+        report.files[name].written = write_batches(
+            graph, UPSERT[kind], (parameters(kind, rec._asdict()) for _, rec in rows.good()),
+            batch_size=batch_size, workers=workers, progress=progress, practice_id=PRACTICE_ID)
         report.files[name].seconds = round(time.perf_counter() - began, 3)
-    touched = sorted({p["referrer_id"] for p in _good_dicts(parsed, "handoffs.csv")}
-                     | {p["id"] for p in _good_dicts(parsed, "referrers.csv")})
-    for chunk in chunks(touched, batch_size):
+    touched = sorted({rec.referrer_id for rec in _good(parsed, "handoffs.csv")}
+                     | {rec.id for rec in _good(parsed, "referrers.csv")})
+    for chunk in batched(touched, batch_size):
         graph.write("close_tenures", referrer_ids=chunk)
     graph.write("bump_version", practice_id=PRACTICE_ID)
     report.seconds = time.perf_counter() - started
+    log.info("import %s: %d rows written, %d bad, in %.1fs", folder, report.written,
+             sum(c.bad for c in report.files.values()), report.seconds)
     return report
 
 
 # -- reading ---------------------------------------------------------------
 
 
-def read_folder(folder: Path, problems: list[Problem]) -> dict[str, ParsedFile]:
+def read_folder(folder: Path, problems: list[Problem]) -> dict[str, Batch]:
     """Parse every known CSV file in ``folder``, in write order."""
     if not folder.is_dir():
         raise InvalidInput(f"{folder}: no such folder")
@@ -155,8 +165,8 @@ def read_folder(folder: Path, problems: list[Problem]) -> dict[str, ParsedFile]:
     return parsed
 
 
-def _read_file(path: Path, spec: CsvFile, problems: list[Problem]) -> ParsedFile:
-    out = ParsedFile(spec)
+def _read_file(path: Path, spec: CsvFile, problems: list[Problem]) -> Batch:
+    out = Batch(spec.kind, source=spec.name)
     name = spec.name
     try:
         handle = open(path, newline="", encoding="utf-8-sig")
@@ -171,8 +181,8 @@ def _read_file(path: Path, spec: CsvFile, problems: list[Problem]) -> ParsedFile
             problems.append(Problem(name, 1, f"unreadable header: {e}"))
             return out
         header_ok = _check_header(name, spec, header, problems)
-        record = spec.record
-        row_type = spec.row_type
+        record = spec.kind.model
+        row_type = spec.kind.row_type
         seen: dict[tuple, int] = {}
         key_idx = None
         line = 1
@@ -197,7 +207,7 @@ def _read_file(path: Path, spec: CsvFile, problems: list[Problem]) -> ParsedFile
                     out.unreadable += 1
                     continue
                 if key_idx is None:
-                    key_idx = spec.key
+                    key_idx = spec.kind.key
                 key = tuple(getattr(rec, k) for k in key_idx)
                 first = seen.get(key)
                 if first is not None:
@@ -217,14 +227,14 @@ def _check_header(name: str, spec: CsvFile, header: list[str], problems: list[Pr
     if not any(header):
         problems.append(Problem(name, 1, "is empty; expected a header row: " + ",".join(spec.columns)))
         return False
-    for column in spec.required:
+    for column in spec.kind.required:
         if column not in header:
             problems.append(Problem(name, 1, f"missing column {column!r}"))
             ok = False
     for column in header:
         if column not in spec.columns:
             why = (" (client records hold a pseudonymous id and matching attributes only)"
-                   if spec.name == "clients.csv" else "")
+                   if spec.kind.name == "client" else "")
             problems.append(Problem(name, 1, f"unknown column {column!r}{why}; expected "
                                     + ",".join(spec.columns)))
             ok = False
@@ -238,61 +248,9 @@ def _check_header(name: str, spec: CsvFile, header: list[str], problems: list[Pr
 # -- writing ---------------------------------------------------------------
 
 
-def _parameters(spec: CsvFile, rec) -> dict:
-    row = rec._asdict()
-    if spec.name == "referrals.csv":
-        addressed = row.pop("addressed_to")
-        row["addressed_member"] = None if addressed == PRACTICE else addressed
-    return row
-
-
-def _write(graph: Graph, rows: ParsedFile, batch_size: int, workers: int, progress) -> int:
-    """Write one file's good rows in batches, ``workers`` transactions at a time."""
-    query = "upsert_" + rows.spec.stem
-
-    def write(batch: list) -> int:
-        graph.write(query, rows=[_parameters(rows.spec, rec) for _, rec in batch],
-                    practice_id=PRACTICE_ID)
-        return len(batch)
-
-    written = 0
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
-        pending: set = set()
-        for batch in _batched(rows.good(), batch_size):
-            pending.add(pool.submit(write, batch))
-            if len(pending) >= 2 * workers:  # bound the parameters held in memory
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                written += _finished(done, progress)
-        written += _finished(wait(pending)[0], progress)
-    return written
-
-
-def _finished(futures, progress) -> int:
-    count = 0
-    for future in futures:
-        n = future.result()  # re-raises a failed batch's error
-        count += n
-        if progress:
-            progress(n)
-    return count
-
-
-def _batched(items: Iterable, size: int) -> Iterable[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _good_dicts(parsed: dict[str, ParsedFile], name: str) -> Iterable[dict]:
+def _good(parsed: dict[str, Batch], name: str) -> Iterable:
     rows = parsed.get(name)
-    if rows is None:
-        return []
-    return (rec._asdict() for _, rec in rows.good())
+    return () if rows is None else (rec for _, rec in rows.good())
 
 
 def _order(name: str) -> int:

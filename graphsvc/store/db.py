@@ -22,9 +22,9 @@ from neo4j.exceptions import (
     SessionExpired,
 )
 
-from .catalog import query, statements
-from .config import Settings
-from .errors import Neo4jUnavailable
+from ..config import Settings
+from ..errors import Neo4jUnavailable
+from .catalog import APP, Catalog
 
 
 class Graph:
@@ -72,15 +72,15 @@ class Graph:
             with self.driver.session(database=self.database, default_access_mode=mode, **config) as s:
                 yield s
 
-    def read(self, name: str, **params) -> list[dict[str, Any]]:
+    def read(self, name: str, *, catalog: Catalog = APP, **params) -> list[dict[str, Any]]:
         """Run the catalog statement ``name`` as a read; return its rows as dicts."""
-        text = query(name)
+        text = catalog.query(name)
         with self.session() as s:
             return s.execute_read(lambda tx: tx.run(text, params).data())
 
-    def write(self, name: str, **params) -> list[dict[str, Any]]:
+    def write(self, name: str, *, catalog: Catalog = APP, **params) -> list[dict[str, Any]]:
         """Run the catalog statement ``name`` in one write transaction."""
-        text = query(name)
+        text = catalog.query(name)
         with self.session(write=True) as s:
             return s.execute_write(lambda tx: tx.run(text, params).data())
 
@@ -98,7 +98,7 @@ class Graph:
     def run_script(self, name: str) -> None:
         """Run each statement of a multi-statement file (e.g. the schema) in turn."""
         with self.session(write=True) as s:
-            for text in statements(name):
+            for text in APP.statements(name):
                 s.run(text).consume()
 
 

@@ -14,9 +14,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import query
-from .csvformat import FILES, CsvFile, to_cell
-from .db import Graph
+from ..store.catalog import query
+from ..store.db import Graph
+from .format import FILES, CsvFile, to_cell
+
+# The read statement behind each file, rows in key order.
+EXPORT = {
+    "clinicians.csv": "export_clinicians",
+    "staff.csv": "export_staff",
+    "external_providers.csv": "export_external_providers",
+    "clients.csv": "export_clients",
+    "referrers.csv": "export_referrers",
+    "handoffs.csv": "export_handoffs",
+    "referrals.csv": "export_referrals",
+    "introductions.csv": "export_introductions",
+    "contacts.csv": "export_contacts",
+    "referrals_out.csv": "export_referrals_out",
+}
 
 
 @dataclass
@@ -44,7 +58,7 @@ def export_folder(graph: Graph, folder: str | Path) -> ExportReport:
 
 def _export_file(graph: Graph, spec: CsvFile, path: Path) -> int:
     tmp = path.with_name(f".{path.name}.partial")
-    text = query("export_" + spec.stem)
+    text = query(EXPORT[spec.name])
     columns = spec.columns
 
     def write_rows(tx, handle) -> int:
