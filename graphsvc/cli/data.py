@@ -1,0 +1,90 @@
+"""``graphsvc import`` and ``export``: the CSV folder format."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import main
+from .common import emit, json_option, needs_graph
+
+
+@main.command("import")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=str))
+@click.option("--skip-bad", is_flag=True, help="Write the good rows and list the bad ones.")
+@click.option("--batch-size", type=click.IntRange(1, 1_000_000),
+              help="Rows per transaction [default: GRAPHSVC_BATCH_SIZE or 5000].")
+@click.option("--workers", type=click.IntRange(1, 16),
+              help="Concurrent write transactions [default: GRAPHSVC_IMPORT_WORKERS or 3].")
+@json_option
+@needs_graph
+def import_command(graph, folder, skip_bad, batch_size, workers, as_json):
+    """Validate a folder of CSV files and load it into the graph."""
+    from ..csvio.importer import ImportRejected, import_folder
+
+    bar = _ProgressBar(enabled=not as_json and sys.stderr.isatty())
+    try:
+        report = import_folder(graph, folder, skip_bad=skip_bad, batch_size=batch_size,
+                               workers=workers, progress=bar.update, on_total=bar.start)
+    except ImportRejected as e:
+        if as_json:
+            emit({"ok": False, "written": 0, "problems": e.problems}, True)
+            sys.exit(1)
+        raise
+    finally:
+        bar.finish()
+    for problem in report.problems:
+        click.echo(f"skipped {problem}", err=True)
+    from ..procinfo import peak_rss_mb
+
+    emit({"ok": True, **report.as_dict(), "peak_rss_mb": peak_rss_mb()}, as_json,
+         _summary(report.files, report.seconds, "written"))
+
+
+@main.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=str))
+@json_option
+@needs_graph
+def export_command(graph, folder, as_json):
+    """Write the graph as a folder of CSV files (the import format)."""
+    from ..csvio.exporter import export_folder
+
+    report = export_folder(graph, folder)
+    emit(report.as_dict(), as_json, _summary({k: {"rows": v} for k, v in report.files.items()},
+                                             report.seconds, "rows"))
+
+
+def _summary(files: dict, seconds: float, key: str) -> str:
+    width = max((len(n) for n in files), default=0)
+    lines = []
+    for name, count in files.items():
+        count = count if isinstance(count, dict) else vars(count)
+        extra = f"  ({count['bad']} bad)" if count.get("bad") else ""
+        lines.append(f"  {name:<{width}}  {count[key]:>9,}{extra}")
+    total = sum((c if isinstance(c, dict) else vars(c))[key] for c in files.values())
+    lines.append(f"  {'total':<{width}}  {total:>9,} rows {key} in {seconds:.1f}s")
+    return "\n".join(lines)
+
+
+class _ProgressBar:
+    """click's progress bar on stderr, only on a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+
+    def start(self, total: int) -> None:
+        if self.enabled and total:
+            self.bar = click.progressbar(length=total, label="Writing", file=sys.stderr)
+            self.bar.__enter__()
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
