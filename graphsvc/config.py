@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 
 NEO4J_VERSION = "5.26.30"
@@ -41,6 +42,12 @@ class Settings:
     pagecache_size: str = "512m"
     batch_size: int = 5_000
     import_workers: int = 3
+    # Analysis options: the defaults of every command that analyses, the web and the API.
+    analysis_window: int = 5
+    analysis_stall_days: int = 180
+    analysis_lapse_days: int = 180
+    analysis_as_of: date | None = None  # None: today
+    web_page_size: int = 50
 
     # environment variable -> field name
     ENV = {
@@ -56,6 +63,11 @@ class Settings:
         "GRAPHSVC_NEO4J_PAGECACHE": "pagecache_size",
         "GRAPHSVC_BATCH_SIZE": "batch_size",
         "GRAPHSVC_IMPORT_WORKERS": "import_workers",
+        "GRAPHSVC_ANALYSIS_WINDOW": "analysis_window",
+        "GRAPHSVC_ANALYSIS_STALL_DAYS": "analysis_stall_days",
+        "GRAPHSVC_ANALYSIS_LAPSE_DAYS": "analysis_lapse_days",
+        "GRAPHSVC_ANALYSIS_AS_OF": "analysis_as_of",
+        "GRAPHSVC_WEB_PAGE_SIZE": "web_page_size",
     }
 
     @classmethod
@@ -116,6 +128,13 @@ class Settings:
 
 
 def _convert(var: str, raw: str, kind) -> object:
+    if kind in ("date | None",):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            from .errors import GraphsvcError
+
+            raise GraphsvcError(f"{var} must be a date YYYY-MM-DD, got {raw!r}") from None
     if kind in (int, "int"):
         try:
             return int(raw)
