@@ -6,7 +6,9 @@ COPY pyproject.toml README.md ./
 COPY graphsvc ./graphsvc
 COPY queries ./queries
 COPY seed ./seed
-RUN pip install --no-cache-dir -e . && useradd --create-home graphsvc
+# A regular (non-editable) install: the Cypher catalog travels inside the
+# package as graphsvc/queries, as it does in any wheel.
+RUN pip install --no-cache-dir . && useradd --create-home graphsvc
 USER graphsvc
 EXPOSE 8000
 # One driver per worker: gunicorn forks first, then each worker calls create_app().

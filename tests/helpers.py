@@ -27,3 +27,58 @@ def snapshot(graph) -> tuple:
 
 def fixture_path(name: str) -> str:
     return os.path.join(FIXTURES, name)
+
+
+def small_graph():
+    """The small fixture folder (tests/fixtures/small), built by hand with the analysis builders.
+
+    ``project()`` of that folder imported into Neo4j must give exactly this
+    graph (tests/test_store.py checks it), so pure tests can use it as the
+    same practice without a database.
+    """
+    from datetime import date as d
+
+    from graphsvc.analysis import graph as p
+
+    G = p.new_graph()
+    p.add_member(G, "cn1", name="Ana Ruiz", specialties=["anxiety", "adhd"], populations=["child", "adolescent"],
+                 insurances=["medicaid", "bcbs"], schedule=["weekday_day", "weekday_evening"])
+    p.add_member(G, "cn2", name="Ben Okafor", specialties=["trauma", "depression"], populations=["adult"],
+                 insurances=["bcbs", "aetna"], schedule=["weekday_evening", "weekend"])
+    p.add_member(G, "cn3", name="Cleo Park", specialties=["autism", "adhd"], populations=["child"],
+                 insurances=["medicaid"], schedule=["weekday_day"], accepting_new=False)
+    p.add_member(G, "st1", kind="staff", name="Dee Lang", role="intake_coordinator")
+    p.add_member(G, "st2", kind="staff", name="Eli Moss", role="office_manager")
+    p.add_provider(G, "ep1", name="Riverside Eating Disorders Center", niches=["inpatient_eating_disorders"])
+    p.add_provider(G, "ep2", name="County Forensic Services", niches=["forensic_evaluation", "neuropsych_testing"])
+    p.add_referrer(G, "rf1", name="Dr. Hale", referrer_kind="pediatrician", organization="Northside Pediatrics",
+                   point_person="cn1", since=d(2023, 1, 10))
+    p.add_referrer(G, "rf2", name="Ms. Vega", referrer_kind="school_counselor",
+                   organization="Lincoln Middle School", since=d(2023, 3, 1),
+                   tenures=[(d(2023, 3, 1), d(2024, 1, 15), "cn1"), (d(2024, 1, 15), None, "cn2")])
+    p.add_referrer(G, "rf3", name="Rev. Stone", referrer_kind="clergy", organization="First Community Church",
+                   point_person="cn2", since=d(2024, 2, 1))
+    clients = {
+        "cl1": dict(needs=["adhd"], population="child", insurance="medicaid", schedule="weekday_day"),
+        "cl2": dict(needs=["anxiety"], population="adolescent", insurance="bcbs"),
+        "cl3": dict(needs=["trauma"], population="adult", insurance="aetna", schedule="weekend"),
+        "cl4": dict(needs=["adhd", "anxiety"], population="child", insurance="medicaid", schedule="weekday_evening"),
+        "cl5": dict(needs=["depression"], population="adult", insurance="bcbs", schedule="weekday_evening"),
+        "cl6": dict(needs=["inpatient_eating_disorders"], population="adolescent", insurance="bcbs"),
+    }
+    for rid, day, referrer, client, addressed, assigned, reason in (
+        ("r1", d(2023, 2, 1), "rf1", "cl1", "cn1", "cn1", None),
+        ("r2", d(2023, 5, 2), "rf1", "cl4", "cn1", "cn3", "specialty"),
+        ("r3", d(2023, 6, 20), "rf2", "cl2", "cn1", "cn1", None),
+        ("r4", d(2024, 3, 5), "rf2", "cl5", "cn2", "cn2", None),
+        ("r5", d(2024, 4, 1), "rf3", "cl3", "practice", "cn2", None),
+        ("r6", d(2024, 5, 1), "rf2", "cl6", "st1", "cn1", None),
+    ):
+        p.add_referral(G, referrer, rid, day, addressed, assigned, pass_reason=reason, **clients[client])
+    p.add_introduction(G, "rf1", "i1", d(2023, 4, 1), "cn3", by="cn1")
+    p.add_introduction(G, "rf2", "i2", d(2023, 9, 1), "st1", by="cn1")
+    p.add_contact(G, "rf1", "k1", d(2023, 1, 20), "cn1", "lunch")
+    p.add_contact(G, "rf2", "k2", d(2023, 3, 15), "cn1", "school_consult")
+    p.add_contact(G, "rf3", "k3", d(2024, 2, 10), "cn2", "talk")
+    p.add_referral_out(G, "rf2", "o1", d(2024, 5, 3), "ep1", "inpatient_eating_disorders")
+    return G
