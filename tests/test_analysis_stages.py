@@ -53,11 +53,13 @@ def test_stage_after_a_handoff_uses_the_point_person_of_each_date(G):
     assert (h["stage"], h["days_to_stage_2"], h["days_to_stage_3"], h["jumped"]) == (2, 182, None, False)
 
 
-def test_staff_addressed_referral_counts_as_practice_and_stage_can_fall_back(G):
+def test_staff_addressed_referral_counts_as_practice_and_one_is_enough_to_stay(G):
     h = stage_histories(G, ["staffed"], as_of=AS_OF)["staffed"]
-    assert [(c["stage"], c["referral"]) for c in h["history"]] == [(1, "r4"), (3, "r5"), (1, "r6")]
+    # r5 (to the intake coordinator) makes 1 of 2 to the practice: stage 3; after r6 (to
+    # the point person) 1 of the last 3 still went to the practice, so it stays.
+    assert [(c["stage"], c["referral"]) for c in h["history"]] == [(1, "r4"), (3, "r5")]
     assert h["reached"] == {1: d(2024, 2, 1), 3: d(2024, 3, 1)}
-    assert (h["stage"], h["jumped"], h["days_to_stage_3"]) == (1, True, 29)
+    assert (h["stage"], h["jumped"], h["days_to_stage_3"]) == (3, True, 29)
 
 
 def test_jumped_straight_to_stage_3(G):
@@ -89,11 +91,15 @@ def test_ties_on_one_day_are_ordered_by_id(G):
 
 
 def test_window_setting_changes_stage_3(G):
-    assert stage_histories(G, ["staffed"], window=2, as_of=AS_OF)["staffed"]["stage"] == 3  # r5, r6: half
+    assert stage_histories(G, ["staffed"], window=2, as_of=AS_OF)["staffed"]["stage"] == 3  # r5 in r5, r6
+    h = stage_histories(G, ["staffed"], window=1, as_of=AS_OF)["staffed"]  # r6 alone: none to the practice
+    assert h["history"] == [{"stage": 1, "date": d(2024, 2, 1), "referral": "r4"},
+                            {"stage": 3, "date": d(2024, 3, 1), "referral": "r5"},
+                            {"stage": 1, "date": d(2024, 4, 1), "referral": "r6"}]
 
 
 def test_stage_counts(G):
-    assert stage_counts(stage_histories(G, as_of=AS_OF)) == {0: 1, 1: 2, 2: 1, 3: 2}
+    assert stage_counts(stage_histories(G, as_of=AS_OF)) == {0: 1, 1: 1, 2: 1, 3: 3}
 
 
 def test_metrics_of_the_staffed_referrer(G):
@@ -150,43 +156,62 @@ def test_monthly_stage_counts():
     ]
 
 
-def test_clinician_sharing_and_bridges():
-    from graphsvc.analysis.practice import bridge_members, clinician_sharing
-
-    G = p.new_graph()
-    for m in ("ana", "ben", "cai"):
-        p.add_member(G, m)
-    p.add_member(G, "dee", kind="staff")
-    p.add_referrer(G, "x", point_person="ana", since=d(2024, 1, 1))
-    p.add_referrer(G, "y", point_person="cai", since=d(2024, 1, 1))
-    p.add_introduction(G, "x", "i1", d(2024, 1, 10), "ben", by="ana")
-    p.add_referral(G, "x", "r0", d(2024, 1, 5), "ben")                 # before the introduction
-    p.add_referral(G, "x", "r1", d(2024, 2, 1), "ben")                 # after it
-    p.add_referral(G, "x", "r2", d(2024, 3, 1), "ana", "cai", pass_reason="scheduling")
-    p.add_referral(G, "y", "r3", d(2024, 3, 1), "cai")
-    p.add_referral(G, "y", "r4", d(2024, 4, 1), "ben")
-    s = clinician_sharing(G)
-    assert s["ana"] == {"point_person_for": 1, "passes_made": 1, "passes_received": 0, "introductions_made": 1,
-                        "introduced": 0, "referrals_via_introductions": 0}
-    assert s["ben"] == {"point_person_for": 0, "passes_made": 0, "passes_received": 0, "introductions_made": 0,
-                        "introduced": 1, "referrals_via_introductions": 1}
-    assert s["cai"]["passes_received"] == 1 and s["dee"]["point_person_for"] == 0
-    b = bridge_members(G, k=None)
-    # x links ana, ben, cai; y links cai and ben: a triangle, so nobody lies between others.
-    assert {m: v["betweenness"] for m, v in b.items()} == {"ana": 0.0, "ben": 0.0, "cai": 0.0, "dee": 0.0}
-    assert {m: v["first_colleague_for"] for m, v in b.items()} == {"ana": 0, "ben": 2, "cai": 0, "dee": 0}
+def _run(G, referrer, addressed: str, *, start: int = 1) -> None:
+    """One referral a day from 2024-03-01: ``P`` to the practice, ``A`` to ana (the point person), ``C`` to ben."""
+    to = {"P": "practice", "A": "ana", "C": "ben"}
+    for i, code in enumerate(addressed, start=start):
+        p.add_referral(G, referrer, f"{referrer}{i:02d}", d(2024, 3, i), to[code], "cai" if code == "P" else None)
 
 
-def test_a_member_between_two_groups_is_a_bridge():
-    from graphsvc.analysis.practice import bridge_members
+def _whole_practice_flags(G, referrer) -> list[bool]:
+    from graphsvc.analysis.referrals import referral_edges, to_practice
 
-    G = p.new_graph()
-    for m in ("ana", "ben", "cai"):
-        p.add_member(G, m)
-    p.add_referrer(G, "x", point_person="ana", since=d(2024, 1, 1))
-    p.add_referral(G, "x", "r1", d(2024, 2, 1), "ben")
-    p.add_referrer(G, "y", point_person="cai", since=d(2024, 1, 1))
-    p.add_referral(G, "y", "r2", d(2024, 2, 1), "ben")
-    # Co-referral graph: ana - ben - cai. Only ben lies on the ana-cai path.
-    b = bridge_members(G, k=None)
-    assert {m: v["betweenness"] for m, v in b.items()} == {"ana": 0.0, "ben": 1.0, "cai": 0.0}
+    return [to_practice(G, e[3]["addressed_to"]) for e in referral_edges(G, referrer)]
+
+
+def test_a_mixed_run_stays_in_stage_3_while_any_of_the_last_window_went_to_the_practice(G):
+    from graphsvc.analysis.referrals import in_whole_practice
+
+    p.add_referrer(G, "mixed", point_person="ana", since=d(2024, 1, 1))
+    _run(G, "mixed", "PPPCPCCC")
+    h = stage_histories(G, ["mixed"], window=5, as_of=AS_OF)["mixed"]
+    # Under "at least half of the last 5" alone it would have dropped to 2 on mixed07 (2 of 5).
+    assert h["history"] == [{"stage": 3, "date": d(2024, 3, 1), "referral": "mixed01"}]
+    assert (h["stage"], h["jumped"]) == (3, True)
+    assert in_whole_practice(_whole_practice_flags(G, "mixed"), window=5) is True
+
+
+def test_stage_3_is_left_on_the_referral_that_makes_the_whole_window_miss_the_practice(G):
+    from graphsvc.analysis.referrals import in_whole_practice
+
+    p.add_referrer(G, "leaver", point_person="ana", since=d(2024, 1, 1))
+    _run(G, "leaver", "PPPCPCCCC")                 # after leaver09, leaver05 is still among the last 5
+    assert stage_histories(G, ["leaver"], as_of=AS_OF)["leaver"]["stage"] == 3
+    _run(G, "leaver", "CAA", start=10)             # leaver10: none of the last 5; then to the point person
+    h = stage_histories(G, ["leaver"], window=5, as_of=AS_OF)["leaver"]
+    # It falls to 2, not 1: it tried a colleague (leaver04), and stage 2 is never left for 1.
+    assert h["history"] == [{"stage": 3, "date": d(2024, 3, 1), "referral": "leaver01"},
+                            {"stage": 2, "date": d(2024, 3, 10), "referral": "leaver10"}]
+    assert (h["stage"], h["reached"]) == (2, {3: d(2024, 3, 1), 2: d(2024, 3, 10)})
+    # jumped means "never in stage 2", which falling back into it ends.
+    assert (h["jumped"], h["days_to_stage_2"], h["days_to_stage_3"]) == (False, 9, 0)
+    assert in_whole_practice(_whole_practice_flags(G, "leaver"), window=5) is False
+
+
+def test_leaving_stage_3_without_a_colleague_falls_to_1_and_reentering_needs_half_again(G):
+    p.add_referrer(G, "back", point_person="ana", since=d(2024, 1, 1))
+    _run(G, "back", "PAAAPP")
+    h = stage_histories(G, ["back"], window=3, as_of=AS_OF)["back"]
+    # back04: none of the last 3 to the practice; back05: 1 of 3 is not enough to come back; back06: 2 of 3.
+    assert h["history"] == [{"stage": 3, "date": d(2024, 3, 1), "referral": "back01"},
+                            {"stage": 1, "date": d(2024, 3, 4), "referral": "back04"},
+                            {"stage": 3, "date": d(2024, 3, 6), "referral": "back06"}]
+    # The pace keeps the first date each stage was reached.
+    assert (h["reached"], h["days_to_stage_3"]) == ({3: d(2024, 3, 1), 1: d(2024, 3, 4)}, 0)
+
+
+def test_stage_2_is_never_left_for_stage_1(G):
+    p.add_referrer(G, "sticky", point_person="ana", since=d(2024, 1, 1))
+    _run(G, "sticky", "C" + "A" * 6)
+    h = stage_histories(G, ["sticky"], window=2, as_of=AS_OF)["sticky"]
+    assert [(c["stage"], c["referral"]) for c in h["history"]] == [(2, "sticky01")]

@@ -1,17 +1,24 @@
 """Readers over a referral graph, and the stage rules every analysis module shares.
 
-The two rules that define the stages live here once, used by stages,
+The rules that define the stages live here once, used by stages,
 suggestions, practice and metrics alike:
 
 * ``to_practice``: a referral addressed to the practice as a whole (the
   practice itself, or a staff member such as the intake coordinator);
 * ``tries_colleague``: a referral addressed to a clinician other than the
-  referrer's point person **on that referral's date** (handoffs respected).
+  referrer's point person **on that referral's date** (handoffs respected);
+* ``whole_practice``: whether a referrer is in stage 3 after its latest
+  referral. It enters when at least half of its last ``window`` referrals (all
+  of them while it has fewer) were addressed to the practice, and leaves only
+  when none of them was, so one referral naming a clinician does not throw
+  it out. ``in_whole_practice`` replays that rule over a whole run.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import deque
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from ..vocabulary import PRACTICE
@@ -55,3 +62,60 @@ def tries_colleague(G, tenures: list[tuple], referral: dict) -> bool:
     """
     addressed = referral["addressed_to"]
     return not to_practice(G, addressed) and addressed != point_person_on(tenures, referral["date"])
+
+
+def whole_practice(recent: Sequence[bool], in_stage_3: bool) -> bool:
+    """Whether a referrer is in stage 3 (whole practice) after its latest referral.
+
+    Parameters
+    ----------
+    recent : sequence of bool
+        ``to_practice`` of its last ``window`` referrals (all of them while it
+        has fewer), the latest included.
+    in_stage_3 : bool
+        Whether it was in stage 3 before the latest referral.
+
+    Returns
+    -------
+    bool
+        Outside stage 3: whether at least half of ``recent`` went to the
+        practice (it enters). In stage 3: whether any of ``recent`` did (it
+        leaves only when none did).
+
+    Examples
+    --------
+    >>> whole_practice([True, False], in_stage_3=False)   # half: enters
+    True
+    >>> whole_practice([True, False, False], in_stage_3=False)
+    False
+    >>> whole_practice([True, False, False], in_stage_3=True)  # one is enough to stay
+    True
+    >>> whole_practice([False, False, False], in_stage_3=True)
+    False
+    """
+    hits = sum(map(bool, recent))
+    if in_stage_3:
+        return hits > 0
+    return bool(recent) and 2 * hits >= len(recent)
+
+
+def in_whole_practice(flags: Iterable[bool], window: int) -> bool:
+    """Whether a referrer is in stage 3 after all its referrals (``whole_practice`` replayed).
+
+    ``flags``: ``to_practice`` of each of its referrals in date order (ties by id).
+
+    Examples
+    --------
+    >>> in_whole_practice([True, True, False, False, False], window=3)  # one left in the last 3
+    False
+    >>> in_whole_practice([True, True, False, False], window=3)  # 1 of the last 3: stays
+    True
+    >>> in_whole_practice([False, False, True], window=3)  # 1 of 3: never entered
+    False
+    """
+    recent: deque = deque(maxlen=window)
+    state = False
+    for flag in flags:
+        recent.append(flag)
+        state = whole_practice(recent, state)
+    return state

@@ -3,12 +3,18 @@
 Stage rules, evaluated after each referral in date order (ties by id):
 
 * 0, new: no referral yet.
-* 3, whole practice: at least half of its last ``window`` referrals (all of
-  them while it has fewer) were addressed to the practice as a whole; a
-  referral addressed to a staff member counts as addressed to the practice.
+* 3, whole practice: entered when at least half of its last ``window``
+  referrals (all of them while it has fewer) were addressed to the practice
+  as a whole; a referral addressed to a staff member counts as addressed to the
+  practice. Left only when **none** of its last ``window`` referrals was, so a
+  referrer in stage 3 stays there while any of them was
+  (``referrals.whole_practice``).
 * 2, trying colleagues: otherwise, if any referral so far was addressed to a
-  clinician other than the point person on that referral's date.
+  clinician other than the point person on that referral's date. Never left
+  for stage 1.
 * 1, point person: otherwise.
+
+A referrer leaving stage 3 falls to 2 or 1 by the same rules.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 from collections import deque
 from datetime import date
 
-from .referrals import referral_edges, to_practice, tries_colleague
+from .referrals import referral_edges, to_practice, tries_colleague, whole_practice
 
 
 def stage_histories(G, referrers=None, *, window: int = 5, stall_days: int = 180,
@@ -30,7 +36,8 @@ def stage_histories(G, referrers=None, *, window: int = 5, stall_days: int = 180
     referrers : iterable, optional
         Referrer ids; all referrers when omitted.
     window : int
-        How many recent referrals decide stage 3.
+        How many recent referrals decide stage 3: at least half of them
+        addressed to the practice to enter it, none to leave it.
     stall_days, lapse_days : int
         Thresholds for ``stalled`` and ``lapsed``.
     as_of : date, optional
@@ -76,7 +83,7 @@ def _history(G, referrer, window, stall_days, lapse_days, as_of) -> dict:
         recent.append(to_practice(G, data["addressed_to"]))
         if tries_colleague(G, tenures, data):
             tried_colleague = True
-        new = 3 if 2 * sum(recent) >= len(recent) else 2 if tried_colleague else 1
+        new = 3 if whole_practice(recent, stage == 3) else 2 if tried_colleague else 1
         if new != stage:
             stage = new
             spell_start = data["date"]
