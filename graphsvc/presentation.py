@@ -15,7 +15,7 @@ _SPECIAL = {"adhd": "ADHD", "ocd": "OCD", "ptsd": "PTSD", "bcbs": "BCBS", "medic
 
 # Nouns whose plural is not the noun + "s".
 _PLURALS = {"clergy": "clergy", "staff": "staff", "other": "other referrers", "child": "children",
-            "family": "families", "referral out": "referrals out", "person": "people"}
+            "family": "families", "referral out": "referrals out", "person": "people", "couples": "couples"}
 
 
 def words(slug: str) -> str:
@@ -34,6 +34,8 @@ def plural(noun: str) -> str:
 
     >>> plural("clergy"), plural("physician"), plural("other"), plural("attorney")
     ('clergy', 'physicians', 'other referrers', 'attorneys')
+    >>> plural("child"), plural("older_adult"), plural("couples"), plural("family")
+    ('children', 'older adults', 'couples', 'families')
     """
     noun = words(noun)
     if noun in _PLURALS:
@@ -62,6 +64,29 @@ def verb(n: int, singular: str, plural_form: str) -> str:
     return singular if n == 1 else plural_form
 
 
+def listing(items, conjunction: str = "and") -> str:
+    """Items as an English list: ``"a"``, ``"a and b"``, ``"a, b and c"``.
+
+    >>> listing(["ADHD"]), listing(["ADHD", "anxiety"]), listing(["a", "b", "c"], "or"), listing([])
+    ('ADHD', 'ADHD and anxiety', 'a, b or c', '')
+    """
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def of_last(k: int, n: int, noun: str, whose: str = "its") -> str:
+    """``k`` of someone's last ``n`` things, or just "its last thing" when ``n`` is 1.
+
+    >>> of_last(5, 8, "referral", "this referrer's"), of_last(1, 1, "client"), of_last(1, 2, "client")
+    ("5 of this referrer's last 8 referrals", 'its last client', '1 of its last 2 clients')
+    """
+    if n == 1:
+        return f"{whose} last {words(noun)}"
+    return f"{k:,} of {whose} last {count_of(n, noun)}"
+
+
 def pct(x, places: int = 0) -> str:
     """A share 0..1 as a percentage, or a dash when there is none.
 
@@ -74,3 +99,62 @@ def pct(x, places: int = 0) -> str:
 def stage_label(stage: int | None) -> str:
     """``"2 · trying colleagues"``, or a dash when unknown."""
     return "—" if stage is None else f"{stage} · {STAGE_NAMES[stage]}"
+
+
+def refer_out(needs, providers) -> str:
+    """Where to refer needs no clinician can take, and which have nowhere known.
+
+    ``providers``: dicts with the provider's ``name`` and the ``niche`` it covers.
+
+    >>> refer_out(["eating_disorders", "grief"], [{"name": "Riverside", "niche": "eating_disorders"},
+    ...                                           {"name": "Lakeside", "niche": "eating_disorders"}])
+    'refer out to Riverside or Lakeside for eating disorders; no outside provider is known for grief'
+    >>> refer_out(["grief"], [])
+    'no outside provider is known for grief'
+    """
+    places, nowhere = [], []
+    for need in needs:
+        names = list(dict.fromkeys(x["name"] for x in providers if x["niche"] == need))
+        if names:
+            places.append(f"to {listing(names, 'or')} for {words(need)}")
+        else:
+            nowhere.append(words(need))
+    parts = ["refer out " + listing(places)] if places else []
+    if nowhere:
+        parts.append(f"no outside provider is known for {listing(nowhere, 'or')}")
+    return "; ".join(parts)
+
+
+def match_report(out: dict) -> str:
+    """The text of a match (``graphsvc.analysis.matching.match_client``'s result) for people.
+
+    Candidates with their strengths and gaps, then the pass (and why) or the
+    verdict, needs nobody lists (with "did you mean"), and outside providers.
+    """
+    lines = ["Best matches:"]
+    for c in out["candidates"]:
+        flag = "" if c["eligible"] else "  (cannot take this client)"
+        lines.append(f"  {c['name']} ({c['member']})  fit {c['fit']:.2f}{flag}: {'; '.join(c['reasons']) or '-'}")
+        if c["gap_reasons"]:
+            lines.append(f"      {verb(len(c['gap_reasons']), 'gap', 'gaps')}: {'; '.join(c['gap_reasons'])}")
+    if out["pass"]:
+        lines.append(f"Pass to {out['pass']['name']} (reason: {out['pass']['reason']}):")
+        lines += [f"  - {w}" for w in out["pass"]["why"]]
+    else:
+        lines.append(out["verdict"])
+    for u in out["unknown_needs"]:
+        line = (f"Unknown need {u['need']!r}, left out of the match: no clinician, outside provider "
+                "or past client lists it.")
+        if u["did_you_mean"]:
+            line += f" Did you mean {listing(u['did_you_mean'], 'or')}?"
+        lines.append(line)
+    uncovered = out["uncovered_needs"]
+    providers = out["external_providers"]
+    if uncovered and not out["no_eligible_clinician"]:
+        needs = listing((words(n) for n in uncovered), "or")
+        lines.append(f"No clinician who can take this client covers {needs}: {refer_out(uncovered, providers)}.")
+    for x in providers:
+        before = x["referred_before"]
+        used = f"referred to {count_of(before, 'time')} before" if before else "not referred to before"
+        lines.append(f"  - {x['name']} ({x['provider']}): {words(x['niche'])}, {used}")
+    return "\n".join(lines)

@@ -22,11 +22,13 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     StringConstraints,
     ValidationError,
     model_validator,
 )
 
+from .requests import LIMIT_MAX, LIMIT_MIN, MATCH_LIMIT, NOTHING_TO_MATCH, SUGGESTIONS_LIMIT
 from .vocabulary import (
     CONTACT_KINDS,
     PASS_REASONS,
@@ -250,21 +252,49 @@ def explain(error: ValidationError) -> list[str]:
     return out
 
 
-class MatchRequest(Record):
-    """A new client to match (``graphsvc match``, ``POST /api/match``)."""
+def _whole_number(low: int, high: int):
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        return value
 
-    needs: _list_of(Slug) = []
+    return check
+
+
+# How many results to list: the same bounds for every request (graphsvc.requests).
+# (The bounds come before the validator so the JSON schema shows them as minimum/maximum.)
+Limit = Annotated[int, Field(ge=LIMIT_MIN, le=LIMIT_MAX), BeforeValidator(_whole_number(LIMIT_MIN, LIMIT_MAX))]
+
+
+class MatchRequest(Record):
+    """A new client to match (``graphsvc match``, ``POST /api/match``).
+
+    At least one of ``needs``, ``population`` or ``insurance`` is required.
+    Population and accepting new clients are hard constraints; needs,
+    insurance and schedule are scored.
+    """
+
+    needs: _list_of(Slug) = Field([], description="Specialties the client needs (a list, or ;-separated).")
     population: _optional(Population) = None
     insurance: _optional(Slug) = None
-    schedule: _optional(Slot) = None
-    addressed_to: _optional(Id) = None
-    limit: int = 3
+    schedule: _optional(Slot) = Field(None, description="The slot the client wants; none for no preference.")
+    addressed_to: _optional(Id) = Field(
+        None, description="The clinician the referral names (or 'practice'), to check for a better match.")
+    limit: Limit = Field(MATCH_LIMIT, description="How many candidates to list.")
 
     @model_validator(mode="after")
-    def _limit_in_range(self):
-        if not 1 <= self.limit <= 50:
-            raise ValueError("limit: must be from 1 to 50")
+    def _something_to_match(self):
+        if not self.needs and self.population is None and self.insurance is None:
+            raise ValueError(NOTHING_TO_MATCH)
         return self
+
+
+class SuggestionsQuery(Record):
+    """Options of ``graphsvc suggest`` and query parameters of ``GET /api/referrers/<id>/suggestions``."""
+
+    limit: Limit = Field(SUGGESTIONS_LIMIT, description="How many suggestions to list.")
 
 
 # -- record kinds ---------------------------------------------------------------

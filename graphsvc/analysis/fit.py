@@ -9,13 +9,33 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..presentation import words
+from ..presentation import of_last, words
 
 FIT_WEIGHTS = {"needs": 0.45, "population": 0.2, "insurance": 0.25, "schedule": 0.1}
 
 
 def profile(clients: list) -> dict:
-    """The weighted clients ``[(weight, client), ...]`` summed per aspect value, for fast scoring."""
+    """The weighted clients summed per aspect value, for fast scoring.
+
+    Parameters
+    ----------
+    clients : list of (float, dict)
+        ``[(weight, client), ...]``; a client has ``needs``, ``population``,
+        ``insurance`` and ``schedule`` (any of them empty or None).
+
+    Returns
+    -------
+    dict
+        ``needs`` as ``[(weight, frozenset), ...]``, a ``Counter`` of weights
+        per population, insurance and schedule value, and their ``totals``.
+
+    Examples
+    --------
+    >>> prof = profile([(1.0, {"needs": ["adhd"], "population": "child", "insurance": None,
+    ...                        "schedule": None})])
+    >>> prof["needs"], dict(prof["population"]), prof["totals"]["insurance"]
+    ([(1.0, frozenset({'adhd'}))], {'child': 1.0}, 0.0)
+    """
     profile = {"needs": [], "population": Counter(), "insurance": Counter(), "schedule": Counter()}
     totals = dict.fromkeys(FIT_WEIGHTS, 0.0)
     for w, c in clients:
@@ -31,7 +51,28 @@ def profile(clients: list) -> dict:
 
 
 def fit_score(member: dict, profile: dict) -> float:
-    """0..1: the weighted share of the clients' aspects the member offers."""
+    """0..1: the weighted share of the clients' aspects the member offers.
+
+    Each aspect a client states counts with its ``FIT_WEIGHTS`` weight; an
+    aspect no client states is left out (it neither helps nor hurts).
+
+    Parameters
+    ----------
+    member : dict
+        A clinician's node attributes (``specialties``, ``populations``,
+        ``insurances``, ``schedule``).
+    profile : dict
+        From ``profile``.
+
+    Examples
+    --------
+    >>> from graphsvc.analysis import graph as p
+    >>> G = p.new_graph()
+    >>> p.add_member(G, "ana", specialties=["adhd"], populations=["adult"])
+    >>> client = {"needs": ["adhd"], "population": "child", "insurance": None, "schedule": None}
+    >>> round(fit_score(G.nodes["ana"], profile([(1.0, client)])), 4)   # 0.45 of 0.45 + 0.2
+    0.6923
+    """
     totals = profile["totals"]
     score = weight = 0.0
     if totals["needs"]:
@@ -48,7 +89,32 @@ def fit_score(member: dict, profile: dict) -> float:
 
 
 def fit_reasons(member: dict, clients: list) -> list[str]:
-    """Sentences naming what the member covers of the weighted clients."""
+    """Sentences naming what the member covers of a referrer's recent clients.
+
+    Parameters
+    ----------
+    member : dict
+        A clinician's node attributes.
+    clients : list of (float, dict)
+        The referrer's recent clients with their weights, newest first.
+
+    Returns
+    -------
+    list of str
+        The need (with population) most often covered, the insurance most
+        often taken and the slot most often open, each with how many clients.
+
+    Examples
+    --------
+    >>> from graphsvc.analysis import graph as p
+    >>> G = p.new_graph()
+    >>> p.add_member(G, "ben", specialties=["adhd"], populations=["child"], insurances=["medicaid"])
+    >>> kid = {"needs": ["adhd"], "population": "child", "insurance": "medicaid", "schedule": None}
+    >>> fit_reasons(G.nodes["ben"], [(1.0, kid)])
+    ["covers child ADHD, which this referrer's last referral needed", 'takes Medicaid like its last client']
+    >>> fit_reasons(G.nodes["ben"], [(1.0, kid), (0.85, {**kid, "insurance": "bcbs"})])[1]
+    'takes Medicaid like 1 of its last 2 clients'
+    """
     if not clients:
         return []
     need_pop: Counter = Counter()
@@ -67,12 +133,12 @@ def fit_reasons(member: dict, clients: list) -> list[str]:
     if need_pop:
         (population, need), k = min(need_pop.items(), key=lambda kv: (-kv[1], kv[0]))
         who = "" if population in need else words(population) + " "
-        reasons.append(f"covers {who}{words(need)}, which {k} of this referrer's "
-                       f"last {n} referrals needed")
+        share = of_last(k, n, "referral", "this referrer's")
+        reasons.append(f"covers {who}{words(need)}, which {share} needed")
     if insurances:
         plan, k = min(insurances.items(), key=lambda kv: (-kv[1], kv[0]))
-        reasons.append(f"takes {words(plan)} like {k} of its last {n} clients")
+        reasons.append(f"takes {words(plan)} like {of_last(k, n, 'client')}")
     if slots:
         slot, k = min(slots.items(), key=lambda kv: (-kv[1], kv[0]))
-        reasons.append(f"has {words(slot)} openings, which {k} of its last {n} clients wanted")
+        reasons.append(f"has {words(slot)} openings, which {of_last(k, n, 'client')} wanted")
     return reasons

@@ -1,12 +1,79 @@
-"""The OpenAPI 3.1 description of the JSON API, served at /api/openapi.json."""
+"""The OpenAPI 3.1 description of the JSON API, served at /api/openapi.json.
+
+Request bodies and query parameters come from the same pydantic models that
+parse them (``graphsvc.records.MatchRequest``, ``SuggestionsQuery``), so the
+document cannot drift from what the API accepts.
+"""
 
 from __future__ import annotations
 
 from .. import __version__
-from ..vocabulary import POPULATIONS, SCHEDULE_SLOTS
+from ..analysis.matching import GAP_ORDER
+from ..records import MatchRequest, SuggestionsQuery
+from ..vocabulary import PASS_REASONS
 
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+_BAD_INPUT = {"type": "object", "required": ["error", "problems"], "properties": {
+    "error": {"type": "string"},
+    "problems": {"type": "array", "items": {"type": "string"}, "description": "One sentence per bad field."}}}
 _DATE = {"type": ["string", "null"], "format": "date"}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+
+
+def body_schema(model) -> dict:
+    """A pydantic model's JSON schema (2020-12, which OpenAPI 3.1 uses as is)."""
+    return model.model_json_schema()
+
+
+def query_parameters(model) -> list[dict]:
+    """One OpenAPI query parameter per field of a pydantic model."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    out = []
+    for name, prop in schema["properties"].items():
+        prop = {k: v for k, v in prop.items() if k != "title"}
+        param = {"name": name, "in": "query", "required": name in required}
+        if "description" in prop:
+            param["description"] = prop.pop("description")
+        out.append({**param, "schema": prop})
+    return out
+
+
+def _match_response() -> dict:
+    candidate_fields = {
+        "member": {"type": "string"}, "name": {"type": "string"}, "fit": {"type": "number"},
+        "accepting_new": {"type": "boolean"},
+        "eligible": {"type": "boolean",
+                     "description": "Sees the client's population and accepts new clients (hard constraints)."},
+        "reasons": _STRINGS,
+        "gaps": {"type": "array", "items": {"type": "string", "enum": list(GAP_ORDER)}},
+        "gap_reasons": {**_STRINGS, "description": "One phrase per gap, in the same order."},
+    }
+    candidate = {"type": "object", "required": list(candidate_fields), "properties": candidate_fields}
+    passed = {"type": "object", "required": [*candidate_fields, "reason", "why"], "properties": {
+        **candidate_fields, "reason": {"type": "string", "enum": list(PASS_REASONS)}, "why": _STRINGS}}
+    provider = {"type": "object", "required": ["provider", "name", "niche", "referred_before"], "properties": {
+        "provider": {"type": "string"}, "name": {"type": "string"}, "niche": {"type": "string"},
+        "referred_before": {"type": "integer"}}}
+    unknown = {"type": "object", "required": ["need", "did_you_mean"], "properties": {
+        "need": {"type": "string"}, "did_you_mean": _STRINGS}}
+    fields = {
+        "candidates": {"type": "array", "items": candidate,
+                       "description": "Best first; those who can take the client always before those who cannot."},
+        "addressed": {"anyOf": [candidate, {"type": "null"}]},
+        "pass": {"anyOf": [passed, {"type": "null"}],
+                 "description": "The colleague to pass to; never null when the addressed clinician cannot "
+                                "take the client and someone else can."},
+        "no_eligible_clinician": {"type": "boolean",
+                                  "description": "No clinician sees the population and accepts new clients."},
+        "verdict": {"type": "string", "description": "Keep, pass, the best match, or refer out, in one sentence."},
+        "uncovered_needs": {**_STRINGS, "description": "Needs no clinician who can take the client covers."},
+        "external_providers": {"type": "array", "items": provider,
+                               "description": "Outside providers covering the uncovered needs, most used first."},
+        "unknown_needs": {"type": "array", "items": unknown,
+                          "description": "Needs no clinician, outside provider or past client lists."},
+    }
+    return {"type": "object", "required": list(fields), "properties": fields}
 
 
 def document() -> dict:
@@ -50,13 +117,6 @@ def document() -> dict:
         "parts": {"type": "object", "properties": {"fit": {"type": "number"}, "trust": {"type": "number"},
                                                    "track": {"type": "number"}}},
         "reasons": {"type": "array", "items": {"type": "string"}}}}
-    match_request = {"type": "object", "additionalProperties": False, "properties": {
-        "needs": {"type": "array", "items": {"type": "string"}},
-        "population": {"type": ["string", "null"], "enum": [*POPULATIONS, None]},
-        "insurance": {"type": ["string", "null"]},
-        "schedule": {"type": ["string", "null"], "enum": [*SCHEDULE_SLOTS, None]},
-        "addressed_to": {"type": ["string", "null"]},
-        "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 3}}}
     refresh = {"name": "refresh", "in": "query", "required": False, "schema": {"type": "boolean"},
                "description": "Re-read the graph now instead of using the cached analysis."}
     return {
@@ -77,27 +137,28 @@ def document() -> dict:
                 "summary": "The next colleagues to introduce to this referrer, with scores and reasons",
                 "parameters": [{"name": "referrer_id", "in": "path", "required": True,
                                 "schema": {"type": "string"}},
-                               {"name": "limit", "in": "query", "required": False,
-                                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5}},
-                               refresh],
+                               *query_parameters(SuggestionsQuery), refresh],
                 "responses": {
                     "200": {"description": "Ranked suggestions", "content": {"application/json": {
                         "schema": {"type": "object", "properties": {
                             "referrer": {"type": "string"},
                             "suggestions": {"type": "array", "items": suggestion}}}}}},
-                    "400": {"description": "Bad limit", "content": {"application/json": {"schema": _ERROR}}},
+                    "400": {"description": "A query parameter is invalid (named in the message)",
+                            "content": {"application/json": {"schema": _BAD_INPUT}}},
                     "404": {"description": "No referrer with that id",
                             "content": {"application/json": {"schema": _ERROR}}},
                 }}},
             "/api/match": {"post": {
                 "summary": "Best clinicians for a new client; a pass suggestion; outside providers",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": match_request}}},
+                "parameters": [refresh],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": body_schema(MatchRequest)}}},
                 "responses": {
-                    "200": {"description": "Candidates, pass suggestion, uncovered needs",
-                            "content": {"application/json": {"schema": {"type": "object", "required": [
-                                "candidates", "addressed", "pass", "uncovered_needs", "external_providers"]}}}},
-                    "400": {"description": "A field is invalid (named in the message)",
-                            "content": {"application/json": {"schema": _ERROR}}},
+                    "200": {"description": "Candidates, keep or pass, outside providers, unknown needs",
+                            "content": {"application/json": {"schema": _match_response()}}},
+                    "400": {"description": "A field is invalid (named in the message), or none of needs, "
+                                           "population and insurance is given",
+                            "content": {"application/json": {"schema": _BAD_INPUT}}},
                     "404": {"description": "addressed_to is not a clinician",
                             "content": {"application/json": {"schema": _ERROR}}},
                 }}},
@@ -105,6 +166,10 @@ def document() -> dict:
                 "summary": "Stage distribution now and by month; per-clinician sharing and bridges",
                 "parameters": [refresh],
                 "responses": {"200": {"description": "The summary", "content": {"application/json": {
-                    "schema": {"type": "object", "required": ["referrers", "stages", "monthly"]}}}}}}},
+                    "schema": {"type": "object", "required": ["referrers", "stages", "monthly", "clinicians"],
+                               "properties": {"clinicians": {
+                                   "type": "object", "additionalProperties": {"type": "object"},
+                                   "description": "Per clinician id: sharing, bridging and other "
+                                                  "per-clinician figures."}}}}}}}}},
         },
     }

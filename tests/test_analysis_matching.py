@@ -1,0 +1,188 @@
+"""Matching a new client to a clinician, on a hand-built practice (no database).
+
+Population and accepting new clients are hard constraints; needs, insurance
+and schedule are scored and named as gaps.
+"""
+
+from __future__ import annotations
+
+from datetime import date as d
+
+import pytest
+
+from graphsvc.analysis import graph as p
+from graphsvc.analysis.matching import match_client
+from graphsvc.errors import InvalidInput, NotFound
+from graphsvc.presentation import match_report
+from graphsvc.records import MatchRequest
+from graphsvc.requests import NOTHING_TO_MATCH, parse
+
+
+@pytest.fixture
+def G():
+    G = p.new_graph()
+    p.add_member(G, "ana", name="Ana", specialties=["adhd"], populations=["child"], insurances=["medicaid"],
+                 schedule=["weekday_day"])
+    p.add_member(G, "ben", name="Ben", specialties=["adhd", "anxiety"], populations=["child", "adolescent"],
+                 insurances=["medicaid"], schedule=["weekday_evening"])
+    p.add_member(G, "cai", name="Cai", specialties=["grief"], populations=["adult"], insurances=["bcbs"],
+                 schedule=["weekend"])
+    p.add_member(G, "dot", name="Dot", specialties=["adhd"], populations=["child"], insurances=["medicaid"],
+                 schedule=["weekday_evening"], accepting_new=False)
+    # Adults only, but otherwise a close fit for most ADHD clients.
+    p.add_member(G, "gus", name="Gus", specialties=["adhd"], populations=["adult"], insurances=["bcbs", "medicaid"],
+                 schedule=["weekday_day"])
+    p.add_member(G, "eve", name="Eve", kind="staff", role="intake_coordinator")
+    p.add_provider(G, "ep1", name="Riverside", niches=["inpatient_eating_disorders"])
+    p.add_provider(G, "ep2", name="Lakeside", niches=["inpatient_eating_disorders", "forensic_evaluation"])
+    p.add_referrer(G, "t", point_person="ana", since=d(2024, 1, 1), referrer_kind="pediatrician")
+    # A past client's need no clinician covers: known, so not a typo.
+    p.add_referral(G, "t", "t1", d(2024, 2, 1), "ana", needs=["adhd", "selective_mutism"], population="child")
+    p.add_referral_out(G, "t", "o1", d(2024, 3, 1), "ep1", "inpatient_eating_disorders")
+    return G
+
+
+def ranked(out):
+    return [(c["member"], c["fit"], c["eligible"]) for c in out["candidates"]]
+
+
+def test_a_clinician_who_does_not_see_the_population_is_passed_even_with_the_better_fit(G):
+    out = match_client(G, needs=["adhd"], population="adolescent", insurance="bcbs", schedule="weekday_day",
+                       addressed_to="gus")
+    assert ranked(out) == [("ben", 0.65, True), ("gus", 0.8, False), ("ana", 0.55, False)]
+    assert (out["addressed"]["gaps"], out["addressed"]["gap_reasons"]) == (
+        ["population"], ["does not see adolescents"])
+    assert (out["pass"]["member"], out["pass"]["reason"], out["pass"]["why"]) == ("ben", "specialty", [
+        "Gus does not see adolescents", "Ben covers ADHD", "Ben sees adolescents",
+        "but Ben does not take BCBS", "but Ben has no weekday day openings"])
+    assert out["verdict"] == "Pass to Ben (reason: specialty): Gus does not see adolescents."
+    assert (out["no_eligible_clinician"], out["uncovered_needs"], out["external_providers"], out["unknown_needs"]) == (
+        False, [], [], [])
+    assert match_report(out) == "\n".join([
+        "Best matches:",
+        "  Ben (ben)  fit 0.65: covers ADHD; sees adolescents",
+        "      gaps: does not take BCBS; has no weekday day openings",
+        "  Gus (gus)  fit 0.80  (cannot take this client): covers ADHD; takes BCBS; has weekday day openings",
+        "      gap: does not see adolescents",
+        "  Ana (ana)  fit 0.55  (cannot take this client): covers ADHD; has weekday day openings",
+        "      gaps: does not see adolescents; does not take BCBS",
+        "Pass to Ben (reason: specialty):",
+        "  - Gus does not see adolescents",
+        "  - Ben covers ADHD",
+        "  - Ben sees adolescents",
+        "  - but Ben does not take BCBS",
+        "  - but Ben has no weekday day openings",
+    ])
+
+
+def test_a_clinician_not_accepting_new_clients_is_passed(G):
+    out = match_client(G, needs=["adhd"], population="child", insurance="medicaid", schedule="weekday_evening",
+                       addressed_to="dot")
+    assert ranked(out) == [("ben", 1.0, True), ("ana", 0.9, True), ("dot", 1.0, False)]
+    assert (out["pass"]["member"], out["pass"]["reason"], out["pass"]["why"]) == ("ben", "other", [
+        "Dot is not accepting new clients", "Ben covers ADHD", "Ben sees children", "Ben takes Medicaid",
+        "Ben has weekday evening openings"])
+    assert out["verdict"] == "Pass to Ben (reason: other): Dot is not accepting new clients."
+
+
+def test_keep_names_the_soft_gaps_and_never_prefers_a_clinician_who_cannot_take_the_client(G):
+    # Gus fits better on paper (0.8) but sees adults only: Ana keeps the referral.
+    out = match_client(G, needs=["adhd"], population="child", insurance="bcbs", schedule="weekday_day",
+                       addressed_to="ana")
+    assert ranked(out) == [("ana", 0.75, True), ("ben", 0.65, True), ("gus", 0.8, False)]
+    assert out["pass"] is None
+    assert out["verdict"] == "Ana is the best match available: keep it, though Ana does not take BCBS."
+    assert match_report(out).splitlines()[1:3] + match_report(out).splitlines()[-1:] == [
+        "  Ana (ana)  fit 0.75: covers ADHD; sees children; has weekday day openings",
+        "      gap: does not take BCBS",
+        "Ana is the best match available: keep it, though Ana does not take BCBS."]
+
+
+def test_a_pass_to_a_better_fit_names_the_soft_gap_as_its_reason(G):
+    out = match_client(G, needs=["adhd"], population="child", insurance="medicaid", schedule="weekday_evening",
+                       addressed_to="ana")
+    assert (out["pass"]["member"], out["pass"]["reason"], out["pass"]["why"][0]) == (
+        "ben", "scheduling", "Ana has no weekday evening openings")
+
+
+def test_nobody_sees_the_population_says_so_and_names_outside_providers(G):
+    out = match_client(G, needs=["grief", "inpatient_eating_disorders"], population="older_adult",
+                       addressed_to="cai")
+    assert ranked(out) == [("cai", 0.6923, False), ("ana", 0.0, False), ("ben", 0.0, False)]
+    assert (out["pass"], out["addressed"]["gaps"], out["no_eligible_clinician"]) == (None, ["population"], True)
+    # Cai covers grief but cannot take the client: grief is uncovered too.
+    assert out["uncovered_needs"] == ["grief", "inpatient_eating_disorders"]
+    assert out["external_providers"] == [
+        {"provider": "ep1", "name": "Riverside", "niche": "inpatient_eating_disorders", "referred_before": 1},
+        {"provider": "ep2", "name": "Lakeside", "niche": "inpatient_eating_disorders", "referred_before": 0}]
+    assert out["verdict"] == ("No clinician sees older adults: refer out to Riverside or Lakeside for inpatient "
+                              "eating disorders; no outside provider is known for grief.")
+    assert match_report(out).splitlines()[-3:] == [
+        out["verdict"],
+        "  - Riverside (ep1): inpatient eating disorders, referred to 1 time before",
+        "  - Lakeside (ep2): inpatient eating disorders, not referred to before"]
+
+
+def test_nobody_eligible_and_no_provider_known(G):
+    out = match_client(G, needs=["grief"], population="couples")
+    assert (out["no_eligible_clinician"], out["external_providers"], out["verdict"]) == (
+        True, [], "No clinician sees couples, and no outside provider is known for grief.")
+    out = match_client(G, population="couples", insurance="bcbs")
+    assert out["verdict"] == "No clinician sees couples, and no outside provider is known for this client."
+
+
+def test_nobody_who_sees_the_population_is_accepting(G):
+    for m in ("ana", "ben"):
+        G.nodes[m]["accepting_new"] = False
+    out = match_client(G, needs=["adhd"], population="child", addressed_to="ana")
+    assert ranked(out) == [("ana", 1.0, False), ("ben", 1.0, False), ("dot", 1.0, False)]
+    assert (out["pass"], out["uncovered_needs"], out["verdict"]) == (
+        None, ["adhd"], "No clinician who sees children is accepting new clients, "
+                        "and no outside provider is known for ADHD.")
+
+
+def test_unknown_needs_are_reported_with_the_closest_known_ones(G):
+    out = match_client(G, needs=["adhdd", "anxiety", "selective_mutism", "forensic_evaluation", "xyz"],
+                       population="adolescent")
+    assert out["unknown_needs"] == [{"need": "adhdd", "did_you_mean": ["adhd"]}, {"need": "xyz", "did_you_mean": []}]
+    # The rest of the match runs: known needs nobody here covers go out.
+    assert ranked(out)[0] == ("ben", 1.0, True)
+    assert (out["uncovered_needs"], [x["provider"] for x in out["external_providers"]]) == (
+        ["forensic_evaluation", "selective_mutism"], ["ep2"])
+    assert match_report(out).splitlines()[-5:] == [
+        "Best match: Ben.",
+        "Unknown need 'adhdd', left out of the match: no clinician, outside provider or past client lists it. "
+        "Did you mean adhd?",
+        "Unknown need 'xyz', left out of the match: no clinician, outside provider or past client lists it.",
+        "No clinician who can take this client covers forensic evaluation or selective mutism: refer out to "
+        "Lakeside for forensic evaluation; no outside provider is known for selective mutism.",
+        "  - Lakeside (ep2): forensic evaluation, not referred to before"]
+
+
+def test_an_empty_request_is_refused(G):
+    for request in ({}, {"schedule": "weekday_day"}, {"needs": [], "addressed_to": "ana"}):
+        with pytest.raises(InvalidInput) as e:
+            match_client(G, **request)
+        assert str(e.value) == NOTHING_TO_MATCH == (
+            "nothing to match on; give at least one of needs, population or insurance")
+        with pytest.raises(InvalidInput) as e:
+            parse(MatchRequest, request)
+        assert e.value.problems == [NOTHING_TO_MATCH]
+
+
+def test_addressed_to_must_be_a_clinician_and_the_practice_gets_the_best_match(G):
+    with pytest.raises(NotFound, match="field 'addressed_to': 'eve' is not a clinician"):
+        match_client(G, needs=["adhd"], addressed_to="eve")
+    out = match_client(G, needs=["anxiety"], population="adolescent", addressed_to="practice")
+    assert (out["addressed"], out["pass"], out["verdict"]) == (None, None, "Best match: Ben.")
+
+
+def test_limit_and_the_shared_request_limits(G):
+    assert len(match_client(G, needs=["adhd"], limit=5)["candidates"]) == 5
+    assert parse(MatchRequest, {"needs": "adhd;anxiety", "limit": "100"}).limit == 100
+    with pytest.raises(InvalidInput) as e:
+        parse(MatchRequest, {"needs": "adhd", "limit": 101, "population": "kid"})
+    assert e.value.problems == [
+        "field 'population': must be one of 'child', 'adolescent', 'adult', 'older_adult', 'couples' or "
+        "'family' (got 'kid')",
+        "field 'limit': must be a whole number from 1 to 100 (got 101)"]

@@ -1,0 +1,200 @@
+"""The JSON API and the CLI commands that share its request parsing (match, suggest), on the small fixture.
+
+Fixture clinicians: cn1 Ana Ruiz (anxiety, ADHD; children and adolescents;
+Medicaid, BCBS; weekday day and evening), cn2 Ben Okafor (trauma,
+depression; adults only; BCBS, Aetna; weekday evening, weekend), cn3 Cleo
+Park (autism, ADHD; children; Medicaid; weekday day; not accepting new
+clients). Outside providers: ep1 Riverside (inpatient eating disorders, used
+once), ep2 County Forensic Services (forensic evaluation, neuropsych testing).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from graphsvc.csvio.importer import import_folder
+from graphsvc.records import MatchRequest, SuggestionsQuery
+from graphsvc.requests import NOTHING_TO_MATCH
+from tests.helpers import fixture_path
+
+
+@pytest.fixture
+def small(graph):
+    import_folder(graph, fixture_path("small"))
+    return graph
+
+
+def match(client, **body):
+    response = client.post("/api/match", json=body)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def ranked(out):
+    return [(c["member"], c["fit"], c["eligible"]) for c in out["candidates"]]
+
+
+# -- match ---------------------------------------------------------------------
+
+
+def test_adolescent_client_addressed_to_an_adults_only_clinician_is_passed(small, client):
+    # Ben Okafor fits best on paper (trauma, Aetna, weekends) but sees adults only.
+    out = match(client, needs=["trauma"], population="adolescent", insurance="aetna", schedule="weekend",
+                addressed_to="cn2")
+    assert ranked(out) == [("cn1", 0.2, True), ("cn2", 0.8, False), ("cn3", 0.0, False)]
+    assert (out["pass"]["member"], out["pass"]["reason"], out["pass"]["why"]) == ("cn1", "specialty", [
+        "Ben Okafor does not see adolescents", "Ana Ruiz sees adolescents", "but Ana Ruiz does not cover trauma",
+        "but Ana Ruiz does not take Aetna", "but Ana Ruiz has no weekend openings"])
+    assert out["verdict"] == "Pass to Ana Ruiz (reason: specialty): Ben Okafor does not see adolescents."
+    assert (out["no_eligible_clinician"], out["uncovered_needs"], out["external_providers"], out["unknown_needs"]) == (
+        False, ["trauma"], [], [])
+
+
+def test_addressed_clinician_not_accepting_new_clients_is_passed(small, client):
+    out = match(client, needs=["adhd"], population="child", insurance="medicaid", schedule="weekday_day",
+                addressed_to="cn3")
+    assert ranked(out) == [("cn1", 1.0, True), ("cn3", 1.0, False), ("cn2", 0.0, False)]
+    assert (out["pass"]["member"], out["pass"]["reason"], out["verdict"]) == (
+        "cn1", "other", "Pass to Ana Ruiz (reason: other): Cleo Park is not accepting new clients.")
+
+
+def test_nobody_sees_the_population_says_so_plainly_with_outside_providers(small, client):
+    out = match(client, needs=["inpatient_eating_disorders"], population="older_adult", addressed_to="cn2")
+    assert (out["no_eligible_clinician"], out["pass"], out["addressed"]["eligible"]) == (True, None, False)
+    assert out["verdict"] == ("No clinician sees older adults: refer out to Riverside Eating Disorders Center "
+                              "for inpatient eating disorders.")
+    assert out["external_providers"] == [{"provider": "ep1", "name": "Riverside Eating Disorders Center",
+                                          "niche": "inpatient_eating_disorders", "referred_before": 1}]
+    out = match(client, population="couples")
+    assert (out["no_eligible_clinician"], out["external_providers"], out["verdict"]) == (
+        True, [], "No clinician sees couples, and no outside provider is known for this client.")
+
+
+def test_unknown_need_gets_did_you_mean(small, client):
+    out = match(client, needs=["adhdd"], population="child")
+    assert out["unknown_needs"] == [{"need": "adhdd", "did_you_mean": ["adhd"]}]
+    assert (ranked(out)[0], out["verdict"]) == (("cn1", 1.0, True), "Best match: Ana Ruiz.")
+
+
+def test_empty_match_is_refused_naming_the_fields(small, client):
+    for body in ({}, {"schedule": "weekend", "addressed_to": "cn1"}, {"needs": []}):
+        bad = client.post("/api/match", json=body)
+        assert (bad.status_code, bad.get_json()) == (400, {"error": NOTHING_TO_MATCH, "problems": [NOTHING_TO_MATCH]})
+    assert NOTHING_TO_MATCH == "nothing to match on; give at least one of needs, population or insurance"
+
+
+def test_match_bad_input_is_400_naming_the_field(small, client):
+    bad = client.post("/api/match", json={"needs": ["adhd"], "limit": 0, "colour": "blue"})
+    assert (bad.status_code, bad.get_json()["problems"]) == (400, [
+        "field 'limit': must be a whole number from 1 to 100 (got 0)", "field 'colour': is not a known field"])
+    bad = client.post("/api/match", data="not json")
+    assert (bad.status_code, bad.get_json()["error"]) == (
+        400, "the body must be a JSON object with the fields needs, population, insurance, schedule, "
+             "addressed_to and limit")
+    assert len(match(client, needs=["adhd"], limit=100)["candidates"]) == 3  # all three clinicians
+
+
+# -- suggestions and summary ---------------------------------------------------
+
+
+def test_suggestions_query_is_parsed_by_the_shared_model(small, client):
+    assert [s["member"] for s in client.get("/api/referrers/rf1/suggestions?limit=100&refresh=1")
+            .get_json()["suggestions"]] == ["cn2"]
+    for query, problem in (("limit=0", "field 'limit': must be a whole number from 1 to 100 (got '0')"),
+                           ("limit=101", "field 'limit': must be a whole number from 1 to 100 (got '101')"),
+                           ("limit=two", "field 'limit': must be a whole number from 1 to 100 (got 'two')"),
+                           ("limt=3", "field 'limt': is not a known field")):
+        bad = client.get(f"/api/referrers/rf1/suggestions?{query}")
+        assert (bad.status_code, bad.get_json()["problems"]) == (400, [problem]), query
+
+
+def test_practice_summary_has_clinicians(small, client):
+    body = client.get("/api/practice/summary").get_json()
+    assert body["clinicians"]["cn1"]["introductions_made"] == 2
+    assert set(body["clinicians"]) >= {"cn1", "cn2", "cn3"}
+
+
+# -- OpenAPI -------------------------------------------------------------------
+
+
+def test_openapi_request_schemas_are_the_models_and_responses_validate(small, client):
+    from jsonschema import Draft202012Validator
+    from openapi_spec_validator import validate
+
+    spec = client.get("/api/openapi.json").get_json()
+    validate(spec)
+    post = spec["paths"]["/api/match"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"] == json.loads(
+        json.dumps(MatchRequest.model_json_schema()))
+    limit = next(p for p in spec["paths"]["/api/referrers/{referrer_id}/suggestions"]["get"]["parameters"]
+                 if p["name"] == "limit")
+    assert (limit["in"], limit["required"], limit["schema"]) == (
+        "query", False, {"type": "integer", "minimum": 1, "maximum": 100, "default": 5})
+    assert SuggestionsQuery.model_json_schema()["properties"]["limit"]["maximum"] == 100
+    response = Draft202012Validator(post["responses"]["200"]["content"]["application/json"]["schema"])
+    for body in ({"needs": ["trauma"], "population": "adolescent", "insurance": "aetna", "addressed_to": "cn2"},
+                 {"needs": ["adhdd", "inpatient_eating_disorders"], "population": "older_adult"},
+                 {"needs": ["adhd"], "addressed_to": "cn1"}):
+        response.validate(match(client, **body))
+    summary = spec["paths"]["/api/practice/summary"]["get"]["responses"]["200"]["content"]["application/json"]
+    Draft202012Validator(summary["schema"]).validate(client.get("/api/practice/summary").get_json())
+
+
+# -- the CLI, through the same models -----------------------------------------
+
+
+def test_cli_match_text_names_the_pass_and_the_gaps(cli, small):
+    result = cli("match", "--needs", "trauma", "--population", "adolescent", "--insurance", "aetna",
+                 "--schedule", "weekend", "--addressed-to", "cn2")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "Best matches:",
+        "  Ana Ruiz (cn1)  fit 0.20: sees adolescents",
+        "      gaps: does not cover trauma; does not take Aetna; has no weekend openings",
+        "  Ben Okafor (cn2)  fit 0.80  (cannot take this client): covers trauma; takes Aetna; has weekend openings",
+        "      gap: does not see adolescents",
+        "  Cleo Park (cn3)  fit 0.00  (cannot take this client): -",
+        "      gaps: does not cover trauma; does not see adolescents; does not take Aetna; has no weekend openings; "
+        "is not accepting new clients",
+        "Pass to Ana Ruiz (reason: specialty):",
+        "  - Ben Okafor does not see adolescents",
+        "  - Ana Ruiz sees adolescents",
+        "  - but Ana Ruiz does not cover trauma",
+        "  - but Ana Ruiz does not take Aetna",
+        "  - but Ana Ruiz has no weekend openings",
+        "No clinician who can take this client covers trauma: no outside provider is known for trauma.",
+    ]
+
+
+def test_cli_match_keep_unknown_need_and_no_eligible_clinician(cli, small):
+    result = cli("match", "--needs", "adhdd;anxiety", "--population", "adolescent", "--insurance", "bcbs",
+                 "--addressed-to", "cn1")
+    assert result.output.splitlines()[-2:] == [
+        "Ana Ruiz is the best match available: keep it.",
+        "Unknown need 'adhdd', left out of the match: no clinician, outside provider or past client lists it. "
+        "Did you mean adhd?"]
+    out = json.loads(cli("match", "--needs", "inpatient_eating_disorders", "--population", "older_adult",
+                         "--json").output)
+    assert (out["no_eligible_clinician"], [x["provider"] for x in out["external_providers"]]) == (True, ["ep1"])
+    result = cli("match", "--needs", "inpatient_eating_disorders", "--population", "older_adult")
+    assert result.output.splitlines()[-2:] == [
+        "No clinician sees older adults: refer out to Riverside Eating Disorders Center for inpatient eating "
+        "disorders.",
+        "  - Riverside Eating Disorders Center (ep1): inpatient eating disorders, referred to 1 time before"]
+
+
+def test_cli_refuses_an_empty_match_and_bad_limits_like_the_api(cli, small):
+    for args in ((), ("--schedule", "weekend"), ("--needs", "")):
+        result = cli("match", *args)
+        assert (result.exit_code, result.output) == (1, f"Error: {NOTHING_TO_MATCH}\n"), args
+    result = cli("match", "--needs", "adhd", "--limit", "0")
+    assert (result.exit_code, result.output) == (
+        1, "Error: field 'limit': must be a whole number from 1 to 100 (got '0')\n")
+    result = cli("suggest", "rf1", "--limit", "101")
+    assert (result.exit_code, result.output) == (
+        1, "Error: field 'limit': must be a whole number from 1 to 100 (got '101')\n")
+    out = json.loads(cli("suggest", "rf1", "--limit", "100", "--json").output)
+    assert [s["member"] for s in out["suggestions"]] == ["cn2"]
+    assert "How many suggestions to list, 1 to 100 (default 5)." in " ".join(cli("suggest", "--help").output.split())
