@@ -106,7 +106,7 @@ def app(graph, neo4j_settings):
     from graphsvc.web import create_app
 
     # A fixed "today" keeps stalled, lapsed, trends and monthly counts reproducible.
-    return create_app({"TESTING": True, "GRAPH": graph, "ANALYSIS_AS_OF": "2024-12-31"}, settings=neo4j_settings)
+    return create_app({"TESTING": True, "ANALYSIS_AS_OF": "2024-12-31"}, graph=graph, settings=neo4j_settings)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Suggestions, client matching and the backtest on hand-built graphs (no database)."""
+"""Suggestions and the backtest on hand-built graphs (no database); matching is in test_analysis_matching."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 
 from graphsvc.analysis import graph as p
 from graphsvc.analysis.backtest import evaluate
-from graphsvc.analysis.matching import match_client
 from graphsvc.analysis.suggestions import suggest_introductions
 from graphsvc.errors import NotFound
 
@@ -52,9 +51,9 @@ def test_ranking_scores_and_reasons(G):
         ("dot", 0.3, {"fit": 1.0, "trust": 0.0, "track": 0.0}),  # not accepting: below everyone who is
     ]
     assert out[0]["reasons"] == [
-        "covers child ADHD, which 1 of this referrer's last 1 referrals needed",
-        "takes Medicaid like 1 of its last 1 clients",
-        "has weekday evening openings, which 1 of its last 1 clients wanted",
+        "covers child ADHD, which this referrer's last referral needed",
+        "takes Medicaid like its last client",
+        "has weekday evening openings, which its last client wanted",
         "1 referrer similar to this one refers to Ben",
         "1 pediatrician refers to Ben",
         "1 of Ana's 1 introduction of Ben led to referrals",
@@ -85,37 +84,24 @@ def test_ready_for_stage_3_suggests_the_intake_coordinator_first(G):
     assert [s["member"] for s in suggest_introductions(G, "u", ready_after=3)] == ["dot"]
 
 
-def test_match_suggests_a_pass_with_its_reason(G):
-    out = match_client(G, needs=["adhd"], population="adolescent", insurance="medicaid",
-                       schedule="weekday_day", addressed_to="ana")
-    assert [(c["member"], c["fit"]) for c in out["candidates"]] == [("ben", 0.9), ("ana", 0.8), ("cai", 0.0)]
-    assert (out["addressed"]["fit"], out["addressed"]["gaps"]) == (0.8, ["population"])
-    assert (out["pass"]["member"], out["pass"]["reason"], out["pass"]["why"]) == ("ben", "other", [
-        "Ana does not see this population", "Ben covers ADHD", "Ben sees adolescent clients",
-        "Ben takes Medicaid", "but Ben has no opening in the wanted slot"])
-    assert (out["uncovered_needs"], out["external_providers"]) == ([], [])
+def test_intake_coordinator_is_offered_exactly_while_not_in_stage_3(G):
+    from graphsvc.analysis.stages import stage_histories
 
-
-def test_match_keeps_a_good_fit_and_names_outside_providers_for_uncovered_needs(G):
-    p.add_provider(G, "ep1", name="Riverside", niches=["inpatient_eating_disorders"])
-    p.add_provider(G, "ep2", name="Lakeside", niches=["inpatient_eating_disorders", "forensic_evaluation"])
-    p.add_referral_out(G, "t", "o1", d(2024, 3, 1), "ep1", "inpatient_eating_disorders")
-    out = match_client(G, needs=["adhd", "inpatient_eating_disorders"], population="child",
-                       insurance="medicaid", schedule="weekday_evening", addressed_to="ben")
-    assert out["pass"] is None
-    assert out["uncovered_needs"] == ["inpatient_eating_disorders"]
-    assert out["external_providers"] == [
-        {"provider": "ep1", "name": "Riverside", "niche": "inpatient_eating_disorders", "referred_before": 1},
-        {"provider": "ep2", "name": "Lakeside", "niche": "inpatient_eating_disorders", "referred_before": 0}]
-    with pytest.raises(NotFound):
-        match_client(G, needs=["adhd"], addressed_to="eve")
-
-
-def test_a_pass_for_a_clinician_not_taking_clients_names_that_reason(G):
-    out = match_client(G, needs=["adhd"], population="child", insurance="medicaid",
-                       schedule="weekday_evening", addressed_to="dot")
-    assert (out["pass"]["member"], out["pass"]["reason"]) == ("ben", "other")
-    assert out["pass"]["why"][0] == "Dot is not accepting new clients"
+    p.add_referrer(G, "w", point_person="ana", since=d(2024, 1, 1), referrer_kind="physician")
+    # (referral, addressed to, stage after it, intake coordinator offered); window 5.
+    steps = [("w1", "ben", 2, False),        # one colleague tried: not yet
+             ("w2", "cai", 2, True),
+             ("w3", "practice", 2, True),    # 1 of 3 to the practice: not in stage 3, still offered
+             ("w4", "practice", 3, False),   # 2 of 4: stage 3
+             ("w5", "ana", 3, False), ("w6", "ana", 3, False), ("w7", "ana", 3, False),
+             ("w8", "ana", 3, False),        # 1 of the last 5 to the practice: stays in stage 3
+             ("w9", "ana", 2, True)]         # none of the last 5: out of stage 3, offered again
+    seen = []
+    for i, (ref, addressed, _, _) in enumerate(steps, start=1):
+        p.add_referral(G, "w", ref, d(2024, 2, i), addressed, "cai" if addressed == "practice" else None)
+        stage = stage_histories(G, ["w"], as_of=d(2024, 12, 31))["w"]["stage"]
+        seen.append((ref, addressed, stage, suggest_introductions(G, "w")[0]["member"] == "eve"))
+    assert seen == steps
 
 
 def test_backtest_counts_hits_against_both_baselines():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -87,5 +88,198 @@ def test_practice_page_shows_stages_by_month_and_sharing(small_app, client):
     assert "2 stage 1 · point person (67%)" in text and "1 stage 3 · whole practice (33%)" in text
     # Newest month first; by 2024-05 all three referrers had referred.
     assert "2024-05 0 2 0 1" in text
-    # Ana Ruiz made both introductions and the one pass.
-    assert "Ana Ruiz cn1 1 1 0 2 0 0" in text
+    assert "betweenness" not in html.lower()
+    assert "Key-person risk: the referrers that depend on one clinician alone" in text
+    assert rows(html.split("<h2>Who shares referrals</h2>")[1]) == [
+        # member, point person for, passes made, received, introductions made, that led to referrals,
+        # first colleague tried for, key-person risk: referrers, their referrals in the last 12 months
+        ["Ana Ruiz cn1", "1", "1", "0", "2", "2", "0", "1", "0"],  # both introductions, the one pass
+        ["Ben Okafor cn2", "2", "0", "0", "0", "0", "0", "2", "3"],  # rf2 and rf3 send only to him
+        ["Cleo Park cn3", "0", "0", "1", "0", "0", "0", "0", "0"],
+        ["Dee Lang st1 · staff", "0", "0", "0", "0", "0", "0", "—", "—"],
+        ["Eli Moss st2 · staff", "0", "0", "0", "0", "0", "0", "—", "—"],
+    ]
+
+
+def ids(html: str) -> list[str]:
+    """The referrer ids the overview lists, in order."""
+    body = html.split("<tbody>")[1].split("</tbody>")[0]
+    return re.findall(r'href="/referrers/([^"]+)"', body)
+
+
+def text_of(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_search_matches_the_current_point_persons_name(small_app, client):
+    # rf2 was handed from Ana Ruiz to Ben Okafor: only the current point person counts.
+    assert ids(client.get("/?q=Ben Okafor").get_data(as_text=True)) == ["rf2", "rf3"]
+    assert ids(client.get("/?q=ruiz").get_data(as_text=True)) == ["rf1"]
+    assert ids(client.get("/?q=ana ruiz&order=name").get_data(as_text=True)) == ["rf1"]
+    # Name, organization and exact id still match.
+    assert ids(client.get("/?q=hale").get_data(as_text=True)) == ["rf1"]
+    assert ids(client.get("/?q=rf3").get_data(as_text=True)) == ["rf3"]
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("stage=1", ["rf2", "rf1"]),
+    ("stage=3", ["rf3"]),
+    ("stage=2", []),
+    ("stage=0", []),
+    ("stalled=1", ["rf2"]),
+    ("stalled=0", ["rf1", "rf3"]),
+    ("lapsed=yes", ["rf2"]),
+    ("lapsed=false", ["rf1", "rf3"]),
+    ("point_person=cn2", ["rf2", "rf3"]),
+    ("point_person=cn1", ["rf1"]),
+    ("point_person=cn3", []),
+    ("stage=1&point_person=cn2", ["rf2"]),
+    ("stage=1&stalled=0&kind=pediatrician", ["rf1"]),
+    ("stage=3&q=okafor", ["rf3"]),
+    ("stage=&stalled=&lapsed=&point_person=&kind=&q=&order=&page=", ["rf2", "rf1", "rf3"]),  # empty form
+])
+def test_analysis_and_point_person_filters(small_app, client, query, expected):
+    page = client.get("/?" + query)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert ids(html) == expected
+    assert f"{len(expected)} matching · page 1 of 1" in html
+    if not expected:
+        assert "No referrers match these filters." in html
+
+
+def test_filter_form_offers_every_filter_and_names_point_persons(small_app, client):
+    html = client.get("/?point_person=cn2&stalled=1").get_data(as_text=True)
+    form = html.split('<form class="filters"')[1].split("</form>")[0]
+    assert sorted(set(re.findall(r'name="(\w+)"', form))) == sorted(
+        ["q", "kind", "stage", "point_person", "stalled", "lapsed", "order"])
+    people = form.split('name="point_person"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\w*)"[^>]*>([^<]*)</option>', people) == [
+        ("", "anyone"), ("cn1", "Ana Ruiz"), ("cn2", "Ben Okafor"), ("cn3", "Cleo Park")]
+    assert '<option value="cn2" selected>' in people
+    stages = form.split('name="stage"')[1].split("</select>")[0]
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", stages) == [
+        "any", "0 · new", "1 · point person", "2 · trying colleagues", "3 · whole practice"]
+
+
+def test_paging_links_keep_the_filters(small_app, client):
+    small_app.config["PAGE_SIZE"] = 1
+    html = client.get("/?stage=1&point_person=&order=name").get_data(as_text=True)
+    assert ids(html) == ["rf1"]
+    assert "2 matching · page 1 of 2" in html
+    assert 'href="/?stage=1&amp;order=name&amp;page=2">next' in html
+    second = client.get("/?stage=1&order=name&page=2").get_data(as_text=True)
+    assert ids(second) == ["rf2"]
+    assert 'href="/?stage=1&amp;order=name">← previous' in second
+
+
+@pytest.mark.parametrize("query, name, accepted", [
+    ("stage=9", "stage", "stage must be one of 0 (new), 1 (point person), 2 (trying colleagues), "
+                         "3 (whole practice); got '9'"),
+    ("color=red", "color", "color is not a parameter of this page; the parameters are q, kind, stage, "
+                           "stalled, lapsed, point_person, order, page"),
+    ("stalled=maybe", "stalled", "stalled must be 1 (only stalled referrers) or 0 (only the others)"),
+    ("lapsed=2", "lapsed", "lapsed must be 1 (only lapsed referrers) or 0 (only the others)"),
+    ("point_person=cn9", "point_person",
+     "point_person must be a clinician id: cn1 (Ana Ruiz), cn2 (Ben Okafor), cn3 (Cleo Park); got 'cn9'"),
+    # Staff are never point persons.
+    ("point_person=st1", "point_person", "point_person must be a clinician id"),
+    ("stage=1&stage=2", "stage", "stage must be given once"),
+    ("kind=dentist", "kind", "kind must be one of physician, pediatrician"),
+    ("page=x", "page", "page must be a whole number from 1; got 'x'"),
+    ("page=²", "page", "page must be a whole number from 1; got '²'"),
+])
+def test_unknown_parameters_and_bad_values_are_400_pages(small_app, client, query, name, accepted):
+    page = client.get("/?" + query)
+    assert page.status_code == 400
+    assert page.mimetype == "text/html"
+    assert accepted in text_of(page.get_data(as_text=True).replace("&#39;", "'"))
+
+
+def test_a_page_past_the_end_says_so(small_app, client):
+    small_app.config["PAGE_SIZE"] = 2
+    page = client.get("/?page=9")
+    assert page.status_code == 404
+    html = page.get_data(as_text=True)
+    assert "Page 9 is past the end: 2 pages of 3 referrers." in text_of(html)
+    assert 'href="/?page=2">Go to the last page' in html
+    assert "No referrers yet" not in html
+    assert ids(html) == []
+    huge = client.get("/?page=" + "9" * 30)
+    assert huge.status_code == 404 and "is past the end: 2 pages of 3 referrers." in huge.get_data(as_text=True)
+    filtered = client.get("/?stage=1&page=2")
+    assert filtered.status_code == 404
+    assert "Page 2 is past the end: 1 page of 2 referrers." in text_of(filtered.get_data(as_text=True))
+    # No match at all is not "past the end".
+    nothing = client.get("/?stage=2&page=3")
+    assert nothing.status_code == 200
+    assert "No referrers match these filters." in nothing.get_data(as_text=True)
+
+
+def suggestions_shown(html: str, heading: str) -> list[tuple[str, float]]:
+    if heading not in html:
+        return []
+    group = html.split(heading)[1].split("</ol>")[0]
+    return [(m, float(x)) for m, x in re.findall(r"(\w+) · score ([\d.]+)", group)]
+
+
+def test_referrer_page_groups_suggestions_by_accepting_new_clients(small_app, client):
+    html = client.get("/referrers/rf3").get_data(as_text=True)
+    assert suggestions_shown(html, "Accepting new clients now") == [("cn1", 0.25)]
+    assert suggestions_shown(html, "Not accepting now") == [("cn3", 0.0)]
+    html = client.get("/referrers/rf2").get_data(as_text=True)
+    assert "None of the colleagues suggested is accepting new clients now." in html
+    assert suggestions_shown(html, "Not accepting now") == [("cn3", 0.17)]
+
+
+def test_suggestion_groups_are_each_in_score_order():
+    from graphsvc.web.referrers import suggestion_groups
+
+    # The analysis ranks members not accepting new clients last, whatever their score.
+    ranked = [{"member": m, "score": x, "accepting_new": a} for m, x, a in [
+        ("a", 0.31, True), ("b", 0.20, True), ("c", 0.28, True), ("d", 0.15, False), ("e", 0.38, False)]]
+    accepting, not_accepting = suggestion_groups(ranked)
+    assert [s["member"] for s in accepting] == ["a", "c", "b"]
+    assert [s["member"] for s in not_accepting] == ["e", "d"]
+
+
+def test_referrer_page_explains_the_trend_in_words(small_app, client):
+    assert ("0 referrals in the last 12 months, 2 fewer than the 12 months before"
+            in text_of(client.get("/referrers/rf1").get_data(as_text=True)))
+    assert ("1 referral in the last 12 months, 1 more than the 12 months before"
+            in text_of(client.get("/referrers/rf3").get_data(as_text=True)))
+
+
+def test_create_app_takes_the_graph_and_settings_as_keywords(graph, neo4j_settings, monkeypatch):
+    from graphsvc.web import create_app
+
+    monkeypatch.setenv("GRAPHSVC_WEB_PAGE_SIZE", "7")  # read by Settings.load only, never by Flask
+    settings = neo4j_settings.with_(web_page_size=3, analysis_window=4, analysis_stall_days=90)
+    app = create_app(graph=graph, settings=settings)
+    assert app.extensions["graph"] is graph
+    assert "GRAPH" not in app.config
+    assert app.config["PAGE_SIZE"] == 3
+    options = app.extensions["insights"].options
+    assert (options.window, options.stall_days, options.lapse_days, options.as_of) == (4, 90, 180, None)
+    # test_config overrides the settings.
+    app = create_app({"PAGE_SIZE": "2", "ANALYSIS_AS_OF": "2024-12-31", "ANALYSIS_LAPSE_DAYS": 30},
+                     graph=graph, settings=settings)
+    options = app.extensions["insights"].options
+    assert app.config["PAGE_SIZE"] == 2
+    assert (options.window, options.lapse_days, options.as_of) == (4, 30, date(2024, 12, 31))
+    with pytest.raises(TypeError, match="create_app\\(graph=...\\)"):
+        create_app({"GRAPH": graph}, settings=settings)
+
+
+def test_blueprints_and_static_css(app, client):
+    assert {bp for bp in app.blueprints} == {"referrers", "practice", "health", "api"}
+    endpoints = {r.rule: r.endpoint for r in app.url_map.iter_rules()}
+    assert endpoints["/"] == "referrers.index"
+    assert endpoints["/referrers/<referrer_id>"] == "referrers.detail"
+    assert endpoints["/practice"] == "practice.index"
+    assert endpoints["/healthz"] == "health.healthz"
+    html = client.get("/").get_data(as_text=True)
+    assert '<link rel="stylesheet" href="/static/style.css">' in html and "<style>" not in html
+    css = client.get("/static/style.css")
+    assert css.status_code == 200 and "--accent" in css.get_data(as_text=True)
+    css.close()

@@ -32,7 +32,7 @@ from ..errors import NotFound
 from ..presentation import count_of, verb, words
 from .fit import fit_reasons, fit_score, profile
 from .index import Index
-from .referrals import to_practice
+from .referrals import in_whole_practice, to_practice
 
 BASIS_SIZE = 12
 
@@ -60,8 +60,8 @@ def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay
     ready_after : int
         Colleagues tried in stage 2 before the intake staff member is suggested.
     window : int
-        The stage-3 window: a referrer that sent any of its last ``window``
-        referrals to the practice is not offered the intake staff member.
+        The stage-3 window: a referrer already in stage 3 by that window
+        (``referrals.whole_practice``) is not offered the intake staff member.
     index : Index, optional
         A prebuilt ``Index`` of ``G`` (the service keeps one); built if omitted.
     before : date, optional
@@ -186,11 +186,18 @@ def _basis(index: Index, referrer, most: int = BASIS_SIZE) -> set:
 
 def _ready_for_stage_3(G, index: Index, referrer, excluded: set, ready_after: int,
                        window: int) -> dict | None:
-    """The intake staff member, when a stage-2 referrer has tried enough colleagues."""
+    """The intake staff member, when a referrer not yet in stage 3 has tried enough colleagues.
+
+    Stage 3 is judged by the same rule as ``stages`` (``in_whole_practice``),
+    so a referrer that stays in stage 3 while only some of its recent
+    referrals go to the practice is never offered the intake coordinator, and
+    one that is not in stage 3 is, even if it sent one of them to the practice.
+    """
     tried = index.tried_colleagues(referrer)
-    history = index.referrals.get(referrer, [])
-    practice_now = any(to_practice(G, data["addressed_to"]) for *_, data in history[-window:])
-    if len(tried) < ready_after or practice_now:
+    if len(tried) < ready_after:
+        return None
+    flags = (to_practice(G, data["addressed_to"]) for *_, data in index.referrals.get(referrer, ()))
+    if in_whole_practice(flags, window):
         return None
     staff = [(m, a) for m, a in index.members.items() if a["kind"] == "staff" and m not in excluded]
     if not staff:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from pydantic import ValidationError
-
 from ..errors import InvalidInput, NotFound
-from ..records import MatchRequest, explain
+from ..presentation import listing
+from ..records import MatchRequest, SuggestionsQuery
+from ..requests import parse
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -15,6 +15,13 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def insights():
     refresh = request.args.get("refresh", "").lower() in ("1", "true", "yes")
     return current_app.extensions["insights"].get(refresh=refresh)
+
+
+def query(model):
+    """The query string parsed by ``model`` (``refresh``, which every endpoint takes, aside)."""
+    args = request.args.to_dict()
+    args.pop("refresh", None)
+    return parse(model, args)
 
 
 @bp.errorhandler(NotFound)
@@ -36,10 +43,8 @@ def referrer(referrer_id):
 @bp.get("/referrers/<referrer_id>/suggestions")
 def suggestions(referrer_id):
     """The next colleagues to introduce, with scores and reasons."""
-    raw = request.args.get("limit", "5")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
-        raise InvalidInput(f"field 'limit': must be a whole number from 1 to 100 (got {raw!r})")
-    found = insights().suggestions(referrer_id, limit=int(raw))
+    wanted = query(SuggestionsQuery)
+    found = insights().suggestions(referrer_id, limit=wanted.limit)
     return jsonify(referrer=referrer_id, suggestions=found)
 
 
@@ -48,20 +53,20 @@ def match():
     """Best clinicians for a new client, a pass suggestion, and outside providers."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object with needs, population, insurance, schedule")
-    try:
-        wanted = MatchRequest(**body)
-    except ValidationError as e:
-        raise InvalidInput(explain(e)) from None
-    return jsonify(insights().match(wanted))
+        raise InvalidInput(f"the body must be a JSON object with the fields {listing(MatchRequest.model_fields)}")
+    return jsonify(insights().match(parse(MatchRequest, body)))
 
 
 @bp.get("/practice/summary")
 def practice_summary():
-    """Stage distribution now and month by month, and headline counts."""
+    """Stage distribution now and month by month, headline counts, and per clinician."""
     data = insights()
     out = data.summary()
-    out["clinicians"] = {m: {**s, **data.bridges.get(m, {})} for m, s in data.sharing.items()}
+    if "clinicians" not in out:  # until Insights.summary() carries its own (Insights.clinicians)
+        clinicians = getattr(data, "clinicians", None)
+        if clinicians is None:
+            clinicians = {m: {**s, **data.bridges.get(m, {})} for m, s in data.sharing.items()}
+        out["clinicians"] = clinicians() if callable(clinicians) else clinicians
     return jsonify(out)
 
 

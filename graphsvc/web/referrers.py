@@ -1,0 +1,192 @@
+"""The referrers: the overview (``/``), filterable and paged, and one referrer's page.
+
+Query parameters of ``/`` (each optional; an empty value means "any"):
+
+``q``
+    part of the referrer's name, its organization or its current point
+    person's name (any case), or its exact id;
+``kind``
+    a referrer kind (``physician``, ``pediatrician``, ...);
+``stage``
+    0, 1, 2 or 3, the stage the analysis puts it in now;
+``stalled``, ``lapsed``
+    ``1`` (also ``true``, ``yes``): only stalled (lapsed) referrers;
+    ``0`` (``false``, ``no``): only the others;
+``point_person``
+    a clinician id: referrers whose current point person it is;
+``order``
+    ``referrals`` (most first, the default), ``last_referral`` (latest
+    first) or ``name``;
+``page``
+    1, 2, ...
+
+Any other parameter, a parameter given twice or a value outside these is a
+400 page naming the parameter and what it accepts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, render_template, url_for
+
+from ..errors import NotFound
+from ..presentation import STAGE_NAMES, count_of
+from ..store import reads
+from ..store.reads import ORDERS, ReferrerFilter
+from ..vocabulary import REFERRER_KINDS
+from . import extensions
+from .pages import html_errors, only_parameters
+
+bp = html_errors(Blueprint("referrers", __name__))
+
+PARAMETERS = ("q", "kind", "stage", "stalled", "lapsed", "point_person", "order", "page")
+YES = ("1", "true", "yes")
+NO = ("0", "false", "no")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The overview's filters, as given in the query string (``None``: any)."""
+
+    search: str | None = None
+    kind: str | None = None
+    stage: int | None = None
+    stalled: bool | None = None
+    lapsed: bool | None = None
+    point_person: str | None = None
+    order: str = "referrals"
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether any filter (not just the order) is set."""
+        return any(v is not None for v in (self.search, self.kind, self.stage, self.stalled,
+                                           self.lapsed, self.point_person))
+
+    def args(self) -> dict:
+        """The query-string parameters that give these filters (for links)."""
+        out = {"q": self.search, "kind": self.kind, "stage": self.stage,
+               "stalled": None if self.stalled is None else int(self.stalled),
+               "lapsed": None if self.lapsed is None else int(self.lapsed),
+               "point_person": self.point_person,
+               "order": None if self.order == "referrals" else self.order}
+        return {k: v for k, v in out.items() if v is not None}
+
+    def referrer_ids(self, histories: dict) -> set | None:
+        """The referrers the analysis filters (stage, stalled, lapsed) keep; ``None`` if unset."""
+        if self.stage is None and self.stalled is None and self.lapsed is None:
+            return None
+        return {r for r, h in histories.items()
+                if (self.stage is None or h["stage"] == self.stage)
+                and (self.stalled is None or bool(h["stalled"]) == self.stalled)
+                and (self.lapsed is None or bool(h["lapsed"]) == self.lapsed)}
+
+
+def parse_filters(args: dict[str, str], clinicians: dict[str, str]) -> tuple[Filters, int]:
+    """``Filters`` and the page from checked query parameters; a 400 naming a bad one.
+
+    ``clinicians`` maps the clinician ids ``point_person`` accepts to their names.
+    """
+    def bad(name: str, accepted: str):
+        abort(400, f"{name} must be {accepted}; got {args[name]!r}")
+
+    kind = args.get("kind") or None
+    if kind is not None and kind not in REFERRER_KINDS:
+        bad("kind", f"one of {', '.join(REFERRER_KINDS)}")
+    stage = args.get("stage") or None
+    if stage is not None:
+        if stage not in {str(s) for s in STAGE_NAMES}:
+            bad("stage", "one of " + ", ".join(f"{s} ({n})" for s, n in STAGE_NAMES.items()))
+        stage = int(stage)
+    flags = {}
+    for name in ("stalled", "lapsed"):
+        raw = (args.get(name) or "").lower() or None
+        if raw is not None and raw not in YES + NO:
+            bad(name, f"1 (only {name} referrers) or 0 (only the others); also true/false, yes/no")
+        flags[name] = None if raw is None else raw in YES
+    point_person = args.get("point_person") or None
+    if point_person is not None and point_person not in clinicians:
+        listed = ", ".join(f"{c} ({n})" for c, n in clinicians.items()) or "none: there are no clinicians yet"
+        bad("point_person", f"a clinician id: {listed}")
+    order = args.get("order") or "referrals"
+    if order not in ORDERS:
+        bad("order", f"one of {', '.join(ORDERS)}")
+    page = args.get("page") or "1"
+    if not (page.isascii() and page.isdigit()) or int(page) < 1:
+        bad("page", "a whole number from 1")
+    return Filters(search=args.get("q") or None, kind=kind, stage=stage, point_person=point_person,
+                   order=order, **flags), int(page)
+
+
+@bp.get("/")
+def index():
+    """Referrers with their current point person, stage and counts; filterable and paged."""
+    args = only_parameters(PARAMETERS)
+    graph = extensions.graph()
+    clinicians = reads.clinician_choices(graph)
+    filters, page = parse_filters(args, {c["id"]: c["name"] for c in clinicians})
+    histories = extensions.insights().histories
+    where = ReferrerFilter(kind=filters.kind, search=filters.search, point_person=filters.point_person,
+                           ids=filters.referrer_ids(histories))
+    size = current_app.config["PAGE_SIZE"]
+    totals = reads.practice_totals(graph, where)
+    pages = max(1, -(-totals["matching"] // size))
+    past_end = page > pages and totals["matching"] > 0
+    rows = [] if page > pages else reads.referrer_list(graph, where, order=filters.order,
+                                                        skip=(page - 1) * size, limit=size)
+    for row in rows:
+        row["stage"] = histories[row["id"]]["stage"] if row["id"] in histories else None
+    html = render_template("referrers/index.html", rows=rows, totals=totals, filters=filters, page=page,
+                           pages=pages, past_end=past_end, kinds=REFERRER_KINDS, orders=ORDERS,
+                           clinicians=clinicians,
+                           page_url=lambda n: url_for("referrers.index", **filters.args(),
+                                                      **({"page": n} if n > 1 else {})))
+    return html, 404 if past_end else 200
+
+
+@bp.get("/referrers/<referrer_id>")
+def detail(referrer_id):
+    """One referrer: stage, how it grew, metrics, and whom to introduce next."""
+    insights = extensions.insights()
+    try:
+        info = insights.referrer(referrer_id)
+    except NotFound:
+        abort(404, f"No referrer {referrer_id!r}")
+    names = {m: a["name"] for m, a in insights.index.members.items()}
+    accepting, not_accepting = suggestion_groups(insights.suggestions(referrer_id, limit=5))
+    return render_template("referrers/detail.html", r=info, m=info["metrics"], names=names,
+                           accepting=accepting, not_accepting=not_accepting,
+                           trend=trend_words(info["metrics"]["trend"]))
+
+
+def suggestion_groups(suggestions: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The suggestions of members accepting new clients now, and of the others; each by score.
+
+    >>> s = [{"member": m, "score": x, "accepting_new": a}
+    ...      for m, x, a in [("a", 0.31, True), ("b", 0.2, True), ("c", 0.28, True), ("d", 0.38, False)]]
+    >>> [[x["score"] for x in group] for group in suggestion_groups(s)]
+    [[0.31, 0.28, 0.2], [0.38]]
+    """
+    ranked = sorted(suggestions, key=lambda s: -s["score"])  # stable: ties keep the analysis' order
+    return ([s for s in ranked if s["accepting_new"]], [s for s in ranked if not s["accepting_new"]])
+
+
+def trend_words(trend: dict) -> str:
+    """The referral trend as a sentence.
+
+    >>> trend_words({"last_12_months": 42, "previous_12_months": 36, "change": 6})
+    '42 referrals in the last 12 months, 6 more than the 12 months before'
+    >>> trend_words({"last_12_months": 1, "previous_12_months": 4, "change": -3})
+    '1 referral in the last 12 months, 3 fewer than the 12 months before'
+    >>> trend_words({"last_12_months": 0, "previous_12_months": 0, "change": 0})
+    '0 referrals in the last 12 months, as many as the 12 months before'
+    """
+    change = trend["change"]
+    if change > 0:
+        than = f"{change:,} more than"
+    elif change < 0:
+        than = f"{-change:,} fewer than"
+    else:
+        than = "as many as"
+    last = count_of(trend["last_12_months"], "referral")
+    return f"{last} in the last 12 months, {than} the 12 months before"
