@@ -17,11 +17,18 @@ $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: graphsvc needs Python 3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@# setuptools prints an "Editable installation" notice (and package-data notes)
+	@# on every editable build; keep pip's output in a log, shown only if it fails.
+	@echo "$(BIN)/pip install -e '.[dev]'  (output in $(VENV)/pip-install.log)"
+	@$(BIN)/pip install --quiet -e '.[dev]' >$(VENV)/pip-install.log 2>&1 \
+	  || { cat $(VENV)/pip-install.log; echo "pip install failed; see $(VENV)/pip-install.log"; exit 1; }
 	@touch $@
 
 # Install, start Neo4j, load the demo practice, serve the web view.
+# `config init` writes ./graphsvc.toml (data_dir, bolt_port; never the password)
+# so that graphsvc commands typed in another terminal here reach the same Neo4j.
 run: install
+	$(BIN)/graphsvc config init
 	$(BIN)/graphsvc db start
 	$(MAKE) --no-print-directory demo
 	$(BIN)/graphsvc serve --host $(HOST) --port $(PORT)
@@ -35,9 +42,10 @@ demo: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(BIN)/graphsvc serve --host $(HOST) --port $(PORT)
 
-# Install, then run the tests against a Neo4j the tests start on a free port.
+# Install, then run the tests against a Neo4j the tests start on a free port
+# (never reading the graphsvc.toml `make run` writes here).
 test: install
-	$(BIN)/pytest -q
+	GRAPHSVC_CONFIG=/dev/null $(BIN)/pytest -q
 
 bench: install
 	$(BIN)/python -m tests.benchmarks.bench_import

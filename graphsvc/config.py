@@ -1,31 +1,136 @@
-"""Settings: defaults, then environment variables, then explicit overrides.
+"""Settings: defaults, then a settings file, then environment variables, then explicit overrides.
+
+The settings file is TOML: ``$GRAPHSVC_CONFIG`` if set, otherwise
+``graphsvc.toml`` in the working directory (if there is one). Every setting
+has a place in it and an environment variable::
+
+    [neo4j]                       # NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE
+    uri = "bolt://db.example:7687"  # absent: the local server graphsvc manages
+    user = "neo4j"
+    database = "neo4j"
+
+    [local]                       # the local Neo4j graphsvc fetches, starts and stops
+    bolt_port = 7687              # GRAPHSVC_BOLT_PORT
+    data_dir = "~/.local/share/graphsvc/neo4j"   # GRAPHSVC_DATA_DIR
+    cache_dir = "~/.cache/graphsvc"              # GRAPHSVC_CACHE_DIR
+    neo4j_version = "5.26.30"     # GRAPHSVC_NEO4J_VERSION
+    heap = "1g"                   # GRAPHSVC_NEO4J_HEAP
+    pagecache = "512m"            # GRAPHSVC_NEO4J_PAGECACHE
+
+    [import]                      # every batched write: import and analysis write-back
+    batch_size = 5000             # GRAPHSVC_BATCH_SIZE
+    workers = 3                   # GRAPHSVC_IMPORT_WORKERS
+
+    [analysis]                    # defaults of every command that analyses, the web and the API
+    window = 5                    # GRAPHSVC_ANALYSIS_WINDOW
+    stall_days = 180              # GRAPHSVC_ANALYSIS_STALL_DAYS
+    lapse_days = 180              # GRAPHSVC_ANALYSIS_LAPSE_DAYS
+    as_of = 2024-12-31            # GRAPHSVC_ANALYSIS_AS_OF; "today" (the default) or a date
+
+    [web]
+    page_size = 50                # GRAPHSVC_WEB_PAGE_SIZE
+
+    [log]
+    file = "~/.local/state/graphsvc/graphsvc.log"   # GRAPHSVC_LOG_FILE
+    level = "INFO"                # GRAPHSVC_LOG_LEVEL
+    echo = false                  # GRAPHSVC_LOG_ECHO: also print the log on stderr (`graphsvc -v`)
+
+Relative paths in the file are relative to the file's folder. A key the
+file does not know, or a value of the wrong type, is an error naming the
+file and the key. ``graphsvc config show`` prints the effective settings and
+where each came from.
 
 Two ways to reach Neo4j:
 
-* ``NEO4J_URI`` is set: graphsvc uses that server and never starts one.
-* ``NEO4J_URI`` is unset: graphsvc manages a local Neo4j Community server
-  (``graphsvc db start``) bound to 127.0.0.1 on ``GRAPHSVC_BOLT_PORT``.
+* ``uri`` (``NEO4J_URI``) is set: graphsvc uses that server and never starts one.
+* it is unset: graphsvc manages a local Neo4j Community server
+  (``graphsvc db start``) bound to 127.0.0.1 on ``bolt_port``, its data and its
+  generated password (``graphsvc-password``, mode 0600) in ``data_dir``.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import tomllib
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import GraphsvcError
 
 NEO4J_VERSION = "5.26.30"
+CONFIG_ENV = "GRAPHSVC_CONFIG"
+CONFIG_NAME = "graphsvc.toml"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
-def _default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "graphsvc"
+def _xdg(environ: Mapping[str, str], var: str, *fallback: str) -> Path:
+    base = environ.get(var) or Path.home().joinpath(*fallback)
+    return Path(base)
 
 
-def _default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "graphsvc" / "neo4j"
+def _default_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    return _xdg(environ, "XDG_CACHE_HOME", ".cache") / "graphsvc"
+
+
+def _default_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    return _xdg(environ, "XDG_DATA_HOME", ".local", "share") / "graphsvc" / "neo4j"
+
+
+def _default_log_file(environ: Mapping[str, str] = os.environ) -> Path:
+    return _xdg(environ, "XDG_STATE_HOME", ".local", "state") / "graphsvc" / "graphsvc.log"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One setting: its ``Settings`` field, its place in the file, its environment variables."""
+
+    field: str
+    section: str
+    key: str
+    kind: str  # str, optional_str, int, path, date, level, bool
+    env: tuple[str, ...]  # the first is its name; the others are older names still read
+    minimum: int | None = None
+    maximum: int | None = None
+    secret: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}.{self.key}"
+
+
+SPECS: tuple[Spec, ...] = (
+    Spec("neo4j_uri", "neo4j", "uri", "optional_str", ("NEO4J_URI",)),
+    Spec("neo4j_user", "neo4j", "user", "str", ("NEO4J_USER",)),
+    Spec("neo4j_password", "neo4j", "password", "optional_str", ("NEO4J_PASSWORD",), secret=True),
+    Spec("neo4j_database", "neo4j", "database", "str", ("NEO4J_DATABASE",)),
+    Spec("bolt_port", "local", "bolt_port", "int", ("GRAPHSVC_BOLT_PORT",), 1, 65535),
+    Spec("data_dir", "local", "data_dir", "path", ("GRAPHSVC_DATA_DIR",)),
+    Spec("cache_dir", "local", "cache_dir", "path", ("GRAPHSVC_CACHE_DIR",)),
+    Spec("neo4j_version", "local", "neo4j_version", "str", ("GRAPHSVC_NEO4J_VERSION",)),
+    Spec("heap_size", "local", "heap", "str", ("GRAPHSVC_NEO4J_HEAP",)),
+    Spec("pagecache_size", "local", "pagecache", "str", ("GRAPHSVC_NEO4J_PAGECACHE",)),
+    Spec("batch_size", "import", "batch_size", "int", ("GRAPHSVC_BATCH_SIZE",), 1, 1_000_000),
+    Spec("import_workers", "import", "workers", "int", ("GRAPHSVC_IMPORT_WORKERS",), 1, 16),
+    Spec("analysis_window", "analysis", "window", "int",
+         ("GRAPHSVC_ANALYSIS_WINDOW", "GRAPHSVC_WEB_ANALYSIS_WINDOW"), 1, 1000),
+    Spec("analysis_stall_days", "analysis", "stall_days", "int",
+         ("GRAPHSVC_ANALYSIS_STALL_DAYS", "GRAPHSVC_WEB_ANALYSIS_STALL_DAYS"), 1),
+    Spec("analysis_lapse_days", "analysis", "lapse_days", "int",
+         ("GRAPHSVC_ANALYSIS_LAPSE_DAYS", "GRAPHSVC_WEB_ANALYSIS_LAPSE_DAYS"), 1),
+    Spec("analysis_as_of", "analysis", "as_of", "date",
+         ("GRAPHSVC_ANALYSIS_AS_OF", "GRAPHSVC_WEB_ANALYSIS_AS_OF")),
+    Spec("web_page_size", "web", "page_size", "int", ("GRAPHSVC_WEB_PAGE_SIZE",), 1, 1000),
+    Spec("log_file", "log", "file", "path", ("GRAPHSVC_LOG_FILE",)),
+    Spec("log_level", "log", "level", "level", ("GRAPHSVC_LOG_LEVEL",)),
+    Spec("log_echo", "log", "echo", "bool", ("GRAPHSVC_LOG_ECHO",)),
+)
+SPEC_BY_FIELD = {s.field: s for s in SPECS}
+SECTIONS: dict[str, dict[str, Spec]] = {}
+for _spec in SPECS:
+    SECTIONS.setdefault(_spec.section, {})[_spec.key] = _spec
 
 
 @dataclass(frozen=True)
@@ -41,51 +146,72 @@ class Settings:
     heap_size: str = "1g"
     pagecache_size: str = "512m"
     batch_size: int = 5_000
-    import_workers: int = 3
+    import_workers: int = 3  # also the write-back's concurrent transactions
     # Analysis options: the defaults of every command that analyses, the web and the API.
     analysis_window: int = 5
     analysis_stall_days: int = 180
     analysis_lapse_days: int = 180
     analysis_as_of: date | None = None  # None: today
     web_page_size: int = 50
+    log_file: Path = field(default_factory=_default_log_file)
+    log_level: str = "INFO"
+    log_echo: bool = False
+    # Where the values came from: the settings file read (None: none), and per
+    # field "default", "file <path>", "environment <VAR>" or "override".
+    config_file: Path | None = field(default=None, compare=False)
+    config_looked_for: Path | None = field(default=None, compare=False, repr=False)
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
-    # environment variable -> field name
-    ENV = {
-        "NEO4J_URI": "neo4j_uri",
-        "NEO4J_USER": "neo4j_user",
-        "NEO4J_PASSWORD": "neo4j_password",
-        "NEO4J_DATABASE": "neo4j_database",
-        "GRAPHSVC_BOLT_PORT": "bolt_port",
-        "GRAPHSVC_CACHE_DIR": "cache_dir",
-        "GRAPHSVC_DATA_DIR": "data_dir",
-        "GRAPHSVC_NEO4J_VERSION": "neo4j_version",
-        "GRAPHSVC_NEO4J_HEAP": "heap_size",
-        "GRAPHSVC_NEO4J_PAGECACHE": "pagecache_size",
-        "GRAPHSVC_BATCH_SIZE": "batch_size",
-        "GRAPHSVC_IMPORT_WORKERS": "import_workers",
-        "GRAPHSVC_ANALYSIS_WINDOW": "analysis_window",
-        "GRAPHSVC_ANALYSIS_STALL_DAYS": "analysis_stall_days",
-        "GRAPHSVC_ANALYSIS_LAPSE_DAYS": "analysis_lapse_days",
-        "GRAPHSVC_ANALYSIS_AS_OF": "analysis_as_of",
-        "GRAPHSVC_WEB_PAGE_SIZE": "web_page_size",
-    }
+    # environment variable -> field name (every name, old ones included)
+    ENV = {var: s.field for s in SPECS for var in s.env}
 
     @classmethod
-    def load(cls, environ=None, **overrides) -> "Settings":
-        """Defaults, overlaid by ``environ`` (default ``os.environ``), then ``overrides``."""
-        environ = os.environ if environ is None else environ
-        kinds = {f.name: f.type for f in fields(cls)}
-        values = {}
-        for var, name in cls.ENV.items():
-            raw = environ.get(var)
-            if raw in (None, ""):
+    def load(cls, environ: Mapping[str, str] | None = None, *, config_file: str | Path | None = None,
+             **overrides) -> "Settings":
+        """Defaults, then the settings file, then ``environ``, then ``overrides``.
+
+        ``environ`` defaults to ``os.environ``; then (and only then) a
+        ``graphsvc.toml`` in the working directory is read when
+        ``$GRAPHSVC_CONFIG`` is unset. With an explicit ``environ`` only its
+        ``GRAPHSVC_CONFIG`` or ``config_file`` names a file, so tests are not
+        affected by a file a developer keeps in the checkout. Overrides
+        that are ``None`` are ignored.
+        """
+        real = environ is None
+        environ = os.environ if real else environ
+        path, looked_for = locate_config(environ, config_file, cwd=Path.cwd() if real else None)
+        values: dict[str, Any] = {
+            "cache_dir": _default_cache_dir(environ),
+            "data_dir": _default_data_dir(environ),
+            "log_file": _default_log_file(environ),
+        }
+        sources = {s.field: "default" for s in SPECS}
+        if path is not None:
+            for name, value in read_config_file(path).items():
+                values[name] = value
+                sources[name] = f"file {path}"
+        for spec in SPECS:
+            for var in spec.env:
+                raw = environ.get(var)
+                if raw in (None, ""):
+                    continue
+                values[spec.field] = _parse_text(spec, raw, var)
+                sources[spec.field] = f"environment {var}"
+                break
+        known = {f.name for f in fields(cls)} - {"config_file", "config_looked_for", "sources"}
+        for name, value in overrides.items():
+            if name not in known:
+                raise TypeError(f"Settings has no setting {name!r}")
+            if value is None:
                 continue
-            values[name] = _convert(var, raw, kinds[name])
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        for name in ("cache_dir", "data_dir"):
-            if name in values:
-                values[name] = Path(values[name]).expanduser()
-        return cls(**values)
+            spec = SPEC_BY_FIELD[name]
+            if isinstance(value, str) and spec.kind not in ("str", "optional_str"):
+                value = _parse_text(spec, value, f"override {name}")
+            elif spec.kind == "path":
+                value = _path(value)
+            values[name] = value
+            sources[name] = "override"
+        return cls(**values, config_file=path, config_looked_for=looked_for, sources=sources)
 
     @property
     def manages_local_server(self) -> bool:
@@ -98,6 +224,17 @@ class Settings:
     @property
     def password_file(self) -> Path:
         return self.data_dir / "graphsvc-password"
+
+    def source(self, name: str) -> str:
+        """Where the value of field ``name`` came from."""
+        return self.sources.get(name, "default")
+
+    def analysis_options(self):
+        """The analysis options these settings give (``insights.AnalysisOptions``)."""
+        from .insights import AnalysisOptions
+
+        return AnalysisOptions(window=self.analysis_window, stall_days=self.analysis_stall_days,
+                               lapse_days=self.analysis_lapse_days, as_of=self.analysis_as_of)
 
     def resolved_password(self, create: bool = False) -> str:
         """The Neo4j password: configured, or the local server's generated one.
@@ -116,30 +253,273 @@ class Settings:
                 self.password_file.touch(mode=0o600)
                 self.password_file.write_text(password + "\n")
                 return password
-        from .errors import GraphsvcError
-
+            raise GraphsvcError(self._no_local_password())
         raise GraphsvcError(
-            f"No Neo4j password for {self.uri}: set NEO4J_PASSWORD"
-            + (" or run `graphsvc db start` once" if self.manages_local_server else "")
+            f"No Neo4j password for {self.uri}: set NEO4J_PASSWORD (or password under [neo4j] "
+            f"in the settings file). {self.describe_file()}"
         )
 
+    def _no_local_password(self) -> str:
+        lines = [
+            f"No Neo4j password for {self.uri}: NEO4J_PASSWORD is not set and there is no "
+            f"{self.password_file} (data_dir from {self.source('data_dir')}).",
+            self.describe_file(),
+        ]
+        others = [s for s in running_local_servers() if s["data_dir"] != self.data_dir]
+        for s in others:
+            lines.append(describe_server(s))
+        if others:
+            lines.append("To use it, run the command where its settings file is (or set GRAPHSVC_CONFIG to "
+                         "that file), or set data_dir (GRAPHSVC_DATA_DIR) and bolt_port (GRAPHSVC_BOLT_PORT) "
+                         "to match; `graphsvc db start` here would start a second, empty database.")
+        else:
+            lines.append(f"If your database lives elsewhere, set data_dir (GRAPHSVC_DATA_DIR, or [local] "
+                         f"data_dir in {CONFIG_NAME}) to its folder; only if you have never started one, "
+                         f"`graphsvc db start` creates a new, empty database in {self.data_dir}.")
+        return "\n".join(lines)
+
+    def describe_file(self) -> str:
+        """One sentence: which settings file was read, or where one was looked for."""
+        if self.config_file is not None:
+            return f"Settings file: {self.config_file}."
+        if self.config_looked_for is not None:
+            return (f"No settings file ({self.config_looked_for} does not exist; "
+                    f"{CONFIG_ENV} is unset).")
+        return f"No settings file ({CONFIG_ENV} is unset)."
+
     def with_(self, **changes) -> "Settings":
-        return replace(self, **changes)
+        sources = dict(self.sources)
+        sources.update({name: "override" for name in changes})
+        return replace(self, **changes, sources=sources)
+
+    def explain(self) -> dict:
+        """Every setting with its value (secrets hidden) and where it came from."""
+        out = {}
+        for spec in SPECS:
+            value = getattr(self, spec.field)
+            if spec.secret:
+                value = self._password_display()
+            elif spec.field == "neo4j_uri" and value is None:
+                value = f"(unset: the local server at {self.uri})"
+            elif spec.field == "analysis_as_of" and value is None:
+                value = "today"
+            elif isinstance(value, (Path, date)):
+                value = str(value)
+            out[spec.name] = {"value": value, "source": self.source(spec.field), "env": spec.env[0],
+                              "field": spec.field}
+        return out
+
+    def _password_display(self) -> str:
+        if self.neo4j_password:
+            return "(hidden)"
+        if not self.manages_local_server:
+            return "(not set)"
+        if self.password_file.exists():
+            return f"(generated, in {self.password_file})"
+        return f"(not generated yet: `graphsvc db start` writes {self.password_file})"
 
 
-def _convert(var: str, raw: str, kind) -> object:
-    if kind in ("date | None",):
+# -- the settings file -------------------------------------------------------
+
+
+def locate_config(environ: Mapping[str, str], config_file: str | Path | None = None,
+                  cwd: Path | None = None) -> tuple[Path | None, Path | None]:
+    """``(file to read or None, file looked for)``: explicit, then $GRAPHSVC_CONFIG, then ./graphsvc.toml."""
+    named, how = None, None
+    if config_file is not None:
+        named, how = config_file, "the settings file"
+    elif environ.get(CONFIG_ENV):
+        named, how = environ[CONFIG_ENV], CONFIG_ENV
+    if named is not None:
+        path = _path(named)
+        if not path.exists() or path.is_dir():  # /dev/null is fine: no settings
+            raise GraphsvcError(f"{how} names {path}, which is not a file")
+        return path, path
+    if cwd is None:
+        return None, None
+    path = cwd / CONFIG_NAME
+    return (path if path.is_file() else None), path
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The settings a TOML file sets, by field name; ``GraphsvcError`` naming file and key if bad."""
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise GraphsvcError(f"{path}: not valid TOML: {e}") from None
+    except OSError as e:
+        raise GraphsvcError(f"Cannot read settings file {path}: {e.strerror}") from None
+    values = {}
+    for section, table in data.items():
+        if section not in SECTIONS:
+            raise GraphsvcError(f"{path}: unknown {_what(section, table)} {section!r} "
+                                f"(sections: {', '.join('[' + s + ']' for s in SECTIONS)})")
+        if not isinstance(table, dict):
+            raise GraphsvcError(f"{path}: {section!r} must be a section [{section}], not a value")
+        known = SECTIONS[section]
+        for key, raw in table.items():
+            spec = known.get(key)
+            if spec is None:
+                raise GraphsvcError(f"{path}: unknown key {key!r} in [{section}] "
+                                    f"(known: {', '.join(known)})")
+            values[spec.field] = _parse_toml(spec, raw, path)
+    return values
+
+
+def _what(section: str, table) -> str:
+    return "section" if isinstance(table, dict) else "key"
+
+
+def _parse_toml(spec: Spec, raw, path: Path):
+    where = f"{path}: [{spec.section}] {spec.key}"
+    kind = spec.kind
+    if kind in ("str", "optional_str"):
+        if not isinstance(raw, str):
+            raise GraphsvcError(f"{where} must be a string, got {_shown(raw)}")
+        return raw
+    if kind == "int":
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise GraphsvcError(f"{where} must be a whole number, got {_shown(raw)}")
+        return _in_range(spec, raw, where)
+    if kind == "bool":
+        if not isinstance(raw, bool):
+            raise GraphsvcError(f"{where} must be true or false, got {_shown(raw)}")
+        return raw
+    if kind == "path":
+        if not isinstance(raw, str) or not raw:
+            raise GraphsvcError(f"{where} must be a path (a string), got {_shown(raw)}")
+        p = Path(raw).expanduser()
+        return p if p.is_absolute() else (path.parent / p).absolute()
+    if kind == "date":
+        if isinstance(raw, date) and not hasattr(raw, "hour"):
+            return raw
+        if isinstance(raw, str):
+            return _parse_text(spec, raw, where)
+        raise GraphsvcError(f"{where} must be a date (2024-12-31) or \"today\", got {_shown(raw)}")
+    if kind == "level":
+        if not isinstance(raw, str):
+            raise GraphsvcError(f"{where} must be one of {', '.join(LOG_LEVELS)}, got {_shown(raw)}")
+        return _parse_text(spec, raw, where)
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def _shown(raw) -> str:
+    kind = {str: "string", bool: "boolean", int: "number", float: "number", list: "list",
+            dict: "table"}.get(type(raw), type(raw).__name__)
+    return f"{kind} {raw!r}" if not isinstance(raw, (list, dict)) else kind
+
+
+def _parse_text(spec: Spec, raw: str, where: str):
+    """A value given as text (environment, override, or a string in the file)."""
+    kind = spec.kind
+    if kind in ("str", "optional_str"):
+        return raw
+    if kind == "int":
         try:
-            return date.fromisoformat(raw)
+            value = int(raw.strip())
         except ValueError:
-            from .errors import GraphsvcError
-
-            raise GraphsvcError(f"{var} must be a date YYYY-MM-DD, got {raw!r}") from None
-    if kind in (int, "int"):
+            raise GraphsvcError(f"{where} must be a whole number, got {raw!r}") from None
+        return _in_range(spec, value, where)
+    if kind == "path":
+        return _path(raw)
+    if kind == "date":
+        if raw.strip().lower() == "today":
+            return None
         try:
-            return int(raw)
+            return date.fromisoformat(raw.strip())
         except ValueError:
-            from .errors import GraphsvcError
+            raise GraphsvcError(f"{where} must be a date YYYY-MM-DD (or \"today\"), got {raw!r}") from None
+    if kind == "level":
+        level = raw.strip().upper()
+        if level not in LOG_LEVELS:
+            raise GraphsvcError(f"{where} must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+        return level
+    if kind == "bool":
+        word = raw.strip().lower()
+        if word in ("1", "true", "yes", "on"):
+            return True
+        if word in ("0", "false", "no", "off"):
+            return False
+        raise GraphsvcError(f"{where} must be true or false, got {raw!r}")
+    raise AssertionError(kind)  # pragma: no cover
 
-            raise GraphsvcError(f"{var} must be a whole number, got {raw!r}") from None
-    return raw
+
+def _in_range(spec: Spec, value: int, where: str) -> int:
+    if spec.minimum is not None and value < spec.minimum:
+        raise GraphsvcError(f"{where} must be at least {spec.minimum}, got {value}")
+    if spec.maximum is not None and value > spec.maximum:
+        raise GraphsvcError(f"{where} must be at most {spec.maximum}, got {value}")
+    return value
+
+
+def _path(value) -> Path:
+    return Path(value).expanduser().absolute()
+
+
+# -- local servers -----------------------------------------------------------
+
+
+def running_local_servers() -> list[dict]:
+    """Every graphsvc-started Neo4j running on this machine: pid, data_dir, bolt_port, settings_file.
+
+    ``settings_file`` is the ``graphsvc.toml`` of the folder it was started
+    in (``make run`` writes one there), or None.
+
+    Found through /proc (empty where there is none), so a command can say
+    "your database is over there" instead of starting a second, empty one.
+    """
+    from .localdb.server import MAIN_CLASS
+
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    marker = MAIN_CLASS.encode()
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if marker not in args:
+            continue
+        home = next((a[len(b"--home-dir="):].decode(errors="replace") for a in args
+                     if a.startswith(b"--home-dir=")), None)
+        if home is None:
+            continue
+        try:  # where `graphsvc db start` ran: its graphsvc.toml, if any, points at this server
+            started_in = Path(os.readlink(f"/proc/{entry}/cwd"))
+        except OSError:
+            started_in = None
+        settings_file = started_in / CONFIG_NAME if started_in is not None else None
+        found.append({"pid": int(entry), "data_dir": Path(home), "bolt_port": _conf_bolt_port(Path(home)),
+                      "settings_file": settings_file if settings_file and settings_file.is_file() else None})
+    return sorted(found, key=lambda s: s["pid"])
+
+
+def describe_server(s: dict) -> str:
+    """'A graphsvc Neo4j is running (pid 12) with its data in ..., Bolt port 7687; settings file ...'."""
+    text = f"A graphsvc Neo4j is running (pid {s['pid']}) with its data in {s['data_dir']}"
+    if s.get("bolt_port"):
+        text += f", Bolt port {s['bolt_port']}"
+    if s.get("settings_file"):
+        text += f"; its settings file is {s['settings_file']}"
+    return text + "."
+
+
+def _conf_bolt_port(home: Path) -> int | None:
+    try:
+        text = (home / "conf" / "neo4j.conf").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("server.bolt.listen_address="):
+            try:
+                return int(line.rsplit(":", 1)[1])
+            except (IndexError, ValueError):
+                return None
+    return None

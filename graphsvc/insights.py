@@ -9,6 +9,7 @@ moves, so a request about one referrer never re-reads the whole graph.
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -18,7 +19,7 @@ from functools import cached_property
 from .analysis import monthly_stage_counts, referrer_metrics, stage_counts, stage_histories
 from .analysis.index import Index
 from .analysis.matching import match_client
-from .analysis.practice import bridge_members, clinician_sharing, practice_summary
+from .analysis.practice import bridge_members, clinician_sharing, key_person_risk, practice_summary
 from .analysis.suggestions import suggest_introductions
 from .errors import NotFound
 from .records import MatchRequest
@@ -26,6 +27,8 @@ from .store import projection
 from .store.db import Graph
 from .store.writes import write_batches
 from .vocabulary import PRACTICE_ID
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,11 @@ class AnalysisOptions:
 
     def day(self) -> date:
         return self.as_of or date.today()
+
+    def stored(self) -> dict:
+        """The properties write-back stores beside ``analysed_at`` (``as_of`` is the day judged on)."""
+        return {"analysis_window": self.window, "analysis_stall_days": self.stall_days,
+                "analysis_lapse_days": self.lapse_days, "analysis_as_of": self.day()}
 
 
 class Insights:
@@ -50,7 +58,7 @@ class Insights:
     @classmethod
     def from_graph(cls, graph: Graph, options: AnalysisOptions | None = None) -> "Insights":
         version = current_version(graph)
-        return cls(projection.project(graph), options or AnalysisOptions(), version)
+        return cls(projection.project(graph), options or graph.settings.analysis_options(), version)
 
     @cached_property
     def histories(self) -> dict:
@@ -68,7 +76,36 @@ class Insights:
 
     @cached_property
     def bridges(self) -> dict:
+        """Per member: ``first_colleague_for``."""
         return bridge_members(self.G)
+
+    @cached_property
+    def key_person_risk(self) -> dict:
+        """Per clinician: the referrers that depend on it alone, and their last 12 months' referrals."""
+        return key_person_risk(self.G, self.histories, as_of=self.options.day())
+
+    def clinicians(self) -> dict:
+        """Per member (by id): sharing, first colleague tried for and key-person risk, in one shape.
+
+        The per-clinician table of ``/practice``, ``/api/practice/summary`` and
+        ``graphsvc analyze --json``.
+        """
+        no_risk = {"count": 0, "referrers": [], "referrals_last_12_months": 0}  # staff
+        out = {}
+        for m, s in sorted(self.sharing.items()):
+            node = self.G.nodes[m]
+            risk = self.key_person_risk.get(m, no_risk)
+            out[m] = {
+                "name": node["name"], "kind": node["kind"],
+                "point_person_for": s["point_person_for"], "passes_made": s["passes_made"],
+                "passes_received": s["passes_received"], "introductions_made": s["introductions_made"],
+                "introductions_led": s["introductions_led"], "introduced": s["introduced"],
+                "referrals_via_introductions": s["referrals_via_introductions"],
+                "first_colleague_for": self.bridges[m]["first_colleague_for"],
+                "key_person_risk": {"count": risk["count"], "referrers": list(risk["referrers"]),
+                                    "referrals_last_12_months": risk["referrals_last_12_months"]},
+            }
+        return out
 
     @cached_property
     def index(self) -> Index:
@@ -84,12 +121,21 @@ class Insights:
                             insurance=request.insurance, schedule=request.schedule,
                             addressed_to=request.addressed_to, limit=request.limit, index=self.index)
 
-    def summary(self, *, monthly: bool = True) -> dict:
+    def summary(self, *, monthly: bool = True, clinicians: bool | None = None) -> dict:
+        """Headline numbers; ``monthly`` stage counts; per-member ``clinicians`` (default: as ``monthly``).
+
+        ``monthly=False`` alone gives the headline numbers only (the text
+        output of ``graphsvc analyze``), sparing a pass over every referral.
+        """
         out = practice_summary(self.G, self.histories, self.metrics)
         out["as_of"] = self.options.day()
         out["options"] = asdict(self.options)
         if monthly:
             out["monthly"] = monthly_stage_counts(self.G, self.histories, as_of=self.options.day())
+        if clinicians is None:
+            clinicians = monthly
+        if clinicians:
+            out["clinicians"] = self.clinicians()
         return out
 
     def stage_counts(self) -> dict:
@@ -111,16 +157,23 @@ class Insights:
             "metrics": self.metrics[referrer_id],
         }
 
-    def write_back(self, graph: Graph, batch_size: int = 5_000, workers: int = 3) -> int:
-        """Store stage and metrics on every Referrer node; returns how many.
+    def write_back(self, graph: Graph, batch_size: int | None = None, workers: int | None = None) -> int:
+        """Store stage, metrics and the options used on every Referrer node; returns how many.
 
-        Batches run ``workers`` at a time: each touches only its own
-        referrers, so they never wait on each other's locks.
+        Batches (``batch_size`` rows, default the ``batch_size`` setting) run
+        ``workers`` at a time (default the ``import_workers`` setting): each
+        touches only its own referrers, so they never wait on each other's locks.
+        Beside ``analysed_at`` each node gets ``analysis_window``,
+        ``analysis_stall_days``, ``analysis_lapse_days`` and ``analysis_as_of``.
         """
+        began = time.perf_counter()
         analysed_at = datetime.now(timezone.utc)
         rows = [{"id": r, "props": _flat(self.histories[r], self.metrics[r])} for r in self.histories]
-        write_batches(graph, "write_back_referrers", rows, batch_size=batch_size, workers=workers,
-                      analysed_at=analysed_at)
+        write_batches(graph, "write_back_referrers", rows, batch_size=batch_size or graph.settings.batch_size,
+                      workers=workers or graph.settings.import_workers, analysed_at=analysed_at,
+                      **self.options.stored())
+        _log.info("write-back: stage and metrics stored on %d referrers (%s) in %.1fs", len(rows),
+                  self.options, time.perf_counter() - began)
         return len(rows)
 
 
@@ -158,7 +211,7 @@ class InsightsCache:
 
     def __init__(self, graph: Graph, options: AnalysisOptions | None = None, check_seconds: float = 2.0):
         self.graph = graph
-        self.options = options or AnalysisOptions()
+        self.options = options or graph.settings.analysis_options()
         self.check_seconds = check_seconds
         self._insights: Insights | None = None
         self._checked = 0.0
@@ -174,6 +227,8 @@ class InsightsCache:
             self._checked = now
             if current is None or refresh or version != current.version:
                 self._insights = None  # let the old graph go before building the new one
+                _log.info("analysis cache: rebuilding for graph version %s (was %s)", version,
+                          None if current is None else current.version)
                 fresh = Insights(projection.project(self.graph), self.options, version)
                 fresh.index  # warm: the first request should not pay for it
                 # Millions of long-lived graph objects would make every full

@@ -6,11 +6,22 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
+
+import pytest
 
 from graphsvc.localdb import free_port
-from tests.helpers import fixture_path
+from tests.helpers import TEST_QUERIES, fixture_path
 
 SMALL = fixture_path("small")
+AS_OF = "2024-12-31"
+
+
+@pytest.fixture(autouse=True)
+def no_settings_file(monkeypatch, tmp_path):
+    """The CLI reads ./graphsvc.toml; a developer's own (e.g. from `make run`) must not change these tests."""
+    monkeypatch.setenv("GRAPHSVC_CONFIG", os.devnull)
+    monkeypatch.setenv("GRAPHSVC_LOG_FILE", str(tmp_path / "graphsvc.log"))
 
 
 def test_import_prints_a_summary_and_export_writes_the_folder(cli, graph, tmp_path):
@@ -82,3 +93,91 @@ def test_db_commands_refuse_to_manage_an_external_server(cli):
     result = cli("db", "start")
     assert result.exit_code == 1
     assert "NEO4J_URI is set" in result.output and "does not start or stop one" in result.output
+
+
+def test_export_summary_says_rows_once(cli, graph, tmp_path):
+    assert cli("import", SMALL).exit_code == 0
+    result = cli("export", str(tmp_path / "out"))
+    total = result.output.splitlines()[-1]
+    assert total.split()[:3] == ["total", "29", "rows"] and "rows rows" not in result.output
+
+
+# -- graphsvc stage: one referrer, by id or name ---------------------------------
+
+
+def test_stage_finds_a_referrer_by_unique_name_and_names_the_point_person(cli, graph):
+    assert cli("import", SMALL).exit_code == 0
+    by_id = cli("stage", "rf2", "--as-of", AS_OF)
+    assert by_id.exit_code == 0, by_id.output
+    assert by_id.output.splitlines()[:2] == [
+        "Ms. Vega (rf2, school counselor): stage 1",
+        "  point person: Ben Okafor (cn2); 3 referrals, first 2023-06-20, last 2024-05-01"]
+    for typed in ("Ms. Vega", "ms. vega", "  MS. VEGA "):
+        assert cli("stage", typed, "--as-of", AS_OF).output == by_id.output
+    info = json.loads(cli("stage", "ms. vega", "--as-of", AS_OF, "--json").output)
+    assert (info["id"], info["metrics"]["point_person"], info["point_person_name"]) == ("rf2", "cn2", "Ben Okafor")
+    # suggest takes a name the same way.
+    assert json.loads(cli("suggest", "Dr. Hale", "--json").output)["referrer"] == "rf1"
+
+
+def test_stage_lists_the_candidates_when_a_name_is_ambiguous_or_unknown(cli, graph):
+    from graphsvc.store import writes
+
+    assert cli("import", SMALL).exit_code == 0
+    writes.save_referrer(graph, id="rf9", name="Dr. Hale", kind="physician", organization="Hale Family Medicine",
+                         point_person_id="cn2", since="2024-01-02")
+    result = cli("stage", "dr. hale")
+    assert (result.exit_code, result.output) == (1, (
+        "Error: 2 referrers are named 'dr. hale'; give one of their ids:\n"
+        "  rf1  Dr. Hale  Northside Pediatrics\n"
+        "  rf9  Dr. Hale  Hale Family Medicine\n"))
+    assert cli("stage", "rf9").exit_code == 0  # an id is never ambiguous
+    result = cli("stage", "Dr. Hail")
+    assert (result.exit_code, result.output) == (1, (
+        "Error: unknown referrer 'Dr. Hail' (no referrer has that id or name); did you mean:\n"
+        "  rf1  Dr. Hale  Northside Pediatrics\n"
+        "  rf9  Dr. Hale  Hale Family Medicine\n"))
+    assert cli("stage", "Zed").output == "Error: unknown referrer 'Zed'\n"
+    assert cli("suggest", "Dr. Hail").output.startswith("Error: unknown referrer 'Dr. Hail'")
+
+
+def test_stage_reads_one_referrer_and_agrees_with_the_whole_graph(cli, graph):
+    from graphsvc.insights import AnalysisOptions, Insights
+    from graphsvc.store.projection import project
+
+    assert cli("import", SMALL).exit_code == 0
+    whole = Insights.from_graph(graph, AnalysisOptions(as_of=date.fromisoformat(AS_OF)))
+    for rid in ("rf1", "rf2", "rf3"):
+        G = project(graph, referrers=[rid])
+        assert [n for n, kind in G.nodes(data="kind") if kind == "referrer"] == [rid]
+        assert sorted(G.edges(rid, keys=True, data=True), key=repr) == sorted(
+            whole.G.edges(rid, keys=True, data=True), key=repr)
+        assert G.nodes[rid] == whole.G.nodes[rid]
+        shown = json.loads(cli("stage", rid, "--as-of", AS_OF, "--json").output)
+        expected = json.loads(json.dumps(whole.referrer(rid), default=str))
+        assert {k: v for k, v in shown.items() if k != "point_person_name"} == expected
+
+
+def test_analysis_options_default_to_the_settings_and_write_back_stores_them(cli, graph):
+    assert cli("import", SMALL).exit_code == 0
+    with_option = cli("stage", "rf3", "--as-of", AS_OF, "--window", "2", "--json").output
+    from_settings = cli("stage", "rf3", "--json",
+                        env={"GRAPHSVC_ANALYSIS_AS_OF": AS_OF, "GRAPHSVC_ANALYSIS_WINDOW": "2"}).output
+    assert with_option == from_settings
+    for command in (["suggest", "rf1"], ["evaluate"],
+                    ["match", "--needs", "adhd", "--population", "child", "--insurance", "medicaid"]):
+        result = cli(*command, "--window", "3", "--stall-days", "30", "--lapse-days", "40", "--as-of", AS_OF)
+        assert result.exit_code == 0, result.output
+    assert json.loads(cli("evaluate", "--window", "3", "--json").output)["options"]["window"] == 3
+
+    result = cli("analyze", "--window", "4", "--stall-days", "30", env={
+        "GRAPHSVC_ANALYSIS_AS_OF": AS_OF, "GRAPHSVC_BATCH_SIZE": "1", "GRAPHSVC_IMPORT_WORKERS": "2"})
+    assert result.exit_code == 0, result.output
+    referrers = [n["props"] for n in graph.read("graph_snapshot", catalog=TEST_QUERIES)[0]["nodes"]
+                 if "Referrer" in n["labels"]]
+    assert len(referrers) == 3
+    for props in referrers:
+        assert (props["analysis_window"], props["analysis_stall_days"], props["analysis_lapse_days"],
+                str(props["analysis_as_of"])) == (4, 30, 180, AS_OF)
+        assert props["analysed_at"] is not None and "stage" in props
+

@@ -27,6 +27,17 @@ def test_bad_number_names_the_variable():
         Settings.load(environ={"GRAPHSVC_BOLT_PORT": "seven"})
 
 
+def test_every_setting_has_a_key_in_the_file_and_an_environment_variable():
+    from dataclasses import fields
+
+    from graphsvc.config import SPECS
+
+    settings = {f.name for f in fields(Settings)} - {"config_file", "config_looked_for", "sources"}
+    assert {s.field for s in SPECS} == settings
+    assert len({s.name for s in SPECS}) == len(SPECS) and all(s.env for s in SPECS)
+    assert Settings.ENV["GRAPHSVC_WEB_ANALYSIS_WINDOW"] == Settings.ENV["GRAPHSVC_ANALYSIS_WINDOW"] == "analysis_window"
+
+
 def test_local_password_is_generated_once_and_private(tmp_path):
     s = Settings.load(environ={}, data_dir=tmp_path)
     with pytest.raises(GraphsvcError, match="No Neo4j password"):

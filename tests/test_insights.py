@@ -126,8 +126,8 @@ def test_api_match_suggests_a_pass(small, client):
     out = client.post("/api/match", json={"needs": ["adhd"], "population": "adolescent",
                                           "insurance": "bcbs", "addressed_to": "cn3"}).get_json()
     assert [(c["member"], c["fit"], c["accepting_new"]) for c in out["candidates"]] == [
-        ("cn1", 1.0, True), ("cn2", 0.2778, True), ("cn3", 0.5, False)]
-    assert (out["pass"]["member"], out["pass"]["reason"]) == ("cn1", "insurance")
+        ("cn1", 1.0, True), ("cn3", 0.5, False), ("cn2", 0.2778, True)]  # cn2 sees adults only: after cn1
+    assert (out["pass"]["member"], out["pass"]["reason"]) == ("cn1", "specialty")  # cn3 sees no adolescents
     assert out["addressed"]["gaps"] == ["population", "insurance", "not accepting new clients"]
 
 
@@ -147,7 +147,7 @@ def test_cli_suggest_match_and_evaluate(cli, small):
     assert [s["member"] for s in out["suggestions"]] == ["cn2"]
     text = cli("match", "--needs", "adhd", "--population", "adolescent", "--insurance", "bcbs",
                "--addressed-to", "cn3").output
-    assert "Pass to Ana Ruiz (reason: insurance):" in text and "  - Cleo Park does not take this insurance" in text
+    assert "Pass to Ana Ruiz (reason: specialty):" in text and "  - Cleo Park does not take BCBS" in text
     result = cli("match", "--population", "kid")
     assert result.exit_code == 1 and "field 'population': must be one of" in result.output
     # Two introductions were followed by a referral: cn3 to rf1 (then r2), st1 to rf2 (then r6).

@@ -18,7 +18,9 @@ from graphsvc.localdb import LocalServer, free_port
 def local_env(tmp_path, port) -> dict:
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "neo4j"), "GRAPHSVC_BOLT_PORT": str(port),
            "GRAPHSVC_NEO4J_HEAP": "512m", "GRAPHSVC_NEO4J_PAGECACHE": "64m",
-           "NEO4J_URI": "", "NEO4J_PASSWORD": ""}
+           "NEO4J_URI": "", "NEO4J_PASSWORD": "",
+           # Not the developer's ./graphsvc.toml, nor their log file.
+           "GRAPHSVC_CONFIG": os.devnull, "GRAPHSVC_LOG_FILE": str(tmp_path / "graphsvc.log")}
     if os.environ.get("GRAPHSVC_CACHE_DIR"):
         env["GRAPHSVC_CACHE_DIR"] = os.environ["GRAPHSVC_CACHE_DIR"]
     return env
@@ -29,7 +31,8 @@ def test_start_status_stop_and_data_survives_a_restart(tmp_path):
     runner = CliRunner()
     assert runner.invoke(main, ["db", "status"], env=env).exit_code == 3  # not running yet
     try:
-        started = runner.invoke(main, ["db", "start", "--json"], env=env)
+        # --new: the suite's own Neo4j may be running, and this one is meant to be a second, empty one.
+        started = runner.invoke(main, ["db", "start", "--new", "--json"], env=env)
         assert started.exit_code == 0, started.output
         settings = Settings.load(environ=env)
         status = runner.invoke(main, ["db", "status", "--json"], env=env)
@@ -61,3 +64,36 @@ def test_a_busy_port_is_a_clear_error(tmp_path):
 def test_an_external_uri_is_never_managed():
     with pytest.raises(GraphsvcError, match="NEO4J_URI is set"):
         LocalServer(Settings.load(environ={"NEO4J_URI": "bolt://example:7687"}))
+
+
+def local_session_server(neo4j_settings) -> Settings:
+    """The suite's own Neo4j, if this run started it (not one given by GRAPHSVC_TEST_NEO4J_URI)."""
+    if not (neo4j_settings.data_dir / "data" / "dbms").exists():
+        pytest.skip("the test Neo4j is an external server")
+    return neo4j_settings
+
+
+def test_start_never_creates_a_second_empty_database_by_accident(tmp_path, neo4j_settings):
+    running = local_session_server(neo4j_settings)
+    env = local_env(tmp_path, free_port())
+    result = CliRunner().invoke(main, ["db", "start"], env=env)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: There is no database in {tmp_path / 'neo4j'} "
+                                    "(data_dir from environment GRAPHSVC_DATA_DIR).\n")
+    assert "A graphsvc Neo4j is running (pid " in result.output
+    assert f"with its data in {running.data_dir}, Bolt port {running.bolt_port}" in result.output
+    assert "graphsvc db start --new" in result.output
+    assert not (tmp_path / "neo4j").exists()
+
+
+def test_no_password_points_at_the_running_server(tmp_path, neo4j_settings):
+    running = local_session_server(neo4j_settings)
+    settings = Settings.load(environ={}, data_dir=tmp_path / "elsewhere")
+    with pytest.raises(GraphsvcError) as e:
+        settings.resolved_password()
+    message = str(e.value)
+    assert message.startswith(f"No Neo4j password for bolt://127.0.0.1:7687: NEO4J_PASSWORD is not set and "
+                              f"there is no {tmp_path / 'elsewhere' / 'graphsvc-password'} (data_dir from override).")
+    assert f"with its data in {running.data_dir}, Bolt port {running.bolt_port}" in message
+    assert "`graphsvc db start` here would start a second, empty database" in message
+

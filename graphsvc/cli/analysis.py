@@ -7,28 +7,11 @@ import time
 import click
 
 from . import main
-from .common import emit, json_option, needs_graph
+from .common import analysis_options, emit, json_option, needs_graph, referrer_argument
 
-
-def analysis_options(command):
-    """The analysis thresholds shared by every analysis command."""
-    for option in reversed([
-        click.option("--window", default=5, show_default=True, type=click.IntRange(1, 1000),
-                     help="Recent referrals that decide stage 3."),
-        click.option("--stall-days", default=180, show_default=True, type=click.IntRange(1)),
-        click.option("--lapse-days", default=180, show_default=True, type=click.IntRange(1)),
-        click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]),
-                     help="Judge stalls, lapses and trends on this day (default today)."),
-    ]):
-        command = option(command)
-    return command
-
-
-def _options(window, stall_days, lapse_days, as_of):
-    from ..insights import AnalysisOptions
-
-    return AnalysisOptions(window=window, stall_days=stall_days, lapse_days=lapse_days,
-                           as_of=as_of.date() if as_of else None)
+# Every command here takes --window, --stall-days, --lapse-days and --as-of
+# (``common.analysis_options``), defaulting to the analysis settings; inside
+# a command, ``graph.settings.analysis_options()`` is what to use.
 
 
 @main.command("analyze")
@@ -36,12 +19,12 @@ def _options(window, stall_days, lapse_days, as_of):
 @click.option("--no-write", is_flag=True, help="Do not store stages and metrics on Referrer nodes.")
 @json_option
 @needs_graph
-def analyze(graph, window, stall_days, lapse_days, as_of, no_write, as_json):
+def analyze(graph, no_write, as_json):
     """Analyse the whole practice: stages now, and write them back for Cypher."""
     from ..insights import Insights
 
     began = time.perf_counter()
-    insights = Insights.from_graph(graph, _options(window, stall_days, lapse_days, as_of))
+    insights = Insights.from_graph(graph, graph.settings.analysis_options())
     summary = insights.summary(monthly=as_json)
     written = 0 if no_write else insights.write_back(graph)
     summary["written_back"] = written
@@ -59,19 +42,26 @@ def analyze(graph, window, stall_days, lapse_days, as_of, no_write, as_json):
 
 
 @main.command("stage")
-@click.argument("referrer_id")
+@referrer_argument("referrer_id")
 @analysis_options
 @json_option
 @needs_graph
-def stage(graph, referrer_id, window, stall_days, lapse_days, as_of, as_json):
-    """One referrer's stage, how it got there, and its metrics."""
-    from ..insights import Insights
+def stage(graph, referrer_id, as_json):
+    """One referrer's stage, how it got there, and its metrics.
 
-    info = Insights.from_graph(graph, _options(window, stall_days, lapse_days, as_of)).referrer(referrer_id)
+    REFERRER is its id or its name (exact, any case). Only this referrer's
+    events are read, not the whole graph.
+    """
+    from ..insights import Insights
+    from ..store.projection import project
+
+    insights = Insights(project(graph, referrers=[referrer_id]), graph.settings.analysis_options())
+    info = insights.referrer(referrer_id)
     m = info["metrics"]
+    info["point_person_name"] = _name_of(insights.G, m["point_person"])
     lines = [f"{info['name']} ({info['id']}, {info['kind'].replace('_', ' ')}): stage {info['stage']}",
-             f"  point person: {m['point_person']}; {info['referrals']} referrals, first {info['first_referral']}, "
-             f"last {info['last_referral']}"]
+             f"  point person: {_named(insights.G, m['point_person'])}; {info['referrals']} referrals, "
+             f"first {info['first_referral']}, last {info['last_referral']}"]
     for change in info["history"]:
         lines.append(f"  {change['date']}  stage {change['stage']}  (after referral {change['referral']})")
     lines.append(f"  reached {m['reached']} members; breadth {m['breadth']}; point-person share "
@@ -82,16 +72,23 @@ def stage(graph, referrer_id, window, stall_days, lapse_days, as_of, as_json):
     emit(info, as_json, "\n".join(lines))
 
 
+from ..requests import MATCH_LIMIT, SUGGESTIONS_LIMIT, limit_help  # noqa: E402  (light: no pydantic)
+
+
 @main.command("suggest")
-@click.argument("referrer_id")
-@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100))
+@referrer_argument("referrer_id")
+@click.option("--limit", metavar="N", help=limit_help("suggestions", SUGGESTIONS_LIMIT))
+@analysis_options
 @json_option
 @needs_graph
 def suggest(graph, referrer_id, limit, as_json):
     """The next colleagues to introduce to a referrer, with reasons."""
     from ..insights import Insights
+    from ..records import SuggestionsQuery
+    from ..requests import given, parse
 
-    found = Insights.from_graph(graph).suggestions(referrer_id, limit=limit)
+    query = parse(SuggestionsQuery, given(limit=limit))
+    found = Insights.from_graph(graph).suggestions(referrer_id, limit=query.limit)
     lines = []
     for rank, s in enumerate(found, 1):
         lines.append(f"{rank}. {s['name']} ({s['member']})  score {s['score']:.3f}")
@@ -101,55 +98,53 @@ def suggest(graph, referrer_id, limit, as_json):
 
 
 @main.command("match")
-@click.option("--needs", default="", help="Specialties the client needs, ;-separated.")
-@click.option("--population", help="child, adolescent, adult, older_adult, couples or family.")
+@click.option("--needs", help="Specialties the client needs, ;-separated.")
+@click.option("--population", help="child, adolescent, adult, older_adult, couples or family (a hard constraint).")
 @click.option("--insurance")
 @click.option("--schedule", help="weekday_day, weekday_evening or weekend.")
 @click.option("--addressed-to", help="The clinician the referral names, to check for a better match.")
-@click.option("--limit", default=3, show_default=True, type=int)
+@click.option("--limit", metavar="N", help=limit_help("candidates", MATCH_LIMIT))
+@analysis_options
 @json_option
 @needs_graph
 def match(graph, needs, population, insurance, schedule, addressed_to, limit, as_json):
-    """Best clinicians for a new client; a pass suggestion; outside providers for uncovered needs."""
-    from pydantic import ValidationError
+    """Best clinicians for a new client; a pass suggestion; outside providers.
 
-    from ..errors import InvalidInput
+    Give at least one of --needs, --population or --insurance. A clinician who
+    does not see the population or is not accepting new clients is never kept.
+    """
     from ..insights import Insights
-    from ..records import MatchRequest, explain
+    from ..presentation import match_report
+    from ..records import MatchRequest
+    from ..requests import given, parse
 
-    try:
-        request = MatchRequest(needs=needs, population=population or "", insurance=insurance or "",
-                               schedule=schedule or "", addressed_to=addressed_to or "", limit=limit)
-    except ValidationError as e:
-        raise InvalidInput(explain(e)) from None
+    request = parse(MatchRequest, given(needs=needs, population=population, insurance=insurance,
+                                        schedule=schedule, addressed_to=addressed_to, limit=limit))
     out = Insights.from_graph(graph).match(request)
-    lines = ["Best matches:"]
-    for c in out["candidates"]:
-        flag = "" if c["accepting_new"] else "  (not accepting new clients)"
-        lines.append(f"  {c['name']} ({c['member']})  fit {c['fit']:.2f}{flag}: {'; '.join(c['reasons']) or '-'}")
-    if out["pass"]:
-        lines.append(f"Pass to {out['pass']['name']} (reason: {out['pass']['reason']}):")
-        lines += [f"  - {w}" for w in out["pass"]["why"]]
-    elif out["addressed"]:
-        lines.append(f"{out['addressed']['name']} is the best match available: keep it.")
-    if out["uncovered_needs"]:
-        lines.append("No clinician covers: " + ", ".join(out["uncovered_needs"]))
-        lines += [f"  refer out: {x['name']} ({x['niche']}, used {x['referred_before']} times)"
-                  for x in out["external_providers"]]
-    emit(out, as_json, "\n".join(lines))
+    emit(out, as_json, match_report(out))
 
 
 @main.command("evaluate")
 @click.option("--limit-cases", type=click.IntRange(1), help="Only the first N introductions (quick runs).")
+@analysis_options
 @json_option
 @needs_graph
 def evaluate_command(graph, limit_cases, as_json):
-    """Backtest the suggestions on past introductions (hit@1, hit@3 vs baselines)."""
+    """Backtest the suggestions on past introductions (hit@1, hit@3 vs baselines).
+
+    The suggestions use --window (stage-3 readiness); each case is judged on
+    the events before its introduction, so --as-of and the day thresholds do
+    not change the table.
+    """
+    from dataclasses import asdict
+
     from ..analysis.backtest import evaluate
     from ..store.projection import project
 
     began = time.perf_counter()
-    out = evaluate(project(graph), limit_cases=limit_cases)
+    options = graph.settings.analysis_options()
+    out = evaluate(project(graph), limit_cases=limit_cases, window=options.window)
+    out["options"] = asdict(options)
     out["seconds"] = round(time.perf_counter() - began, 1)
     lines = [f"{out['cases']} introductions followed by a referral ({out['skipped']} skipped: "
              "already referred to before the introduction)",
@@ -163,4 +158,16 @@ def evaluate_command(graph, limit_cases, as_json):
 
 def _pct(x) -> str:
     return "-" if x is None else f"{x:.1%}"
+
+
+def _name_of(G, member):
+    return G.nodes[member].get("name") if member is not None and member in G else None
+
+
+def _named(G, member) -> str:
+    """'Ana Ruiz (cn1)' as the web shows a member; the id alone if it has no name."""
+    if member is None:
+        return "none"
+    name = _name_of(G, member)
+    return f"{name} ({member})" if name else str(member)
 

@@ -1,14 +1,20 @@
-"""Shared pieces of the ``graphsvc`` command: ``--json``, output, errors, the graph."""
+"""Shared pieces of the ``graphsvc`` command: ``--json``, output, errors, the graph,
+the analysis options, and finding a referrer by id or name."""
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
+from difflib import get_close_matches
 
 import click
 
 from ..config import Settings
-from ..errors import GraphsvcError
+from ..errors import GraphsvcError, InvalidInput, NotFound
+from ..logs import configured
+
+log = logging.getLogger("graphsvc.cli")
 
 
 def json_option(command):
@@ -24,17 +30,33 @@ def emit(data, as_json: bool, text: str | None = None) -> None:
 
 
 class FriendlyGroup(click.Group):
-    """Turns ``GraphsvcError`` into ``Error: <message>`` and exit code 1."""
+    """Turns ``GraphsvcError`` into ``Error: <message>`` and exit code 1 (and logs it)."""
 
     def invoke(self, ctx):
+        def where() -> str:
+            return f"{ctx.command_path} {ctx.invoked_subcommand or ''}".strip()
+
         try:
             return super().invoke(ctx)
         except GraphsvcError as e:
+            if configured():  # not when the settings themselves were bad: no log file yet
+                log.error("%s: %s", where(), e)
             raise click.ClickException(str(e)) from None
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as e:
+            if not getattr(e, "_graphsvc_logged", False):  # nested groups log it once
+                log.exception("%s: unexpected error", where())
+                e._graphsvc_logged = True
+            raise
 
 
 def needs_graph(command):
-    """Pass a connected ``Graph`` as the first argument (after the context)."""
+    """Pass a connected ``Graph`` as the first argument (after the context).
+
+    Arguments declared with ``referrer_argument`` are resolved to a referrer
+    id here, once the graph is connected.
+    """
 
     @click.pass_obj
     @functools.wraps(command)
@@ -43,8 +65,107 @@ def needs_graph(command):
 
         graph = Graph.connect(settings)
         try:
+            for name, value in kwargs.items():
+                if isinstance(value, ReferrerRef):
+                    kwargs[name] = resolve_referrer(graph, str(value))
             return command(graph, *args, **kwargs)
         finally:
             graph.close()
 
     return wrapper
+
+
+# -- analysis options ---------------------------------------------------------
+
+ANALYSIS_OPTIONS = {"window": "analysis_window", "stall_days": "analysis_stall_days",
+                    "lapse_days": "analysis_lapse_days", "as_of": "analysis_as_of"}
+
+
+def analysis_options(command):
+    """``--window``, ``--stall-days``, ``--lapse-days``, ``--as-of``, defaulting to the settings.
+
+    The options given are folded into the settings before the command runs,
+    so inside it ``graph.settings.analysis_options()`` (and
+    ``Insights.from_graph(graph)``) are the effective options; the command
+    itself takes no parameter for them.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        given = {}
+        for option, name in ANALYSIS_OPTIONS.items():
+            value = kwargs.pop(option)
+            if value is not None:
+                given[name] = value.date() if option == "as_of" else value
+        if given:
+            ctx = click.get_current_context()
+            ctx.obj = ctx.obj.with_(**given)
+        return command(*args, **kwargs)
+
+    for option in reversed([
+        click.option("--window", type=click.IntRange(1, 1000), metavar="N",
+                     help="Recent referrals that decide stage 3 [default: setting analysis.window, 5]."),
+        click.option("--stall-days", type=click.IntRange(1), metavar="DAYS",
+                     help="Days in stage 1 that count as stalled [default: setting analysis.stall_days, 180]."),
+        click.option("--lapse-days", type=click.IntRange(1), metavar="DAYS",
+                     help="Days without a referral that count as lapsed "
+                          "[default: setting analysis.lapse_days, 180]."),
+        click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+                     help="Judge stalls, lapses and trends on this day [default: setting analysis.as_of, today]."),
+    ]):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+# -- referrers by id or name ------------------------------------------------
+
+
+class ReferrerRef(str):
+    """A referrer id or name as typed; ``needs_graph`` resolves it to an id."""
+
+
+def referrer_argument(name: str = "referrer_id"):
+    """A REFERRER argument that accepts an id or a unique name (case-insensitive)."""
+    return click.argument(name, metavar="REFERRER", callback=lambda ctx, param, value: ReferrerRef(value))
+
+
+def resolve_referrer(graph, text: str) -> str:
+    """The id of the referrer with id ``text``, or else the one named ``text`` (any case).
+
+    Several with that name: ``InvalidInput`` listing them. None: ``NotFound``
+    with the closest names.
+    """
+    rows = graph.read("find_referrers", text=text)
+    for row in rows:
+        if row["id"] == text:
+            return text
+    if len(rows) == 1:
+        return rows[0]["id"]
+    if rows:
+        raise InvalidInput(f"{len(rows)} referrers are named {text!r}; give one of their ids:\n"
+                           + _table(rows))
+    everyone = graph.read("referrer_names")
+    by_name: dict[str, list[dict]] = {}
+    for row in everyone:
+        by_name.setdefault((row["name"] or "").lower(), []).append(row)
+    needle = text.strip().lower()
+    close = get_close_matches(needle, list(by_name), n=5, cutoff=0.6)
+    close += [n for n in by_name if needle and needle in n and n not in close][:5 - len(close)]
+    ids = get_close_matches(text, [r["id"] for r in everyone], n=3, cutoff=0.8)
+    near = [r for n in close for r in by_name[n]] + [r for r in everyone if r["id"] in ids]
+    seen, unique = set(), []
+    for r in near:
+        if r["id"] not in seen:
+            seen.add(r["id"])
+            unique.append(r)
+    message = f"unknown referrer {text!r}"
+    if unique:
+        message += " (no referrer has that id or name); did you mean:\n" + _table(unique[:8])
+    raise NotFound(message)
+
+
+def _table(rows: list[dict]) -> str:
+    width = max(len(r["id"]) for r in rows)
+    name_width = max(len(r["name"] or "") for r in rows)
+    return "\n".join(f"  {r['id']:<{width}}  {r['name'] or '':<{name_width}}  {r['organization'] or ''}".rstrip()
+                     for r in rows)

@@ -14,9 +14,10 @@ from .common import emit, json_option, needs_graph
 @click.argument("folder", type=click.Path(file_okay=False, path_type=str))
 @click.option("--skip-bad", is_flag=True, help="Write the good rows and list the bad ones.")
 @click.option("--batch-size", type=click.IntRange(1, 1_000_000),
-              help="Rows per transaction [default: GRAPHSVC_BATCH_SIZE or 5000].")
+              help="Rows per transaction [default: setting import.batch_size (GRAPHSVC_BATCH_SIZE), 5000].")
 @click.option("--workers", type=click.IntRange(1, 16),
-              help="Concurrent write transactions [default: GRAPHSVC_IMPORT_WORKERS or 3].")
+              help="Concurrent write transactions [default: setting import.workers "
+                   "(GRAPHSVC_IMPORT_WORKERS), 3].")
 @json_option
 @needs_graph
 def import_command(graph, folder, skip_bad, batch_size, workers, as_json):
@@ -63,7 +64,8 @@ def _summary(files: dict, seconds: float, key: str) -> str:
         extra = f"  ({count['bad']} bad)" if count.get("bad") else ""
         lines.append(f"  {name:<{width}}  {count[key]:>9,}{extra}")
     total = sum((c if isinstance(c, dict) else vars(c))[key] for c in files.values())
-    lines.append(f"  {'total':<{width}}  {total:>9,} rows {key} in {seconds:.1f}s")
+    what = "rows" if key == "rows" else f"rows {key}"  # "29 rows written", "29 rows" (not "rows rows")
+    lines.append(f"  {'total':<{width}}  {total:>9,} {what} in {seconds:.1f}s")
     return "\n".join(lines)
 
 

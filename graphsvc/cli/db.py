@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from ..config import Settings
+from ..config import Settings, describe_server, running_local_servers
+from ..errors import GraphsvcError
 from . import main
 from .common import FriendlyGroup, emit, json_option, needs_graph
 
@@ -14,6 +15,11 @@ from .common import FriendlyGroup, emit, json_option, needs_graph
 @main.group(cls=FriendlyGroup)
 def db():
     """Manage the local Neo4j server, or the schema of any Neo4j."""
+
+
+def _is_fresh(settings: Settings) -> bool:
+    """No database has ever been created in the local server's data folder."""
+    return not (settings.data_dir / "data" / "dbms").exists()
 
 
 def _server(settings: Settings):
@@ -36,14 +42,34 @@ def db_install(settings):
 
 @db.command("start")
 @click.option("--timeout", default=180, show_default=True, help="Seconds to wait for Bolt.")
+@click.option("--new", "allow_new", is_flag=True,
+              help="Create a new, empty database even though another graphsvc Neo4j is running.")
 @json_option
 @click.pass_obj
-def db_start(settings, timeout, as_json):
-    """Start the local Neo4j on 127.0.0.1 (installing it if needed) and create the schema."""
+def db_start(settings, timeout, allow_new, as_json):
+    """Start the local Neo4j on 127.0.0.1 (installing it if needed) and create the schema.
+
+    The first start in a data folder creates a new, empty database. If a
+    graphsvc Neo4j with its data elsewhere is already running, that is most
+    likely the database meant: this refuses, naming it, unless --new.
+    """
     from ..store.db import Graph
     from ..store.schema import init_schema
 
-    status = _server(settings).start(timeout=timeout, echo=lambda m: click.echo(m, err=True))
+    server = _server(settings)
+    if _is_fresh(settings) and server.pid() is None:
+        others = [s for s in running_local_servers() if s["data_dir"] != settings.data_dir]
+        if others and not allow_new:
+            listed = "\n".join(describe_server(s) for s in others)
+            raise GraphsvcError(
+                f"There is no database in {settings.data_dir} (data_dir from {settings.source('data_dir')}).\n"
+                f"{listed}\n"
+                "Starting here would create a second, empty database. To use the running one, run "
+                "graphsvc where its settings file is (or set GRAPHSVC_CONFIG to that file), or set data_dir "
+                "(GRAPHSVC_DATA_DIR) and bolt_port (GRAPHSVC_BOLT_PORT) to match it. "
+                "To create a new, empty database anyway: graphsvc db start --new")
+        click.echo(f"No database in {settings.data_dir} yet: creating a new, empty one.", err=True)
+    status = server.start(timeout=timeout, echo=lambda m: click.echo(m, err=True))
     graph = Graph.connect(settings)
     try:
         init_schema(graph)

@@ -9,6 +9,7 @@ return plain data and are safe to retry.
 from __future__ import annotations
 
 import atexit
+import logging
 import re
 from contextlib import contextmanager
 from typing import Any, Callable
@@ -25,6 +26,8 @@ from neo4j.exceptions import (
 from ..config import Settings
 from ..errors import Neo4jUnavailable
 from .catalog import APP, Catalog
+
+log = logging.getLogger(__name__)
 
 
 class Graph:
@@ -58,6 +61,7 @@ class Graph:
                 raise
         graph = cls(settings, driver)
         atexit.register(graph.close)
+        log.debug("connected to Neo4j at %s, database %r", uri, settings.neo4j_database)
         return graph
 
     def close(self) -> None:
@@ -106,11 +110,12 @@ class Graph:
 def translate_errors(settings: Settings):
     """Turn connection failures into one clear message naming the URI."""
     uri = settings.uri
-    hint = (
-        "start it with `graphsvc db start`"
-        if settings.manages_local_server
-        else "check NEO4J_URI and that the server is running"
-    )
+    if settings.manages_local_server:
+        hint = f"start it with `graphsvc db start` (its data is in {settings.data_dir})"
+    elif settings.source("neo4j_uri").startswith("file "):
+        hint = f"check uri under [neo4j] in {settings.config_file} and that the server is running"
+    else:
+        hint = "check NEO4J_URI and that the server is running"
     try:
         yield
     except AuthError as e:

@@ -4,11 +4,18 @@ Seven bulk reads: members, providers, referrers with their tenures, then each
 kind of event streamed as one row per referrer with its events collected.
 Every node and edge is added with the builders of ``graphsvc.analysis.graph``,
 so a projected graph has the same schema as a hand-built one.
+
+``project(graph, referrers=[...])`` reads only those referrers and their
+events (``project_*_of`` statements, by id through the unique index), plus all
+members and providers (a few hundred at most): what ``graphsvc stage`` needs
+to analyse one referrer without reading the whole graph. Per-referrer
+analysis (stages, metrics) gives the same answer on it as on the whole graph.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Iterable
 
 import networkx as nx
 
@@ -22,8 +29,13 @@ from .db import Graph
 # -- from Neo4j ------------------------------------------------------------------
 
 
-def project(graph: Graph) -> nx.MultiDiGraph:
-    """Read the whole referral graph from Neo4j (seven queries, one read each)."""
+def project(graph: Graph, referrers: Iterable[str] | None = None) -> nx.MultiDiGraph:
+    """Read the referral graph from Neo4j (seven queries, one read each).
+
+    With ``referrers`` (ids), only those referrers and their events; unknown
+    ids are left out.
+    """
+    ids = None if referrers is None else sorted(set(referrers))
     G = new_graph()
     for m in graph.read("project_members"):
         add_member(G, m["id"], kind=m["kind"], name=m["name"], specialties=m["specialties"],
@@ -33,7 +45,8 @@ def project(graph: Graph) -> nx.MultiDiGraph:
     for p in graph.read("project_providers"):
         add_provider(G, p["id"], name=p["name"], niches=p["niches"])
     clashes = []
-    for r in graph.read("project_referrers"):
+    rows = graph.read("project_referrers") if ids is None else graph.read("project_referrers_of", ids=ids)
+    for r in rows:
         if r["id"] in G:
             clashes.append(r["id"])
             continue
@@ -64,14 +77,20 @@ def project(graph: Graph) -> nx.MultiDiGraph:
         for key, on, provider, niche in events:
             add_referral_out(G, referrer, key, day(on), provider, niche)
 
-    _stream(graph, query("project_referrals"), referrals)
-    _stream(graph, query("project_introductions"), introductions)
-    _stream(graph, query("project_contacts"), contacts)
-    _stream(graph, query("project_referrals_out"), referrals_out)
+    if ids is None:
+        _stream(graph, query("project_referrals"), referrals)
+        _stream(graph, query("project_introductions"), introductions)
+        _stream(graph, query("project_contacts"), contacts)
+        _stream(graph, query("project_referrals_out"), referrals_out)
+    else:
+        _stream(graph, query("project_referrals_of"), referrals, ids=ids)
+        _stream(graph, query("project_introductions_of"), introductions, ids=ids)
+        _stream(graph, query("project_contacts_of"), contacts, ids=ids)
+        _stream(graph, query("project_referrals_out_of"), referrals_out, ids=ids)
     return G
 
 
-def _stream(graph: Graph, text: str, add) -> None:
+def _stream(graph: Graph, text: str, add, **params) -> None:
     """Feed each ``(referrer, events)`` row of a bulk read to ``add`` as it arrives.
 
     Adding a keyed edge twice leaves one edge, so a retried transaction
@@ -79,7 +98,7 @@ def _stream(graph: Graph, text: str, add) -> None:
     """
 
     def work(tx) -> None:
-        for referrer, events in tx.run(text):
+        for referrer, events in tx.run(text, params):
             add(referrer, events)
 
     graph.read_tx(work, fetch_size=10_000)
