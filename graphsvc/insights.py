@@ -112,9 +112,9 @@ class Insights:
         """Neighbourhoods for suggestions, built once per graph version."""
         return Index(self.G)
 
-    def suggestions(self, referrer_id: str, limit: int = 5) -> list[dict]:
+    def suggestions(self, referrer_id: str, limit: int = 5, accepting: bool | None = None) -> list[dict]:
         return suggest_introductions(self.G, referrer_id, limit=limit, window=self.options.window,
-                                     index=self.index)
+                                     index=self.index, accepting=accepting)
 
     def match(self, request: "MatchRequest") -> dict:
         return match_client(self.G, needs=request.needs, population=request.population,

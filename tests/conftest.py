@@ -27,6 +27,15 @@ from tests.helpers import TEST_QUERIES
 NEO4J_FIXTURES = {"neo4j_settings", "session_graph", "graph", "neo4j_env", "cli", "app", "client"}
 
 
+@pytest.fixture(autouse=True)
+def no_settings_file(monkeypatch, tmp_path):
+    """graphsvc reads ./graphsvc.toml and logs to the user's log file; a
+    developer's own settings (e.g. from `make run`) must not change the tests,
+    nor the tests write to the developer's log."""
+    monkeypatch.setenv("GRAPHSVC_CONFIG", os.devnull)
+    monkeypatch.setenv("GRAPHSVC_LOG_FILE", str(tmp_path / "graphsvc.log"))
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if NEO4J_FIXTURES & set(getattr(item, "fixturenames", ())):

@@ -56,7 +56,7 @@ def test_ranking_scores_and_reasons(G):
         "has weekday evening openings, which its last client wanted",
         "1 referrer similar to this one refers to Ben",
         "1 pediatrician refers to Ben",
-        "1 of Ana's 1 introduction of Ben led to referrals",
+        "Ana's introduction of Ben to other referrers led to referrals",
     ]
     assert out[2]["reasons"][-1] == "not accepting new clients"
 
@@ -127,3 +127,23 @@ def test_backtest_counts_hits_against_both_baselines():
         "random": {"hit@1": 0.25, "hit@3": 0.75},          # 4 eligible: ben, cai, dot, eve
         "most_referred": {"hit@1": 0.0, "hit@3": 1.0},     # cai, then ben
     }
+
+
+def test_suggestions_for_members_accepting_or_not_are_each_in_score_order():
+    # cai fits best but takes no new clients: with no filter it ranks last
+    # whatever its score; asked for separately, each group is in score order.
+    G = p.new_graph()
+    p.add_member(G, "ana", specialties=["anxiety"], populations=["child"])
+    p.add_member(G, "ben", specialties=["adhd"], populations=["adult"])
+    p.add_member(G, "dov", specialties=["grief"], populations=["adult"])
+    p.add_member(G, "cai", specialties=["adhd"], populations=["child"], accepting_new=False)
+    p.add_member(G, "eve", specialties=["grief"], populations=["older_adult"], accepting_new=False)
+    p.add_referrer(G, "drx", point_person="ana", since=d(2024, 1, 1))
+    p.add_referral(G, "drx", "r1", d(2024, 2, 1), "ana", needs=["adhd"], population="child")
+    both = suggest_introductions(G, "drx")
+    assert [(s["member"], s["score"]) for s in both] == [
+        ("ben", 0.2077), ("dov", 0.0), ("cai", 0.3), ("eve", 0.0)]
+    assert [s["member"] for s in suggest_introductions(G, "drx", accepting=True)] == ["ben", "dov"]
+    assert [s["member"] for s in suggest_introductions(G, "drx", accepting=False)] == ["cai", "eve"]
+    assert suggest_introductions(G, "drx", accepting=False, limit=1)[0]["reasons"] == [
+        "covers child ADHD, which this referrer's last referral needed", "not accepting new clients"]

@@ -8,20 +8,12 @@ import subprocess
 import sys
 from datetime import date
 
-import pytest
 
 from graphsvc.localdb import free_port
 from tests.helpers import TEST_QUERIES, fixture_path
 
 SMALL = fixture_path("small")
 AS_OF = "2024-12-31"
-
-
-@pytest.fixture(autouse=True)
-def no_settings_file(monkeypatch, tmp_path):
-    """The CLI reads ./graphsvc.toml; a developer's own (e.g. from `make run`) must not change these tests."""
-    monkeypatch.setenv("GRAPHSVC_CONFIG", os.devnull)
-    monkeypatch.setenv("GRAPHSVC_LOG_FILE", str(tmp_path / "graphsvc.log"))
 
 
 def test_import_prints_a_summary_and_export_writes_the_folder(cli, graph, tmp_path):

@@ -74,8 +74,11 @@ def test_the_catalog_is_found_inside_an_installed_wheel(tmp_path):
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
         z.extractall(tmp_path / "site")
-    assert f"graphsvc/queries/app/upsert_referrals.cypher" in names
-    assert "graphsvc/web/templates/base.html" in names
+    package = ROOT / "graphsvc"
+    wanted = {f"graphsvc/queries/app/{n}.cypher" for n in catalog.names()}
+    wanted |= {str(p.relative_to(ROOT)) for folder in ("web/templates", "web/static")
+               for p in (package / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert wanted - set(names) == set()
     probe = ("from graphsvc.store.catalog import queries_dir, query; "
              "print(queries_dir()); print(query('schema').splitlines()[0])")
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,

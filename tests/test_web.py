@@ -232,17 +232,6 @@ def test_referrer_page_groups_suggestions_by_accepting_new_clients(small_app, cl
     assert suggestions_shown(html, "Not accepting now") == [("cn3", 0.17)]
 
 
-def test_suggestion_groups_are_each_in_score_order():
-    from graphsvc.web.referrers import suggestion_groups
-
-    # The analysis ranks members not accepting new clients last, whatever their score.
-    ranked = [{"member": m, "score": x, "accepting_new": a} for m, x, a in [
-        ("a", 0.31, True), ("b", 0.20, True), ("c", 0.28, True), ("d", 0.15, False), ("e", 0.38, False)]]
-    accepting, not_accepting = suggestion_groups(ranked)
-    assert [s["member"] for s in accepting] == ["a", "c", "b"]
-    assert [s["member"] for s in not_accepting] == ["e", "d"]
-
-
 def test_referrer_page_explains_the_trend_in_words(small_app, client):
     assert ("0 referrals in the last 12 months, 2 fewer than the 12 months before"
             in text_of(client.get("/referrers/rf1").get_data(as_text=True)))

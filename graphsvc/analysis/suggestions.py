@@ -40,7 +40,7 @@ BASIS_SIZE = 12
 def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay: float = 0.85,
                           weights: tuple[float, float, float] = (0.3, 0.5, 0.2), similar: int = 50,
                           ready_after: int = 2, window: int = 5, index: Index | None = None,
-                          before: date | None = None) -> list[dict]:
+                          before: date | None = None, accepting: bool | None = None) -> list[dict]:
     """Ranked members to introduce to ``referrer`` next, with reasons.
 
     Parameters
@@ -66,6 +66,10 @@ def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay
         A prebuilt ``Index`` of ``G`` (the service keeps one); built if omitted.
     before : date, optional
         Use only events dated before this day (backtests).
+    accepting : bool, optional
+        True: only members accepting new clients now (and the intake staff
+        member when the referrer is ready for stage 3); False: only members
+        not accepting now; None (default): both, accepting ones first.
 
     Returns
     -------
@@ -102,6 +106,8 @@ def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay
     for m, attrs in index.members.items():
         if m in excluded or attrs["kind"] != "clinician":
             continue
+        if accepting is not None and attrs["accepting_new"] != accepting:
+            continue
         fit = fit_score(attrs, wanted)
         made, led = index.intro_record.get((pp, m), (0, 0))
         track = led / (made + 1)  # smoothed: one success in one try is 0.5, not 1.0
@@ -109,7 +115,8 @@ def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay
         score = w_fit * fit + w_trust * t + w_track * track
         scored.append((not attrs["accepting_new"], -round(score, 4), m, fit, t, track))
     scored.sort()
-    intake = _ready_for_stage_3(G, index, referrer, excluded, ready_after, window)
+    intake = None if accepting is False else _ready_for_stage_3(G, index, referrer, excluded, ready_after,
+                                                                window)
     top = scored[:max(limit - (intake is not None), 0)]
     similar_counts = Counter(m for s in similar_referrers for m in index.trusted.get(s, ()))
     same_kind = index.kind_trust.get(kind, Counter())
@@ -128,8 +135,9 @@ def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay
             reasons.append(f"{count_of(n, kind)} {verb(n, 'refers', 'refer')} to {name}")
         made, led = index.intro_record.get((pp, m), (0, 0))
         if led and pp is not None:
-            reasons.append(f"{led} of {pp_name}'s {count_of(made, 'introduction')} "
-                           f"of {name} led to referrals")
+            share = f"{pp_name}'s introduction" if made == 1 else \
+                f"{led} of {pp_name}'s {count_of(made, 'introduction')}"
+            reasons.append(f"{share} of {name} to other referrers led to referrals")
         if not_accepting:
             reasons.append("not accepting new clients")
         out.append({"member": m, "name": name, "kind": attrs["kind"], "score": -neg_score,

@@ -153,22 +153,13 @@ def detail(referrer_id):
     except NotFound:
         abort(404, f"No referrer {referrer_id!r}")
     names = {m: a["name"] for m, a in insights.index.members.items()}
-    accepting, not_accepting = suggestion_groups(insights.suggestions(referrer_id, limit=5))
+    # Two groups, each in score order: whom to introduce now, and strong
+    # colleagues to keep in mind once they take new clients again.
+    accepting = insights.suggestions(referrer_id, limit=5, accepting=True)
+    not_accepting = insights.suggestions(referrer_id, limit=3, accepting=False)
     return render_template("referrers/detail.html", r=info, m=info["metrics"], names=names,
                            accepting=accepting, not_accepting=not_accepting,
                            trend=trend_words(info["metrics"]["trend"]))
-
-
-def suggestion_groups(suggestions: list[dict]) -> tuple[list[dict], list[dict]]:
-    """The suggestions of members accepting new clients now, and of the others; each by score.
-
-    >>> s = [{"member": m, "score": x, "accepting_new": a}
-    ...      for m, x, a in [("a", 0.31, True), ("b", 0.2, True), ("c", 0.28, True), ("d", 0.38, False)]]
-    >>> [[x["score"] for x in group] for group in suggestion_groups(s)]
-    [[0.31, 0.28, 0.2], [0.38]]
-    """
-    ranked = sorted(suggestions, key=lambda s: -s["score"])  # stable: ties keep the analysis' order
-    return ([s for s in ranked if s["accepting_new"]], [s for s in ranked if not s["accepting_new"]])
 
 
 def trend_words(trend: dict) -> str:
