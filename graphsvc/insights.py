@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from functools import cached_property
 
-from .analysis import monthly_stage_counts, referrer_metrics, stage_counts, stage_histories
+from .analysis import monthly_stage_counts, referrer_metrics, stage_histories
 from .analysis.index import Index
 from .analysis.matching import match_client
 from .analysis.practice import bridge_members, clinician_sharing, key_person_risk, practice_summary
@@ -137,9 +137,6 @@ class Insights:
         if clinicians:
             out["clinicians"] = self.clinicians()
         return out
-
-    def stage_counts(self) -> dict:
-        return stage_counts(self.histories)
 
     def referrer(self, referrer_id: str) -> dict:
         """Stage, history and metrics of one referrer; ``NotFound`` if unknown."""

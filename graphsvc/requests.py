@@ -20,8 +20,7 @@ LIMIT_MIN, LIMIT_MAX = 1, 100
 SUGGESTIONS_LIMIT = 5
 MATCH_LIMIT = 3
 
-# The fields a match needs at least one of; schedule alone is not enough.
-MATCH_ON = ("needs", "population", "insurance")
+# A match needs at least one of needs, population or insurance; schedule alone is not enough.
 NOTHING_TO_MATCH = "nothing to match on; give at least one of needs, population or insurance"
 
 

@@ -17,10 +17,10 @@ from click.testing import CliRunner
 
 from graphsvc.config import Settings
 from graphsvc.store.db import Graph
-from graphsvc.localdb import LocalServer, free_port
+from graphsvc.localdb import LocalServer
 from graphsvc.store.schema import init_schema
 
-from tests.helpers import TEST_QUERIES
+from tests.helpers import TEST_QUERIES, free_port
 
 # Fixtures that reach the test Neo4j: a test using any of them is marked
 # ``neo4j``, so ``pytest -m "not neo4j"`` runs the pure tests without a server.

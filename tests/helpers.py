@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 from graphsvc.store.catalog import Catalog
@@ -11,6 +12,13 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
 # Statements only the tests run (wiping the graph, a snapshot of everything).
 TEST_QUERIES = Catalog(Path(__file__).parent / "queries")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now (for a test's own Neo4j)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def snapshot(graph) -> tuple:

@@ -9,7 +9,7 @@ import sys
 from datetime import date
 
 
-from graphsvc.localdb import free_port
+from tests.helpers import free_port
 from tests.helpers import TEST_QUERIES, fixture_path
 
 SMALL = fixture_path("small")

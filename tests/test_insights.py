@@ -9,6 +9,7 @@ import pytest
 
 from graphsvc.store import writes
 from graphsvc.csvio.importer import import_folder
+from graphsvc.analysis import stage_counts
 from graphsvc.insights import AnalysisOptions, Insights, InsightsCache
 from graphsvc.store.projection import project
 from tests.helpers import fixture_path
@@ -41,7 +42,7 @@ def test_projection_reads_every_node_and_event(small):
 
 def test_stages_and_metrics_of_the_fixture(small):
     insights = Insights.from_graph(small, AnalysisOptions(as_of=d(2024, 12, 31)))
-    assert insights.stage_counts() == {0: 0, 1: 2, 2: 0, 3: 1}
+    assert stage_counts(insights.histories) == {0: 0, 1: 2, 2: 0, 3: 1}
     rf1 = insights.referrer("rf1")
     assert (rf1["stage"], rf1["history"]) == (1, [{"stage": 1, "date": d(2023, 2, 1), "referral": "r1"}])
     m = rf1["metrics"]

@@ -12,7 +12,8 @@ from graphsvc.cli import main
 from graphsvc.config import Settings
 from graphsvc.store.db import Graph
 from graphsvc.errors import GraphsvcError
-from graphsvc.localdb import LocalServer, free_port
+from graphsvc.localdb import LocalServer
+from tests.helpers import free_port
 
 
 def local_env(tmp_path, port) -> dict:

@@ -20,7 +20,7 @@ from graphsvc.cli import main
 from graphsvc.config import Settings
 from graphsvc.errors import GraphsvcError
 from graphsvc.insights import AnalysisOptions
-from graphsvc.localdb import free_port
+from tests.helpers import free_port
 
 FILE = """\
 [neo4j]

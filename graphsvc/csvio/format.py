@@ -43,7 +43,6 @@ FILES: tuple[CsvFile, ...] = tuple(
 )
 
 BY_NAME = {f.name: f for f in FILES}
-BY_KIND = {f.kind.name: f for f in FILES}
 
 
 def to_cell(value) -> str:

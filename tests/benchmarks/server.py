@@ -9,7 +9,8 @@ from pathlib import Path
 
 from graphsvc.config import Settings
 from graphsvc.store.db import Graph
-from graphsvc.localdb import LocalServer, free_port
+from graphsvc.localdb import LocalServer
+from tests.helpers import free_port
 
 
 @dataclass
