@@ -27,6 +27,7 @@ def local_env(tmp_path, port) -> dict:
     return env
 
 
+@pytest.mark.neo4j  # starts a server of its own
 def test_start_status_stop_and_data_survives_a_restart(tmp_path):
     env = local_env(tmp_path, free_port())
     runner = CliRunner()
