@@ -102,7 +102,7 @@ def test_stage_finds_a_referrer_by_unique_name_and_names_the_point_person(cli, g
     by_id = cli("stage", "rf2", "--as-of", AS_OF)
     assert by_id.exit_code == 0, by_id.output
     assert by_id.output.splitlines()[:2] == [
-        "Ms. Vega (rf2, school counselor): stage 1",
+        "Ms. Vega (rf2, school counselor): stage 1 · point person",
         "  point person: Ben Okafor (cn2); 3 referrals, first 2023-06-20, last 2024-05-01"]
     for typed in ("Ms. Vega", "ms. vega", "  MS. VEGA "):
         assert cli("stage", typed, "--as-of", AS_OF).output == by_id.output

@@ -6,6 +6,8 @@ import time
 
 import click
 
+from ..presentation import STAGE_NAMES, stage_label, words
+from ..requests import MATCH_LIMIT, SUGGESTIONS_LIMIT, limit_help  # light: no pydantic
 from . import main
 from .common import analysis_options, emit, json_option, needs_graph, referrer_argument
 
@@ -29,11 +31,10 @@ def analyze(graph, no_write, as_json):
     written = 0 if no_write else insights.write_back(graph)
     summary["written_back"] = written
     summary["seconds"] = round(time.perf_counter() - began, 3)
-    names = {0: "new", 1: "point person", 2: "trying colleagues", 3: "whole practice"}
     lines = [f"{summary['referrers']:,} referrers, {summary['referrals']:,} referrals, as of {summary['as_of']}:"]
     for stage, count in summary["stages"].items():
         share = count / summary["referrers"] if summary["referrers"] else 0
-        lines.append(f"  stage {stage} ({names[stage]:<17}) {count:>7,}  {share:6.1%}")
+        lines.append(f"  stage {stage} ({STAGE_NAMES[stage]:<17}) {count:>7,}  {share:6.1%}")
     lines.append(f"  jumped to stage 3: {summary['jumped']:,}; stalled: {summary['stalled']:,}; "
                  f"lapsed: {summary['lapsed']:,}")
     if written:
@@ -59,11 +60,12 @@ def stage(graph, referrer_id, as_json):
     info = insights.referrer(referrer_id)
     m = info["metrics"]
     info["point_person_name"] = _name_of(insights.G, m["point_person"])
-    lines = [f"{info['name']} ({info['id']}, {info['kind'].replace('_', ' ')}): stage {info['stage']}",
+    lines = [f"{info['name']} ({info['id']}, {words(info['kind'])}): stage {stage_label(info['stage'])}",
              f"  point person: {_named(insights.G, m['point_person'])}; {info['referrals']} referrals, "
              f"first {info['first_referral']}, last {info['last_referral']}"]
     for change in info["history"]:
-        lines.append(f"  {change['date']}  stage {change['stage']}  (after referral {change['referral']})")
+        lines.append(f"  {change['date']}  stage {stage_label(change['stage'])}  "
+                     f"(after referral {change['referral']})")
     lines.append(f"  reached {m['reached']} members; breadth {m['breadth']}; point-person share "
                  f"{m['point_person_share']}; practice share {m['practice_share']}")
     flags = [f for f in ("jumped", "stalled", "lapsed") if info[f]]
@@ -72,7 +74,6 @@ def stage(graph, referrer_id, as_json):
     emit(info, as_json, "\n".join(lines))
 
 
-from ..requests import MATCH_LIMIT, SUGGESTIONS_LIMIT, limit_help  # noqa: E402  (light: no pydantic)
 
 
 @main.command("suggest")
