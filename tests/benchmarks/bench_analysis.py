@@ -9,7 +9,11 @@ clinicians) this measures, in one fresh process:
 2. suggestions for single referrers from a warm cache: p50 and p95 over a
    seeded sample of 1,000 referrers (the index is built once, timed apart);
 3. the naive way, beside it: one Cypher query per referrer, then the same
-   stage rules, timed on a sample of 1,000 and extrapolated to all.
+   stage rules, timed on a sample of 1,000 and extrapolated to all;
+4. ``graphsvc stage REFERRER``'s path: project only that referrer's events
+   and analyse it, p50 and p95 over a sample of 200, against the whole
+   projection it replaced (the ``projection`` step above), checking that
+   both give the same stage.
 
 Prints a table and writes ``.bench/analysis.json``. A benchmark, not a test.
 """
@@ -81,6 +85,8 @@ def run(graph: Graph, sample: int) -> dict:
 
     naive = naive_stages(graph, chosen, options)
     agree = sum(naive["stages"][r] == histories[r]["stage"] for r in chosen)
+    one = one_referrer_stages(graph, chosen[:200], options)
+    one_agree = sum(one["stages"][r] == histories[r]["stage"] for r in one["stages"])
     return {
         "referrers": len(referrers),
         "referrals": sum(h["referrals"] for h in histories.values()),
@@ -96,8 +102,23 @@ def run(graph: Graph, sample: int) -> dict:
                   "per_referrer_ms": round(naive["seconds"] / len(chosen) * 1000, 2),
                   "extrapolated_seconds_all": round(naive["seconds"] / len(chosen) * len(referrers), 1),
                   "stages_agree": agree},
+        "one_referrer_stage_ms": {**one["ms"], "stages_agree": one_agree},
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def one_referrer_stages(graph: Graph, referrers: list[str], options: AnalysisOptions) -> dict:
+    """``graphsvc stage``'s path for each referrer: its own projection, then its analysis."""
+    latencies, stages = [], {}
+    for r in referrers:
+        t = time.perf_counter()
+        info = Insights(project(graph, referrers=[r]), options).referrer(r)
+        latencies.append((time.perf_counter() - t) * 1000)
+        stages[r] = info["stage"]
+    latencies.sort()
+    return {"stages": stages, "ms": {"p50": round(statistics.median(latencies), 1),
+                                     "p95": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+                                     "max": round(latencies[-1], 1), "n": len(latencies)}}
 
 
 def whole_analysis(graph: Graph, options: AnalysisOptions) -> dict:
@@ -160,6 +181,11 @@ def print_table(r: dict) -> None:
     print(f"naive, one Cypher query per referrer: {n['per_referrer_ms']} ms per referrer on {n['sample']}, "
           f"about {n['extrapolated_seconds_all']:,} s for all {r['referrers']:,}; "
           f"stages agree on {n['stages_agree']}/{n['sample']}")
+    o = r["one_referrer_stage_ms"]
+    print(f"graphsvc stage's path (one referrer's projection and analysis), {o['n']} referrers: "
+          f"p50 {o['p50']} ms, p95 {o['p95']} ms, max {o['max']} ms, against "
+          f"{r['cold']['steps_seconds']['projection']:.1f} s for the whole projection; "
+          f"stages agree on {o['stages_agree']}/{o['n']}")
 
 
 if __name__ == "__main__":
