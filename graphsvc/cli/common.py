@@ -40,7 +40,10 @@ class FriendlyGroup(click.Group):
             return super().invoke(ctx)
         except GraphsvcError as e:
             if configured():  # not when the settings themselves were bad: no log file yet
-                log.error("%s: %s", where(), e)
+                # A user's bad input is worth a line in the log, not an alarm;
+                # an unreachable Neo4j or a failed command is an error.
+                level = logging.WARNING if isinstance(e, InvalidInput) else logging.ERROR
+                log.log(level, "%s: %s", where(), e)
             raise click.ClickException(str(e)) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
