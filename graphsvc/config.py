@@ -469,34 +469,20 @@ def running_local_servers() -> list[dict]:
     Found through /proc (empty where there is none), so a command can say
     "your database is over there" instead of starting a second, empty one.
     """
-    from .localdb.server import MAIN_CLASS
+    from .localdb.server import neo4j_processes
 
     found = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return found
-    marker = MAIN_CLASS.encode()
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                args = f.read().split(b"\0")
-        except OSError:
-            continue
-        if marker not in args:
-            continue
+    for pid, args in neo4j_processes():
         home = next((a[len(b"--home-dir="):].decode(errors="replace") for a in args
                      if a.startswith(b"--home-dir=")), None)
         if home is None:
             continue
         try:  # where `graphsvc db start` ran: its graphsvc.toml, if any, points at this server
-            started_in = Path(os.readlink(f"/proc/{entry}/cwd"))
+            started_in = Path(os.readlink(f"/proc/{pid}/cwd"))
         except OSError:
             started_in = None
         settings_file = started_in / CONFIG_NAME if started_in is not None else None
-        found.append({"pid": int(entry), "data_dir": Path(home), "bolt_port": _conf_bolt_port(Path(home)),
+        found.append({"pid": pid, "data_dir": Path(home), "bolt_port": _conf_bolt_port(Path(home)),
                       "settings_file": settings_file if settings_file and settings_file.is_file() else None})
     return sorted(found, key=lambda s: s["pid"])
 

@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Iterator
 
 from ..config import Settings
 from ..errors import GraphsvcError
@@ -350,13 +351,16 @@ def _is_neo4j(pid: int) -> bool:
         return True  # no /proc (macOS): trust the pid file
 
 
-def _find_server(data_dir: Path) -> int | None:
-    """A live Neo4j started with ``--home-dir=data_dir``, found through /proc."""
-    marker = f"--home-dir={data_dir}".encode()
+def neo4j_processes() -> Iterator[tuple[int, list[bytes]]]:
+    """Processes running Neo4j's entry point, as ``(pid, command-line args)``.
+
+    Read from /proc; none where there is no /proc (macOS).
+    """
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return None
+        return
+    marker = MAIN_CLASS.encode()
     for entry in entries:
         if not entry.isdigit():
             continue
@@ -365,9 +369,14 @@ def _find_server(data_dir: Path) -> int | None:
                 args = f.read().split(b"\0")
         except OSError:
             continue
-        if MAIN_CLASS.encode() in args and marker in args and _alive(int(entry)):
-            return int(entry)
-    return None
+        if marker in args:
+            yield int(entry), args
+
+
+def _find_server(data_dir: Path) -> int | None:
+    """A live Neo4j started with ``--home-dir=data_dir``, found through /proc."""
+    marker = f"--home-dir={data_dir}".encode()
+    return next((pid for pid, args in neo4j_processes() if marker in args and _alive(pid)), None)
 
 
 def _reap(pid: int) -> None:
