@@ -20,7 +20,7 @@ from graphsvc.store.db import Graph
 from graphsvc.localdb import LocalServer
 from graphsvc.store.schema import init_schema
 
-from tests.helpers import TEST_QUERIES, free_port
+from tests.helpers import TEST_QUERIES, free_port, small_graph as build_small_graph
 
 # Fixtures that reach the test Neo4j: a test using any of them is marked
 # ``neo4j``, so ``pytest -m "not neo4j"`` runs the pure tests without a server.
@@ -34,6 +34,12 @@ def no_settings_file(monkeypatch, tmp_path):
     nor the tests write to the developer's log."""
     monkeypatch.setenv("GRAPHSVC_CONFIG", os.devnull)
     monkeypatch.setenv("GRAPHSVC_LOG_FILE", str(tmp_path / "graphsvc.log"))
+
+
+@pytest.fixture
+def small_graph():
+    """The small fixture practice as a NetworkX graph, no database (``tests.helpers.small_graph``)."""
+    return build_small_graph()
 
 
 def pytest_collection_modifyitems(config, items):
