@@ -17,6 +17,8 @@ from datetime import date, datetime, timezone
 from functools import cached_property
 
 from .analysis import monthly_stage_counts, referrer_metrics, stage_histories
+from .analysis.graph import add_referrer, new_graph
+from .analysis.graph import as_of as graph_as_of
 from .analysis.index import Index
 from .analysis.matching import match_client
 from .analysis.practice import bridge_members, clinician_sharing, key_person_risk, practice_summary
@@ -48,9 +50,18 @@ class AnalysisOptions:
 
 
 class Insights:
-    """Every analysis result for one projection of the graph."""
+    """Every analysis result for one projection of the graph.
+
+    With ``options.as_of`` set, ``G`` is first cut to the practice as it
+    stood at the end of that day (``analysis.graph.as_of``: later events,
+    later handoffs and referrers not started yet left out), so every result
+    here (stages, metrics, monthly counts, suggestions, matches) is judged
+    on that day. Without it (today) the graph is used as given, no copy.
+    """
 
     def __init__(self, G, options: AnalysisOptions, version: int | None = None):
+        if options.as_of is not None:
+            G = graph_as_of(G, options.as_of)
         self.G = G
         self.options = options
         self.version = version
@@ -113,6 +124,7 @@ class Insights:
         return Index(self.G)
 
     def suggestions(self, referrer_id: str, limit: int = 5, accepting: bool | None = None) -> list[dict]:
+        self._referrer_node(referrer_id)  # NotFound, saying so when it had not started by as_of
         return suggest_introductions(self.G, referrer_id, limit=limit, window=self.options.window,
                                      index=self.index, accepting=accepting)
 
@@ -129,6 +141,7 @@ class Insights:
         """
         out = practice_summary(self.G, self.histories, self.metrics)
         out["as_of"] = self.options.day()
+        out["not_started"] = len(self.G.graph.get("not_started", ()))  # referrers left out: later than as_of
         out["options"] = asdict(self.options)
         if monthly:
             out["monthly"] = monthly_stage_counts(self.G, self.histories, as_of=self.options.day())
@@ -140,9 +153,7 @@ class Insights:
 
     def referrer(self, referrer_id: str) -> dict:
         """Stage, history and metrics of one referrer; ``NotFound`` if unknown."""
-        node = self.G.nodes.get(referrer_id)
-        if node is None or node.get("kind") != "referrer":
-            raise NotFound(f"unknown referrer {referrer_id!r}")
+        node = self._referrer_node(referrer_id)
         return {
             "id": referrer_id,
             "name": node["name"],
@@ -150,9 +161,35 @@ class Insights:
             "organization": node["organization"],
             "since": node["since"],
             "point_person_history": [{"clinician": c, "since": s, "until": u} for s, u, c in node["tenures"]],
-            **self.histories[referrer_id],
-            "metrics": self.metrics[referrer_id],
+            **self._history_of(referrer_id),
+            "metrics": self._metrics_of(referrer_id),
         }
+
+    def _referrer_node(self, referrer_id: str) -> dict:
+        """The referrer's node attributes; ``NotFound`` if unknown or not started by ``as_of``."""
+        node = self.G.nodes.get(referrer_id)
+        if node is None or node.get("kind") != "referrer":
+            not_started = self.G.graph.get("not_started", {})
+            if referrer_id in not_started:
+                raise NotFound(f"referrer {referrer_id!r} had not started by {self.options.day()} "
+                               f"(its relationship began on {not_started[referrer_id]})")
+            raise NotFound(f"unknown referrer {referrer_id!r}")
+        return node
+
+    def _history_of(self, referrer_id: str) -> dict:
+        """One referrer's stage history: from ``histories`` once computed, else for it alone."""
+        if "histories" in self.__dict__:
+            return self.histories[referrer_id]
+        o = self.options
+        return stage_histories(self.G, [referrer_id], window=o.window, stall_days=o.stall_days,
+                               lapse_days=o.lapse_days, as_of=o.day())[referrer_id]
+
+    def _metrics_of(self, referrer_id: str) -> dict:
+        """One referrer's metrics: from ``metrics`` once computed, else for it alone."""
+        if "metrics" in self.__dict__:
+            return self.metrics[referrer_id]
+        return referrer_metrics(self.G, [referrer_id], window=self.options.window,
+                                as_of=self.options.day())[referrer_id]
 
     def write_back(self, graph: Graph, batch_size: int | None = None, workers: int | None = None) -> int:
         """Store stage, metrics and the options used on every Referrer node; returns how many.
@@ -162,16 +199,25 @@ class Insights:
         touches only its own referrers, so they never wait on each other's locks.
         Beside ``analysed_at`` each node gets ``analysis_window``,
         ``analysis_stall_days``, ``analysis_lapse_days`` and ``analysis_as_of``.
+        A referrer whose relationship had not started by ``as_of`` gets those
+        too, and its stage and metrics are removed (left from an earlier
+        analysis, they would say it had a stage on a day it did not exist);
+        the count returned leaves it out.
         """
         began = time.perf_counter()
         analysed_at = datetime.now(timezone.utc)
         rows = [{"id": r, "props": _flat(self.histories[r], self.metrics[r])} for r in self.histories]
+        not_started = sorted(self.G.graph.get("not_started", {}))
+        if not_started:
+            blank = _unanalysed()
+            rows += [{"id": r, "props": blank} for r in not_started]
         write_batches(graph, "write_back_referrers", rows, batch_size=batch_size or graph.settings.batch_size,
                       workers=workers or graph.settings.import_workers, analysed_at=analysed_at,
                       **self.options.stored())
-        _log.info("write-back: stage and metrics stored on %d referrers (%s) in %.1fs", len(rows),
-                  self.options, time.perf_counter() - began)
-        return len(rows)
+        _log.info("write-back: stage and metrics stored on %d referrers, removed from %d not started yet "
+                  "(%s) in %.1fs", len(rows) - len(not_started), len(not_started), self.options,
+                  time.perf_counter() - began)
+        return len(rows) - len(not_started)
 
 
 def _flat(history: dict, metrics: dict) -> dict:
@@ -193,6 +239,14 @@ def _flat(history: dict, metrics: dict) -> dict:
         "referrals_last_12_months": metrics["trend"]["last_12_months"],
         "referrals_previous_12_months": metrics["trend"]["previous_12_months"],
     }
+
+
+def _unanalysed() -> dict:
+    """Every property ``_flat`` stores, as None (setting a property to null removes it)."""
+    G = new_graph()
+    add_referrer(G, "x")
+    day = date(2000, 1, 1)
+    return dict.fromkeys(_flat(stage_histories(G, as_of=day)["x"], referrer_metrics(G, as_of=day)["x"]))
 
 
 def current_version(graph: Graph) -> int:

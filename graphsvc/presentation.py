@@ -101,6 +101,65 @@ def stage_label(stage: int | None) -> str:
     return "—" if stage is None else f"{stage} · {STAGE_NAMES[stage]}"
 
 
+def trend_words(trend: dict) -> str:
+    """The referral trend (``metrics`` ``trend``) as a sentence; the web and ``graphsvc stage`` share it.
+
+    >>> trend_words({"last_12_months": 42, "previous_12_months": 36, "change": 6})
+    '42 referrals in the last 12 months, 6 more than the 12 months before'
+    >>> trend_words({"last_12_months": 1, "previous_12_months": 4, "change": -3})
+    '1 referral in the last 12 months, 3 fewer than the 12 months before'
+    >>> trend_words({"last_12_months": 0, "previous_12_months": 0, "change": 0})
+    '0 referrals in the last 12 months, as many as the 12 months before'
+    """
+    change = trend["change"]
+    if change > 0:
+        than = f"{change:,} more than"
+    elif change < 0:
+        than = f"{-change:,} fewer than"
+    else:
+        than = "as many as"
+    last = count_of(trend["last_12_months"], "referral")
+    return f"{last} in the last 12 months, {than} the 12 months before"
+
+
+def pace_words(history: dict) -> str:
+    """How fast a referrer reached stages 2 and 3 from its first referral
+    (``stages.stage_histories``' ``days_to_stage_2`` and ``days_to_stage_3``).
+
+    >>> pace_words({"days_to_stage_2": 182, "days_to_stage_3": None})
+    'stage 2 after 182 days, stage 3 not reached'
+    >>> pace_words({"days_to_stage_2": None, "days_to_stage_3": 0})
+    'stage 2 not reached, stage 3 after 0 days'
+    >>> pace_words({"days_to_stage_2": 1, "days_to_stage_3": 30})
+    'stage 2 after 1 day, stage 3 after 30 days'
+    """
+    parts = []
+    for stage in (2, 3):
+        days = history[f"days_to_stage_{stage}"]
+        parts.append(f"stage {stage} " + ("not reached" if days is None else f"after {count_of(days, 'day')}"))
+    return ", ".join(parts)
+
+
+def flag_words(history: dict, *, stall_days: int, lapse_days: int) -> list[str]:
+    """A referrer's ``jumped``, ``stalled`` and ``lapsed`` as phrases (only those that hold).
+
+    >>> flag_words({"jumped": True, "stalled": False, "lapsed": True, "last_referral": "2024-05-01"},
+    ...            stall_days=180, lapse_days=180)
+    ['jumped to stage 3 (never in stage 2)', 'lapsed: no referral since 2024-05-01 (over 180 days)']
+    >>> flag_words({"jumped": False, "stalled": True, "lapsed": False, "last_referral": None},
+    ...            stall_days=90, lapse_days=180)
+    ['stalled in stage 1 (over 90 days)']
+    """
+    out = []
+    if history["jumped"]:
+        out.append("jumped to stage 3 (never in stage 2)")
+    if history["stalled"]:
+        out.append(f"stalled in stage 1 (over {count_of(stall_days, 'day')})")
+    if history["lapsed"]:
+        out.append(f"lapsed: no referral since {history['last_referral']} (over {count_of(lapse_days, 'day')})")
+    return out
+
+
 def refer_out(needs, providers) -> str:
     """Where to refer needs no clinician can take, and which have nowhere known.
 

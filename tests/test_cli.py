@@ -41,7 +41,7 @@ def test_bad_folder_lists_every_problem_and_exits_1(cli, graph, tmp_path):
     result = cli("import", str(folder))
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        f"Error: 1 problem(s) in {folder}; nothing was written (use --skip-bad to write the good rows):",
+        f"Error: 1 problem in {folder}; nothing was written (use --skip-bad to write the good rows):",
         "staff.csv:3: field 'role': must be one of 'intake_coordinator', 'office_manager', "
         "'billing' or 'other' (got 'janitor')",
     ]
@@ -53,6 +53,8 @@ def test_bad_folder_lists_every_problem_and_exits_1(cli, graph, tmp_path):
     assert result.exit_code == 0
     assert "skipped staff.csv:3" in result.output
     assert [r["id"] for r in graph.read("export_staff")] == ["st1"]
+    (folder / "staff.csv").write_text("id,name,role\nst1,Dee,intake_coordinator\nst2,Eli,janitor\nst3,Fay,cook\n")
+    assert cli("import", str(folder)).output.startswith(f"Error: 2 problems in {folder}; nothing was written")
 
 
 def test_missing_folder_is_a_clear_error(cli, graph, tmp_path):
@@ -101,15 +103,67 @@ def test_stage_finds_a_referrer_by_unique_name_and_names_the_point_person(cli, g
     assert cli("import", SMALL).exit_code == 0
     by_id = cli("stage", "rf2", "--as-of", AS_OF)
     assert by_id.exit_code == 0, by_id.output
-    assert by_id.output.splitlines()[:2] == [
-        "Ms. Vega (rf2, school counselor): stage 1 · point person",
-        "  point person: Ben Okafor (cn2); 3 referrals, first 2023-06-20, last 2024-05-01"]
+    assert by_id.output.splitlines() == [
+        "Ms. Vega (rf2, school counselor): stage 1 · point person, as of 2024-12-31",
+        "  point person: Ben Okafor (cn2); 3 referrals, first 2023-06-20, last 2024-05-01",
+        "  2023-06-20  stage 1 · point person  (after referral r3)",
+        "  reached 3 members; breadth 2 clinicians; point-person share 67%; practice share 33%",
+        "  pace from the first referral: stage 2 not reached, stage 3 not reached",
+        "  trend: 2 referrals in the last 12 months, 1 more than the 12 months before",
+        "  stalled in stage 1 (over 180 days); lapsed: no referral since 2024-05-01 (over 180 days)"]
     for typed in ("Ms. Vega", "ms. vega", "  MS. VEGA "):
         assert cli("stage", typed, "--as-of", AS_OF).output == by_id.output
     info = json.loads(cli("stage", "ms. vega", "--as-of", AS_OF, "--json").output)
     assert (info["id"], info["metrics"]["point_person"], info["point_person_name"]) == ("rf2", "cn2", "Ben Okafor")
     # suggest takes a name the same way.
     assert json.loads(cli("suggest", "Dr. Hale", "--json").output)["referrer"] == "rf1"
+
+
+def test_stage_text_has_no_python_none_and_words_the_pace(cli, graph):
+    assert cli("import", SMALL).exit_code == 0
+    # rf3 on 2024-02-15: started 2024-02-01, one talk with cn2 (2024-02-10), no referral yet.
+    assert cli("stage", "rf3", "--as-of", "2024-02-15").output.splitlines() == [
+        "Rev. Stone (rf3, clergy): stage 0 · new, as of 2024-02-15",
+        "  point person: Ben Okafor (cn2); no referral yet",
+        "  reached 1 member; breadth 0 clinicians; point-person share —; practice share —",
+        "  pace from the first referral: stage 2 not reached, stage 3 not reached",
+        "  trend: 0 referrals in the last 12 months, as many as the 12 months before"]
+    # rf3 at the end of 2024: straight to stage 3 on its first referral (to the practice).
+    assert cli("stage", "rf3", "--as-of", AS_OF).output.splitlines() == [
+        "Rev. Stone (rf3, clergy): stage 3 · whole practice, as of 2024-12-31",
+        "  point person: Ben Okafor (cn2); 1 referral, first 2024-04-01, last 2024-04-01",
+        "  2024-04-01  stage 3 · whole practice  (after referral r5)",
+        "  reached 1 member; breadth 1 clinician; point-person share 0%; practice share 100%",
+        "  pace from the first referral: stage 2 not reached, stage 3 after 0 days",
+        "  trend: 1 referral in the last 12 months, 1 more than the 12 months before",
+        "  jumped to stage 3 (never in stage 2)"]
+    assert "None" not in cli("stage", "rf3").output  # today, no --as-of: no date in the first line
+    assert cli("stage", "rf3").output.splitlines()[0] == "Rev. Stone (rf3, clergy): stage 3 · whole practice"
+
+
+def test_suggest_names_the_referrer_it_resolved(cli, graph):
+    assert cli("import", SMALL).exit_code == 0
+    assert cli("suggest", "dr. hale", "--as-of", AS_OF).output.splitlines() == [
+        "Suggestions for Dr. Hale (rf1, pediatrician; point person Ana Ruiz, stage 1 · point person):",
+        "  1. Ben Okafor (cn2)  score 0.266",
+        "       - has weekday evening openings, which 1 of its last 2 clients wanted",
+        "       - 1 referrer similar to this one refers to Ben Okafor"]
+    out = json.loads(cli("suggest", "rf1", "--as-of", AS_OF, "--json").output)
+    assert ({k: v for k, v in out.items() if k != "suggestions"}) == {
+        "referrer": "rf1", "referrer_name": "Dr. Hale", "point_person": "cn1", "point_person_name": "Ana Ruiz",
+        "stage": 1}
+    result = cli("suggest", "rf3", "--as-of", "2024-01-31")
+    assert (result.exit_code, result.output) == (
+        1, "Error: referrer 'rf3' had not started by 2024-01-31 (its relationship began on 2024-02-01)\n")
+
+
+def test_evaluate_as_of_replays_only_the_history_up_to_that_day(cli, graph):
+    assert cli("import", SMALL).exit_code == 0
+    # cn3's introduction to rf1 (2023-04-01, then r2 on 2023-05-02) is the one case by mid-2023;
+    # st1's to rf2 (2023-09-01, then r6 on 2024-05-01) comes later.
+    assert cli("evaluate", "--as-of", "2023-06-01").output.splitlines()[0] == (
+        "1 introduction followed by a referral (0 skipped: already referred to before the introduction)")
+    assert json.loads(cli("evaluate", "--as-of", AS_OF, "--json").output)["cases"] == 2
 
 
 def test_stage_lists_the_candidates_when_a_name_is_ambiguous_or_unknown(cli, graph):

@@ -58,10 +58,10 @@ def test_analyze_writes_stages_back_for_cypher(cli, small):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[:5] == [
         "3 referrers, 6 referrals, as of 2024-12-31:",
-        "  stage 0 (new              )       0    0.0%",
-        "  stage 1 (point person     )       2   66.7%",
-        "  stage 2 (trying colleagues)       0    0.0%",
-        "  stage 3 (whole practice   )       1   33.3%",
+        "  stage 0 · new                    0    0.0%",
+        "  stage 1 · point person           2   66.7%",
+        "  stage 2 · trying colleagues      0    0.0%",
+        "  stage 3 · whole practice         1   33.3%",
     ]
     with small.session() as s:
         rows = s.run("MATCH (r:Referrer) RETURN r.id AS id, r.stage AS stage, r.jumped AS jumped, "
@@ -80,6 +80,47 @@ def test_analyze_json_and_stage_command(cli, small):
     assert (info["stage"], info["history"]) == (3, [{"stage": 3, "date": "2024-04-01", "referral": "r5"}])
     result = cli("stage", "nope")
     assert (result.exit_code, result.output) == (1, "Error: unknown referrer 'nope'\n")
+
+
+def test_analyze_as_of_leaves_out_what_came_later(cli, small):
+    # On 2023-12-31 rf3 (since 2024-02-01) had not started, and rf1 and rf2 had sent 3 of the 6 referrals.
+    text = cli("analyze", "--as-of", "2023-12-31", "--no-write").output
+    assert text.splitlines() == [
+        "2 referrers, 3 referrals, as of 2023-12-31:",
+        "  stage 0 · new                    0    0.0%",
+        "  stage 1 · point person           2  100.0%",
+        "  stage 2 · trying colleagues      0    0.0%",
+        "  stage 3 · whole practice         0    0.0%",
+        "  jumped to stage 3: 0; stalled: 0; lapsed: 0",
+        "  left out: 1 referrer whose relationship began after 2023-12-31",
+    ]
+    summary = json.loads(cli("analyze", "--as-of", "2023-12-31", "--no-write", "--json").output)
+    assert (summary["referrers"], summary["referrals"], summary["not_started"]) == (2, 3, 1)
+    assert summary["monthly"][-1] == {"month": "2023-12", "stages": summary["stages"]} == {
+        "month": "2023-12", "stages": {"0": 0, "1": 2, "2": 0, "3": 0}}
+    # Written back as of that day: rf3 gets the day but no stage (not a stale one from a later analysis).
+    assert cli("analyze", "--as-of", AS_OF).exit_code == 0
+    assert cli("analyze", "--as-of", "2023-12-31").output.splitlines()[-1].startswith(
+        "Stored stage and metrics on 2 Referrer nodes")
+    with small.session() as s:
+        rows = s.run("MATCH (r:Referrer) RETURN r.id AS id, r.stage AS stage, r.referrals AS referrals, "
+                     "toString(r.analysis_as_of) AS as_of ORDER BY id").data()
+    assert rows == [{"id": "rf1", "stage": 1, "referrals": 2, "as_of": "2023-12-31"},
+                    {"id": "rf2", "stage": 1, "referrals": 1, "as_of": "2023-12-31"},
+                    {"id": "rf3", "stage": None, "referrals": None, "as_of": "2023-12-31"}]
+
+
+def test_stage_as_of_a_day_before_a_handoff_and_later_referrals(cli, small):
+    # rf2's handoff from cn1 to cn2 on 2024-01-15 and its referrals of 2024 had not happened yet.
+    info = json.loads(cli("stage", "rf2", "--as-of", "2024-01-01", "--json").output)
+    assert (info["stage"], info["referrals"], info["last_referral"], info["history"]) == (
+        1, 1, "2023-06-20", [{"stage": 1, "date": "2023-06-20", "referral": "r3"}])
+    assert info["point_person_history"] == [{"clinician": "cn1", "since": "2023-03-01", "until": None}]
+    assert (info["metrics"]["point_person"], info["point_person_name"], info["metrics"]["trend"]) == (
+        "cn1", "Ana Ruiz", {"last_12_months": 1, "previous_12_months": 0, "change": 1})
+    result = cli("stage", "rf3", "--as-of", "2023-12-31")
+    assert (result.exit_code, result.output) == (
+        1, "Error: referrer 'rf3' had not started by 2023-12-31 (its relationship began on 2024-02-01)\n")
 
 
 def test_api_referrer_and_404(small, client):
@@ -139,8 +180,10 @@ def test_api_match_rejects_bad_input_naming_the_field(small, client):
         "field 'population': must be one of 'child', 'adolescent', 'adult', 'older_adult', "
         "'couples' or 'family' (got 'kid')"]
     assert client.post("/api/match", data="not json").status_code == 400
-    unknown = client.post("/api/match", json={"needs": ["adhd"], "addressed_to": "st1"})
-    assert (unknown.status_code, unknown.get_json()["error"]) == (404, "field 'addressed_to': 'st1' is not a clinician")
+    # (A staff member is now a valid addressee, the practice as a whole: tests/test_api.py.)
+    unknown = client.post("/api/match", json={"needs": ["adhd"], "addressed_to": "nobody"})
+    assert unknown.status_code == 404
+    assert unknown.get_json()["error"].startswith("field 'addressed_to': 'nobody' is not a clinician")
 
 
 def test_cli_suggest_match_and_evaluate(cli, small):

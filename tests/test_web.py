@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from graphsvc.csvio.importer import import_folder
-from tests.helpers import fixture_path
+from tests.helpers import fixture_path, free_port, small_graph
 
 
 @pytest.fixture
@@ -78,8 +78,31 @@ def test_referrer_page_shows_stage_history_metrics_and_suggestions(small_app, cl
     assert "2023-02-01 1 · point person r1" in text
     assert "Ben Okafor cn2 · score 0.27" in text
     assert "has weekday evening openings, which 1 of its last 2 clients wanted" in text
-    assert "Passes 1 · specialty 1" in text
+    assert "Passes 1 pass (1 for specialty)" in text
     assert client.get("/referrers/nope").status_code == 404
+
+
+def test_referrer_page_words_counts_and_rounds_numbers(small_app, client):
+    # rf3: one referral, to the practice, assigned to Ben Okafor; stage 3 on its first referral.
+    text = text_of(client.get("/referrers/rf3").get_data(as_text=True))
+    assert "1 referral 1 clinician seen (breadth) 1 member reached 100% to the practice" in text
+    assert "Introductions · contacts 0 introductions · 1 contact" in text
+    assert "Time to stage 2 · 3 — · 0 days" in text
+    assert "Passes 0 passes" in text
+    # rf2: referrals assigned cn1, cn2, cn1: concentration 5/9, effective breadth 9/5.
+    text = text_of(client.get("/referrers/rf2").get_data(as_text=True))
+    assert "3 referrals 2 clinicians seen (breadth) 3 members reached 33% to the practice" in text
+    assert "Concentration (1 = all to one clinician) 0.56" in text
+    assert "Effective breadth (1 / concentration) 1.8" in text
+    text = text_of(client.get("/referrers/rf1").get_data(as_text=True))
+    assert "Concentration (1 = all to one clinician) 0.50 Effective breadth (1 / concentration) 2.0" in text
+    assert "Time to stage 2 · 3 — · —" in text
+
+
+def test_overview_totals_are_worded_by_count(small_app, client):
+    text = text_of(client.get("/").get_data(as_text=True))
+    assert ("Referrers 3 referrers 6 referrals 1 addressed to the practice 3 clinicians 2 staff "
+            "1 referred out") in text
 
 
 def test_practice_page_shows_stages_by_month_and_sharing(small_app, client):
@@ -90,15 +113,64 @@ def test_practice_page_shows_stages_by_month_and_sharing(small_app, client):
     assert "2024-05 0 2 0 1" in text
     assert "betweenness" not in html.lower()
     assert "Key-person risk: the referrers that depend on one clinician alone" in text
+    assert "As of 2024-12-31 · 3 referrers · 6 referrals · stage 3 needs half of the last 5 referrals" in text
     assert rows(html.split("<h2>Who shares referrals</h2>")[1]) == [
         # member, point person for, passes made, received, introductions made, that led to referrals,
-        # first colleague tried for, key-person risk: referrers, their referrals in the last 12 months
-        ["Ana Ruiz cn1", "1", "1", "0", "2", "2", "0", "1", "0"],  # both introductions, the one pass
-        ["Ben Okafor cn2", "2", "0", "0", "0", "0", "0", "2", "3"],  # rf2 and rf3 send only to him
+        # first colleague tried for, key-person risk: referrers (and their names), their referrals
+        # in the last 12 months
+        ["Ana Ruiz cn1", "1", "1", "0", "2", "2", "0", "1 names Dr. Hale", "0"],  # both introductions, the pass
+        ["Ben Okafor cn2", "2", "0", "0", "0", "0", "0", "2 names Ms. Vega Rev. Stone", "3"],  # rf2, rf3: only him
         ["Cleo Park cn3", "0", "0", "1", "0", "0", "0", "0", "0"],
         ["Dee Lang st1 · staff", "0", "0", "0", "0", "0", "0", "—", "—"],
         ["Eli Moss st2 · staff", "0", "0", "0", "0", "0", "0", "—", "—"],
     ]
+
+
+def test_practice_page_names_the_referrers_at_key_person_risk(small_app, client):
+    html = client.get("/practice").get_data(as_text=True)
+    table = html.split("<h2>Who shares referrals</h2>")[1]
+    # The count links to the overview listing exactly those referrers; the names link to their pages.
+    cells = re.findall(r'<td class="num">(<a href="/\?point_person=[^"]*".*?)</td>', table, re.S)
+    assert [(re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', cell)) for cell in cells] == [
+        [("/?point_person=cn1", "1"), ("/referrers/rf1", "Dr. Hale")],
+        [("/?point_person=cn2", "2"), ("/referrers/rf2", "Ms. Vega"), ("/referrers/rf3", "Rev. Stone")],
+    ]
+    assert table.count('<details class="names"><summary>names</summary>') == 2
+    # And the overview behind each link lists exactly them.
+    assert ids(client.get("/?point_person=cn1").get_data(as_text=True)) == ["rf1"]
+    assert ids(client.get("/?point_person=cn2").get_data(as_text=True)) == ["rf2", "rf3"]
+
+
+def test_practice_page_names_at_most_the_first_at_risk_referrers(small_app, client, monkeypatch):
+    from graphsvc.web import practice
+
+    monkeypatch.setattr(practice, "AT_RISK_LISTED", 1)
+    table = client.get("/practice").get_data(as_text=True).split("<h2>Who shares referrals</h2>")[1]
+    assert rows(table)[1][7] == "2 names Ms. Vega and 1 more"
+
+
+def test_key_person_risk_links_only_to_a_filter_that_lists_exactly_the_referrers_at_risk(down_app):
+    from datetime import date as d
+
+    from graphsvc.analysis import graph as p
+    from graphsvc.insights import AnalysisOptions, Insights
+    from graphsvc.web.practice import clinician_rows
+
+    G = small_graph()
+    # Ana Ruiz is rf4's point person too, but rf4 tried Cleo Park, who took its only recent referral:
+    # rf4 is at risk for Cleo Park (not its point person), and Ana Ruiz's stage-1 referrers are rf1 alone.
+    p.add_referrer(G, "rf4", name="Dr. Ode", referrer_kind="physician", point_person="cn1", since=d(2024, 1, 2))
+    p.add_referral(G, "rf4", "r7", d(2024, 6, 1), "cn3", needs=["autism"], population="child")
+    insights = Insights(G, AnalysisOptions(as_of=d(2024, 12, 31)))
+    assert insights.histories["rf4"]["stage"] == 2
+    with down_app.test_request_context():
+        found = {m: (c["key_person_risk"]["referrers"], c["at_risk"], c["at_risk_url"])
+                 for m, c in clinician_rows(insights)}
+    assert found["cn1"] == (["rf1"], [{"id": "rf1", "name": "Dr. Hale"}], "/?point_person=cn1&stage=1")
+    assert found["cn2"] == (["rf2", "rf3"], [{"id": "rf2", "name": "Ms. Vega"}, {"id": "rf3", "name": "Rev. Stone"}],
+                            "/?point_person=cn2")
+    assert found["cn3"] == (["rf4"], [{"id": "rf4", "name": "Dr. Ode"}], None)
+    assert found["st1"] == ([], [], None)
 
 
 def ids(html: str) -> list[str]:
@@ -185,7 +257,8 @@ def test_paging_links_keep_the_filters(small_app, client):
     # Staff are never point persons.
     ("point_person=st1", "point_person", "point_person must be a clinician id"),
     ("stage=1&stage=2", "stage", "stage must be given once"),
-    ("kind=dentist", "kind", "kind must be one of physician, pediatrician"),
+    ("kind=priest", "kind", "kind must be one of physician, pediatrician, school_counselor (school counselor), "
+                            "clergy, attorney, other; got 'priest'"),
     ("page=x", "page", "page must be a whole number from 1; got 'x'"),
     ("page=²", "page", "page must be a whole number from 1; got '²'"),
 ])
@@ -202,18 +275,32 @@ def test_a_page_past_the_end_says_so(small_app, client):
     assert page.status_code == 404
     html = page.get_data(as_text=True)
     assert "Page 9 is past the end: 2 pages of 3 referrers." in text_of(html)
-    assert 'href="/?page=2">Go to the last page' in html
-    assert "No referrers yet" not in html
-    assert ids(html) == []
+    assert 'href="/?page=2">Go to the last page</a>' in html
+    # Said once: no empty table, no second notice, no paging links.
+    assert "<tbody>" not in html and "Nothing on page" not in html and "No referrers" not in html
+    assert html.count("past the end") == 1 and 'class="pages"' not in html
     huge = client.get("/?page=" + "9" * 30)
     assert huge.status_code == 404 and "is past the end: 2 pages of 3 referrers." in huge.get_data(as_text=True)
     filtered = client.get("/?stage=1&page=2")
     assert filtered.status_code == 404
     assert "Page 2 is past the end: 1 page of 2 referrers." in text_of(filtered.get_data(as_text=True))
-    # No match at all is not "past the end".
-    nothing = client.get("/?stage=2&page=3")
-    assert nothing.status_code == 200
-    assert "No referrers match these filters." in nothing.get_data(as_text=True)
+    # When nothing matches, the last page is page 1: page 2 is past the end too.
+    assert client.get("/?stage=2").status_code == 200
+    for query in ("stage=2&page=3", "q=zzzzz&page=2"):
+        nothing = client.get("/?" + query)
+        assert nothing.status_code == 404
+        html = nothing.get_data(as_text=True)
+        page = query.rpartition("=")[2]
+        assert (f"Page {page} is past the end: no referrer matches these filters. Go to page 1 ."
+                in text_of(html))
+        assert html.count("past the end") == 1 and "<tbody>" not in html and "matching · page" not in html
+    assert 'href="/?q=zzzzz">Go to page 1</a>' in html
+
+
+def test_past_the_end_of_an_empty_graph(app, client):
+    page = client.get("/?page=2")
+    assert page.status_code == 404
+    assert "Page 2 is past the end: there are no referrers yet. Go to page 1 ." in text_of(page.get_data(as_text=True))
 
 
 def suggestions_shown(html: str, heading: str) -> list[tuple[str, float]]:
@@ -272,3 +359,77 @@ def test_blueprints_and_static_css(app, client):
     css = client.get("/static/style.css")
     assert css.status_code == 200 and "--accent" in css.get_data(as_text=True)
     css.close()
+
+
+@pytest.mark.parametrize("url, name, takes", [
+    ("/referrers/rf1?color=red", "color", "this page takes no parameters"),
+    ("/referrers/rf1?refresh=1", "refresh", "this page takes no parameters"),
+    ("/practice?stage=1", "stage", "this page takes no parameters"),
+    ("/practice?refresh=1", "refresh", "this page takes no parameters"),
+])
+def test_every_page_refuses_unknown_parameters(small_app, client, url, name, takes):
+    page = client.get(url)
+    assert page.status_code == 400 and page.mimetype == "text/html"
+    assert f"400 · Bad Request {name} is not a parameter of this page; {takes}" in text_of(page.get_data(as_text=True))
+
+
+@pytest.fixture
+def down_app():
+    """An app whose Neo4j is down: its driver points at a port nothing listens on (refused at once)."""
+    from neo4j import GraphDatabase
+
+    from graphsvc.config import Settings
+    from graphsvc.store.db import Graph
+    from graphsvc.web import create_app
+
+    uri = f"bolt://127.0.0.1:{free_port()}"
+    settings = Settings.load(environ={}, neo4j_uri=uri, neo4j_password="unused")
+    driver = GraphDatabase.driver(uri, auth=("neo4j", "unused"), connection_timeout=2, max_transaction_retry_time=0)
+    app = create_app({"TESTING": True}, graph=Graph(settings, driver), settings=settings)
+    app.config["DOWN_MESSAGE"] = (f"Cannot reach Neo4j at {uri} (Connection refused); "
+                                  "check NEO4J_URI and that the server is running")
+    yield app
+    driver.close()
+
+
+@pytest.mark.parametrize("url", ["/", "/?kind=clergy", "/referrers/rf1", "/practice"])
+def test_pages_say_in_words_that_the_database_is_down(down_app, url):
+    page = down_app.test_client().get(url)
+    assert page.status_code == 503 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert '<link rel="stylesheet" href="/static/style.css">' in html  # the site's layout
+    assert text_of(html).split(" · API ")[1] == (
+        "503 · Service Unavailable The database is not reachable right now, so this page cannot be shown. "
+        "Try again in a few minutes; if it stays down, tell the administrator. "
+        f"Details for the administrator {down_app.config['DOWN_MESSAGE']} ← all referrers")
+    assert "<details" in html
+
+
+@pytest.mark.parametrize("url", ["/api/referrers/rf1", "/api/practice/summary", "/healthz"])
+def test_the_api_and_healthz_stay_json_when_the_database_is_down(down_app, url):
+    answer = down_app.test_client().get(url)
+    assert answer.status_code == 503
+    assert answer.get_json() == {"error": down_app.config["DOWN_MESSAGE"]}
+
+
+def test_api_errors_are_json_and_page_errors_are_pages(down_app):
+    client = down_app.test_client()
+    nope = client.get("/api/nope")
+    assert (nope.status_code, nope.get_json()) == (
+        404, {"error": "no API endpoint at /api/nope; the endpoints are listed at /api/openapi.json"})
+    wrong = client.get("/api/match")
+    assert (wrong.status_code, wrong.get_json()) == (405, {"error": "GET is not allowed on /api/match; use POST"})
+    assert "POST" in wrong.headers["Allow"]
+    assert client.delete("/healthz").get_json() == {"error": "DELETE is not allowed on /healthz; use GET"}
+    page = client.get("/nope")
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert text_of(page.get_data(as_text=True)).startswith("404 Not Found · graphsvc")
+    assert client.post("/practice").mimetype == "text/html"
+
+
+def test_noun_for_words_the_noun_as_count_of_does():
+    from graphsvc.web.pages import noun_for
+
+    assert [noun_for(n, noun) for n, noun in ((1, "member"), (2, "member"), (0, "referral"), (1, "staff"),
+                                              (3, "staff"), (1, "other"), (1, "clergy"))] == [
+        "member", "members", "referrals", "staff", "staff", "other referrer", "clergy"]

@@ -82,3 +82,80 @@ def add_provider(G, provider_id: str, *, name: str | None = None, niches=()) -> 
 
 def add_referral_out(G, referrer: str, out_id: str, day: date, provider: str, niche: str) -> None:
     G.add_edge(referrer, provider, key=out_id, type="referral_out", date=day, niche=niche)
+
+
+def as_of(G, day: date) -> nx.MultiDiGraph:
+    """The practice as it stood at the end of ``day``: a new graph, ``G`` untouched.
+
+    * Events (referrals, introductions, contacts, referrals out) dated after
+      ``day`` are left out; those dated on ``day`` count.
+    * A referrer whose relationship had not started by ``day`` (``since``
+      after it and no event on or before it) is left out; the ids left out
+      are kept in ``graph["not_started"]`` (id -> ``since``).
+    * Point-person tenures are trimmed to ``day``: a tenure beginning after it
+      (a handoff that has not happened yet) is dropped, and the tenure
+      current on ``day`` is open again (``until`` None). A referrer with an
+      event before its first tenure keeps that first point person.
+
+    Members and providers are kept as they are (the graph has no dates for
+    them). ``graph["as_of"]`` is ``day``.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        A referral graph (this module's schema).
+    day : date
+        The last day whose events count.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A copy: node and edge attribute dicts are new, so changing it never
+        changes ``G``.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from graphsvc.analysis import graph as p
+    >>> G = p.new_graph()
+    >>> p.add_member(G, "ana"); p.add_member(G, "ben")
+    >>> p.add_referrer(G, "drx", tenures=[(date(2024, 1, 1), date(2024, 6, 1), "ana"),
+    ...                                   (date(2024, 6, 1), None, "ben")])
+    >>> p.add_referral(G, "drx", "r1", date(2024, 2, 1), "ana")
+    >>> p.add_referral(G, "drx", "r2", date(2024, 7, 1), "ben")
+    >>> p.add_referrer(G, "dry", point_person="ben", since=date(2024, 5, 1))
+    >>> H = p.as_of(G, date(2024, 3, 31))
+    >>> sorted(k for _, _, k in H.edges(keys=True)), H.nodes["drx"]["tenures"]
+    (['r1'], [(datetime.date(2024, 1, 1), None, 'ana')])
+    >>> "dry" in H, H.graph["not_started"]
+    (False, {'dry': datetime.date(2024, 5, 1)})
+    >>> G.number_of_edges(), G.nodes["drx"]["tenures"][0][1]   # G itself is unchanged
+    (2, datetime.date(2024, 6, 1))
+    """
+    H = nx.MultiDiGraph()
+    H.graph.update(G.graph)
+    H.graph["as_of"] = day
+    not_started = {}
+    for node, data in G.nodes(data=True):
+        if data.get("kind") != "referrer":
+            H.add_node(node, **data)
+            continue
+        since = data["since"]
+        started = since is None or since <= day or any(e["date"] <= day for _, _, e in G.out_edges(node, data=True))
+        if not started:
+            not_started[node] = since
+            continue
+        H.add_node(node, **{**data, "tenures": _tenures_as_of(data["tenures"], day)})
+    H.graph["not_started"] = not_started
+    H.add_edges_from((u, v, k, dict(e)) for u, v, k, e in G.edges(keys=True, data=True)
+                     if e["date"] <= day and u in H)
+    return H
+
+
+def _tenures_as_of(tenures, day: date) -> list[tuple]:
+    """The tenures begun by ``day`` (at least the first), the last one open."""
+    kept = [t for t in tenures if t[0] <= day] or list(tenures[:1])
+    if kept and kept[-1][1] is not None and kept[-1][1] > day:
+        since, _, clinician = kept[-1]
+        kept[-1] = (since, None, clinician)
+    return kept

@@ -118,8 +118,9 @@ def stage_counts(histories: dict) -> dict[int, int]:
 def monthly_stage_counts(G, histories: dict, *, as_of: date | None = None) -> list[dict]:
     """Stage counts at the end of each month, from the first referrer's start to ``as_of``.
 
-    A referrer counts from the month its relationship began (stage 0 until
-    its first referral). Returns ``[{"month": "YYYY-MM", "stages": {0: n, 1: n, 2: n, 3: n}}, ...]``.
+    A referrer counts from the month its relationship began, or of its first
+    event if earlier (stage 0 until its first referral). Returns
+    ``[{"month": "YYYY-MM", "stages": {0: n, 1: n, 2: n, 3: n}}, ...]``.
     """
     as_of = as_of or date.today()
     starts = [s for s in (_start(G, r, h) for r, h in histories.items()) if s is not None]
@@ -150,8 +151,13 @@ def monthly_stage_counts(G, histories: dict, *, as_of: date | None = None) -> li
 
 
 def _start(G, referrer, history) -> date | None:
-    """When a referrer enters the counts: its start, or an earlier first referral."""
+    """When a referrer enters the counts: its start, or an earlier first event of any kind.
+
+    The same rule ``graph.as_of`` keeps a referrer by, so the last month of
+    ``monthly_stage_counts`` counts every referrer of the headline.
+    """
     known = [d for d in (G.nodes[referrer]["since"], history["first_referral"]) if d is not None]
+    known += [e["date"] for _, _, e in G.out_edges(referrer, data=True)]
     return min(known) if known else None
 
 

@@ -114,7 +114,8 @@ def analysis_options(command):
                      help="Days without a referral that count as lapsed "
                           "[default: setting analysis.lapse_days, 180]."),
         click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-                     help="Judge stalls, lapses and trends on this day [default: setting analysis.as_of, today]."),
+                     help="Analyse the practice as it stood at the end of this day: later events "
+                          "do not count [default: setting analysis.as_of, today]."),
     ]):
         wrapper = option(wrapper)
     return wrapper

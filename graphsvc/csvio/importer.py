@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from ..batching import batched
 from ..errors import InvalidInput
+from ..presentation import count_of
 from ..records import explain
 from ..rules import Batch, Checker, Problem
 from ..store.db import Graph
@@ -43,7 +44,7 @@ class ImportRejected(InvalidInput):
         lines = [str(p) for p in problems]
         super().__init__(lines)
         self.args = (
-            f"{len(problems)} problem(s) in {folder}; nothing was written "
+            f"{count_of(len(problems), 'problem')} in {folder}; nothing was written "
             f"(use --skip-bad to write the good rows):\n" + "\n".join(lines),
         )
 

@@ -39,8 +39,13 @@ class Graph:
         self.database = settings.neo4j_database
 
     @classmethod
-    def connect(cls, settings: Settings | None = None) -> "Graph":
-        """Open the driver and check that Neo4j answers; raise ``Neo4jUnavailable`` if not."""
+    def connect(cls, settings: Settings | None = None, *, retry_seconds: float = 15) -> "Graph":
+        """Open the driver and check that Neo4j answers; raise ``Neo4jUnavailable`` if not.
+
+        ``retry_seconds`` bounds how long a managed transaction is retried on
+        a transient failure (a deadlock, a leader switch, a server that went
+        away). A command can wait; a web page should fail fast and say so.
+        """
         settings = settings or Settings.load()
         uri = settings.uri
         with translate_errors(settings):
@@ -49,7 +54,7 @@ class Graph:
                 uri,
                 auth=(settings.neo4j_user, password),
                 connection_timeout=10,
-                max_transaction_retry_time=15,
+                max_transaction_retry_time=retry_seconds,
                 # Benign planner notes (e.g. "property key does not exist" on an
                 # empty graph) would otherwise be logged on every query.
                 notifications_min_severity="OFF",

@@ -20,18 +20,31 @@ The graph is an argument, not configuration: without ``graph`` each process
 it at exit. One blueprint per area: ``referrers`` (``/``,
 ``/referrers/<id>``), ``practice`` (``/practice``), ``health``
 (``/healthz``) and ``api`` (``/api/...``).
+
+Errors are answered in the form the path calls for, by the app's own
+handlers: ``/api/...`` and ``/healthz`` in JSON (``{"error": ...}``, e.g. a
+404 for ``/api/nope``), every other path as a page in the site's layout
+(a 400 naming a bad parameter, a 404, and a 503 saying in plain words that
+the database is not reachable when Neo4j is down).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, ServiceUnavailable
 
 from ..config import Settings
 from ..errors import Neo4jUnavailable
 from ..presentation import STAGE_NAMES, count_of, pct, stage_label, words
+
+_log = logging.getLogger(__name__)
+
+
+WEB_RETRY_SECONDS = 2
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -59,7 +72,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     """
     from ..insights import AnalysisOptions
     from ..store.db import Graph
-    from . import api, extensions, health, practice, referrers
+    from . import api, extensions, health, pages, practice, referrers
 
     if test_config and "GRAPH" in test_config:
         raise TypeError("pass the graph as create_app(graph=...), not in the config")
@@ -85,21 +98,58 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
                               stall_days=int(app.config["ANALYSIS_STALL_DAYS"]),
                               lapse_days=int(app.config["ANALYSIS_LAPSE_DAYS"]),
                               as_of=_as_date(app.config["ANALYSIS_AS_OF"]))
-    extensions.init_app(app, graph if graph is not None else Graph.connect(settings), options)
+    if graph is None:
+        # A page waits at most a few seconds for a Neo4j that went away, then
+        # says so; the CLI's commands may wait longer.
+        graph = Graph.connect(settings, retry_seconds=WEB_RETRY_SECONDS)
+    extensions.init_app(app, graph, options)
 
     app.jinja_env.globals.update(STAGE_NAMES=STAGE_NAMES, pct=pct, stage_label=stage_label,
-                                 count_of=count_of, words=words)
+                                 count_of=count_of, noun_for=pages.noun_for, words=words)
 
     app.register_blueprint(referrers.bp)
     app.register_blueprint(practice.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
 
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if not answers_in_json():
+            return pages.error_page(error)
+        response = jsonify(error=api_error_message(error))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response, error.code
+
     @app.errorhandler(Neo4jUnavailable)
-    def neo4j_down(error):
-        return jsonify(error=str(error)), 503
+    def neo4j_down(error: Neo4jUnavailable):
+        _log.warning("%s %s: %s", request.method, request.path, error)
+        if answers_in_json():
+            return jsonify(error=str(error)), 503
+        return pages.error_page(ServiceUnavailable(DATABASE_DOWN), detail=str(error))
 
     return app
+
+
+# What a person sees when Neo4j is down (the technical message is folded away under it).
+DATABASE_DOWN = ("The database is not reachable right now, so this page cannot be shown. "
+                 "Try again in a few minutes; if it stays down, tell the administrator.")
+
+
+def answers_in_json() -> bool:
+    """Whether the request's path is the JSON API's or ``/healthz`` (the others are pages)."""
+    path = request.path
+    return path == "/healthz" or path == "/api" or path.startswith("/api/")
+
+
+def api_error_message(error: HTTPException) -> str:
+    """The ``error`` of an API answer for an HTTP error: where the URL names nothing, say what does."""
+    if request.url_rule is None and error.code == 404:
+        return f"no API endpoint at {request.path}; the endpoints are listed at /api/openapi.json"
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        allowed = " or ".join(m for m in error.valid_methods if m not in ("HEAD", "OPTIONS"))
+        return f"{request.method} is not allowed on {request.path}; use {allowed}"
+    return error.description or error.name
 
 
 def _as_date(value):

@@ -1,30 +1,40 @@
-"""What the HTML blueprints share: error pages and checking query parameters."""
+"""What the HTML pages share: error pages, checking query parameters, wording counts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import Blueprint, abort, render_template, request
+from flask import abort, render_template, request
 from werkzeug.exceptions import HTTPException
 
-
-def error_page(error: HTTPException):
-    """An HTTP error as a page (the JSON API and /healthz answer in JSON)."""
-    return render_template("error.html", error=error), error.code
+from ..presentation import count_of
 
 
-def html_errors(bp: Blueprint) -> Blueprint:
-    """Render the errors of ``bp``'s views (e.g. a 400 for a bad parameter) as pages."""
-    bp.register_error_handler(HTTPException, error_page)
-    return bp
+def error_page(error: HTTPException, detail: str | None = None):
+    """An HTTP error as a page in the site's layout; ``detail``, if any, folded away under it.
+
+    ``create_app``'s error handlers call it for every path but the JSON
+    API's and ``/healthz``.
+    """
+    return render_template("error.html", error=error, detail=detail), error.code
 
 
-def only_parameters(known: Iterable[str]) -> dict[str, str]:
+def only_parameters(known: Iterable[str] = ()) -> dict[str, str]:
     """The query parameters, each given at most once, all in ``known``; else a 400 naming it."""
     known = tuple(known)
     for name in request.args:
         if name not in known:
-            abort(400, f"{name} is not a parameter of this page; the parameters are {', '.join(known)}")
+            takes = f"the parameters are {', '.join(known)}" if known else "this page takes no parameters"
+            abort(400, f"{name} is not a parameter of this page; {takes}")
         if len(request.args.getlist(name)) > 1:
             abort(400, f"{name} must be given once, got {len(request.args.getlist(name))} values")
     return {name: request.args[name].strip() for name in request.args}
+
+
+def noun_for(n: int, noun: str) -> str:
+    """The noun as ``count_of(n, noun)`` words it, without the number: for "<b>1</b> member reached".
+
+    >>> noun_for(1, "member"), noun_for(2, "member"), noun_for(16, "other"), noun_for(1, "staff")
+    ('member', 'members', 'other referrers', 'staff')
+    """
+    return count_of(n, noun).split(" ", 1)[1]

@@ -21,7 +21,9 @@ Query parameters of ``/`` (each optional; an empty value means "any"):
     1, 2, ...
 
 Any other parameter, a parameter given twice or a value outside these is a
-400 page naming the parameter and what it accepts.
+400 page naming the parameter and what it accepts. A page past the last one
+(page 1 when nothing matches) is a 404 page saying so once, with a link to
+the last page. ``/referrers/<id>`` takes no parameters.
 """
 
 from __future__ import annotations
@@ -31,14 +33,14 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, current_app, render_template, url_for
 
 from ..errors import NotFound
-from ..presentation import STAGE_NAMES, count_of
+from ..presentation import STAGE_NAMES, trend_words, words  # trend_words lives in presentation now
 from ..store import reads
 from ..store.reads import ORDERS, ReferrerFilter
 from ..vocabulary import REFERRER_KINDS
 from . import extensions
-from .pages import html_errors, only_parameters
+from .pages import only_parameters
 
-bp = html_errors(Blueprint("referrers", __name__))
+bp = Blueprint("referrers", __name__)
 
 PARAMETERS = ("q", "kind", "stage", "stalled", "lapsed", "point_person", "order", "page")
 YES = ("1", "true", "yes")
@@ -92,7 +94,7 @@ def parse_filters(args: dict[str, str], clinicians: dict[str, str]) -> tuple[Fil
 
     kind = args.get("kind") or None
     if kind is not None and kind not in REFERRER_KINDS:
-        bad("kind", f"one of {', '.join(REFERRER_KINDS)}")
+        bad("kind", "one of " + ", ".join(k if words(k) == k else f"{k} ({words(k)})" for k in REFERRER_KINDS))
     stage = args.get("stage") or None
     if stage is not None:
         if stage not in {str(s) for s in STAGE_NAMES}:
@@ -131,7 +133,7 @@ def index():
     size = current_app.config["PAGE_SIZE"]
     totals = reads.practice_totals(graph, where)
     pages = max(1, -(-totals["matching"] // size))
-    past_end = page > pages and totals["matching"] > 0
+    past_end = page > pages  # the last page is 1 when nothing matches
     rows = [] if page > pages else reads.referrer_list(graph, where, order=filters.order,
                                                         skip=(page - 1) * size, limit=size)
     for row in rows:
@@ -146,7 +148,8 @@ def index():
 
 @bp.get("/referrers/<referrer_id>")
 def detail(referrer_id):
-    """One referrer: stage, how it grew, metrics, and whom to introduce next."""
+    """One referrer: stage, how it grew, metrics, and whom to introduce next (no query parameters)."""
+    only_parameters()
     insights = extensions.insights()
     try:
         info = insights.referrer(referrer_id)
@@ -160,24 +163,3 @@ def detail(referrer_id):
     return render_template("referrers/detail.html", r=info, m=info["metrics"], names=names,
                            accepting=accepting, not_accepting=not_accepting,
                            trend=trend_words(info["metrics"]["trend"]))
-
-
-def trend_words(trend: dict) -> str:
-    """The referral trend as a sentence.
-
-    >>> trend_words({"last_12_months": 42, "previous_12_months": 36, "change": 6})
-    '42 referrals in the last 12 months, 6 more than the 12 months before'
-    >>> trend_words({"last_12_months": 1, "previous_12_months": 4, "change": -3})
-    '1 referral in the last 12 months, 3 fewer than the 12 months before'
-    >>> trend_words({"last_12_months": 0, "previous_12_months": 0, "change": 0})
-    '0 referrals in the last 12 months, as many as the 12 months before'
-    """
-    change = trend["change"]
-    if change > 0:
-        than = f"{change:,} more than"
-    elif change < 0:
-        than = f"{-change:,} fewer than"
-    else:
-        than = "as many as"
-    last = count_of(trend["last_12_months"], "referral")
-    return f"{last} in the last 12 months, {than} the 12 months before"
