@@ -207,6 +207,12 @@ def match_report(out: dict) -> str:
         if u["did_you_mean"]:
             line += f" Did you mean {listing(u['did_you_mean'], 'or')}?"
         lines.append(line)
+    for u in out.get("unknown_insurance", ()):
+        line = (f"Unknown insurance {u['insurance']!r}, left out of the match: no clinician or past client "
+                "lists it.")
+        if u["did_you_mean"]:
+            line += f" Did you mean {listing(u['did_you_mean'], 'or')}?"
+        lines.append(line)
     uncovered = out["uncovered_needs"]
     providers = out["external_providers"]
     if uncovered and not out["no_eligible_clinician"]:

@@ -268,20 +268,64 @@ def _whole_number(low: int, high: int):
 Limit = Annotated[int, Field(ge=LIMIT_MIN, le=LIMIT_MAX), BeforeValidator(_whole_number(LIMIT_MIN, LIMIT_MAX))]
 
 
+# -- requests: friendlier than the import (any case, spaces around, "," between needs) --
+
+
+def _request_word(value: Any) -> Any:
+    """A word a person typed: trimmed and lowercased; empty means none."""
+    if isinstance(value, str):
+        return value.strip().lower() or None
+    return value
+
+
+def _request_list(value: Any) -> Any:
+    """Needs as typed: a list or text, split on ``;`` or ``,``, trimmed, lowercased,
+    each once (a need typed twice asks for nothing more)."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, (list, tuple)):
+        out = []
+        for item in value:
+            if isinstance(item, str):
+                out += [part.strip().lower() for part in re.split(r"[;,]", item) if part.strip()]
+            else:
+                out.append(item)
+        return list(dict.fromkeys(out)) if all(isinstance(x, str) for x in out) else out
+    return value
+
+
+def _request_slug(value: str) -> str:
+    if not re.fullmatch(SLUG_PATTERN, value):
+        raise ValueError(f"{PATTERN_RULES[SLUG_PATTERN]}, and lists are separated by ; or ,")
+    return value
+
+
+RequestWord = BeforeValidator(_request_word)
+# A list in a request: each item a slug, the message saying how lists are separated.
+RequestSlugs = Annotated[list[Annotated[str, AfterValidator(_request_slug)]], BeforeValidator(_request_list)]
+
+
 class MatchRequest(Record):
     """A new client to match (``graphsvc match``, ``POST /api/match``).
 
     At least one of ``needs``, ``population`` or ``insurance`` is required.
     Population and accepting new clients are hard constraints; needs,
-    insurance and schedule are scored.
+    insurance and schedule are scored. Needs, population, insurance and
+    schedule are taken in any case, trimmed; needs may be a list or text
+    separated by ``;`` or ``,`` ("adhd, anxiety").
     """
 
-    needs: _list_of(Slug) = Field([], description="Specialties the client needs (a list, or ;-separated).")
-    population: _optional(Population) = None
-    insurance: _optional(Slug) = None
-    schedule: _optional(Slot) = Field(None, description="The slot the client wants; none for no preference.")
+    # Only requests are this lenient: the CSV import (``Client`` and the rest)
+    # stays strict, lowercase slugs and ``;``-separated lists.
+    needs: RequestSlugs = Field([], description="Specialties the client needs: a list, or text separated by ; "
+                                                "or , (any case).")
+    population: Annotated[Optional[Population], RequestWord] = None
+    insurance: Annotated[Optional[Slug], RequestWord] = None
+    schedule: Annotated[Optional[Slot], RequestWord] = Field(
+        None, description="The slot the client wants; none for no preference.")
     addressed_to: _optional(Id) = Field(
-        None, description="The clinician the referral names (or 'practice'), to check for a better match.")
+        None, description="The clinician the referral names, to check for a better match; 'practice' or a staff "
+                          "member (the intake coordinator) for the practice as a whole.")
     limit: Limit = Field(MATCH_LIMIT, description="How many candidates to list.")
 
     @model_validator(mode="after")

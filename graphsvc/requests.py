@@ -5,7 +5,9 @@
 ``GET /api/referrers/<id>/suggestions`` with ``graphsvc.records.SuggestionsQuery``.
 Both go through ``parse``, so a value is accepted or refused the same way, with
 the same message naming its field, on either path; the OpenAPI document
-describes the same models (``model_json_schema``).
+describes the same models (``model_json_schema``). A request is read the
+way a person types it (any case, spaces around, needs separated by ``;`` or
+``,``); the CSV import's models stay strict.
 
 The limits live here, and this module imports nothing heavy (no pydantic), so
 the CLI can name them in its help text without slowing every command down.

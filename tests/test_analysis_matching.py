@@ -91,11 +91,11 @@ def test_keep_names_the_soft_gaps_and_never_prefers_a_clinician_who_cannot_take_
                        addressed_to="ana")
     assert ranked(out) == [("ana", 0.75, True), ("ben", 0.65, True), ("gus", 0.8, False)]
     assert out["pass"] is None
-    assert out["verdict"] == "Ana is the best match available: keep it, though Ana does not take BCBS."
+    assert out["verdict"] == "Ana is the best match available (does not take BCBS): keep it."
     assert match_report(out).splitlines()[1:3] + match_report(out).splitlines()[-1:] == [
         "  Ana (ana)  fit 0.75: covers ADHD; sees children; has weekday day openings",
         "      gap: does not take BCBS",
-        "Ana is the best match available: keep it, though Ana does not take BCBS."]
+        "Ana is the best match available (does not take BCBS): keep it."]
 
 
 def test_a_pass_to_a_better_fit_names_the_soft_gap_as_its_reason(G):
@@ -170,11 +170,110 @@ def test_an_empty_request_is_refused(G):
         assert e.value.problems == [NOTHING_TO_MATCH]
 
 
-def test_addressed_to_must_be_a_clinician_and_the_practice_gets_the_best_match(G):
-    with pytest.raises(NotFound, match="field 'addressed_to': 'eve' is not a clinician"):
-        match_client(G, needs=["adhd"], addressed_to="eve")
+def test_the_best_match_names_its_gaps_without_repeating_its_name(G):
+    out = match_client(G, needs=["adhd", "anxiety"], population="child", insurance="bcbs", schedule="weekend")
+    assert ranked(out)[0] == ("ben", 0.65, True)  # 0.45 + 0.2 of 1
+    assert (out["addressed"], out["addressed_to_practice"], out["pass"]) == (None, False, None)
+    assert out["verdict"] == "Best match: Ben (does not take BCBS and has no weekend openings)."
+    out = match_client(G, needs=["anxiety"], population="adolescent")
+    assert out["verdict"] == "Best match: Ben."
+
+
+def test_addressed_to_the_practice_or_a_staff_member_assigns_the_best_match(G):
     out = match_client(G, needs=["anxiety"], population="adolescent", addressed_to="practice")
-    assert (out["addressed"], out["pass"], out["verdict"]) == (None, None, "Best match: Ben.")
+    assert (out["addressed"], out["addressed_to_practice"], out["pass"], out["verdict"]) == (
+        None, True, None, "Addressed to the practice: assign the best match, Ben.")
+    # The intake coordinator stands for the practice as a whole: no pass, no refusal.
+    out = match_client(G, needs=["adhd"], population="child", insurance="bcbs", addressed_to="eve")
+    assert (ranked(out), out["addressed"], out["addressed_to_practice"], out["pass"]) == (
+        [("ana", 0.7222, True), ("ben", 0.7222, True), ("gus", 0.7778, False)], None, True, None)
+    assert out["verdict"] == ("Addressed to the practice (through Eve): assign the best match, Ana "
+                              "(does not take BCBS).")
+    # Nobody eligible: the same plain answer as for any request.
+    out = match_client(G, needs=["grief"], population="couples", addressed_to="eve")
+    assert (out["addressed_to_practice"], out["verdict"]) == (
+        True, "No clinician sees couples, and no outside provider is known for grief.")
+
+
+def test_an_unknown_addressee_is_not_found_naming_the_field(G):
+    for who in ("zed", "ep1", "t"):  # nobody, an outside provider, a referrer
+        with pytest.raises(NotFound) as e:
+            match_client(G, needs=["adhd"], addressed_to=who)
+        assert str(e.value) == f"field 'addressed_to': {who!r} is not a clinician, a staff member or 'practice'"
+
+
+def test_an_unknown_insurance_is_reported_and_left_out_of_fit_and_gaps(G):
+    out = match_client(G, needs=["adhd"], population="child", insurance="medicade", addressed_to="ana")
+    assert out["unknown_insurance"] == [{"insurance": "medicade", "did_you_mean": ["medicaid"]}]
+    assert out["unknown_needs"] == []
+    # Scored as if no insurance was given: nobody has an insurance gap.
+    assert ranked(out) == ranked(match_client(G, needs=["adhd"], population="child", addressed_to="ana"))
+    assert ranked(out)[:2] == [("ana", 1.0, True), ("ben", 1.0, True)]
+    assert [c["gaps"] for c in out["candidates"]] == [[], [], ["not accepting new clients"]]
+    assert all("takes" not in r for c in out["candidates"] for r in c["reasons"])
+    assert out["verdict"] == "Ana is the best match available: keep it."
+    assert match_client(G, needs=["adhd"], insurance="medicaid")["unknown_insurance"] == []
+
+
+def test_an_insurance_only_past_clients_had_is_known_and_a_gap(G):
+    p.add_referral(G, "t", "t2", d(2024, 4, 1), "ana", needs=["adhd"], population="child", insurance="tricare")
+    out = match_client(G, needs=["adhd"], population="child", insurance="tricare")
+    assert out["unknown_insurance"] == []
+    assert out["candidates"][0]["gap_reasons"] == ["does not take Tricare"]
+    assert match_client(G, needs=["adhd"], insurance="tricar")["unknown_insurance"] == [
+        {"insurance": "tricar", "did_you_mean": ["tricare"]}]
+
+
+def test_nothing_left_to_match_on_is_refused_saying_why(G):
+    cases = [
+        ({"needs": ["adhdd"]},
+         "'adhdd' is not a need any clinician, provider or past client lists (did you mean adhd?)"),
+        ({"needs": ["xyz"], "schedule": "weekend", "addressed_to": "ana"},  # a schedule alone is not enough
+         "'xyz' is not a need any clinician, provider or past client lists"),
+        ({"needs": ["adhdd", "grieff", "xyz"]},
+         "'adhdd' (did you mean adhd?), 'grieff' (did you mean grief?) and 'xyz' are not needs any clinician, "
+         "provider or past client lists"),
+        ({"insurance": "medicade"},
+         "'medicade' is not an insurance any clinician or past client lists (did you mean medicaid?)"),
+        ({"needs": ["adhdd"], "insurance": "bcbss"},
+         "'adhdd' is not a need any clinician, provider or past client lists (did you mean adhd?); 'bcbss' is "
+         "not an insurance any clinician or past client lists (did you mean bcbs?)"),
+    ]
+    for request, why in cases:
+        with pytest.raises(InvalidInput) as e:
+            match_client(G, **request)
+        assert e.value.problems == [f"nothing to match on: {why}"], request
+    # One known thing is enough: the rest is reported and left out.
+    out = match_client(G, needs=["adhdd"], insurance="medicaid")
+    assert (out["unknown_needs"][0]["need"], out["verdict"]) == ("adhdd", "Best match: Ana.")
+    out = match_client(G, needs=["adhdd"], population="adult", insurance="medicade")
+    assert (len(out["unknown_needs"]), len(out["unknown_insurance"]), out["verdict"]) == (1, 1, "Best match: Cai.")
+    assert ranked(out)[:2] == [("cai", 1.0, True), ("gus", 1.0, True)]  # on population alone
+    # A known need no clinician covers is no typo: it is referred out.
+    out = match_client(G, needs=["inpatient_eating_disorders"])
+    assert (out["unknown_needs"], out["uncovered_needs"]) == ([], ["inpatient_eating_disorders"])
+
+
+def test_requests_take_any_case_spaces_and_commas_but_the_import_stays_strict():
+    request = parse(MatchRequest, {"needs": " ADHD, Anxiety ;grief, adhd", "population": " Child ",
+                                   "insurance": "Medicaid ", "schedule": "WEEKEND", "addressed_to": " cn1 "})
+    assert (request.needs, request.population, request.insurance, request.schedule, request.addressed_to) == (
+        ["adhd", "anxiety", "grief"], "child", "medicaid", "weekend", "cn1")
+    assert parse(MatchRequest, {"needs": ["ADHD", "grief,ocd"], "insurance": "  "}).needs == ["adhd", "grief", "ocd"]
+    with pytest.raises(InvalidInput) as e:
+        parse(MatchRequest, {"needs": "adhd anxiety", "schedule": "evenings"})
+    assert e.value.problems == [
+        "field 'needs': must be a lowercase slug of letters, digits and _, and lists are separated by ; or , "
+        "(got 'adhd anxiety')",
+        "field 'schedule': must be one of 'weekday_day', 'weekday_evening' or 'weekend' (got 'evenings')"]
+    with pytest.raises(InvalidInput) as e:
+        parse(MatchRequest, {"needs": " ; , "})
+    assert e.value.problems == [NOTHING_TO_MATCH]
+    # The CSV import (and the write API) keep lowercase slugs and ;-separated lists.
+    from graphsvc.records import KIND
+    for fields in ({"needs": "adhd, anxiety"}, {"needs": "ADHD"}, {"population": "Child"}, {"insurance": "Medicaid"}):
+        with pytest.raises(InvalidInput):
+            KIND["client"].parse(id="c1", **fields)
 
 
 def test_limit_and_the_shared_request_limits(G):

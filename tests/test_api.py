@@ -85,6 +85,53 @@ def test_empty_match_is_refused_naming_the_fields(small, client):
     assert NOTHING_TO_MATCH == "nothing to match on; give at least one of needs, population or insurance"
 
 
+def test_nothing_left_to_match_on_is_400_saying_why(small, client):
+    for body, why in (
+            ({"needs": ["adhdd"]},
+             "'adhdd' is not a need any clinician, provider or past client lists (did you mean adhd?)"),
+            ({"needs": "adhdd", "insurance": "medicade", "schedule": "weekend"},
+             "'adhdd' is not a need any clinician, provider or past client lists (did you mean adhd?); "
+             "'medicade' is not an insurance any clinician or past client lists (did you mean medicaid?)")):
+        bad = client.post("/api/match", json=body)
+        assert (bad.status_code, bad.get_json()["problems"]) == (400, [f"nothing to match on: {why}"]), body
+
+
+def test_unknown_insurance_gets_did_you_mean_and_is_no_gap(small, client):
+    out = match(client, needs=["adhd"], population="child", insurance="medicade")
+    assert (out["unknown_insurance"], out["unknown_needs"]) == (
+        [{"insurance": "medicade", "did_you_mean": ["medicaid"]}], [])
+    assert ranked(out) == [("cn1", 1.0, True), ("cn3", 1.0, False), ("cn2", 0.0, False)]
+    assert [c["gaps"] for c in out["candidates"]] == [
+        [], ["not accepting new clients"], ["specialty", "population"]]
+    assert match(client, needs=["adhd"], insurance="aetna")["unknown_insurance"] == []
+
+
+def test_match_takes_any_case_and_commas(small, client):
+    out = match(client, needs="ADHD, Anxiety", population=" Adolescent", insurance="BCBS", schedule="Weekday_Day")
+    assert (ranked(out)[0], out["verdict"], out["unknown_needs"], out["unknown_insurance"]) == (
+        ("cn1", 1.0, True), "Best match: Ana Ruiz.", [], [])
+    bad = client.post("/api/match", json={"needs": "adhd anxiety"})
+    assert (bad.status_code, bad.get_json()["problems"]) == (400, [
+        "field 'needs': must be a lowercase slug of letters, digits and _, and lists are separated by ; or , "
+        "(got 'adhd anxiety')"])
+
+
+def test_a_referral_addressed_to_staff_is_addressed_to_the_practice(small, client):
+    # st1 Dee Lang is the intake coordinator: no pass, the best match is assigned.
+    out = match(client, needs=["trauma"], population="adult", insurance="aetna", addressed_to="st1")
+    assert (out["addressed"], out["addressed_to_practice"], out["pass"], out["verdict"]) == (
+        None, True, None, "Addressed to the practice (through Dee Lang): assign the best match, Ben Okafor.")
+    out = match(client, needs=["trauma"], population="adult", addressed_to="practice")
+    assert (out["addressed_to_practice"], out["verdict"]) == (
+        True, "Addressed to the practice: assign the best match, Ben Okafor.")
+    out = match(client, needs=["adhd"], population="child", insurance="aetna")
+    assert (out["addressed_to_practice"], out["verdict"]) == (False, "Best match: Ana Ruiz (does not take Aetna).")
+    for who in ("nobody", "rf1", "ep1"):
+        missing = client.post("/api/match", json={"needs": ["adhd"], "addressed_to": who})
+        assert (missing.status_code, missing.get_json()) == (404, {
+            "error": f"field 'addressed_to': {who!r} is not a clinician, a staff member or 'practice'"})
+
+
 def test_match_bad_input_is_400_naming_the_field(small, client):
     bad = client.post("/api/match", json={"needs": ["adhd"], "limit": 0, "colour": "blue"})
     assert (bad.status_code, bad.get_json()["problems"]) == (400, [
@@ -105,9 +152,54 @@ def test_suggestions_query_is_parsed_by_the_shared_model(small, client):
     for query, problem in (("limit=0", "field 'limit': must be a whole number from 1 to 100 (got '0')"),
                            ("limit=101", "field 'limit': must be a whole number from 1 to 100 (got '101')"),
                            ("limit=two", "field 'limit': must be a whole number from 1 to 100 (got 'two')"),
-                           ("limt=3", "field 'limt': is not a known field")):
+                           ("limt=3", "query parameter 'limt': is not a parameter of this endpoint (it takes "
+                                      "limit and refresh)")):
         bad = client.get(f"/api/referrers/rf1/suggestions?{query}")
         assert (bad.status_code, bad.get_json()["problems"]) == (400, [problem]), query
+
+
+def test_every_endpoint_refuses_unknown_query_parameters(small, client):
+    only_refresh = "(it takes refresh)"
+    for method, url, takes in (
+            ("get", "/api/referrers/rf1", only_refresh),
+            ("get", "/api/referrers/rf1/suggestions", "(it takes limit and refresh)"),
+            ("get", "/api/practice/summary", only_refresh),
+            ("post", "/api/match", only_refresh),
+            ("get", "/api/openapi.json", "(it takes none)")):
+        bad = getattr(client, method)(f"{url}?foo=1&bar=", json={"needs": ["adhd"]})
+        assert (bad.status_code, bad.get_json()) == (400, {
+            "error": f"query parameter 'foo': is not a parameter of this endpoint {takes}\n"
+                     f"query parameter 'bar': is not a parameter of this endpoint {takes}",
+            "problems": [f"query parameter 'foo': is not a parameter of this endpoint {takes}",
+                         f"query parameter 'bar': is not a parameter of this endpoint {takes}"]}), url
+        if url != "/api/openapi.json":
+            ok = getattr(client, method)(f"{url}?refresh=1", json={"needs": ["adhd"]})
+            assert ok.status_code == 200, (url, ok.get_json())
+    for query, problem in (
+            ("refresh=1&refresh=0", "query parameter 'refresh': must be given once (got 2 values)"),
+            ("limit=2&limit=3", "query parameter 'limit': must be given once (got 2 values)"),
+            ("refresh=maybe", "query parameter 'refresh': must be 1, true or yes (or 0, false or no) (got 'maybe')")):
+        bad = client.get(f"/api/referrers/rf1/suggestions?{query}")
+        assert (bad.status_code, bad.get_json()["problems"]) == (400, [problem]), query
+    # Not ours: still the plain 404 of an unknown referrer, not a parameter problem.
+    assert client.get("/api/referrers/nope?refresh=no").status_code == 404
+
+
+def test_openapi_documents_exactly_the_query_parameters_each_endpoint_takes(app):
+    from graphsvc.web.api import QUERY
+    from graphsvc.web.openapi import document
+
+    spec = document()
+    rules = {r.rule.replace("<", "{").replace(">", "}"): r.endpoint for r in app.url_map.iter_rules()
+             if r.endpoint.startswith("api.")}
+    for path, operations in spec["paths"].items():
+        view = rules[path].rpartition(".")[2]
+        for method, operation in operations.items():
+            documented = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
+            assert documented == set(QUERY[view]), (path, method)
+            assert operation["responses"]["400"]["content"]["application/json"]["schema"]["required"] == [
+                "error", "problems"], (path, method)
+    assert set(QUERY) == {e.rpartition(".")[2] for e in rules.values()}
 
 
 def test_practice_summary_has_clinicians(small, client):
@@ -136,6 +228,7 @@ def test_openapi_request_schemas_are_the_models_and_responses_validate(small, cl
     response = Draft202012Validator(post["responses"]["200"]["content"]["application/json"]["schema"])
     for body in ({"needs": ["trauma"], "population": "adolescent", "insurance": "aetna", "addressed_to": "cn2"},
                  {"needs": ["adhdd", "inpatient_eating_disorders"], "population": "older_adult"},
+                 {"needs": ["adhd"], "insurance": "medicade", "addressed_to": "st1"},
                  {"needs": ["adhd"], "addressed_to": "cn1"}):
         response.validate(match(client, **body))
     summary = spec["paths"]["/api/practice/summary"]["get"]["responses"]["200"]["content"]["application/json"]
@@ -183,6 +276,36 @@ def test_cli_match_keep_unknown_need_and_no_eligible_clinician(cli, small):
         "No clinician sees older adults: refer out to Riverside Eating Disorders Center for inpatient eating "
         "disorders.",
         "  - Riverside Eating Disorders Center (ep1): inpatient eating disorders, referred to 1 time before"]
+
+
+def test_cli_match_unknown_insurance_staff_addressee_and_nothing_left(cli, small):
+    result = cli("match", "--needs", "adhd, Anxiety", "--population", "Adolescent", "--insurance", "medicade",
+                 "--addressed-to", "st1")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-2:] == [
+        "Addressed to the practice (through Dee Lang): assign the best match, Ana Ruiz.",
+        "Unknown insurance 'medicade', left out of the match: no clinician or past client lists it. "
+        "Did you mean medicaid?"]
+    # After the unknown needs, before the needs to refer out.
+    result = cli("match", "--needs", "adhdd;inpatient_eating_disorders", "--population", "adolescent",
+                 "--insurance", "medicade")
+    assert result.output.splitlines()[-5:] == [
+        "Best match: Ana Ruiz.",
+        "Unknown need 'adhdd', left out of the match: no clinician, outside provider or past client lists it. "
+        "Did you mean adhd?",
+        "Unknown insurance 'medicade', left out of the match: no clinician or past client lists it. "
+        "Did you mean medicaid?",
+        "No clinician who can take this client covers inpatient eating disorders: refer out to Riverside Eating "
+        "Disorders Center for inpatient eating disorders.",
+        "  - Riverside Eating Disorders Center (ep1): inpatient eating disorders, referred to 1 time before"]
+    out = json.loads(cli("match", "--needs", "adhd", "--insurance", "medicade", "--json").output)
+    assert out["unknown_insurance"] == [{"insurance": "medicade", "did_you_mean": ["medicaid"]}]
+    result = cli("match", "--needs", "adhdd")
+    assert (result.exit_code, result.output) == (1, "Error: nothing to match on: 'adhdd' is not a need any "
+                                                    "clinician, provider or past client lists (did you mean adhd?)\n")
+    result = cli("match", "--needs", "adhd", "--addressed-to", "nobody")
+    assert (result.exit_code, result.output) == (
+        1, "Error: field 'addressed_to': 'nobody' is not a clinician, a staff member or 'practice'\n")
 
 
 def test_cli_refuses_an_empty_match_and_bad_limits_like_the_api(cli, small):

@@ -6,8 +6,11 @@ and accepts new clients. Only a clinician who passes both can keep a
 referral or receive a pass; insurance, schedule and needs are scored, and any
 they miss is named as a gap. When no clinician passes, the answer says so
 and names the outside providers covering the client's needs. A need nobody
-has ever listed (no specialty, niche or past client) is reported with the
-closest known needs, in case it is a typo.
+has ever listed (no specialty, niche or past client), or an insurance no
+clinician takes and no past client had, is reported with the closest known
+values, in case it is a typo, and left out of the match; when nothing known
+is left to match on, the request is refused. A referral addressed to a staff
+member (the intake coordinator, say) is addressed to the practice.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ def match_client(G, *, needs=(), population=None, insurance=None, schedule=None,
     population, insurance, schedule : str, optional
         The client's population (a hard constraint), insurance and wanted slot.
     addressed_to : str, optional
-        The clinician the referral names (or ``"practice"``), to keep or pass.
+        The clinician the referral names, to keep or pass; ``"practice"`` or a
+        staff member (the intake coordinator, say) for the practice as a whole.
     limit : int
         How many candidates to list.
     index : Index, optional
@@ -53,26 +57,30 @@ def match_client(G, *, needs=(), population=None, insurance=None, schedule=None,
         ``candidates``: the best clinicians, those who can take the client
         (``eligible``: sees its population and accepts new clients) always
         first, each with ``fit``, ``reasons``, ``gaps`` and ``gap_reasons``;
-        ``addressed``: the addressed clinician's own entry, if any; ``pass``:
-        None, or the colleague to pass to with a ``reason`` (specialty for a
-        population or specialty gap, insurance, scheduling, other) and
-        ``why``; ``no_eligible_clinician``; ``verdict``: one plain sentence;
-        ``uncovered_needs``: needs no eligible clinician covers, with the
-        ``external_providers`` covering them (most used first);
-        ``unknown_needs``: needs nobody lists, with ``did_you_mean``.
+        ``addressed``: the addressed clinician's own entry, if any;
+        ``addressed_to_practice``: addressed to the practice or to a staff
+        member; ``pass``: None, or the colleague to pass to with a ``reason``
+        (specialty for a population or specialty gap, insurance, scheduling,
+        other) and ``why``; ``no_eligible_clinician``; ``verdict``: one plain
+        sentence; ``uncovered_needs``: needs no eligible clinician covers, with
+        the ``external_providers`` covering them (most used first);
+        ``unknown_needs``: needs nobody lists, with ``did_you_mean``;
+        ``unknown_insurance``: the insurance, if no clinician takes it and no
+        past client had it, with ``did_you_mean`` (left out of fit and gaps).
 
     Raises
     ------
     InvalidInput
-        Neither needs, population nor insurance given.
+        Neither needs, population nor insurance given, or only unknown ones
+        (the message names them and the closest known values).
     NotFound
-        ``addressed_to`` is not a clinician.
+        ``addressed_to`` is neither a clinician, a staff member nor ``"practice"``.
 
     Examples
     --------
     >>> from graphsvc.analysis import graph as p
     >>> G = p.new_graph()
-    >>> p.add_member(G, "ana", name="Ana", specialties=["adhd"], populations=["adult"])
+    >>> p.add_member(G, "ana", name="Ana", specialties=["adhd"], populations=["adult"], insurances=["medicaid"])
     >>> p.add_member(G, "ben", name="Ben", specialties=["adhd"], populations=["adolescent"])
     >>> out = match_client(G, needs=["adhd"], population="adolescent", addressed_to="ana")
     >>> [(c["member"], c["fit"], c["eligible"]) for c in out["candidates"]]
@@ -81,21 +89,36 @@ def match_client(G, *, needs=(), population=None, insurance=None, schedule=None,
     ('ben', 'specialty')
     >>> out["verdict"]
     'Pass to Ben (reason: specialty): Ana does not see adolescents.'
-    >>> match_client(G, needs=["adhdd"], population="adult")["unknown_needs"]
-    [{'need': 'adhdd', 'did_you_mean': ['adhd']}]
+    >>> out = match_client(G, needs=["adhdd"], population="adult", insurance="medicade")
+    >>> out["unknown_needs"], out["verdict"]
+    ([{'need': 'adhdd', 'did_you_mean': ['adhd']}], 'Best match: Ana.')
+    >>> out["unknown_insurance"]
+    [{'insurance': 'medicade', 'did_you_mean': ['medicaid']}]
+    >>> try:
+    ...     match_client(G, needs=["adhdd"])
+    ... except InvalidInput as e:
+    ...     print(e)
+    nothing to match on: 'adhdd' is not a need any clinician, provider or past client lists (did you mean adhd?)
     """
-    needs = tuple(needs or ())
+    needs = tuple(dict.fromkeys(needs or ()))
     if not needs and not population and not insurance:
         raise InvalidInput(NOTHING_TO_MATCH)
     index = index or Index(G)
     clinicians = {m: a for m, a in index.members.items() if a["kind"] == "clinician"}
-    if addressed_to is not None and addressed_to != PRACTICE and addressed_to not in clinicians:
-        raise NotFound(f"field 'addressed_to': {addressed_to!r} is not a clinician")
+    staff = {m: a for m, a in index.members.items() if a["kind"] == "staff"}
+    if addressed_to is not None and addressed_to != PRACTICE and addressed_to not in index.members:
+        raise NotFound(f"field 'addressed_to': {addressed_to!r} is not a clinician, a staff member or "
+                       f"{PRACTICE!r}")
+    # A referral addressed to a staff member is addressed to the practice as a whole.
+    to_practice = addressed_to == PRACTICE or addressed_to in staff
     covered = set().union(*(a["specialties"] for a in clinicians.values()))
-    unknown = _unknown_needs(G, [n for n in dict.fromkeys(needs) if n not in covered])
-    unknown_names = {u["need"] for u in unknown}
-    client = {"needs": tuple(n for n in dict.fromkeys(needs) if n not in unknown_names),
-              "population": population, "insurance": insurance, "schedule": schedule}
+    unknown_needs, unknown_insurance = _unknown(G, clinicians, [n for n in needs if n not in covered], insurance)
+    unknown_names = {u["need"] for u in unknown_needs}
+    client = {"needs": tuple(n for n in needs if n not in unknown_names), "population": population,
+              # An insurance nobody takes or had cannot tell clinicians apart: no fit, no gap.
+              "insurance": None if unknown_insurance else insurance, "schedule": schedule}
+    if not client["needs"] and not client["population"] and not client["insurance"]:
+        raise InvalidInput(_nothing_left(unknown_needs, unknown_insurance))
     # A need no clinician covers is referred out; it is no one's gap.
     coverable = {**client, "needs": tuple(n for n in client["needs"] if n in covered)}
     wanted = profile([(1.0, coverable)])
@@ -121,15 +144,19 @@ def match_client(G, *, needs=(), population=None, insurance=None, schedule=None,
     can_cover = set().union(*(clinicians[s["member"]]["specialties"] for s in eligible))
     uncovered = sorted(set(client["needs"]) - can_cover)
     providers = _providers_for(G, uncovered)
+    via = staff[addressed_to]["name"] if addressed_to in staff else None
     return {
         "candidates": scored[:limit],
         "addressed": addressed,
+        "addressed_to_practice": to_practice,
         "pass": suggestion,
         "no_eligible_clinician": not eligible,
-        "verdict": _verdict(clinicians, client, eligible, addressed, suggestion, uncovered, providers),
+        "verdict": _verdict(clinicians, client, eligible, addressed, suggestion, uncovered, providers,
+                            to_practice=to_practice, via=via),
         "uncovered_needs": uncovered,
         "external_providers": providers,
-        "unknown_needs": unknown,
+        "unknown_needs": unknown_needs,
+        "unknown_insurance": unknown_insurance,
     }
 
 
@@ -188,8 +215,11 @@ def _pass_why(addressed: dict, best: dict) -> list[str]:
 
 
 def _verdict(clinicians: dict, client: dict, eligible: list, addressed, suggestion, uncovered: list,
-             providers: list) -> str:
-    """One plain sentence: keep, pass, the best match, or that no clinician can take the client."""
+             providers: list, *, to_practice: bool = False, via: str | None = None) -> str:
+    """One plain sentence: keep, pass, assign, the best match, or that no clinician can take the client.
+
+    ``to_practice``: addressed to the practice, ``via`` the staff member's name if through one.
+    """
     if not eligible:
         population = client["population"]
         if population and not any(population in a["populations"] for a in clinicians.values()):
@@ -208,33 +238,60 @@ def _verdict(clinicians: dict, client: dict, eligible: list, addressed, suggesti
         return f"Pass to {suggestion['name']} (reason: {suggestion['reason']}): {because}."
     keep = addressed is not None and addressed["eligible"]
     chosen = addressed if keep else eligible[0]
-    sentence = (f"{chosen['name']} is the best match available: keep it" if keep
-                else f"Best match: {chosen['name']}")
-    if chosen["gap_reasons"]:
-        sentence += f", though {chosen['name']} {listing(chosen['gap_reasons'])}"
-    return sentence + "."
+    gaps = f" ({listing(chosen['gap_reasons'])})" if chosen["gap_reasons"] else ""
+    if keep:
+        return f"{chosen['name']} is the best match available{gaps}: keep it."
+    if to_practice:
+        through = f" (through {via})" if via else ""
+        return f"Addressed to the practice{through}: assign the best match, {chosen['name']}{gaps}."
+    return f"Best match: {chosen['name']}{gaps}."
 
 
-def _unknown_needs(G, needs: list, suggestions: int = 3) -> list[dict]:
-    """Needs that no clinician specialty, provider niche or past client lists, each
-    with up to ``suggestions`` close known needs (``difflib``). ``needs``: those no
-    clinician covers."""
-    if not needs:
-        return []
-    known = set()
-    for _, attrs in G.nodes(data=True):
-        kind = attrs.get("kind")
-        if kind == "clinician":
-            known |= attrs["specialties"]
-        elif kind == "provider":
-            known |= attrs["niches"]
-    if set(needs) - known:  # only then read the past clients
+def _unknown(G, clinicians: dict, needs: list, insurance: str | None, suggestions: int = 3):
+    """``(unknown_needs, unknown_insurance)``: the needs no clinician specialty, provider
+    niche or past client lists, and the insurance (as a list of at most one) no
+    clinician takes and no past client had, each with up to ``suggestions`` close
+    known values (``difflib``). ``needs``: those no clinician covers."""
+    known_needs = set().union(*(a["specialties"] for a in clinicians.values()))
+    if needs:  # only then read the providers
+        for _, attrs in G.nodes(data=True):
+            if attrs.get("kind") == "provider":
+                known_needs |= attrs["niches"]
+    insurances = set().union(*(a["insurances"] for a in clinicians.values()))
+    if set(needs) - known_needs or (insurance and insurance not in insurances):  # only then read past clients
         for *_, data in G.edges(data=True):
             if data["type"] == "referral":
-                known.update(data["needs"])
-    ordered = sorted(known)
-    return [{"need": n, "did_you_mean": difflib.get_close_matches(n, ordered, n=suggestions)}
-            for n in needs if n not in known]
+                known_needs.update(data["needs"])
+                if data["insurance"]:
+                    insurances.add(data["insurance"])
+
+    def close(value, known):
+        return difflib.get_close_matches(value, sorted(known), n=suggestions)
+
+    unknown_needs = [{"need": n, "did_you_mean": close(n, known_needs)} for n in needs if n not in known_needs]
+    unknown_insurance = ([{"insurance": insurance, "did_you_mean": close(insurance, insurances)}]
+                         if insurance and insurance not in insurances else [])
+    return unknown_needs, unknown_insurance
+
+
+def _nothing_left(unknown_needs: list, unknown_insurance: list) -> str:
+    """Why a request whose needs and insurance are all unknown cannot be matched."""
+    def not_listed(items: list, noun: str, article: str, who: str) -> str:
+        if len(items) == 1:
+            value, close = items[0]
+            maybe = f" (did you mean {listing(close, 'or')}?)" if close else ""
+            return f"{value!r} is not {article} {noun} {who}{maybe}"
+        values = listing(f"{v!r}" + (f" (did you mean {listing(c, 'or')}?)" if c else "") for v, c in items)
+        return f"{values} are not {plural(noun)} {who}"
+
+    why = []
+    if unknown_needs:
+        why.append(not_listed([(u["need"], u["did_you_mean"]) for u in unknown_needs], "need", "a",
+                              "any clinician, provider or past client lists"))
+    if unknown_insurance:
+        why.append(not_listed([(u["insurance"], u["did_you_mean"]) for u in unknown_insurance], "insurance", "an",
+                              "any clinician or past client lists"))
+    return "nothing to match on: " + "; ".join(why)
 
 
 def _providers_for(G, niches: list[str]) -> list[dict]:

@@ -6,7 +6,8 @@ import time
 
 import click
 
-from ..presentation import STAGE_NAMES, stage_label, words
+from ..presentation import (STAGE_NAMES, count_of, flag_words, pace_words, pct, stage_label, trend_words,
+                            words)
 from ..requests import MATCH_LIMIT, SUGGESTIONS_LIMIT, limit_help  # light: no pydantic
 from . import main
 from .common import analysis_options, emit, json_option, needs_graph, referrer_argument
@@ -32,11 +33,15 @@ def analyze(graph, no_write, as_json):
     summary["written_back"] = written
     summary["seconds"] = round(time.perf_counter() - began, 3)
     lines = [f"{summary['referrers']:,} referrers, {summary['referrals']:,} referrals, as of {summary['as_of']}:"]
+    width = max(len(stage_label(s)) for s in STAGE_NAMES)
     for stage, count in summary["stages"].items():
         share = count / summary["referrers"] if summary["referrers"] else 0
-        lines.append(f"  stage {stage} ({STAGE_NAMES[stage]:<17}) {count:>7,}  {share:6.1%}")
+        lines.append(f"  stage {stage_label(stage):<{width}} {count:>6,}  {share:6.1%}")
     lines.append(f"  jumped to stage 3: {summary['jumped']:,}; stalled: {summary['stalled']:,}; "
                  f"lapsed: {summary['lapsed']:,}")
+    if summary["not_started"]:
+        lines.append(f"  left out: {count_of(summary['not_started'], 'referrer')} whose relationship began "
+                     f"after {summary['as_of']}")
     if written:
         lines.append(f"Stored stage and metrics on {written:,} Referrer nodes ({summary['seconds']:.1f}s).")
     emit(summary, as_json, "\n".join(lines))
@@ -56,21 +61,29 @@ def stage(graph, referrer_id, as_json):
     from ..insights import Insights
     from ..store.projection import project
 
-    insights = Insights(project(graph, referrers=[referrer_id]), graph.settings.analysis_options())
+    options = graph.settings.analysis_options()
+    insights = Insights(project(graph, referrers=[referrer_id]), options)
     info = insights.referrer(referrer_id)
     m = info["metrics"]
     info["point_person_name"] = _name_of(insights.G, m["point_person"])
-    lines = [f"{info['name']} ({info['id']}, {words(info['kind'])}): stage {stage_label(info['stage'])}",
-             f"  point person: {_named(insights.G, m['point_person'])}; {info['referrals']} referrals, "
-             f"first {info['first_referral']}, last {info['last_referral']}"]
+    when = f", as of {options.as_of}" if options.as_of else ""
+    if info["referrals"]:
+        referrals = (f"{count_of(info['referrals'], 'referral')}, first {info['first_referral']}, "
+                     f"last {info['last_referral']}")
+    else:
+        referrals = "no referral yet"
+    lines = [f"{info['name']} ({info['id']}, {words(info['kind'])}): stage {stage_label(info['stage'])}{when}",
+             f"  point person: {_named(insights.G, m['point_person'])}; {referrals}"]
     for change in info["history"]:
         lines.append(f"  {change['date']}  stage {stage_label(change['stage'])}  "
                      f"(after referral {change['referral']})")
-    lines.append(f"  reached {m['reached']} members; breadth {m['breadth']}; point-person share "
-                 f"{m['point_person_share']}; practice share {m['practice_share']}")
-    flags = [f for f in ("jumped", "stalled", "lapsed") if info[f]]
+    lines.append(f"  reached {count_of(m['reached'], 'member')}; breadth {count_of(m['breadth'], 'clinician')}; "
+                 f"point-person share {pct(m['point_person_share'])}; practice share {pct(m['practice_share'])}")
+    lines.append(f"  pace from the first referral: {pace_words(info)}")
+    lines.append(f"  trend: {trend_words(m['trend'])}")
+    flags = flag_words(info, stall_days=options.stall_days, lapse_days=options.lapse_days)
     if flags:
-        lines.append("  " + ", ".join(flags))
+        lines.append("  " + "; ".join(flags))
     emit(info, as_json, "\n".join(lines))
 
 
@@ -89,21 +102,30 @@ def suggest(graph, referrer_id, limit, as_json):
     from ..requests import given, parse
 
     query = parse(SuggestionsQuery, given(limit=limit))
-    found = Insights.from_graph(graph).suggestions(referrer_id, limit=query.limit)
-    lines = []
+    insights = Insights.from_graph(graph)
+    info = insights.referrer(referrer_id)
+    found = insights.suggestions(referrer_id, limit=query.limit)
+    pp = info["metrics"]["point_person"]
+    who = f"point person {_name_of(insights.G, pp) or pp}" if pp else "no point person"
+    lines = [f"Suggestions for {info['name']} ({referrer_id}, {words(info['kind'])}; {who}, "
+             f"stage {stage_label(info['stage'])}):"]
     for rank, s in enumerate(found, 1):
-        lines.append(f"{rank}. {s['name']} ({s['member']})  score {s['score']:.3f}")
-        lines += [f"     - {reason}" for reason in s["reasons"]]
-    emit({"referrer": referrer_id, "suggestions": found}, as_json,
-         "\n".join(lines) or f"No one left to introduce to {referrer_id}.")
+        lines.append(f"  {rank}. {s['name']} ({s['member']})  score {s['score']:.3f}")
+        lines += [f"       - {reason}" for reason in s["reasons"]]
+    if not found:
+        lines.append(f"  No one left to introduce to {info['name']}.")
+    emit({"referrer": referrer_id, "referrer_name": info["name"], "point_person": pp,
+          "point_person_name": _name_of(insights.G, pp), "stage": info["stage"], "suggestions": found},
+         as_json, "\n".join(lines))
 
 
 @main.command("match")
-@click.option("--needs", help="Specialties the client needs, ;-separated.")
+@click.option("--needs", help="Specialties the client needs, separated by ; or , (\"adhd, anxiety\").")
 @click.option("--population", help="child, adolescent, adult, older_adult, couples or family (a hard constraint).")
 @click.option("--insurance")
 @click.option("--schedule", help="weekday_day, weekday_evening or weekend.")
-@click.option("--addressed-to", help="The clinician the referral names, to check for a better match.")
+@click.option("--addressed-to", help="The clinician the referral names, to check for a better match; "
+                                     "practice, or a staff member, for the practice as a whole.")
 @click.option("--limit", metavar="N", help=limit_help("candidates", MATCH_LIMIT))
 @analysis_options
 @json_option
@@ -111,8 +133,10 @@ def suggest(graph, referrer_id, limit, as_json):
 def match(graph, needs, population, insurance, schedule, addressed_to, limit, as_json):
     """Best clinicians for a new client; a pass suggestion; outside providers.
 
-    Give at least one of --needs, --population or --insurance. A clinician who
-    does not see the population or is not accepting new clients is never kept.
+    Give at least one of --needs, --population or --insurance (any case). A
+    clinician who does not see the population or is not accepting new clients
+    is never kept. Needs and an insurance nobody knows are named with the
+    closest known ones and left out; if nothing known is left, it is an error.
     """
     from ..insights import Insights
     from ..presentation import match_report
@@ -134,20 +158,25 @@ def evaluate_command(graph, limit_cases, as_json):
     """Backtest the suggestions on past introductions (hit@1, hit@3 vs baselines).
 
     The suggestions use --window (stage-3 readiness); each case is judged on
-    the events before its introduction, so --as-of and the day thresholds do
-    not change the table.
+    the events before its introduction. --as-of replays only the practice
+    as it stood that day (introductions and referrals up to it); the day
+    thresholds do not change the table.
     """
     from dataclasses import asdict
 
     from ..analysis.backtest import evaluate
+    from ..analysis.graph import as_of
     from ..store.projection import project
 
     began = time.perf_counter()
     options = graph.settings.analysis_options()
-    out = evaluate(project(graph), limit_cases=limit_cases, window=options.window)
+    G = project(graph)
+    if options.as_of is not None:
+        G = as_of(G, options.as_of)
+    out = evaluate(G, limit_cases=limit_cases, window=options.window)
     out["options"] = asdict(options)
     out["seconds"] = round(time.perf_counter() - began, 1)
-    lines = [f"{out['cases']} introductions followed by a referral ({out['skipped']} skipped: "
+    lines = [f"{count_of(out['cases'], 'introduction')} followed by a referral ({out['skipped']} skipped: "
              "already referred to before the introduction)",
              "| method | hit@1 | hit@3 |", "| --- | ---: | ---: |"]
     for name, label in (("suggestions", "graphsvc suggestions"), ("random", "random eligible member"),

@@ -1,4 +1,9 @@
-"""The JSON API: stages, histories and metrics from the cached analysis."""
+"""The JSON API: stages, histories and metrics from the cached analysis.
+
+Every endpoint takes only the query parameters it documents (``QUERY``,
+which ``graphsvc.web.openapi`` lists too): any other one, one given twice,
+or a bad ``refresh`` is a 400 naming it.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,44 @@ from ..requests import parse
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
+YES = ("1", "true", "yes")
+NO = ("0", "false", "no", "")
+
+# The query parameters of each endpoint (by view name). ``refresh`` rebuilds
+# the analysis now; the openapi document itself takes none.
+QUERY = {
+    "referrer": ("refresh",),
+    "suggestions": (*SuggestionsQuery.model_fields, "refresh"),
+    "match": ("refresh",),
+    "practice_summary": ("refresh",),
+    "openapi": (),
+}
+
+
+@bp.before_request
+def known_parameters():
+    """Refuse a query parameter the endpoint does not take, or one given twice."""
+    view = (request.endpoint or "").rpartition(".")[2]
+    if view not in QUERY:  # not one of ours (a 404 or 405 follows)
+        return
+    known = QUERY[view]
+    problems = []
+    for name in request.args:
+        values = request.args.getlist(name)
+        if name not in known:
+            takes = f"it takes {listing(known)}" if known else "it takes none"
+            problems.append(f"query parameter {name!r}: is not a parameter of this endpoint ({takes})")
+        elif len(values) > 1:
+            problems.append(f"query parameter {name!r}: must be given once (got {len(values)} values)")
+        elif name == "refresh" and values[0].strip().lower() not in YES + NO:
+            problems.append(f"query parameter 'refresh': must be 1, true or yes (or 0, false or no) "
+                            f"(got {values[0]!r})")
+    if problems:
+        raise InvalidInput(problems)
+
 
 def insights():
-    refresh = request.args.get("refresh", "").lower() in ("1", "true", "yes")
+    refresh = request.args.get("refresh", "").strip().lower() in YES
     return current_app.extensions["insights"].get(refresh=refresh)
 
 

@@ -2,7 +2,9 @@
 
 Request bodies and query parameters come from the same pydantic models that
 parse them (``graphsvc.records.MatchRequest``, ``SuggestionsQuery``), so the
-document cannot drift from what the API accepts.
+document cannot drift from what the API accepts. Each endpoint lists every
+query parameter it takes (``graphsvc.web.api.QUERY``; a test holds the two
+together): any other is a 400.
 """
 
 from __future__ import annotations
@@ -57,10 +59,16 @@ def _match_response() -> dict:
         "referred_before": {"type": "integer"}}}
     unknown = {"type": "object", "required": ["need", "did_you_mean"], "properties": {
         "need": {"type": "string"}, "did_you_mean": _STRINGS}}
+    unknown_insurance = {"type": "object", "required": ["insurance", "did_you_mean"], "properties": {
+        "insurance": {"type": "string"}, "did_you_mean": _STRINGS}}
     fields = {
         "candidates": {"type": "array", "items": candidate,
                        "description": "Best first; those who can take the client always before those who cannot."},
-        "addressed": {"anyOf": [candidate, {"type": "null"}]},
+        "addressed": {"anyOf": [candidate, {"type": "null"}],
+                      "description": "The addressed clinician's own entry; null if none was named, or the practice."},
+        "addressed_to_practice": {"type": "boolean",
+                                  "description": "Addressed to the practice, or to a staff member (which counts "
+                                                 "as the practice): assign the best match, no pass."},
         "pass": {"anyOf": [passed, {"type": "null"}],
                  "description": "The colleague to pass to; never null when the addressed clinician cannot "
                                 "take the client and someone else can."},
@@ -71,7 +79,12 @@ def _match_response() -> dict:
         "external_providers": {"type": "array", "items": provider,
                                "description": "Outside providers covering the uncovered needs, most used first."},
         "unknown_needs": {"type": "array", "items": unknown,
-                          "description": "Needs no clinician, outside provider or past client lists."},
+                          "description": "Needs no clinician, outside provider or past client lists, with the "
+                                         "closest known ones; left out of the match."},
+        "unknown_insurance": {"type": "array", "items": unknown_insurance, "maxItems": 1,
+                              "description": "The insurance, if no clinician takes it and no past client had it, "
+                                             "with the closest known ones; left out of fit and gaps. Empty when "
+                                             "known or not given."},
     }
     return {"type": "object", "required": list(fields), "properties": fields}
 
@@ -117,8 +130,12 @@ def document() -> dict:
         "parts": {"type": "object", "properties": {"fit": {"type": "number"}, "trust": {"type": "number"},
                                                    "track": {"type": "number"}}},
         "reasons": {"type": "array", "items": {"type": "string"}}}}
-    refresh = {"name": "refresh", "in": "query", "required": False, "schema": {"type": "boolean"},
-               "description": "Re-read the graph now instead of using the cached analysis."}
+    refresh = {"name": "refresh", "in": "query", "required": False,
+               "schema": {"type": "string", "enum": ["1", "true", "yes", "0", "false", "no"]},
+               "description": "1 (true, yes): re-read the graph now instead of using the cached analysis."}
+    bad_query = {"description": "A query parameter the endpoint does not take, one given twice, or a bad value "
+                                "(each named in problems)",
+                 "content": {"application/json": {"schema": _BAD_INPUT}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "graphsvc", "version": __version__,
@@ -130,6 +147,7 @@ def document() -> dict:
                                 "schema": {"type": "string"}}, refresh],
                 "responses": {
                     "200": {"description": "The referrer", "content": {"application/json": {"schema": referrer}}},
+                    "400": bad_query,
                     "404": {"description": "No referrer with that id",
                             "content": {"application/json": {"schema": _ERROR}}},
                 }}},
@@ -143,8 +161,7 @@ def document() -> dict:
                         "schema": {"type": "object", "properties": {
                             "referrer": {"type": "string"},
                             "suggestions": {"type": "array", "items": suggestion}}}}}},
-                    "400": {"description": "A query parameter is invalid (named in the message)",
-                            "content": {"application/json": {"schema": _BAD_INPUT}}},
+                    "400": bad_query,
                     "404": {"description": "No referrer with that id",
                             "content": {"application/json": {"schema": _ERROR}}},
                 }}},
@@ -156,20 +173,25 @@ def document() -> dict:
                 "responses": {
                     "200": {"description": "Candidates, keep or pass, outside providers, unknown needs",
                             "content": {"application/json": {"schema": _match_response()}}},
-                    "400": {"description": "A field is invalid (named in the message), or none of needs, "
-                                           "population and insurance is given",
+                    "400": {"description": "A field is invalid (named in the message); none of needs, "
+                                           "population and insurance is given, or only needs and an insurance "
+                                           "nobody knows (named, with the closest known ones); or a query "
+                                           "parameter other than refresh",
                             "content": {"application/json": {"schema": _BAD_INPUT}}},
-                    "404": {"description": "addressed_to is not a clinician",
+                    "404": {"description": "addressed_to is neither a clinician, a staff member nor 'practice'",
                             "content": {"application/json": {"schema": _ERROR}}},
                 }}},
             "/api/practice/summary": {"get": {
                 "summary": "Stage distribution now and by month; per-clinician sharing and bridges",
                 "parameters": [refresh],
-                "responses": {"200": {"description": "The summary", "content": {"application/json": {
-                    "schema": {"type": "object", "required": ["referrers", "stages", "monthly", "clinicians"],
-                               "properties": {"clinicians": {
-                                   "type": "object", "additionalProperties": {"type": "object"},
-                                   "description": "Per clinician id: sharing, bridging and other "
-                                                  "per-clinician figures."}}}}}}}}},
+                "responses": {
+                    "200": {"description": "The summary", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["referrers", "stages", "monthly", "clinicians"],
+                        "properties": {"clinicians": {
+                            "type": "object", "additionalProperties": {"type": "object"},
+                            "description": "Per clinician id: sharing, bridging and other "
+                                           "per-clinician figures."}}}}}},
+                    "400": bad_query,
+                }}},
         },
     }
