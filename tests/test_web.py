@@ -317,6 +317,8 @@ def test_referrer_page_groups_suggestions_by_accepting_new_clients(small_app, cl
     html = client.get("/referrers/rf2").get_data(as_text=True)
     assert "None of the colleagues suggested is accepting new clients now." in html
     assert suggestions_shown(html, "Not accepting now") == [("cn3", 0.17)]
+    # The heading says it; the reason is not repeated under each name.
+    assert "<li>not accepting new clients</li>" not in html
 
 
 def test_referrer_page_explains_the_trend_in_words(small_app, client):
