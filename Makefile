@@ -49,6 +49,7 @@ test: install
 bench: install
 	$(BIN)/python -m tests.benchmarks.bench_import
 	$(BIN)/python -m tests.benchmarks.bench_analysis
+	$(BIN)/python -m tests.benchmarks.bench_cache
 
 stop:
 	-$(BIN)/graphsvc db stop

@@ -23,7 +23,7 @@ from .analysis.index import Index
 from .analysis.matching import match_client
 from .analysis.practice import bridge_members, clinician_sharing, key_person_risk, practice_summary
 from .analysis.suggestions import suggest_introductions
-from .errors import NotFound
+from .errors import Neo4jUnavailable, NotFound
 from .records import MatchRequest
 from .store import projection
 from .store.db import Graph
@@ -65,6 +65,7 @@ class Insights:
         self.G = G
         self.options = options
         self.version = version
+        self.built_at = datetime.now(timezone.utc)
 
     @classmethod
     def from_graph(cls, graph: Graph, options: AnalysisOptions | None = None) -> "Insights":
@@ -258,28 +259,69 @@ class InsightsCache:
 
     The version is checked at most every ``check_seconds``, so a burst of
     requests costs one tiny query, not one projection each.
+
+    When Neo4j cannot be reached, the last analysis is served as it is (its
+    ``built_at`` says how old it is, and ``unreachable_since`` says since
+    when the database has been away); the database is asked again at most
+    every ``retry_down_seconds``, so requests never queue behind a dead
+    server. Without any analysis yet, the error is raised. A forced rebuild
+    (``refresh=True``) happens at most once every ``refresh_seconds``.
     """
 
-    def __init__(self, graph: Graph, options: AnalysisOptions | None = None, check_seconds: float = 2.0):
+    def __init__(self, graph: Graph, options: AnalysisOptions | None = None, check_seconds: float = 2.0,
+                 retry_down_seconds: float = 5.0, refresh_seconds: float = 30.0):
         self.graph = graph
         self.options = options or graph.settings.analysis_options()
         self.check_seconds = check_seconds
+        self.retry_down_seconds = retry_down_seconds
+        self.refresh_seconds = refresh_seconds
+        self.unreachable_since: datetime | None = None
         self._insights: Insights | None = None
         self._checked = 0.0
+        self._failed = None  # monotonic time of the last failed check
+        self._forced = None  # monotonic time of the last forced rebuild
         self._lock = threading.Lock()
 
     def get(self, refresh: bool = False) -> Insights:
         with self._lock:
             now = time.monotonic()
             current = self._insights
+            if refresh and self._forced is not None and now - self._forced < self.refresh_seconds:
+                _log.info("analysis cache: refresh asked %.0fs after the last one; serving the current "
+                          "analysis", now - self._forced)
+                refresh = False
             if current is not None and not refresh and now - self._checked < self.check_seconds:
                 return current
-            version = current_version(self.graph)
+            if current is not None and self._failed is not None and now - self._failed < self.retry_down_seconds:
+                return current  # the database was unreachable a moment ago: don't wait on it again
+            try:
+                version = current_version(self.graph)
+            except Neo4jUnavailable as e:
+                self._failed = now
+                if self.unreachable_since is None:
+                    self.unreachable_since = datetime.now(timezone.utc)
+                    _log.warning("analysis cache: %s; serving the analysis of %s", e,
+                                 None if current is None else current.built_at.isoformat(timespec="seconds"))
+                if current is None:
+                    raise
+                return current
+            if self.unreachable_since is not None:
+                _log.info("analysis cache: Neo4j answers again (away since %s)",
+                          self.unreachable_since.isoformat(timespec="seconds"))
+            self._failed = self.unreachable_since = None
             self._checked = now
             if current is None or refresh or version != current.version:
-                self._insights = None  # let the old graph go before building the new one
+                if refresh:
+                    self._forced = now
                 _log.info("analysis cache: rebuilding for graph version %s (was %s)", version,
                           None if current is None else current.version)
+                # Let the old graph go before building the new one. It was
+                # frozen (below), and frozen objects are never collected: thaw
+                # them and collect, or every rebuild leaks the old graph's
+                # cycles (about 20 MB at demo size).
+                self._insights = current = None
+                gc.unfreeze()
+                gc.collect()
                 fresh = Insights(projection.project(self.graph), self.options, version)
                 fresh.index  # warm: the first request should not pay for it
                 # Millions of long-lived graph objects would make every full

@@ -1,0 +1,68 @@
+"""The analysis cache against a Neo4j that goes away and comes back, and forced rebuilds."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from graphsvc.config import Settings
+from graphsvc.csvio.importer import import_folder
+from graphsvc.errors import Neo4jUnavailable
+from graphsvc.insights import InsightsCache
+from graphsvc.localdb import LocalServer
+from graphsvc.store.db import Graph
+from tests.helpers import fixture_path, free_port
+
+
+@pytest.mark.neo4j  # starts and stops a server of its own
+def test_the_last_analysis_is_served_while_neo4j_is_down_and_recovery_needs_no_restart(tmp_path):
+    env = {"GRAPHSVC_CONFIG": os.devnull, "GRAPHSVC_DATA_DIR": str(tmp_path / "neo4j"),
+           "GRAPHSVC_BOLT_PORT": str(free_port()), "GRAPHSVC_NEO4J_HEAP": "512m",
+           "GRAPHSVC_NEO4J_PAGECACHE": "64m", "GRAPHSVC_LOG_FILE": str(tmp_path / "log")}
+    if os.environ.get("GRAPHSVC_CACHE_DIR"):
+        env["GRAPHSVC_CACHE_DIR"] = os.environ["GRAPHSVC_CACHE_DIR"]
+    settings = Settings.load(environ=env)
+    server = LocalServer(settings)
+    server.start(timeout=180, echo=lambda m: None)
+    try:
+        graph = Graph.connect(settings, retry_seconds=1)
+        import_folder(graph, fixture_path("small"))
+        cache = InsightsCache(graph, check_seconds=0, retry_down_seconds=60)
+        first = cache.get()
+        assert (first.histories["rf3"]["stage"], cache.unreachable_since) == (3, None)
+
+        server.stop()
+        began = time.monotonic()
+        assert cache.get() is first  # served, not an error
+        failed_within = time.monotonic() - began
+        assert cache.unreachable_since is not None
+        began = time.monotonic()
+        for _ in range(20):  # asked again at most every retry_down_seconds: nobody waits
+            assert cache.get() is first
+        assert time.monotonic() - began < 0.5
+        assert failed_within < 5  # the driver retries for retry_seconds (1 s) at most, plus one back-off
+
+        # With no analysis to fall back on, the error is the caller's.
+        with pytest.raises(Neo4jUnavailable):
+            InsightsCache(graph).get()
+
+        server.start(timeout=180, echo=lambda m: None)
+        cache.retry_down_seconds = 0
+        again = cache.get()
+        assert cache.unreachable_since is None
+        assert again is first  # same graph version: nothing to rebuild
+    finally:
+        server.stop()
+
+
+def test_a_forced_rebuild_happens_at_most_once_per_refresh_seconds(graph):
+    import_folder(graph, fixture_path("small"))
+    cache = InsightsCache(graph, check_seconds=0, refresh_seconds=3600)
+    first = cache.get()
+    forced = cache.get(refresh=True)
+    assert forced is not first  # the first forced rebuild happens
+    assert cache.get(refresh=True) is forced  # the next, within the hour, serves what there is
+    cache.refresh_seconds = 0
+    assert cache.get(refresh=True) is not forced
