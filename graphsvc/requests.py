@@ -50,6 +50,34 @@ def parse(model, data: Mapping):
         raise InvalidInput(explain(e)) from None
 
 
+# A message echoes at most about this many characters of a value someone sent
+# (a 16 MB field must not come back as a 32 MB error). The same cut as
+# ``graphsvc.records.shown``, which ``explain`` uses; this one is here for the
+# web modules, without importing pydantic.
+SHOWN = 80
+
+
+def shown(value) -> str:
+    """``repr(value)`` for a message, cut to about ``SHOWN`` characters with "…".
+
+    Every message that quotes what a user sent (a CSV cell, a query
+    parameter, a JSON field) goes through this, so a 100 KB value is never
+    echoed back whole.
+
+    >>> shown("adhd")
+    "'adhd'"
+    >>> shown("x" * 1000) == "'" + "x" * 80 + "…'"
+    True
+    """
+    if isinstance(value, str):
+        if len(value) <= SHOWN:
+            return repr(value)
+        text = repr(value[:SHOWN])
+        return text[:SHOWN + 1] + "…" + text[0]
+    text = repr(value)
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+
+
 def given(**options) -> dict:
     """The options a caller actually gave (not None), so the model's defaults apply.
 

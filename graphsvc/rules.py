@@ -5,7 +5,10 @@ module checks what a record says about other records: that the ids it refers
 to exist (earlier in the same batch of records, or already in the graph), that
 they are of the right kind (a point person must be a clinician), and the rules
 that tie a referral's addressee, assignee and pass reason together, and a
-handoff to the tenure before it.
+handoff to the tenure before it. Those hold for the history already stored
+too: a handoff must come after the referrer's ``since`` and after the latest
+handoff stored for it, and go to someone other than the holder then; one that
+restates a stored handoff exactly is accepted and changes nothing.
 
 It knows record kinds (``records.KINDS``), not files: the CSV importer says
 which file and line a problem came from, the write API names only the field.
@@ -76,6 +79,8 @@ class Checker:
         self.members: dict[str, str] = {}        # id -> 'clinician' | 'staff'
         self.referrers: dict[str, object] = {}   # id -> since (None if only in the graph)
         self.holders: dict[str, str] = {}        # referrer id -> latest point person seen
+        self.tenures: dict[str, dict] = {}       # referrer id -> stored handoffs kept: {date: point person}
+        self.handed: set[str] = set()            # referrers with a new handoff accepted here
         self.clients: set[str] = set()
         self.providers: dict[str, list[str]] = {}  # id -> niches
         self.stored: dict[str, dict] = {}
@@ -115,7 +120,9 @@ class Checker:
             self.referrers[rec.id] = rec.since
             self.holders[rec.id] = rec.point_person_id
         elif kind == "handoff":
-            self.holders[rec.referrer_id] = rec.point_person_id
+            if self._stored_handoffs(rec.referrer_id).get(rec.date) != rec.point_person_id:
+                self.holders[rec.referrer_id] = rec.point_person_id  # a new handoff, the latest so far
+                self.handed.add(rec.referrer_id)
         elif kind == "client":
             self.clients.add(rec.id)
         elif kind == "external_provider":
@@ -136,6 +143,9 @@ class Checker:
             # Members defined here may clash with a member of the other kind stored.
             if batch.kind.name in ("clinician", "staff"):
                 wanted.update(rec.id for _, rec in batch.rows)
+            # A handoff is judged against the tenures stored, even for a referrer defined here.
+            if batch.kind.name == "handoff":
+                wanted.update(rec.referrer_id for _, rec in batch.rows)
         wanted.discard(PRACTICE)
         found = {}
         for chunk in batched(sorted(wanted), LOOKUP_CHUNK):
@@ -186,12 +196,49 @@ class Checker:
     def _referrer(self, rec) -> list[str]:
         return self._clinician("point_person_id", rec.point_person_id)
 
+    def _stored_handoffs(self, referrer_id: str) -> dict:
+        """The handoffs stored for a referrer that this import keeps: ``{date: point person}``.
+
+        Those are the tenures after the referrer's first, and, when the
+        referrer is defined here too, after its ``since`` here (the upsert
+        replaces the tenures before it and the old first one).
+        """
+        kept = self.tenures.get(referrer_id)
+        if kept is None:
+            stored = self.stored.get(referrer_id) or {}
+            first = _native(stored.get("since"))
+            after = self.referrers.get(referrer_id)
+            kept = {}
+            for t in stored.get("tenures") or ():
+                since = _native(t["since"])
+                if (first is None or since > first) and (after is None or since > after):
+                    kept[since] = t["point_person_id"]
+            self.tenures[referrer_id] = kept
+        return kept
+
     def _handoff(self, rec) -> list[str]:
         out = self._needs(rec) + self._clinician("point_person_id", rec.point_person_id)
-        since = self.referrers.get(rec.referrer_id)
+        rid = rec.referrer_id
+        stored = self.stored.get(rid) or {}
+        defined_here = rid in self.referrers
+        kept = self._stored_handoffs(rid)
+        if kept.get(rec.date) == rec.point_person_id:
+            return out  # already stored as it is: importing it again changes nothing
+        since = self.referrers[rid] if defined_here else _native(stored.get("since"))
         if since is not None and rec.date <= since:
             out.append(f"date {rec.date} is not after the referrer's since date {since}")
-        if self.holders.get(rec.referrer_id) == rec.point_person_id:
+        elif kept and rec.date <= max(kept):
+            latest = max(kept)
+            out.append(f"date {rec.date} is not after the latest handoff already stored for {rid!r} "
+                       f"({latest}, to {kept[latest]!r}); an import only adds handoffs after it and "
+                       "does not rewrite the stored history")
+        if rid in self.handed:  # the holder now: the last new handoff's, else the last stored one's, else the first
+            holder = self.holders.get(rid)
+        elif kept:
+            holder = kept[max(kept)]
+        else:
+            holder = self.holders.get(rid) if defined_here else stored.get("point_person_id")
+        if holder == rec.point_person_id:
             out.append(f"hands the role to {rec.point_person_id!r}, who already holds it")
         return out
 
@@ -227,3 +274,7 @@ class Checker:
                        f"({';'.join(niches) or 'none'})")
         return out
 
+
+def _native(value):
+    """A Neo4j date from a lookup as a ``datetime.date`` (None and plain dates pass through)."""
+    return value.to_native() if hasattr(value, "to_native") else value

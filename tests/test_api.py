@@ -321,3 +321,104 @@ def test_cli_refuses_an_empty_match_and_bad_limits_like_the_api(cli, small):
     out = json.loads(cli("suggest", "rf1", "--limit", "100", "--json").output)
     assert [s["member"] for s in out["suggestions"]] == ["cn2"]
     assert "How many suggestions to list, 1 to 100 (default 5)." in " ".join(cli("suggest", "--help").output.split())
+
+
+# -- robustness: what fuzzing found ---------------------------------------------
+
+
+def test_unicode_digits_and_huge_numbers_are_400s(small, client):
+    for limit in ("¹", "²", "٣", "99999999999999999999", "9" * 5000, " 5", "5.0", "-1", "+5"):
+        bad = client.get("/api/referrers/rf1/suggestions", query_string={"limit": limit})
+        assert bad.status_code == 400, limit
+        assert bad.get_json()["problems"][0].startswith("field 'limit': must be a whole number from 1 to 100 (got ")
+    assert client.get("/api/referrers/rf1/suggestions?limit=007").status_code == 200
+    for limit in ("¹", 1e300, 10**30, True, 2.5):
+        bad = client.post("/api/match", json={"needs": ["adhd"], "limit": limit})
+        assert bad.status_code == 400, limit
+    # JSON Schema's integer includes 2.0; the CLI's --limit hands over digits as text.
+    assert len(match(client, needs=["adhd"], limit=2.0)["candidates"]) == 2
+    assert len(match(client, needs=["adhd"], limit="02")["candidates"]) == 2
+
+
+def test_bodies_nested_too_deep_or_too_large_are_refused(small, client):
+    from graphsvc.web import MAX_CONTENT_LENGTH
+
+    for depth in (1_000, 30_000):  # the parser's RecursionError is a 400, not a 500
+        deep = client.post("/api/match", data="[" * depth + "]" * depth, content_type="application/json")
+        assert (deep.status_code, deep.get_json()["problems"]) == (400, [
+            "the body must be a JSON object with the fields needs, population, insurance, schedule, "
+            "addressed_to and limit"]), depth
+    deep = client.post("/api/match", data="[" * 100_000 + "]" * 100_000, content_type="application/json")
+    assert (deep.status_code, deep.get_json()) == (413, {
+        "error": f"the request body is 200000 bytes; at most {MAX_CONTENT_LENGTH} are accepted"})
+    huge = client.post("/api/match", json={"needs": ["adhd"], "insurance": "x" * (16 * 1024 * 1024)})
+    assert (huge.status_code, huge.get_json()) == (413, {
+        "error": f"the request body is {16 * 1024 * 1024 + 36} bytes; at most {MAX_CONTENT_LENGTH} are accepted"})
+    assert len(huge.get_data()) < 200
+    # Under the limit a long value is refused, and echoed cut to about 80 characters.
+    long = client.post("/api/match", json={"needs": ["adhd"], "insurance": "x" * 60_000, "y" * 1000: 1})
+    assert long.status_code == 400 and len(long.get_data()) < 600
+    assert long.get_json()["problems"] == [
+        "field 'insurance' is 60,000 characters; the limit is 64",
+        "field '" + "y" * 80 + "…': is not a known field"]
+    long = client.post("/api/match", json={"needs": ["adhd"], "population": "x" * 60_000})
+    assert long.get_json()["problems"] == [
+        "field 'population': must be one of 'child', 'adolescent', 'adult', 'older_adult', 'couples' or 'family' "
+        "(got '" + "x" * 80 + "…')"]
+    bad = client.get("/api/referrers/rf1?refresh=" + "z" * 10_000)
+    assert bad.status_code == 400 and len(bad.get_data()) < 400
+    nope = client.get("/api/referrers/" + "r" * 10_000)
+    assert (nope.status_code, nope.get_json()) == (404, {"error": "unknown referrer '" + "r" * 80 + "…'"})
+
+
+def test_an_encoded_slash_in_an_id_is_a_json_404(small, client):
+    for url in ("/api/referrers/a%2Fb", "/api/referrers/a%2Fb/suggestions", "/api/referrers/rf1%2F"):
+        nope = client.get(url)
+        assert (nope.status_code, nope.mimetype) == (404, "application/json"), url
+        assert "error" in nope.get_json()
+    assert client.get("/api/referrers/rf1 x").get_json() == {"error": "unknown referrer 'rf1 x'"}
+
+
+@pytest.mark.parametrize("body, valid", [
+    ({"needs": [""]}, False),  # nothing left to match on: the schema's anyOf says so too
+    ({"needs": ["", " ;, "], "population": "child"}, True),
+    ({"needs": " ADHD ;, anxiety ", "insurance": " BCBS "}, True),
+    ({"needs": ["adhd anxiety"]}, False),
+    ({"needs": ["adhd"], "refresh": None}, False),  # refresh is a query parameter, not a field
+    ({"needs": None}, False),
+    ({"population": ""}, False),
+    ({"population": " Adolescent\t", "schedule": ""}, True),
+    ({"population": "chi\u212ad"}, False),  # a Kelvin sign lowercases to k in Python, not in the schema
+    ({"needs": ["adhd\u00a0"]}, False),  # only JSON's whitespace is trimmed
+    ({"needs": ["adhd"], "addressed_to": " cn1 "}, True),
+    ({"needs": ["adhd"], "addressed_to": ""}, True),
+    ({"needs": ["adhd"], "addressed_to": "c n1"}, False),
+    ({"needs": ["adhd"], "limit": "3"}, True),
+    ({"needs": ["adhd"], "limit": "0"}, False),
+    ({"needs": ["adhd"], "limit": 100.0}, True),
+    ({"needs": ["adhd"], "limit": False}, False),
+])
+def test_the_match_schema_and_the_model_agree(body, valid):
+    from jsonschema import Draft202012Validator
+
+    from graphsvc.errors import InvalidInput
+    from graphsvc.requests import parse
+
+    assert Draft202012Validator(MatchRequest.model_json_schema()).is_valid(body) is valid
+    try:
+        parse(MatchRequest, body)
+        accepted = True
+    except InvalidInput:
+        accepted = False
+    assert accepted is valid
+
+
+def test_refresh_takes_exactly_the_documented_words(small, client):
+    from graphsvc.web.openapi import document
+
+    documented = document()["paths"]["/api/practice/summary"]["get"]["parameters"][0]["schema"]["enum"]
+    assert documented == ["1", "true", "yes", "0", "false", "no"]
+    for word in documented:
+        assert client.get(f"/api/practice/summary?refresh={word}").status_code == 200, word
+    for word in ("", "null", "TRUE", " 1", "y"):
+        assert client.get("/api/practice/summary", query_string={"refresh": word}).status_code == 400, word

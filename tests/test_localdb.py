@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -27,16 +29,55 @@ def local_env(tmp_path, port) -> dict:
     return env
 
 
+class CommandLines:
+    """Every process's command line seen in /proc while it runs (polled every few ms in a thread)."""
+
+    def __init__(self):
+        self.seen: set[bytes] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self):
+        while not self._stop.is_set():
+            for entry in os.listdir("/proc"):
+                if entry.isdigit():
+                    try:
+                        with open(f"/proc/{entry}/cmdline", "rb") as f:
+                            self.seen.add(f.read())
+                    except OSError:
+                        pass
+            time.sleep(0.005)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
 @pytest.mark.neo4j  # starts a server of its own
 def test_start_status_stop_and_data_survives_a_restart(tmp_path):
     env = local_env(tmp_path, free_port())
     runner = CliRunner()
     assert runner.invoke(main, ["db", "status"], env=env).exit_code == 3  # not running yet
+    data_dir = tmp_path / "neo4j"
+    data_dir.mkdir(mode=0o755)
+    os.chmod(data_dir, 0o755)  # looser than it should be: start tightens it
     try:
         # --new: the suite's own Neo4j may be running, and this one is meant to be a second, empty one.
-        started = runner.invoke(main, ["db", "start", "--new", "--json"], env=env)
+        with CommandLines() as commands:
+            started = runner.invoke(main, ["db", "start", "--new", "--json"], env=env)
         assert started.exit_code == 0, started.output
+        assert data_dir.stat().st_mode & 0o777 == 0o700
         settings = Settings.load(environ=env)
+        # The initial password never was on a command line (the admin tool read it from an @file, now gone).
+        password = settings.resolved_password().encode()
+        admin = [c for c in commands.seen if b"org.neo4j.cli.AdminTool" in c and bytes(data_dir) in c]
+        assert len(admin) == 1 and b"\0@" + bytes(data_dir / ".graphsvc-admin-") in admin[0], admin
+        assert not [c for c in commands.seen if password in c]
+        assert not list(data_dir.glob(".graphsvc-admin-*"))
         status = runner.invoke(main, ["db", "status", "--json"], env=env)
         assert status.exit_code == 0 and '"running": true' in status.output
         graph = Graph.connect(settings)

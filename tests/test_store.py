@@ -34,7 +34,7 @@ def test_every_app_statement_plans_on_the_real_neo4j(graph, name):
     # missing label or a removed function fails here, not in a user's import.
     kind = _planned(graph, catalog.query(name))
     expected = "r" if name.startswith(("project_", "export_", "existing_", "referral_parties", "current_",
-                                       "event_exists", "graph_version", "practice_totals",
+                                       "graph_version", "practice_totals",
                                        "referrer_overview")) else None
     if expected:
         assert kind == expected, f"{name} should be read-only, plans as {kind!r}"

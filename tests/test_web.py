@@ -259,8 +259,12 @@ def test_paging_links_keep_the_filters(small_app, client):
     ("stage=1&stage=2", "stage", "stage must be given once"),
     ("kind=priest", "kind", "kind must be one of physician, pediatrician, school_counselor (school counselor), "
                             "clergy, attorney, other; got 'priest'"),
-    ("page=x", "page", "page must be a whole number from 1; got 'x'"),
-    ("page=²", "page", "page must be a whole number from 1; got '²'"),
+    ("page=x", "page", "page must be a whole number from 1 to 1000000000; got 'x'"),
+    # Unicode digits pass str.isdigit; a number past PAGE_MAX would overflow Neo4j's skip.
+    ("page=²", "page", "page must be a whole number from 1 to 1000000000; got '²'"),
+    ("page=99999999999999999999", "page", "page must be a whole number from 1 to 1000000000; "
+                                          "got '99999999999999999999'"),
+    ("page=" + "9" * 5000, "page", "page must be a whole number from 1 to 1000000000; got '999"),
 ])
 def test_unknown_parameters_and_bad_values_are_400_pages(small_app, client, query, name, accepted):
     page = client.get("/?" + query)
@@ -279,7 +283,7 @@ def test_a_page_past_the_end_says_so(small_app, client):
     # Said once: no empty table, no second notice, no paging links.
     assert "<tbody>" not in html and "Nothing on page" not in html and "No referrers" not in html
     assert html.count("past the end") == 1 and 'class="pages"' not in html
-    huge = client.get("/?page=" + "9" * 30)
+    huge = client.get("/?page=1000000000")
     assert huge.status_code == 404 and "is past the end: 2 pages of 3 referrers." in huge.get_data(as_text=True)
     filtered = client.get("/?stage=1&page=2")
     assert filtered.status_code == 404
@@ -435,3 +439,24 @@ def test_noun_for_words_the_noun_as_count_of_does():
     assert [noun_for(n, noun) for n, noun in ((1, "member"), (2, "member"), (0, "referral"), (1, "staff"),
                                               (3, "staff"), (1, "other"), (1, "clergy"))] == [
         "member", "members", "referrals", "staff", "staff", "other referrer", "clergy"]
+
+
+def test_a_bad_value_is_echoed_at_most_80_characters(small_app, client):
+    page = client.get("/?kind=" + "x" * 100_000)
+    assert page.status_code == 400
+    said = text_of(page.get_data(as_text=True).replace("&#39;", "'"))
+    assert "got '" + "x" * 80 + "…'" in said and "x" * 81 not in said
+    page = client.get("/practice?" + "y" * 100_000 + "=1")
+    assert page.status_code == 400 and "y" * 82 not in page.get_data(as_text=True)
+    page = client.get("/referrers/" + "z" * 100_000)
+    assert page.status_code == 404 and "z" * 82 not in page.get_data(as_text=True)
+
+
+def test_a_body_past_the_limit_is_a_413_page(small_app, client):
+    from graphsvc.web import MAX_CONTENT_LENGTH
+
+    assert MAX_CONTENT_LENGTH == 64 * 1024 == small_app.config["MAX_CONTENT_LENGTH"]
+    page = client.post("/", data="x" * (MAX_CONTENT_LENGTH + 1))
+    assert (page.status_code, page.mimetype) == (413, "text/html")
+    assert f"the request body is {MAX_CONTENT_LENGTH + 1} bytes; at most {MAX_CONTENT_LENGTH} are accepted" in (
+        page.get_data(as_text=True))

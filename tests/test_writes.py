@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 
 import pytest
@@ -10,7 +12,7 @@ from neo4j.exceptions import ConstraintError
 from graphsvc.store import writes
 from graphsvc.errors import InvalidInput, NotFound
 from graphsvc.csvio.importer import import_folder
-from tests.helpers import fixture_path, snapshot
+from tests.helpers import TEST_QUERIES, fixture_path, snapshot
 
 
 @pytest.fixture
@@ -150,3 +152,36 @@ def test_hand_over_refusals_change_nothing(small):
         "field 'date': 2024-01-15 is not after the current tenure's start 2024-01-15"]
     assert refused(small, NotFound, writes.hand_over, "rf1", "cn404", "2025-02-01") == [
         "field 'to_clinician_id': 'cn404' is unknown"]
+
+
+@pytest.mark.parametrize("other_commits", [True, False])
+def test_a_record_waits_for_another_transaction_creating_its_id(small, other_commits):
+    # A transaction outside the API creates referral r30 and holds it; the
+    # API's CREATE of r30 waits on that id, then fails if it commits ("already
+    # exists", with nothing of the refused write left) or succeeds if it rolls back.
+    outcome = []
+
+    def record():
+        try:
+            outcome.append(writes.record_referral(small, id="r30", date="2024-07-01", referrer_id="rf1",
+                                                  client_id="cl1", addressed_to="cn1"))
+        except InvalidInput as e:
+            outcome.append(e.problems)
+
+    with small.session(write=True) as s:
+        tx = s.begin_transaction()
+        tx.run("CREATE (:Referral {id: 'r30', date: date('2020-01-01')})").consume()
+        caller = threading.Thread(target=record)
+        caller.start()
+        time.sleep(0.5)
+        assert caller.is_alive() and outcome == []  # waiting for the other transaction
+        tx.commit() if other_commits else tx.rollback()
+        caller.join(timeout=30)
+    if other_commits:
+        assert outcome == [["field 'id': Referral 'r30' already exists"]]
+        graph = small.read("graph_snapshot", catalog=TEST_QUERIES)[0]
+        assert [str(n["props"]["date"]) for n in graph["nodes"] if n["props"].get("id") == "r30"] == ["2020-01-01"]
+        assert [r for r in graph["relationships"] if "r30" in (r["start"], r["end"])] == []
+    else:
+        assert outcome[0]["id"] == "r30"
+        assert small.read("referral_parties", id="r30")[0]["assigned_to"] == "cn1"

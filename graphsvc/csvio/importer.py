@@ -14,24 +14,25 @@ stopped, say) is finished by importing the folder again.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from pydantic import ValidationError
 
-from ..batching import batched
 from ..errors import InvalidInput
 from ..presentation import count_of
-from ..records import explain
+from ..records import TEXT_FIELDS, explain
+from ..requests import shown
 from ..rules import Batch, Checker, Problem
 from ..store.db import Graph
 from ..store.schema import ensure_schema
 from ..store.writes import UPSERT, parameters, write_batches
 from ..vocabulary import PRACTICE_ID
-from .format import BY_NAME, FILES, CsvFile
+from .format import BY_NAME, FILES, CsvFile, from_cell
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +135,9 @@ def import_folder(
             graph, UPSERT[kind], (parameters(kind, rec._asdict()) for _, rec in rows.good()),
             batch_size=batch_size, workers=workers, progress=progress, practice_id=PRACTICE_ID)
         report.files[name].seconds = round(time.perf_counter() - began, 3)
-    touched = sorted({rec.referrer_id for rec in _good(parsed, "handoffs.csv")}
-                     | {rec.id for rec in _good(parsed, "referrers.csv")})
-    for chunk in batched(touched, batch_size):
-        graph.write("close_tenures", referrer_ids=chunk)
+    # upsert_referrers and upsert_handoffs close the tenures they touch within
+    # each batch, so no referrer ever has two current point persons, even
+    # between batches or after an import cut short.
     graph.write("bump_version", practice_id=PRACTICE_ID)
     report.seconds = time.perf_counter() - started
     log.info("import %s: %d rows written, %d bad, in %.1fs", folder, report.written,
@@ -146,6 +146,15 @@ def import_folder(
 
 
 # -- reading ---------------------------------------------------------------
+
+
+# The longest cell the CSV reader takes, in characters: far above any field's
+# own limit (graphsvc.records), so that a value too long is reported by its
+# field ("field 'name' is 204,800 characters; the limit is 200"); it also
+# bounds what an unterminated quote can swallow before it is reported.
+CELL_MAX = 1 << 20
+if csv.field_size_limit() < CELL_MAX:  # process-wide, so only ever raised
+    csv.field_size_limit(CELL_MAX)
 
 
 def read_folder(folder: Path, problems: list[Problem]) -> dict[str, Batch]:
@@ -167,60 +176,209 @@ def read_folder(folder: Path, problems: list[Problem]) -> dict[str, Batch]:
 
 
 def _read_file(path: Path, spec: CsvFile, problems: list[Problem]) -> Batch:
+    """Every row of one file: the good ones in ``rows``, the others counted in ``unreadable``.
+
+    A row that cannot be read is a problem at the line it starts on, and
+    reading goes on with the next row: a byte that is not UTF-8, a cell of
+    more than ``CELL_MAX`` characters, a stray or unterminated quote spoil one
+    row, never the rest of the file. So every row is either in ``rows`` or
+    counted in ``unreadable`` (each with a problem, unless the header is bad).
+    """
     out = Batch(spec.kind, source=spec.name)
     name = spec.name
     try:
-        handle = open(path, newline="", encoding="utf-8-sig")
+        handle = open(path, "rb")
     except OSError as e:
         problems.append(Problem(name, None, f"cannot be read: {e.strerror}"))
         return out
     with handle:
-        reader = csv.reader(handle)
+        lines = _Lines(handle)
+        taken = lines.taken
+        bad_bytes = lines.bad_bytes
+        reader = csv.reader(lines, strict=True)
+        header: list[str] = []
+        header_ok = False
         try:
             header = [h.strip() for h in next(reader, [])]
-        except (csv.Error, UnicodeDecodeError) as e:
-            problems.append(Problem(name, 1, f"unreadable header: {e}"))
-            return out
-        header_ok = _check_header(name, spec, header, problems)
+        except csv.Error as e:
+            problems.append(Problem(name, 1, f"unreadable header: {_csv_problem(e, 1, lines.number)}"))
+            reader = csv.reader(lines.restart_after(1), strict=True)
+        else:
+            spoiled = lines.decode_problem(1, lines.number) if bad_bytes else None
+            if spoiled:
+                problems.append(Problem(name, 1, f"unreadable header: {spoiled}"))
+            else:
+                header_ok = _check_header(name, spec, header, problems)
+        taken.clear()
         record = spec.kind.model
         row_type = spec.kind.row_type
+        width = len(header)
+        text_cells = [i for i, h in enumerate(header) if h in TEXT_FIELDS]
         seen: dict[tuple, int] = {}
-        key_idx = None
-        line = 1
-        try:
-            for cells in reader:
-                line = reader.line_num
-                if not cells or (len(cells) == 1 and not cells[0].strip()):
-                    continue  # blank line
-                if not header_ok:
-                    out.unreadable += 1
-                    continue
-                if len(cells) != len(header):
-                    problems.append(Problem(name, line, f"has {len(cells)} cells; the header has {len(header)}"))
-                    out.unreadable += 1
-                    continue
-                values = dict(zip(header, cells))
-                try:
-                    rec = record(**values)
-                except ValidationError as e:
-                    for msg in explain(e):
-                        problems.append(Problem(name, line, msg))
-                    out.unreadable += 1
-                    continue
-                if key_idx is None:
-                    key_idx = spec.kind.key
-                key = tuple(getattr(rec, k) for k in key_idx)
-                first = seen.get(key)
-                if first is not None:
-                    what = " and ".join(f"{k} {getattr(rec, k)!s}" for k in key_idx)
-                    problems.append(Problem(name, line, f"duplicate {what} (first on line {first})"))
-                    out.unreadable += 1
-                    continue
-                seen[key] = line
-                out.rows.append((line, row_type._make(rec.__dict__.values())))
-        except (csv.Error, UnicodeDecodeError) as e:
-            problems.append(Problem(name, line + 1, f"unreadable: {e}"))
+        key_idx = spec.kind.key
+        done = lines.number  # the last line of the row before
+        while True:
+            try:
+                for cells in reader:
+                    line = done + 1  # where this row starts
+                    done = lines.number
+                    taken.clear()
+                    if bad_bytes:  # is a byte that is not UTF-8 in this row?
+                        spoiled = lines.decode_problem(line, done)
+                        if spoiled:
+                            if header_ok:
+                                problems.append(Problem(name, line, spoiled))
+                            out.unreadable += 1
+                            continue
+                    if not cells or (len(cells) == 1 and not cells[0].strip()):
+                        continue  # blank line
+                    if not header_ok:
+                        out.unreadable += 1
+                        continue
+                    if len(cells) != width:
+                        problems.append(Problem(name, line, f"has {len(cells)} cells; the header has {width}"))
+                        out.unreadable += 1
+                        continue
+                    for i in text_cells:
+                        if cells[i][:1] == "'":
+                            cells[i] = from_cell(cells[i])
+                    try:
+                        rec = record(**dict(zip(header, cells)))
+                    except ValidationError as e:
+                        for msg in explain(e):
+                            problems.append(Problem(name, line, msg))
+                        out.unreadable += 1
+                        continue
+                    key = tuple(getattr(rec, k) for k in key_idx)
+                    first = seen.get(key)
+                    if first is not None:
+                        what = " and ".join(f"{k} {getattr(rec, k)!s}" for k in key_idx)
+                        problems.append(Problem(name, line, f"duplicate {what} (first on line {first})"))
+                        out.unreadable += 1
+                        continue
+                    seen[key] = line
+                    out.rows.append((line, row_type._make(rec.__dict__.values())))
+                break
+            except csv.Error as e:
+                # The row starting on ``line`` is bad. If it ran on over more
+                # lines (a quote opened and never closed, say), those lines are
+                # read again as rows of their own: a bad row takes no others with it.
+                line = done + 1
+                if header_ok:
+                    problems.append(Problem(name, line, _csv_problem(e, line, lines.number)))
+                out.unreadable += 1
+                reader = csv.reader(lines.restart_after(line), strict=True)
+                done = line
     return out
+
+
+class _Lines:
+    """The physical lines of a CSV file as text, for ``csv.reader``.
+
+    The file is read as bytes and each line decoded on its own, so a byte
+    that is not UTF-8 spoils its own line only: it reads as U+FFFD and the
+    line is noted in ``bad_bytes``. Lines end at ``\\n``, ``\\r\\n`` or a lone
+    ``\\r``, as with ``open(newline="")``; a byte order mark is dropped.
+    ``number`` is the number of the line handed out last; ``taken`` the lines
+    handed out since the reader last cleared it (the lines of the row being
+    read, numbered up to ``number``), so that ``restart_after`` can hand them
+    out again.
+    """
+
+    def __init__(self, handle):
+        self.number = 0
+        self.bad_bytes: dict[int, tuple[bytes, UnicodeDecodeError]] = {}
+        self.taken: list[str] = []
+        self._handle = handle
+        self._again: list[tuple[int, str]] = []  # lines to hand out again, last first
+        self._count: int | None = None  # lines in the file, once all are read
+        self._lines = self._read(0)
+
+    def __iter__(self):
+        return self._lines
+
+    def restart_after(self, line: int):
+        """The lines from the one after ``line`` on (taken already, so handed out again)."""
+        first = self.number - len(self.taken) + 1
+        self._again.extend(reversed([(n, text) for n, text in enumerate(self.taken, first) if n > line]))
+        self.taken.clear()
+        for n in [n for n in self.bad_bytes if n <= line]:
+            del self.bad_bytes[n]
+        if self._count is not None:  # the file is read to its end: hand the lines out anew
+            self._lines = self._read(self._count)
+        return self
+
+    def _read(self, number: int):
+        taken = self.taken
+        again = self._again
+        while again:
+            self.number, text = again.pop()
+            taken.append(text)
+            yield text
+        handle = self._handle
+        if number == 0:  # a byte order mark starts the first line
+            if handle.peek(3)[:3] == b"\xef\xbb\xbf":
+                handle.read(3)
+        for raw in handle:
+            number += 1
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                text = raw.decode("utf-8", "replace")
+                self.bad_bytes[number] = (raw, e)
+            if "\r" in text and not (text[-2:] == "\r\n" and text.count("\r") == 1):
+                # Line breaks other than a last \r\n: more than one line.
+                pieces = list(io.StringIO(text, newline=""))
+                text = pieces.pop()
+                bad = self.bad_bytes.pop(number, None)
+                for piece in pieces:
+                    if bad and "\ufffd" in piece:
+                        self.bad_bytes[number], bad = bad, None
+                    self.number = number
+                    taken.append(piece)
+                    yield piece
+                    while again:
+                        self.number, piece = again.pop()
+                        taken.append(piece)
+                        yield piece
+                    number += 1
+                if bad:
+                    self.bad_bytes[number] = bad
+            self.number = number
+            taken.append(text)
+            yield text
+            while again:  # a row went wrong: its lines after the first, once more
+                self.number, text = again.pop()
+                taken.append(text)
+                yield text
+        self._count = number
+
+    def decode_problem(self, first: int, last: int) -> str | None:
+        """What is wrong with the first line from ``first`` to ``last`` that is
+        not UTF-8, or None if they all are; forgets lines up to ``last``."""
+        spoiled = sorted(n for n in self.bad_bytes if n <= last)
+        found = [self.bad_bytes.pop(n) for n in spoiled]
+        if not spoiled or spoiled[-1] < first:
+            return None
+        line, (raw, e) = next((n, f) for n, f in zip(spoiled, found) if n >= first)
+        where = f"character {len(raw[:e.start].decode('utf-8', 'replace')) + 1}"
+        if line != first:
+            where = f"line {line}, {where}"
+        return f"not UTF-8: byte 0x{raw[e.start]:02X} at {where} (save the file as UTF-8)"
+
+
+def _csv_problem(error: csv.Error, first: int, last: int) -> str:
+    """The CSV reader's ``error`` about the row on lines ``first`` to ``last``, in plain words."""
+    text = str(error)
+    if text == "unexpected end of data":
+        return f"unterminated quoted field starting on line {first}"
+    if text.startswith("field larger than field limit"):
+        where = f" (on line {last})" if last != first else ""
+        return f"has a cell of more than {csv.field_size_limit():,} characters{where}"
+    if text.startswith("',' expected after '\"'"):
+        where = f" on line {last}" if last != first else ""
+        return f"a quoted field has text after its closing quote{where} (a \" inside quotes is written \"\")"
+    return f"cannot be read as CSV: {text}"
 
 
 def _check_header(name: str, spec: CsvFile, header: list[str], problems: list[Problem]) -> bool:
@@ -236,22 +394,17 @@ def _check_header(name: str, spec: CsvFile, header: list[str], problems: list[Pr
         if column not in spec.columns:
             why = (" (client records hold a pseudonymous id and matching attributes only)"
                    if spec.kind.name == "client" else "")
-            problems.append(Problem(name, 1, f"unknown column {column!r}{why}; expected "
+            problems.append(Problem(name, 1, f"unknown column {shown(column)}{why}; expected "
                                     + ",".join(spec.columns)))
             ok = False
     duplicated = {c for c in header if header.count(c) > 1}
     for column in sorted(duplicated):
-        problems.append(Problem(name, 1, f"column {column!r} appears twice"))
+        problems.append(Problem(name, 1, f"column {shown(column)} appears twice"))
         ok = False
     return ok
 
 
 # -- writing ---------------------------------------------------------------
-
-
-def _good(parsed: dict[str, Batch], name: str) -> Iterable:
-    rows = parsed.get(name)
-    return () if rows is None else (rec for _, rec in rows.good())
 
 
 def _order(name: str) -> int:

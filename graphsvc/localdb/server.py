@@ -15,6 +15,12 @@ Layout::
     <data_dir>/data, logs/                     the database; survives restarts
     <data_dir>/graphsvc-neo4j.pid              the running server's pid
     <data_dir>/graphsvc-password               generated password (0600)
+
+``data_dir`` is its owner's only (mode 0700): created so, and tightened at
+every start if it was looser. The initial password never appears on a
+command line (which every user can read in /proc/*/cmdline): Neo4j's admin
+tool reads its arguments from a 0600 file in ``data_dir`` (``@file``, which
+its picocli parser expands), deleted as soon as it has run.
 """
 
 from __future__ import annotations
@@ -172,13 +178,14 @@ class LocalServer:
             )
         self.install(echo=echo)
         java = _check_java()
+        self._private_data_dir()
         for d in (self.conf_dir, self.logs_dir, self.run_dir):
             d.mkdir(parents=True, exist_ok=True)
         self._write_conf()
         first_start = not (self.data_dir / "data" / "dbms").exists()
         password = self.settings.resolved_password(create=True)
         if first_start:
-            self._admin(java, "dbms", "set-initial-password", password)
+            self._admin(java, "dbms", "set-initial-password", password, secret=True)
         heap = self.settings.heap_size
         console = open(self.logs_dir / "console.log", "ab")
         proc = subprocess.Popen(
@@ -247,11 +254,34 @@ dbms.usage_report.enabled=false
 """
         (self.conf_dir / "neo4j.conf").write_text(conf)
 
-    def _admin(self, java: str, *args: str) -> None:
-        proc = subprocess.run(
-            [java, "-cp", str(self.lib / "*"), ADMIN_CLASS, *args],
-            capture_output=True, text=True, env=self._env(),
-        )
+    def _private_data_dir(self) -> None:
+        """``data_dir``, created mode 0700 (its parents as usual), or tightened to 0700 if looser."""
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.data_dir.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        if self.data_dir.stat().st_mode & 0o777 != 0o700:  # looser, or cut by the umask
+            os.chmod(self.data_dir, 0o700)
+
+    def _admin(self, java: str, *args: str, secret: bool = False) -> None:
+        """Run Neo4j's admin tool; with ``secret``, its arguments go through a 0600 ``@file``
+        in ``data_dir`` (picocli expands it), never on the command line."""
+        argfile = None
+        command = list(args)
+        if secret:
+            fd, argfile = tempfile.mkstemp(prefix=".graphsvc-admin-", dir=self.data_dir)  # mode 0600
+            with os.fdopen(fd, "w") as f:
+                f.write("\n".join(_argfile_quote(a) for a in args) + "\n")
+            command = [f"@{argfile}"]
+        try:
+            proc = subprocess.run(
+                [java, "-cp", str(self.lib / "*"), ADMIN_CLASS, *command],
+                capture_output=True, text=True, env=self._env(),
+            )
+        finally:
+            if argfile is not None:
+                os.unlink(argfile)
         if proc.returncode != 0:
             raise GraphsvcError(f"neo4j-admin {args[0]} {args[1]} failed:\n{proc.stdout}{proc.stderr}")
 
@@ -304,6 +334,15 @@ dbms.usage_report.enabled=false
             if path.exists():
                 chunks += path.read_text(errors="replace").splitlines()[-lines:]
         return "\n".join(chunks)
+
+
+def _argfile_quote(arg: str) -> str:
+    r"""One argument as a line of a picocli ``@file``: in double quotes, ``\`` and ``"`` escaped.
+
+    >>> print(_argfile_quote('pa ss"w\\rd'))
+    "pa ss\"w\\rd"
+    """
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _check_java() -> str:

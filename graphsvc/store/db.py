@@ -29,6 +29,13 @@ from .catalog import APP, Catalog
 
 log = logging.getLogger(__name__)
 
+# The driver logs a warning through the ``neo4j`` logger each time it retries
+# a transaction (a deadlock, a leader switch). It belongs in the log, where
+# ``graphsvc.logs`` sends it; where no logging is configured (graphsvc used as
+# a library), this handler keeps Python's last-resort handler from printing it
+# on the terminal. Records still reach any handler configured on the root.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
+
 
 class Graph:
     """A connection to the referral graph in one Neo4j database."""

@@ -10,6 +10,30 @@ for an unknown id) naming the field.
 adds an event (referral, introduction, contact, referral out) and refuses an
 id that is already taken. ``record_pass`` and ``hand_over`` change who holds
 a case or a referrer relationship and keep the history.
+
+Concurrent callers. Every transaction here first bumps the Practice node's
+change counter (``bump_version``), which takes that node's write lock; so
+writes through this module take turns, whole, in the order they get the lock,
+and each one's checks see every write committed before it. One lock order
+for all of them (Practice, then the node a handoff or pass is about, then
+whatever the statements touch) means they cannot deadlock among themselves.
+Why not avoid the hot node instead: the analysis cache needs one counter
+that every write moves, and these are one-record writes a person makes,
+milliseconds each; taking turns costs little (eight threads still write more
+per second than one), and it makes "check, then write" safe for every rule
+without a lock per rule. Bulk imports do not go through here: their batches
+bump the counter only before and after, and run side by side. A deadlock
+with an import batch is transient: the driver retries the transaction and
+logs a warning through the ``neo4j`` logger, to the log file, never the
+terminal (``graphsvc.store.db``).
+
+On top of that, ``hand_over`` and ``record_pass`` lock the referrer or
+referral before reading its tenure or parties (``lock_referrer``,
+``lock_referral``), so their check and write are one step even against
+writers that do not take the Practice lock first. A new event is created
+with ``CREATE`` under its id's uniqueness constraint (``create_*``), so of two
+callers recording one id exactly one succeeds; the other gets
+``InvalidInput`` "already exists" and its transaction leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -17,6 +41,8 @@ from __future__ import annotations
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import date as Date
 from typing import Any, Callable, Iterable
+
+from neo4j.exceptions import ConstraintError
 
 from .. import records
 from ..batching import batched
@@ -44,6 +70,14 @@ UPSERT = {
 # The label of each kind of event, whose ids ``record_*`` refuses to reuse.
 EVENT_LABEL = {"referral": "Referral", "introduction": "Introduction", "contact": "Contact",
                "referral_out": "ReferralOut"}
+
+# The statement that creates a new event node (CREATE under the id constraint).
+CREATE = {
+    "referral": "create_referral",
+    "introduction": "create_introduction",
+    "contact": "create_contact",
+    "referral_out": "create_referral_out",
+}
 
 
 def save_clinician(graph: Graph, **fields) -> dict:
@@ -112,6 +146,8 @@ def record_pass(graph: Graph, referral_id: str, to_clinician_id: str, reason: st
     ensure_schema(graph)
 
     def work(tx):
+        _take_turn(tx)
+        tx.run(query("lock_referral"), id=referral_id).consume()  # then read: check and write are one step
         found = tx.run(query("referral_parties"), id=referral_id).data()
         if not found:
             raise NotFound(f"field 'referral_id': unknown referral {referral_id!r}")
@@ -123,7 +159,6 @@ def record_pass(graph: Graph, referral_id: str, to_clinician_id: str, reason: st
         back = to_clinician_id == referral["addressed_to"]
         tx.run(query("pass_referral"), id=referral_id, to=to_clinician_id,
                reason=None if back else reason).consume()
-        tx.run(query("bump_version"), practice_id=PRACTICE_ID).consume()
         return {"id": referral_id, "addressed_to": referral["addressed_to"],
                 "assigned_to": to_clinician_id, "pass_reason": None if back else reason}
 
@@ -139,6 +174,8 @@ def hand_over(graph: Graph, referrer_id: str, to_clinician_id: str, date: Date |
     ensure_schema(graph)
 
     def work(tx):
+        _take_turn(tx)
+        tx.run(query("lock_referrer"), id=referrer_id).consume()  # then read: check and write are one step
         current = tx.run(query("current_point_person"), referrer_id=referrer_id).data()
         if not current:
             raise NotFound(f"field 'referrer_id': unknown referrer {referrer_id!r}")
@@ -149,9 +186,7 @@ def hand_over(graph: Graph, referrer_id: str, to_clinician_id: str, date: Date |
         if current["since"] is not None and handoff.date <= current["since"].to_native():
             raise InvalidInput(f"field 'date': {handoff.date} is not after the current tenure's start "
                                f"{current['since'].iso_format()}")
-        upsert(tx, "handoff", [handoff.row()])
-        tx.run(query("close_tenures"), referrer_ids=[referrer_id]).consume()
-        tx.run(query("bump_version"), practice_id=PRACTICE_ID).consume()
+        upsert(tx, "handoff", [handoff.row()])  # closes the previous tenure in the same statement
         return {"referrer_id": referrer_id, "point_person_id": to_clinician_id,
                 "since": handoff.date, "previous": current["point_person_id"]}
 
@@ -221,10 +256,11 @@ def _save(graph: Graph, kind: str, fields: dict[str, Any]) -> dict:
     label = EVENT_LABEL.get(kind)
 
     def work(tx):
-        if label is not None:
-            taken = tx.run(query("event_exists"), label=label, id=record.id).single()["taken"]
-            if taken:
-                raise InvalidInput(f"field 'id': {label} {record.id!r} already exists")
+        _take_turn(tx)
+        if kind in CREATE:
+            # A taken id raises ConstraintError here (translated below); the
+            # upsert then fills in the node this statement created.
+            tx.run(query(CREATE[kind]), id=record.id).consume()
         problems: list[Problem] = []
         batch = Batch(records.KIND[kind], rows=[(None, record)])
         Checker([batch], problems, lookup=lambda ids: tx.run(query("existing_ids"), ids=ids).data()).check()
@@ -232,13 +268,25 @@ def _save(graph: Graph, kind: str, fields: dict[str, Any]) -> dict:
             messages = [p.message for p in problems]
             unknown = all(m.startswith("unknown ") for m in messages)
             raise (NotFound if unknown else InvalidInput)(messages)
-        upsert(tx, kind, [record.row()])
-        tx.run(query("bump_version"), practice_id=PRACTICE_ID).consume()
-        if kind == "referrer":
-            tx.run(query("close_tenures"), referrer_ids=[record.id]).consume()
+        upsert(tx, kind, [record.row()])  # a referrer's tenures are closed by its upsert itself
         return record.row()
 
-    return graph.write_tx(work)
+    try:
+        return graph.write_tx(work)
+    except ConstraintError:
+        # Neo.ClientError.Schema.ConstraintValidationFailed: a client error, so
+        # the driver does not retry it; it has rolled the whole transaction
+        # back. In record_* the one node created is the event (create_*), so
+        # the constraint is its id's. Caught here rather than around the CREATE
+        # so that a violation reported at commit is translated too.
+        if label is None:
+            raise
+        raise InvalidInput(f"field 'id': {label} {record.id!r} already exists") from None
+
+
+def _take_turn(tx) -> None:
+    """Bump the change counter: run first in every write transaction here (see the module docstring)."""
+    tx.run(query("bump_version"), practice_id=PRACTICE_ID).consume()
 
 
 def _require_clinician(tx, field: str, member_id: str) -> None:

@@ -21,9 +21,11 @@ it at exit. One blueprint per area: ``referrers`` (``/``,
 ``/referrers/<id>``), ``practice`` (``/practice``), ``health``
 (``/healthz``) and ``api`` (``/api/...``).
 
-Errors are answered in the form the path calls for, by the app's own
-handlers: ``/api/...`` and ``/healthz`` in JSON (``{"error": ...}``, e.g. a
-404 for ``/api/nope``), every other path as a page in the site's layout
+A request body is at most ``MAX_CONTENT_LENGTH`` bytes (64 KB; the config
+key of the same name overrides it): past it, a 413. Errors are answered in
+the form the path calls for, by the app's own handlers: ``/api/...`` and
+``/healthz`` in JSON (``{"error": ...}``, e.g. a 404 for ``/api/nope``),
+every other path as a page in the site's layout
 (a 400 naming a bad parameter, a 404, and a 503 saying in plain words that
 the database is not reachable when Neo4j is down).
 """
@@ -33,18 +35,24 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from flask import Flask, jsonify, request
+from flask import Flask, abort, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge, ServiceUnavailable
 
 from ..config import Settings
 from ..errors import Neo4jUnavailable
 from ..presentation import STAGE_NAMES, count_of, pct, stage_label, words
+from ..requests import SHOWN
 
 _log = logging.getLogger(__name__)
 
 
 WEB_RETRY_SECONDS = 2
+
+# The largest request body taken, in bytes: a POST /api/match is a few hundred
+# bytes, and the pages take none. Past it a 413 (JSON under /api/, a page
+# elsewhere), before the body is read.
+MAX_CONTENT_LENGTH = 64 * 1024
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -87,6 +95,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
         ANALYSIS_STALL_DAYS=settings.analysis_stall_days,
         ANALYSIS_LAPSE_DAYS=settings.analysis_lapse_days,
         ANALYSIS_AS_OF=settings.analysis_as_of,
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
@@ -111,6 +120,13 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     app.register_blueprint(practice.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+
+    @app.before_request
+    def body_limit():
+        # Flask enforces MAX_CONTENT_LENGTH only when a view reads the body; say so at once.
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if limit is not None and (request.content_length or 0) > limit:
+            abort(413, f"the request body is {request.content_length} bytes; at most {limit} are accepted")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -144,11 +160,15 @@ def answers_in_json() -> bool:
 
 def api_error_message(error: HTTPException) -> str:
     """The ``error`` of an API answer for an HTTP error: where the URL names nothing, say what does."""
+    path = request.path if len(request.path) <= SHOWN else request.path[:SHOWN] + "…"
     if request.url_rule is None and error.code == 404:
-        return f"no API endpoint at {request.path}; the endpoints are listed at /api/openapi.json"
+        return f"no API endpoint at {path}; the endpoints are listed at /api/openapi.json"
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         allowed = " or ".join(m for m in error.valid_methods if m not in ("HEAD", "OPTIONS"))
-        return f"{request.method} is not allowed on {request.path}; use {allowed}"
+        return f"{request.method} is not allowed on {path}; use {allowed}"
+    if isinstance(error, RequestEntityTooLarge) and error.description == RequestEntityTooLarge.description:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        return f"the request body is larger than {limit} bytes, the most accepted"
     return error.description or error.name
 
 

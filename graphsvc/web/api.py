@@ -2,22 +2,31 @@
 
 Every endpoint takes only the query parameters it documents (``QUERY``,
 which ``graphsvc.web.openapi`` lists too): any other one, one given twice,
-or a bad ``refresh`` is a 400 naming it.
+or a bad ``refresh`` is a 400 naming it. ``refresh`` takes exactly the words
+the OpenAPI document lists (``YES`` and ``NO``), a referrer id in a path
+exactly what ``graphsvc.records.ID_PATTERN`` allows (any other is a 404),
+and ``POST /api/match`` a JSON object of at most ``MAX_CONTENT_LENGTH``
+bytes (a 413 past it; a body that is not JSON, or nested too deep for the
+parser, is a 400).
 """
 
 from __future__ import annotations
+
+import json
+import re
 
 from flask import Blueprint, current_app, jsonify, request
 
 from ..errors import InvalidInput, NotFound
 from ..presentation import listing
-from ..records import MatchRequest, SuggestionsQuery
-from ..requests import parse
+from ..records import ID_PATTERN, MatchRequest, SuggestionsQuery
+from ..requests import parse, shown
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
+# The values ``refresh`` takes, exactly as the OpenAPI document lists them.
 YES = ("1", "true", "yes")
-NO = ("0", "false", "no", "")
+NO = ("0", "false", "no")
 
 # The query parameters of each endpoint (by view name). ``refresh`` rebuilds
 # the analysis now; the openapi document itself takes none.
@@ -42,18 +51,18 @@ def known_parameters():
         values = request.args.getlist(name)
         if name not in known:
             takes = f"it takes {listing(known)}" if known else "it takes none"
-            problems.append(f"query parameter {name!r}: is not a parameter of this endpoint ({takes})")
+            problems.append(f"query parameter {shown(name)}: is not a parameter of this endpoint ({takes})")
         elif len(values) > 1:
-            problems.append(f"query parameter {name!r}: must be given once (got {len(values)} values)")
-        elif name == "refresh" and values[0].strip().lower() not in YES + NO:
+            problems.append(f"query parameter {shown(name)}: must be given once (got {len(values)} values)")
+        elif name == "refresh" and values[0] not in YES + NO:
             problems.append(f"query parameter 'refresh': must be 1, true or yes (or 0, false or no) "
-                            f"(got {values[0]!r})")
+                            f"(got {shown(values[0])})")
     if problems:
         raise InvalidInput(problems)
 
 
 def insights():
-    refresh = request.args.get("refresh", "").strip().lower() in YES
+    refresh = request.args.get("refresh") in YES
     return current_app.extensions["insights"].get(refresh=refresh)
 
 
@@ -74,16 +83,24 @@ def bad_input(error):
     return jsonify(error=str(error), problems=error.problems), 400
 
 
+def known_id(referrer_id: str) -> str:
+    """``referrer_id`` if it can name a referrer; a 404 (echoing a short part of it) if not."""
+    if not re.fullmatch(ID_PATTERN, referrer_id):
+        raise NotFound(f"unknown referrer {shown(referrer_id)}")
+    return referrer_id
+
+
 @bp.get("/referrers/<referrer_id>")
 def referrer(referrer_id):
     """Stage, stage history, pace and metrics of one referrer."""
-    return jsonify(insights().referrer(referrer_id))
+    return jsonify(insights().referrer(known_id(referrer_id)))
 
 
 @bp.get("/referrers/<referrer_id>/suggestions")
 def suggestions(referrer_id):
     """The next colleagues to introduce, with scores and reasons."""
     wanted = query(SuggestionsQuery)
+    known_id(referrer_id)
     found = insights().suggestions(referrer_id, limit=wanted.limit)
     return jsonify(referrer=referrer_id, suggestions=found)
 
@@ -91,10 +108,22 @@ def suggestions(referrer_id):
 @bp.post("/match")
 def match():
     """Best clinicians for a new client, a pass suggestion, and outside providers."""
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         raise InvalidInput(f"the body must be a JSON object with the fields {listing(MatchRequest.model_fields)}")
     return jsonify(insights().match(parse(MatchRequest, body)))
+
+
+def json_body():
+    """The request's JSON body, or None if it is not JSON (``get_data`` answers 413 past
+    ``MAX_CONTENT_LENGTH``). Parsed here rather than by ``request.get_json``, which lets the
+    parser's RecursionError (a body nested thousands deep) through as a 500."""
+    if not request.is_json:
+        return None
+    try:
+        return json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):
+        return None
 
 
 @bp.get("/practice/summary")

@@ -4,14 +4,17 @@ Request bodies and query parameters come from the same pydantic models that
 parse them (``graphsvc.records.MatchRequest``, ``SuggestionsQuery``), so the
 document cannot drift from what the API accepts. Each endpoint lists every
 query parameter it takes (``graphsvc.web.api.QUERY``; a test holds the two
-together): any other is a 400.
+together): any other is a 400. ``refresh`` lists exactly the words
+``graphsvc.web.api`` takes, and a referrer id the pattern an id must match.
+A test runs schemathesis against the app to hold the document and the code
+together (tests/test_api_fuzz.py).
 """
 
 from __future__ import annotations
 
 from .. import __version__
 from ..analysis.matching import GAP_ORDER
-from ..records import MatchRequest, SuggestionsQuery
+from ..records import ID_PATTERN, MatchRequest, SuggestionsQuery
 from ..vocabulary import PASS_REASONS
 
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
@@ -90,6 +93,9 @@ def _match_response() -> dict:
 
 
 def document() -> dict:
+    from . import MAX_CONTENT_LENGTH
+    from .api import NO, YES
+
     metrics = {
         "type": "object",
         "properties": {
@@ -131,8 +137,11 @@ def document() -> dict:
                                                    "track": {"type": "number"}}},
         "reasons": {"type": "array", "items": {"type": "string"}}}}
     refresh = {"name": "refresh", "in": "query", "required": False,
-               "schema": {"type": "string", "enum": ["1", "true", "yes", "0", "false", "no"]},
+               "schema": {"type": "string", "enum": [*YES, *NO]},
                "description": "1 (true, yes): re-read the graph now instead of using the cached analysis."}
+    referrer_id = {"name": "referrer_id", "in": "path", "required": True,
+                   "description": "A referrer's id (any other text names no referrer: a 404).",
+                   "schema": {"type": "string", "pattern": ID_PATTERN}}
     bad_query = {"description": "A query parameter the endpoint does not take, one given twice, or a bad value "
                                 "(each named in problems)",
                  "content": {"application/json": {"schema": _BAD_INPUT}}}
@@ -143,8 +152,7 @@ def document() -> dict:
         "paths": {
             "/api/referrers/{referrer_id}": {"get": {
                 "summary": "A referrer's stage, stage history, pace and metrics",
-                "parameters": [{"name": "referrer_id", "in": "path", "required": True,
-                                "schema": {"type": "string"}}, refresh],
+                "parameters": [referrer_id, refresh],
                 "responses": {
                     "200": {"description": "The referrer", "content": {"application/json": {"schema": referrer}}},
                     "400": bad_query,
@@ -153,8 +161,7 @@ def document() -> dict:
                 }}},
             "/api/referrers/{referrer_id}/suggestions": {"get": {
                 "summary": "The next colleagues to introduce to this referrer, with scores and reasons",
-                "parameters": [{"name": "referrer_id", "in": "path", "required": True,
-                                "schema": {"type": "string"}},
+                "parameters": [referrer_id,
                                *query_parameters(SuggestionsQuery), refresh],
                 "responses": {
                     "200": {"description": "Ranked suggestions", "content": {"application/json": {
@@ -179,6 +186,8 @@ def document() -> dict:
                                            "parameter other than refresh",
                             "content": {"application/json": {"schema": _BAD_INPUT}}},
                     "404": {"description": "addressed_to is neither a clinician, a staff member nor 'practice'",
+                            "content": {"application/json": {"schema": _ERROR}}},
+                    "413": {"description": f"The body is larger than {MAX_CONTENT_LENGTH // 1024} KB, the most accepted",
                             "content": {"application/json": {"schema": _ERROR}}},
                 }}},
             "/api/practice/summary": {"get": {

@@ -8,6 +8,7 @@ from flask import abort, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..presentation import count_of
+from ..requests import SHOWN
 
 
 def error_page(error: HTTPException, detail: str | None = None):
@@ -23,11 +24,12 @@ def only_parameters(known: Iterable[str] = ()) -> dict[str, str]:
     """The query parameters, each given at most once, all in ``known``; else a 400 naming it."""
     known = tuple(known)
     for name in request.args:
+        named = name if len(name) <= SHOWN else name[:SHOWN] + "…"  # never echo more of what was sent
         if name not in known:
             takes = f"the parameters are {', '.join(known)}" if known else "this page takes no parameters"
-            abort(400, f"{name} is not a parameter of this page; {takes}")
+            abort(400, f"{named} is not a parameter of this page; {takes}")
         if len(request.args.getlist(name)) > 1:
-            abort(400, f"{name} must be given once, got {len(request.args.getlist(name))} values")
+            abort(400, f"{named} must be given once, got {len(request.args.getlist(name))} values")
     return {name: request.args[name].strip() for name in request.args}
 
 

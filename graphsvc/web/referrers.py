@@ -18,7 +18,7 @@ Query parameters of ``/`` (each optional; an empty value means "any"):
     ``referrals`` (most first, the default), ``last_referral`` (latest
     first) or ``name``;
 ``page``
-    1, 2, ...
+    1, 2, ... up to ``PAGE_MAX``
 
 Any other parameter, a parameter given twice or a value outside these is a
 400 page naming the parameter and what it accepts. A page past the last one
@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, current_app, render_template, url_for
 
 from ..errors import NotFound
+from ..requests import shown
 from ..presentation import STAGE_NAMES, trend_words, words  # trend_words lives in presentation now
 from ..store import reads
 from ..store.reads import ORDERS, ReferrerFilter
@@ -45,6 +46,9 @@ bp = Blueprint("referrers", __name__)
 PARAMETERS = ("q", "kind", "stage", "stalled", "lapsed", "point_person", "order", "page")
 YES = ("1", "true", "yes")
 NO = ("0", "false", "no")
+# The largest page number taken (a 400 past it): far past any practice's last
+# page, and small enough that skip stays a 64-bit integer for Neo4j.
+PAGE_MAX = 10**9
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ def parse_filters(args: dict[str, str], clinicians: dict[str, str]) -> tuple[Fil
     ``clinicians`` maps the clinician ids ``point_person`` accepts to their names.
     """
     def bad(name: str, accepted: str):
-        abort(400, f"{name} must be {accepted}; got {args[name]!r}")
+        abort(400, f"{name} must be {accepted}; got {shown(args[name])}")
 
     kind = args.get("kind") or None
     if kind is not None and kind not in REFERRER_KINDS:
@@ -114,8 +118,10 @@ def parse_filters(args: dict[str, str], clinicians: dict[str, str]) -> tuple[Fil
     if order not in ORDERS:
         bad("order", f"one of {', '.join(ORDERS)}")
     page = args.get("page") or "1"
-    if not (page.isascii() and page.isdigit()) or int(page) < 1:
-        bad("page", "a whole number from 1")
+    # ASCII digits only ('²' passes str.isdigit), and few enough for int() and Neo4j's skip.
+    if not (page.isascii() and page.isdigit()) or len(page.lstrip("0")) > len(str(PAGE_MAX)) \
+            or not 1 <= int(page) <= PAGE_MAX:
+        bad("page", f"a whole number from 1 to {PAGE_MAX}")
     return Filters(search=args.get("q") or None, kind=kind, stage=stage, point_person=point_person,
                    order=order, **flags), int(page)
 
@@ -154,7 +160,7 @@ def detail(referrer_id):
     try:
         info = insights.referrer(referrer_id)
     except NotFound:
-        abort(404, f"No referrer {referrer_id!r}")
+        abort(404, f"No referrer {shown(referrer_id)}")
     names = {m: a["name"] for m, a in insights.index.members.items()}
     # Two groups, each in score order: whom to introduce now, and strong
     # colleagues to keep in mind once they take new clients again.

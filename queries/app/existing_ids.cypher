@@ -1,6 +1,8 @@
 // Which of $ids already name a member, referrer, client or outside provider.
 // Used to check references an import or a write makes to nodes it does not
-// itself carry.
+// itself carry. For a referrer also what the handoff rules need: its `since`,
+// its current point person and that tenure's start, and every tenure
+// (`tenures`: [{since, point_person_id}] in `since` order).
 UNWIND $ids AS id
 OPTIONAL MATCH (m:Member {id: id})
 OPTIONAL MATCH (r:Referrer {id: id})
@@ -8,9 +10,18 @@ OPTIONAL MATCH (c:Client {id: id})
 OPTIONAL MATCH (e:ExternalProvider {id: id})
 WITH id, m, r, c, e
 WHERE m IS NOT NULL OR r IS NOT NULL OR c IS NOT NULL OR e IS NOT NULL
+CALL (r) {
+  OPTIONAL MATCH (r)-[t:POINT_PERSON]->(holder:Clinician)
+  WITH t, holder ORDER BY t.since
+  RETURN collect(CASE WHEN t IS NOT NULL THEN {since: t.since, point_person_id: holder.id} END) AS tenures
+}
 RETURN id,
        CASE WHEN m:Clinician THEN 'clinician' WHEN m:Staff THEN 'staff' END AS member,
        r IS NOT NULL AS referrer,
        c IS NOT NULL AS client,
        e IS NOT NULL AS provider,
-       CASE WHEN e IS NULL THEN null ELSE e.niches END AS niches
+       CASE WHEN e IS NULL THEN null ELSE e.niches END AS niches,
+       r.since AS since,
+       CASE WHEN size(tenures) > 0 THEN tenures[-1].point_person_id END AS point_person_id,
+       CASE WHEN size(tenures) > 0 THEN tenures[-1].since END AS current_since,
+       tenures
