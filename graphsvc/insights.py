@@ -26,6 +26,7 @@ from .analysis.suggestions import suggest_introductions
 from .errors import Neo4jUnavailable, NotFound
 from .records import MatchRequest
 from .store import projection
+from .store.catalog import query
 from .store.db import Graph
 from .store.writes import write_batches
 from .vocabulary import PRACTICE_ID
@@ -250,6 +251,31 @@ def _unanalysed() -> dict:
     return dict.fromkeys(_flat(stage_histories(G, as_of=day)["x"], referrer_metrics(G, as_of=day)["x"]))
 
 
+def write_back_of(tx, referrer_ids, options: AnalysisOptions) -> int:
+    """Store fresh stage, metrics and options on some referrers, read and written in ``tx``.
+
+    The properties ``Insights.write_back`` stores, for these referrers only:
+    computed on a projection of just them (``project(tx, referrers=...)``;
+    per-referrer analysis gives the same answer on it as on the whole graph)
+    made with the transaction's own reads, so it counts that transaction's
+    uncommitted writes and commits or rolls back with them. A referrer not
+    started by ``options.as_of`` has them removed, as in ``write_back``;
+    unknown ids are skipped. Returns how many got a stage.
+    """
+    ids = sorted(set(referrer_ids))
+    insights = Insights(projection.project(tx, referrers=ids), options)
+    not_started = insights.G.graph.get("not_started", {})
+    rows = []
+    for r in ids:
+        if r in not_started:
+            rows.append({"id": r, "props": _unanalysed()})
+        elif insights.G.nodes.get(r, {}).get("kind") == "referrer":
+            rows.append({"id": r, "props": _flat(insights._history_of(r), insights._metrics_of(r))})
+    tx.run(query("write_back_referrers"), rows=rows, analysed_at=datetime.now(timezone.utc),
+           **options.stored()).consume()
+    return sum(1 for row in rows if row["id"] not in not_started)
+
+
 def current_version(graph: Graph) -> int:
     return graph.read("graph_version", practice_id=PRACTICE_ID)[0]["version"]
 
@@ -266,6 +292,12 @@ class InsightsCache:
     every ``retry_down_seconds``, so requests never queue behind a dead
     server. Without any analysis yet, the error is raised. A forced rebuild
     (``refresh=True``) happens at most once every ``refresh_seconds``.
+
+    ``full_builds`` counts the analyses built since the process started,
+    ``last_build_at`` (UTC) and ``last_build_seconds`` say when the last one
+    began and how long it took; ``incremental_updates`` stays 0 (every
+    change is a full build for now). ``served`` is the analysis served now
+    (None before the first); none of these wait on the lock or on Neo4j.
     """
 
     def __init__(self, graph: Graph, options: AnalysisOptions | None = None, check_seconds: float = 2.0,
@@ -281,6 +313,14 @@ class InsightsCache:
         self._failed = None  # monotonic time of the last failed check
         self._forced = None  # monotonic time of the last forced rebuild
         self._lock = threading.Lock()
+        self.full_builds = 0
+        self.incremental_updates = 0
+        self.last_build_at: datetime | None = None
+        self.last_build_seconds: float | None = None
+
+    @property
+    def served(self) -> Insights | None:
+        return self._insights
 
     def get(self, refresh: bool = False) -> Insights:
         with self._lock:
@@ -322,10 +362,22 @@ class InsightsCache:
                 self._insights = current = None
                 gc.unfreeze()
                 gc.collect()
-                fresh = Insights(projection.project(self.graph), self.options, version)
+                started_at, began = datetime.now(timezone.utc), time.perf_counter()
+                try:
+                    G = projection.project(self.graph)
+                except Neo4jUnavailable:
+                    # Gone in the middle of a rebuild: the old analysis is already
+                    # let go (two graphs would not fit at 100,000 referrers), so
+                    # the caller gets the error, and the state says why.
+                    self._failed = time.monotonic()
+                    self.unreachable_since = datetime.now(timezone.utc)
+                    raise
+                fresh = Insights(G, self.options, version)
                 fresh.index  # warm: the first request should not pay for it
                 # Millions of long-lived graph objects would make every full
                 # garbage collection walk them (a second or more); freeze them.
                 gc.freeze()
                 self._insights = fresh
+                self.full_builds += 1
+                self.last_build_at, self.last_build_seconds = started_at, time.perf_counter() - began
             return self._insights

@@ -140,8 +140,10 @@ class Checker:
                     v = getattr(rec, f, None)
                     if v is not None and v not in defined:
                         wanted.add(v)
-            # Members defined here may clash with a member of the other kind stored.
-            if batch.kind.name in ("clinician", "staff"):
+            # Members defined here may clash with a member of the other kind stored,
+            # and referrers with a stored member or provider (the analysis keys
+            # every node by its id, so the two must differ).
+            if batch.kind.name in ("clinician", "staff", "referrer"):
                 wanted.update(rec.id for _, rec in batch.rows)
             # A handoff is judged against the tenures stored, even for a referrer defined here.
             if batch.kind.name == "handoff":
@@ -194,7 +196,12 @@ class Checker:
         return []
 
     def _referrer(self, rec) -> list[str]:
-        return self._clinician("point_person_id", rec.point_person_id)
+        out = []
+        other = self._member_kind(rec.id) or ("outside provider" if rec.id in self.providers
+                                               or (self.stored.get(rec.id) or {}).get("provider") else None)
+        if other:
+            out.append(f"field 'id': {rec.id!r} is already a {other}'s id; a referrer needs an id of its own")
+        return out + self._clinician("point_person_id", rec.point_person_id)
 
     def _stored_handoffs(self, referrer_id: str) -> dict:
         """The handoffs stored for a referrer that this import keeps: ``{date: point person}``.

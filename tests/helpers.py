@@ -21,11 +21,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def snapshot(graph) -> tuple:
-    """Everything in the graph, in a canonical order (for 'nothing changed' checks)."""
+def snapshot(graph, analysis: bool = True) -> tuple:
+    """Everything in the graph, in a canonical order (for 'nothing changed' checks).
+
+    ``analysis=False`` leaves out the analysis stored on Referrer nodes (by
+    ``graphsvc analyze`` and by every write of a referrer's events): derived,
+    not data, so an export does not carry it (for round-trip checks).
+    """
     row = graph.read("graph_snapshot", catalog=TEST_QUERIES)[0]
     # The Practice node's change counter is bookkeeping for the analysis cache, not data.
     skip = {"version", "changed_at"}
+    if not analysis:
+        from graphsvc.insights import AnalysisOptions, _unanalysed
+
+        skip |= set(_unanalysed()) | set(AnalysisOptions().stored()) | {"analysed_at"}
     nodes = sorted(repr((sorted(n["labels"]), sorted((k, v) for k, v in n["props"].items() if k not in skip)))
                    for n in row["nodes"])
     rels = sorted(repr((r["type"], r["start"], r["end"], sorted(r["props"].items())))

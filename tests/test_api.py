@@ -165,14 +165,15 @@ def test_every_endpoint_refuses_unknown_query_parameters(small, client):
             ("get", "/api/referrers/rf1/suggestions", "(it takes limit and refresh)"),
             ("get", "/api/practice/summary", only_refresh),
             ("post", "/api/match", only_refresh),
-            ("get", "/api/openapi.json", "(it takes none)")):
+            ("get", "/api/openapi.json", "(it takes none)"),
+            ("get", "/api/status", "(it takes none)")):
         bad = getattr(client, method)(f"{url}?foo=1&bar=", json={"needs": ["adhd"]})
         assert (bad.status_code, bad.get_json()) == (400, {
             "error": f"query parameter 'foo': is not a parameter of this endpoint {takes}\n"
                      f"query parameter 'bar': is not a parameter of this endpoint {takes}",
             "problems": [f"query parameter 'foo': is not a parameter of this endpoint {takes}",
                          f"query parameter 'bar': is not a parameter of this endpoint {takes}"]}), url
-        if url != "/api/openapi.json":
+        if takes != "(it takes none)":
             ok = getattr(client, method)(f"{url}?refresh=1", json={"needs": ["adhd"]})
             assert ok.status_code == 200, (url, ok.get_json())
     for query, problem in (
@@ -200,6 +201,33 @@ def test_openapi_documents_exactly_the_query_parameters_each_endpoint_takes(app)
             assert operation["responses"]["400"]["content"]["application/json"]["schema"]["required"] == [
                 "error", "problems"], (path, method)
     assert set(QUERY) == {e.rpartition(".")[2] for e in rules.values()}
+
+
+def test_status_says_what_the_process_serves(small, client, app):
+    from datetime import datetime, timedelta, timezone
+
+    from graphsvc.insights import current_version
+
+    before = client.get("/api/status").get_json()  # no analysis yet: nothing built, Neo4j not asked
+    assert {k: v for k, v in before.items() if k != "rss_mb"} == {
+        "version": None, "data_as_of": None, "last_build_at": None, "last_build_seconds": None,
+        "full_builds": 0, "incremental_updates": 0, "neo4j_reachable": None, "unreachable_since": None}
+    assert client.get("/api/practice/summary").status_code == 200  # builds
+    client.get("/api/referrers/rf1")  # served from the same build
+    status = client.get("/api/status").get_json()
+    now = datetime.now(timezone.utc)
+    built_at = datetime.fromisoformat(status.pop("last_build_at"))
+    data_as_of = datetime.fromisoformat(status.pop("data_as_of"))
+    seconds, rss = status.pop("last_build_seconds"), status.pop("rss_mb")
+    assert status == {"version": current_version(small), "full_builds": 1, "incremental_updates": 0,
+                      "neo4j_reachable": True, "unreachable_since": None}
+    assert now - timedelta(minutes=1) < built_at <= data_as_of <= now
+    assert 0 < seconds < 60
+    # Both times are shown to the second, so allow one second of truncation.
+    assert built_at + timedelta(seconds=seconds + 1) >= data_as_of
+    assert isinstance(rss, float) and 20 < rss < 100_000  # this process's VmRSS, in MB
+    cache = app.extensions["insights"]
+    assert (cache.full_builds, cache.incremental_updates) == (1, 0)
 
 
 def test_practice_summary_has_clinicians(small, client):

@@ -59,11 +59,13 @@ def test_the_api_answers_as_its_openapi_document_says(app, graph):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.label for op in operations} == {
         "GET /api/referrers/{referrer_id}", "GET /api/referrers/{referrer_id}/suggestions",
-        "POST /api/match", "GET /api/practice/summary"}
+        "POST /api/match", "GET /api/practice/summary", "GET /api/status"}
     sent = {}
     started = time.monotonic()
     for operation in operations:
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        # An operation that takes nothing (GET /api/status) has nothing to violate.
+        takes_input = any(True for _ in operation.iter_parameters()) or operation.get_request_payload_content_types()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)[:2 if takes_input else 1]:
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
                       suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

@@ -72,15 +72,15 @@ def tenures(graph) -> dict[str, list]:
 
 
 def assert_round_trip(graph, folder) -> None:
-    """export -> wipe -> import gives zero problems and the very same graph."""
-    before, before_counts = snapshot(graph), counts(graph)
+    """export -> wipe -> import gives zero problems and the very same graph (but the stored analysis)."""
+    before, before_counts = snapshot(graph, analysis=False), counts(graph)
     export_folder(graph, folder)
     graph.write("wipe_graph", catalog=TEST_QUERIES)
     init_schema(graph)
     report = import_folder(graph, folder)
     assert report.problems == []
     assert counts(graph) == before_counts
-    assert snapshot(graph) == before
+    assert snapshot(graph, analysis=False) == before
 
 
 def test_eight_writers_lose_and_double_nothing(small, tmp_path, caplog):

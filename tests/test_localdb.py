@@ -60,11 +60,16 @@ class CommandLines:
 @pytest.mark.neo4j  # starts a server of its own
 def test_start_status_stop_and_data_survives_a_restart(tmp_path):
     env = local_env(tmp_path, free_port())
+    # A password may begin with "-" (a generated one does, one time in 64): the
+    # admin tool must not take it for an option.
+    password_file = Settings.load(environ=env).password_file
+    password_file.parent.mkdir(mode=0o755)
+    os.chmod(password_file.parent, 0o755)  # looser than it should be: start tightens it
+    password_file.touch(mode=0o600)
+    password_file.write_text("-starts-with-a-dash\n")
     runner = CliRunner()
     assert runner.invoke(main, ["db", "status"], env=env).exit_code == 3  # not running yet
     data_dir = tmp_path / "neo4j"
-    data_dir.mkdir(mode=0o755)
-    os.chmod(data_dir, 0o755)  # looser than it should be: start tightens it
     try:
         # --new: the suite's own Neo4j may be running, and this one is meant to be a second, empty one.
         with CommandLines() as commands:

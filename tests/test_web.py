@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -416,6 +417,50 @@ def test_the_api_and_healthz_stay_json_when_the_database_is_down(down_app, url):
     answer = down_app.test_client().get(url)
     assert answer.status_code == 503
     assert answer.get_json() == {"error": down_app.config["DOWN_MESSAGE"]}
+
+
+def test_pages_from_the_last_analysis_say_how_old_it_is_while_neo4j_is_down(small_app, client):
+    """The cache holds an analysis; then its Neo4j goes away (a driver on a closed port)."""
+    import time
+    from datetime import datetime
+
+    from neo4j import GraphDatabase
+
+    from graphsvc.config import Settings
+    from graphsvc.store.db import Graph
+
+    assert client.get("/referrers/rf1").status_code == 200  # builds the analysis
+    fresh = client.get("/practice").get_data(as_text=True)
+    assert "Data as of" not in fresh and 'class="notice stale"' not in fresh
+    cache = small_app.extensions["insights"]
+    version, built_at = cache.served.version, cache.served.built_at
+    uri = f"bolt://127.0.0.1:{free_port()}"
+    settings = Settings.load(environ={}, neo4j_uri=uri, neo4j_password="unused")
+    driver = GraphDatabase.driver(uri, auth=("neo4j", "unused"), connection_timeout=2, max_transaction_retry_time=0)
+    try:
+        cache.graph = small_app.extensions["graph"] = Graph(settings, driver)
+        cache.check_seconds = 0  # ask Neo4j on the next request
+        for url in ("/referrers/rf1", "/practice"):
+            began = time.monotonic()
+            page = client.get(url)
+            assert time.monotonic() - began < 5, url
+            assert page.status_code == 200, url
+            html = page.get_data(as_text=True)
+            notice = re.search(r'<p class="notice stale" role="status">(.*?)</p>', html).group(1)
+            down = cache.unreachable_since
+            assert notice == (f"Data as of {built_at:%Y-%m-%d %H:%M} UTC; the database has been unreachable "
+                              f"since {down:%H:%M} UTC, so recent changes may be missing."), url
+        assert "Data as of" not in client.get("/nope").get_data(as_text=True)  # no analysis used: no notice
+        assert "Data as of" not in json.dumps(client.get("/api/referrers/rf1").get_json())  # JSON: no banner
+        began = time.monotonic()
+        status = client.get("/api/status").get_json()
+        assert time.monotonic() - began < 2
+        assert (status["version"], status["full_builds"], status["neo4j_reachable"]) == (version, 1, False)
+        assert datetime.fromisoformat(status["unreachable_since"]) == down.replace(microsecond=0)
+        overview = client.get("/")  # reads Neo4j itself: the 503 page, with no notice
+        assert overview.status_code == 503 and "Data as of" not in overview.get_data(as_text=True)
+    finally:
+        driver.close()
 
 
 def test_api_errors_are_json_and_page_errors_are_pages(down_app):

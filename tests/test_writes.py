@@ -185,3 +185,15 @@ def test_a_record_waits_for_another_transaction_creating_its_id(small, other_com
     else:
         assert outcome[0]["id"] == "r30"
         assert small.read("referral_parties", id="r30")[0]["assigned_to"] == "cn1"
+
+
+def test_a_referrer_cannot_take_a_member_or_provider_id(graph):
+    import_folder(graph, fixture_path("small"))
+    before = snapshot(graph)
+    for taken, what in (("cn2", "clinician"), ("st1", "staff"), ("ep1", "outside provider")):
+        with pytest.raises(InvalidInput) as caught:
+            writes.save_referrer(graph, id=taken, name="Dr. Clash", kind="physician", point_person_id="cn1",
+                                 since="2024-01-02")
+        assert caught.value.problems == [
+            f"field 'id': '{taken}' is already a {what}'s id; a referrer needs an id of its own"]
+    assert snapshot(graph) == before

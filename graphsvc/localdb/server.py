@@ -185,7 +185,8 @@ class LocalServer:
         first_start = not (self.data_dir / "data" / "dbms").exists()
         password = self.settings.resolved_password(create=True)
         if first_start:
-            self._admin(java, "dbms", "set-initial-password", password, secret=True)
+            # "--": a password may begin with "-" (token_urlsafe can), which picocli would read as an option.
+            self._admin(java, "dbms", "set-initial-password", "--", password, secret=True)
         heap = self.settings.heap_size
         console = open(self.logs_dir / "console.log", "ab")
         proc = subprocess.Popen(

@@ -10,12 +10,17 @@ events (``project_*_of`` statements, by id through the unique index), plus all
 members and providers (a few hundred at most): what ``graphsvc stage`` needs
 to analyse one referrer without reading the whole graph. Per-referrer
 analysis (stages, metrics) gives the same answer on it as on the whole graph.
+
+``project`` reads through a ``Graph`` (each statement its own managed read)
+or through an open transaction (``tx``, e.g. a write transaction of
+``graphsvc.store.writes``, whose own uncommitted writes it then sees): the
+same statements and the same builders either way.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 import networkx as nx
 
@@ -29,23 +34,25 @@ from .db import Graph
 # -- from Neo4j ------------------------------------------------------------------
 
 
-def project(graph: Graph, referrers: Iterable[str] | None = None) -> nx.MultiDiGraph:
+def project(graph: Graph | Any, referrers: Iterable[str] | None = None) -> nx.MultiDiGraph:
     """Read the referral graph from Neo4j (seven queries, one read each).
 
-    With ``referrers`` (ids), only those referrers and their events; unknown
-    ids are left out.
+    ``graph`` is a ``Graph``, or an open transaction to read in (anything
+    with ``run(text, params)``). With ``referrers`` (ids), only those
+    referrers and their events; unknown ids are left out.
     """
     ids = None if referrers is None else sorted(set(referrers))
+    read, stream = _readers(graph)
     G = new_graph()
-    for m in graph.read("project_members"):
+    for m in read("project_members"):
         add_member(G, m["id"], kind=m["kind"], name=m["name"], specialties=m["specialties"],
                    populations=m["populations"], insurances=m["insurances"], schedule=m["schedule"],
                    accepting_new=m["accepting_new"] if m["accepting_new"] is not None else True,
                    role=m["role"])
-    for p in graph.read("project_providers"):
+    for p in read("project_providers"):
         add_provider(G, p["id"], name=p["name"], niches=p["niches"])
     clashes = []
-    rows = graph.read("project_referrers") if ids is None else graph.read("project_referrers_of", ids=ids)
+    rows = read("project_referrers") if ids is None else read("project_referrers_of", ids=ids)
     for r in rows:
         if r["id"] in G:
             clashes.append(r["id"])
@@ -78,30 +85,45 @@ def project(graph: Graph, referrers: Iterable[str] | None = None) -> nx.MultiDiG
             add_referral_out(G, referrer, key, day(on), provider, niche)
 
     if ids is None:
-        _stream(graph, query("project_referrals"), referrals)
-        _stream(graph, query("project_introductions"), introductions)
-        _stream(graph, query("project_contacts"), contacts)
-        _stream(graph, query("project_referrals_out"), referrals_out)
+        stream(query("project_referrals"), referrals)
+        stream(query("project_introductions"), introductions)
+        stream(query("project_contacts"), contacts)
+        stream(query("project_referrals_out"), referrals_out)
     else:
-        _stream(graph, query("project_referrals_of"), referrals, ids=ids)
-        _stream(graph, query("project_introductions_of"), introductions, ids=ids)
-        _stream(graph, query("project_contacts_of"), contacts, ids=ids)
-        _stream(graph, query("project_referrals_out_of"), referrals_out, ids=ids)
+        stream(query("project_referrals_of"), referrals, ids=ids)
+        stream(query("project_introductions_of"), introductions, ids=ids)
+        stream(query("project_contacts_of"), contacts, ids=ids)
+        stream(query("project_referrals_out_of"), referrals_out, ids=ids)
     return G
 
 
-def _stream(graph: Graph, text: str, add, **params) -> None:
-    """Feed each ``(referrer, events)`` row of a bulk read to ``add`` as it arrives.
+def _readers(source: Graph | Any) -> tuple[Callable, Callable]:
+    """``read(name, **params)`` (rows as dicts) and ``stream(text, add, **params)`` over ``source``.
 
-    Adding a keyed edge twice leaves one edge, so a retried transaction
-    builds the same graph.
+    ``stream`` feeds each ``(referrer, events)`` row of a bulk read to ``add``
+    as it arrives. Through a ``Graph`` each call is its own managed read;
+    adding a keyed edge twice leaves one edge, so a retried read builds the
+    same graph. Through a transaction, the caller's transaction is the unit
+    that is retried (and rebuilds the graph from scratch).
     """
+    if isinstance(source, Graph):
+        def stream(text: str, add, **params) -> None:
+            def work(tx) -> None:
+                for referrer, events in tx.run(text, params):
+                    add(referrer, events)
 
-    def work(tx) -> None:
-        for referrer, events in tx.run(text, params):
+            source.read_tx(work, fetch_size=10_000)
+
+        return source.read, stream
+
+    def read(name: str, **params) -> list[dict]:
+        return source.run(query(name), params).data()
+
+    def stream(text: str, add, **params) -> None:
+        for referrer, events in source.run(text, params):
             add(referrer, events)
 
-    graph.read_tx(work, fetch_size=10_000)
+    return read, stream
 
 
 def _day(value):

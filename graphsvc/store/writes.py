@@ -34,6 +34,24 @@ writers that do not take the Practice lock first. A new event is created
 with ``CREATE`` under its id's uniqueness constraint (``create_*``), so of two
 callers recording one id exactly one succeeds; the other gets
 ``InvalidInput`` "already exists" and its transaction leaves nothing behind.
+
+Stored analysis. A write that changes a referrer's analysis (``save_referrer``,
+``hand_over``, ``record_pass`` and every ``record_*`` event) also stores that
+referrer's fresh stage, metrics, ``analysed_at`` and analysis options on its
+node, the properties ``graphsvc analyze`` stores (``insights.write_back_of``),
+so analysts' Cypher never reads a count the write has made stale. It does so
+inside the same transaction, last: it projects just that referrer with the
+transaction's own reads, which see the write, so the stored properties are
+exactly those of the committed graph, and they commit or roll back with it (a
+refused write stores nothing; a retried one recomputes them). After commit
+would be simpler, but a crash in between (or a later write's write-back
+finishing first) would leave them stale until the next ``analyze``. The cost
+is one one-referrer projection and analysis while the Practice lock is held:
+at demo size (1,000 referrers, 20,000 referrals) ``record_referral`` took a
+median 20 ms instead of 7 for a small referrer (1 to 220 referrals over the
+run), 42 ms instead of 11 for the busiest (632). Its ``SET`` on the referrer
+comes after the Practice lock and the write's own locks, like everything
+else here, so the lock order holds.
 """
 
 from __future__ import annotations
@@ -70,6 +88,10 @@ UPSERT = {
 # The label of each kind of event, whose ids ``record_*`` refuses to reuse.
 EVENT_LABEL = {"referral": "Referral", "introduction": "Introduction", "contact": "Contact",
                "referral_out": "ReferralOut"}
+
+# The field naming the referrer a record of each kind changes the analysis of.
+REFERRER_FIELD = {"referrer": "id", "referral": "referrer_id", "introduction": "referrer_id",
+                  "contact": "referrer_id", "referral_out": "referrer_id"}
 
 # The statement that creates a new event node (CREATE under the id constraint).
 CREATE = {
@@ -159,6 +181,8 @@ def record_pass(graph: Graph, referral_id: str, to_clinician_id: str, reason: st
         back = to_clinician_id == referral["addressed_to"]
         tx.run(query("pass_referral"), id=referral_id, to=to_clinician_id,
                reason=None if back else reason).consume()
+        _store_analysis(graph, tx, [r["referrer_id"] for r in
+                                    tx.run(query("referrer_of_referral"), id=referral_id).data()])
         return {"id": referral_id, "addressed_to": referral["addressed_to"],
                 "assigned_to": to_clinician_id, "pass_reason": None if back else reason}
 
@@ -187,6 +211,7 @@ def hand_over(graph: Graph, referrer_id: str, to_clinician_id: str, date: Date |
             raise InvalidInput(f"field 'date': {handoff.date} is not after the current tenure's start "
                                f"{current['since'].iso_format()}")
         upsert(tx, "handoff", [handoff.row()])  # closes the previous tenure in the same statement
+        _store_analysis(graph, tx, [referrer_id])
         return {"referrer_id": referrer_id, "point_person_id": to_clinician_id,
                 "since": handoff.date, "previous": current["point_person_id"]}
 
@@ -269,6 +294,8 @@ def _save(graph: Graph, kind: str, fields: dict[str, Any]) -> dict:
             unknown = all(m.startswith("unknown ") for m in messages)
             raise (NotFound if unknown else InvalidInput)(messages)
         upsert(tx, kind, [record.row()])  # a referrer's tenures are closed by its upsert itself
+        if kind in REFERRER_FIELD:
+            _store_analysis(graph, tx, [record.row()[REFERRER_FIELD[kind]]])
         return record.row()
 
     try:
@@ -287,6 +314,13 @@ def _save(graph: Graph, kind: str, fields: dict[str, Any]) -> dict:
 def _take_turn(tx) -> None:
     """Bump the change counter: run first in every write transaction here (see the module docstring)."""
     tx.run(query("bump_version"), practice_id=PRACTICE_ID).consume()
+
+
+def _store_analysis(graph: Graph, tx, referrer_ids: list[str]) -> None:
+    """Store these referrers' fresh analysis in ``tx``, last (see "Stored analysis" above)."""
+    from ..insights import write_back_of  # graphsvc.insights imports this module
+
+    write_back_of(tx, referrer_ids, graph.settings.analysis_options())
 
 
 def _require_clinician(tx, field: str, member_id: str) -> None:

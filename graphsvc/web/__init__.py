@@ -28,14 +28,19 @@ the form the path calls for, by the app's own handlers: ``/api/...`` and
 every other path as a page in the site's layout
 (a 400 naming a bad parameter, a 404, and a 503 saying in plain words that
 the database is not reachable when Neo4j is down).
+
+A page answered from the cached analysis while Neo4j is unreachable (the
+referrer page, ``/practice``) says so above its content: how old its data
+is and since when the database is away (``stale_notice``). The JSON answers
+carry no such note; ``GET /api/status`` says it.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timezone
 
-from flask import Flask, abort, current_app, jsonify, request
+from flask import Flask, abort, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge, ServiceUnavailable
 
@@ -121,6 +126,10 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
 
+    @app.context_processor
+    def analysis_state():
+        return {"stale_notice": stale_notice()}
+
     @app.before_request
     def body_limit():
         # Flask enforces MAX_CONTENT_LENGTH only when a view reads the body; say so at once.
@@ -150,6 +159,23 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
 # What a person sees when Neo4j is down (the technical message is folded away under it).
 DATABASE_DOWN = ("The database is not reachable right now, so this page cannot be shown. "
                  "Try again in a few minutes; if it stays down, tell the administrator.")
+
+
+def stale_notice() -> str | None:
+    """For a page answered from the analysis cache while Neo4j is unreachable: how old its data is.
+
+    None when the page used no analysis (``extensions.insights`` was not
+    called) or the cache last reached Neo4j.
+    """
+    analysis = g.get("analysis")
+    down = current_app.extensions["insights"].unreachable_since
+    if analysis is None or down is None:
+        return None
+    built = analysis.built_at.astimezone(timezone.utc)
+    down = down.astimezone(timezone.utc)
+    since = down.strftime("%H:%M UTC" if down.date() == built.date() else "%Y-%m-%d %H:%M UTC")
+    return (f"Data as of {built:%Y-%m-%d %H:%M} UTC; the database has been unreachable since {since}, "
+            "so recent changes may be missing.")
 
 
 def answers_in_json() -> bool:

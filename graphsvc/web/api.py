@@ -36,6 +36,7 @@ QUERY = {
     "match": ("refresh",),
     "practice_summary": ("refresh",),
     "openapi": (),
+    "status": (),
 }
 
 
@@ -137,6 +138,42 @@ def practice_summary():
             clinicians = {m: {**s, **data.bridges.get(m, {})} for m, s in data.sharing.items()}
         out["clinicians"] = clinicians() if callable(clinicians) else clinicians
     return jsonify(out)
+
+
+@bp.get("/status")
+def status():
+    """What this process serves, from the analysis cache's state: never waits on Neo4j or on a build."""
+    cache = current_app.extensions["insights"]
+    served = cache.served
+    down = cache.unreachable_since
+    return jsonify(
+        version=None if served is None else served.version,
+        data_as_of=iso(None if served is None else served.built_at),
+        last_build_at=iso(cache.last_build_at),
+        last_build_seconds=None if cache.last_build_seconds is None else round(cache.last_build_seconds, 3),
+        full_builds=cache.full_builds,
+        incremental_updates=cache.incremental_updates,
+        # As the cache last saw it; None until it has asked.
+        neo4j_reachable=False if down is not None else (True if cache.full_builds else None),
+        unreachable_since=iso(down),
+        rss_mb=rss_mb(),
+    )
+
+
+def iso(moment):
+    return None if moment is None else moment.isoformat(timespec="seconds")
+
+
+def rss_mb() -> float | None:
+    """Resident memory of this process now (VmRSS) in MB, or None where /proc is missing."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
 
 
 @bp.get("/openapi.json")

@@ -7,7 +7,7 @@ through ``graph()`` and ``insights()``.
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
 from ..insights import AnalysisOptions, Insights, InsightsCache
 from ..store.db import Graph
@@ -24,5 +24,11 @@ def graph() -> Graph:
 
 
 def insights(refresh: bool = False) -> Insights:
-    """The current analysis (rebuilt only when the graph changed, or on ``refresh``)."""
-    return current_app.extensions["insights"].get(refresh=refresh)
+    """The current analysis (rebuilt only when the graph changed, or on ``refresh``).
+
+    Kept as ``g.analysis`` too: a page answered from it says, in its layout,
+    when it is the last analysis served while Neo4j is unreachable
+    (``graphsvc.web.stale_notice``).
+    """
+    g.analysis = current_app.extensions["insights"].get(refresh=refresh)
+    return g.analysis

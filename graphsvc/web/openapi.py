@@ -92,6 +92,30 @@ def _match_response() -> dict:
     return {"type": "object", "required": list(fields), "properties": fields}
 
 
+def _status() -> dict:
+    time = {"type": ["string", "null"], "format": "date-time"}
+    fields = {
+        "version": {"type": ["integer", "null"],
+                    "description": "The graph version the served analysis was built from; null before the first."},
+        "data_as_of": {**time, "description": "When the served analysis read the graph (UTC)."},
+        "last_build_at": {**time, "description": "When the last full build began (UTC)."},
+        "last_build_seconds": {"type": ["number", "null"], "description": "How long the last full build took."},
+        "full_builds": {"type": "integer", "minimum": 0,
+                        "description": "Full builds of the analysis since the process started."},
+        "incremental_updates": {"type": "integer", "minimum": 0,
+                                "description": "Incremental updates since the process started: always 0 for "
+                                               "now (every change is a full build)."},
+        "neo4j_reachable": {"type": ["boolean", "null"],
+                            "description": "Whether Neo4j answered the analysis cache's last check (it checks "
+                                           "at most every 2 s, and every 5 s while Neo4j is down); null before "
+                                           "the first build."},
+        "unreachable_since": {**time, "description": "Since when Neo4j has been unreachable; null while it answers."},
+        "rss_mb": {"type": ["number", "null"],
+                   "description": "Resident memory of this process in MB (VmRSS); null where there is no /proc."},
+    }
+    return {"type": "object", "required": list(fields), "properties": fields, "additionalProperties": False}
+
+
 def document() -> dict:
     from . import MAX_CONTENT_LENGTH
     from .api import NO, YES
@@ -189,6 +213,16 @@ def document() -> dict:
                             "content": {"application/json": {"schema": _ERROR}}},
                     "413": {"description": f"The body is larger than {MAX_CONTENT_LENGTH // 1024} KB, the most accepted",
                             "content": {"application/json": {"schema": _ERROR}}},
+                }}},
+            "/api/status": {"get": {
+                "summary": "What this process serves: graph version, builds, Neo4j reachability, memory",
+                "description": "Answered from the analysis cache's state, even while Neo4j is down; it never "
+                               "waits on Neo4j or builds the analysis. incremental_updates is always 0 for "
+                               "now: every change to the graph is a full build.",
+                "parameters": [],
+                "responses": {
+                    "200": {"description": "The status", "content": {"application/json": {"schema": _status()}}},
+                    "400": bad_query,
                 }}},
             "/api/practice/summary": {"get": {
                 "summary": "Stage distribution now and by month; per-clinician sharing and bridges",
