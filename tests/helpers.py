@@ -99,3 +99,22 @@ def small_graph():
     p.add_contact(G, "rf3", "k3", d(2024, 2, 10), "cn2", "talk")
     p.add_referral_out(G, "rf2", "o1", d(2024, 5, 3), "ep1", "inpatient_eating_disorders")
     return G
+
+
+def add_small_team(G) -> None:
+    """Four clinicians and an intake coordinator, for the suggestion and match tests.
+
+    ana, ben (adolescents too), dot (not accepting new clients) see children
+    with ADHD on Medicaid; cai sees adults for grief on BCBS; eve is staff.
+    """
+    from graphsvc.analysis import graph as p
+
+    p.add_member(G, "ana", name="Ana", specialties=["adhd"], populations=["child"], insurances=["medicaid"],
+                 schedule=["weekday_day"])
+    p.add_member(G, "ben", name="Ben", specialties=["adhd", "anxiety"], populations=["child", "adolescent"],
+                 insurances=["medicaid"], schedule=["weekday_evening"])
+    p.add_member(G, "cai", name="Cai", specialties=["grief"], populations=["adult"], insurances=["bcbs"],
+                 schedule=["weekend"])
+    p.add_member(G, "dot", name="Dot", specialties=["adhd"], populations=["child"], insurances=["medicaid"],
+                 schedule=["weekday_evening"], accepting_new=False)
+    p.add_member(G, "eve", name="Eve", kind="staff", role="intake_coordinator")

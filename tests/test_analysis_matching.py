@@ -16,23 +16,16 @@ from graphsvc.errors import InvalidInput, NotFound
 from graphsvc.presentation import match_report
 from graphsvc.records import MatchRequest
 from graphsvc.requests import NOTHING_TO_MATCH, parse
+from tests.helpers import add_small_team
 
 
 @pytest.fixture
 def G():
     G = p.new_graph()
-    p.add_member(G, "ana", name="Ana", specialties=["adhd"], populations=["child"], insurances=["medicaid"],
-                 schedule=["weekday_day"])
-    p.add_member(G, "ben", name="Ben", specialties=["adhd", "anxiety"], populations=["child", "adolescent"],
-                 insurances=["medicaid"], schedule=["weekday_evening"])
-    p.add_member(G, "cai", name="Cai", specialties=["grief"], populations=["adult"], insurances=["bcbs"],
-                 schedule=["weekend"])
-    p.add_member(G, "dot", name="Dot", specialties=["adhd"], populations=["child"], insurances=["medicaid"],
-                 schedule=["weekday_evening"], accepting_new=False)
+    add_small_team(G)
     # Adults only, but otherwise a close fit for most ADHD clients.
     p.add_member(G, "gus", name="Gus", specialties=["adhd"], populations=["adult"], insurances=["bcbs", "medicaid"],
                  schedule=["weekday_day"])
-    p.add_member(G, "eve", name="Eve", kind="staff", role="intake_coordinator")
     p.add_provider(G, "ep1", name="Riverside", niches=["inpatient_eating_disorders"])
     p.add_provider(G, "ep2", name="Lakeside", niches=["inpatient_eating_disorders", "forensic_evaluation"])
     p.add_referrer(G, "t", point_person="ana", since=d(2024, 1, 1), referrer_kind="pediatrician")

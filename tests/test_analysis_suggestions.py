@@ -10,18 +10,9 @@ from graphsvc.analysis import graph as p
 from graphsvc.analysis.backtest import evaluate
 from graphsvc.analysis.suggestions import suggest_introductions
 from graphsvc.errors import NotFound
+from tests.helpers import add_small_team
 
 
-def members(G):
-    p.add_member(G, "ana", name="Ana", specialties=["adhd"], populations=["child"], insurances=["medicaid"],
-                 schedule=["weekday_day"])
-    p.add_member(G, "ben", name="Ben", specialties=["adhd", "anxiety"], populations=["child", "adolescent"],
-                 insurances=["medicaid"], schedule=["weekday_evening"])
-    p.add_member(G, "cai", name="Cai", specialties=["grief"], populations=["adult"], insurances=["bcbs"],
-                 schedule=["weekend"])
-    p.add_member(G, "dot", name="Dot", specialties=["adhd"], populations=["child"], insurances=["medicaid"],
-                 schedule=["weekday_evening"], accepting_new=False)
-    p.add_member(G, "eve", name="Eve", kind="staff", role="intake_coordinator")
 
 
 ADHD_CHILD = dict(needs=["adhd"], population="child", insurance="medicaid", schedule="weekday_evening")
@@ -30,7 +21,7 @@ ADHD_CHILD = dict(needs=["adhd"], population="child", insurance="medicaid", sche
 @pytest.fixture
 def G():
     G = p.new_graph()
-    members(G)
+    add_small_team(G)
     p.add_referrer(G, "t", point_person="ana", since=d(2024, 1, 1), referrer_kind="pediatrician")
     p.add_referral(G, "t", "t1", d(2024, 2, 1), "ana", **ADHD_CHILD)
     # A similar pediatrician, to whom Ana introduced Ben, who then got a referral.
@@ -106,7 +97,7 @@ def test_intake_coordinator_is_offered_exactly_while_not_in_stage_3(G):
 
 def test_backtest_counts_hits_against_both_baselines():
     B = p.new_graph()
-    members(B)
+    add_small_team(B)
     p.add_referrer(B, "p1", point_person="ana", since=d(2023, 1, 1), referrer_kind="pediatrician")
     p.add_referral(B, "p1", "p1a", d(2023, 2, 1), "ana")
     p.add_referral(B, "p1", "p1b", d(2023, 3, 1), "ben")
