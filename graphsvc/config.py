@@ -26,9 +26,11 @@ has a place in it and an environment variable::
     stall_days = 180              # GRAPHSVC_ANALYSIS_STALL_DAYS
     lapse_days = 180              # GRAPHSVC_ANALYSIS_LAPSE_DAYS
     as_of = 2024-12-31            # GRAPHSVC_ANALYSIS_AS_OF; "today" (the default) or a date
+    snapshot_dir = "~/.local/state/graphsvc/snapshots"  # GRAPHSVC_SNAPSHOT_DIR: warm starts (graphsvc.live)
 
     [web]
     page_size = 50                # GRAPHSVC_WEB_PAGE_SIZE
+    poll_seconds = 1              # GRAPHSVC_WEB_POLL_SECONDS: how often a web worker reads the change feed
 
     [log]
     file = "~/.local/state/graphsvc/graphsvc.log"   # GRAPHSVC_LOG_FILE
@@ -79,6 +81,10 @@ def _default_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
     return _xdg(environ, "XDG_DATA_HOME", ".local", "share") / "graphsvc" / "neo4j"
 
 
+def _default_snapshot_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    return _xdg(environ, "XDG_STATE_HOME", ".local", "state") / "graphsvc" / "snapshots"
+
+
 def _default_log_file(environ: Mapping[str, str] = os.environ) -> Path:
     return _xdg(environ, "XDG_STATE_HOME", ".local", "state") / "graphsvc" / "graphsvc.log"
 
@@ -122,7 +128,9 @@ SPECS: tuple[Spec, ...] = (
          ("GRAPHSVC_ANALYSIS_LAPSE_DAYS", "GRAPHSVC_WEB_ANALYSIS_LAPSE_DAYS"), 1),
     Spec("analysis_as_of", "analysis", "as_of", "date",
          ("GRAPHSVC_ANALYSIS_AS_OF", "GRAPHSVC_WEB_ANALYSIS_AS_OF")),
+    Spec("analysis_snapshot_dir", "analysis", "snapshot_dir", "path", ("GRAPHSVC_SNAPSHOT_DIR",)),
     Spec("web_page_size", "web", "page_size", "int", ("GRAPHSVC_WEB_PAGE_SIZE",), 1, 1000),
+    Spec("web_poll_seconds", "web", "poll_seconds", "int", ("GRAPHSVC_WEB_POLL_SECONDS",), 0, 3600),
     Spec("log_file", "log", "file", "path", ("GRAPHSVC_LOG_FILE",)),
     Spec("log_level", "log", "level", "level", ("GRAPHSVC_LOG_LEVEL",)),
     Spec("log_echo", "log", "echo", "bool", ("GRAPHSVC_LOG_ECHO",)),
@@ -152,7 +160,9 @@ class Settings:
     analysis_stall_days: int = 180
     analysis_lapse_days: int = 180
     analysis_as_of: date | None = None  # None: today
+    analysis_snapshot_dir: Path = field(default_factory=_default_snapshot_dir)
     web_page_size: int = 50
+    web_poll_seconds: int = 1  # 0: no poller thread; requests read the change feed themselves
     log_file: Path = field(default_factory=_default_log_file)
     log_level: str = "INFO"
     log_echo: bool = False
@@ -184,6 +194,7 @@ class Settings:
             "cache_dir": _default_cache_dir(environ),
             "data_dir": _default_data_dir(environ),
             "log_file": _default_log_file(environ),
+            "analysis_snapshot_dir": _default_snapshot_dir(environ),
         }
         sources = {s.field: "default" for s in SPECS}
         if path is not None:

@@ -1,16 +1,14 @@
-"""Analysis results for the whole practice, computed once per graph version.
+"""Analysis results for the whole practice, for one projection of the graph.
 
 Neo4j -> ``projection.project`` -> ``analysis`` functions -> here -> web, API
-and CLI. ``InsightsCache`` keeps one ``Insights`` per process and rebuilds it
-only when the graph's change counter (bumped by every write and import)
-moves, so a request about one referrer never re-reads the whole graph.
+and CLI. ``graphsvc.live.InsightsCache`` keeps one ``Insights`` per process
+and keeps it current change by change (``Insights.apply``), so a request
+about one referrer never re-reads the whole graph.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
-import threading
 import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
@@ -23,7 +21,7 @@ from .analysis.index import Index
 from .analysis.matching import match_client
 from .analysis.practice import bridge_members, clinician_sharing, key_person_risk, practice_summary
 from .analysis.suggestions import suggest_introductions
-from .errors import Neo4jUnavailable, NotFound
+from .errors import NotFound
 from .records import MatchRequest
 from .store import projection
 from .store.catalog import query
@@ -67,6 +65,9 @@ class Insights:
         self.options = options
         self.version = version
         self.built_at = datetime.now(timezone.utc)
+        # When it was last known to match the database (``graphsvc.live`` moves it on).
+        self.data_as_of = self.built_at
+        self.instance: str | None = None  # the database's Practice.instance, when built by graphsvc.live
 
     @classmethod
     def from_graph(cls, graph: Graph, options: AnalysisOptions | None = None) -> "Insights":
@@ -124,6 +125,72 @@ class Insights:
     def index(self) -> Index:
         """Neighbourhoods for suggestions, built once per graph version."""
         return Index(self.G)
+
+    # Results over the whole practice: dropped by ``apply`` and computed again
+    # when next asked. Per-referrer results (histories, metrics, index) are
+    # updated in place for the referrers a change touches.
+    AGGREGATES = ("sharing", "bridges", "key_person_risk")
+
+    def apply(self, sub, referrer_ids, version: int | None) -> None:
+        """Bring this analysis up to date with changes to some referrers, in place.
+
+        ``sub`` is ``projection.project(graph, referrers=referrer_ids)``: those
+        referrers as the database holds them now, with every member and
+        provider. Each referrer's node and events in ``G`` are replaced by
+        ``sub``'s (a referrer missing from ``sub`` is gone), members and
+        providers take ``sub``'s attributes, and only these referrers'
+        histories, metrics and suggestion-index entries are computed again;
+        the practice-wide results (``AGGREGATES``) are dropped, to be computed
+        when next asked. The result equals a full rebuild at ``version``
+        (a test checks it, write after write). The caller makes sure nobody
+        reads this analysis meanwhile (``graphsvc.live``).
+        """
+        ids = sorted(set(referrer_ids))
+        if self.options.as_of is not None:
+            sub = graph_as_of(sub, self.options.as_of)
+        G = self.G
+        index = self.__dict__.get("index")
+        for n, attrs in sub.nodes(data=True):
+            if attrs.get("kind") in ("clinician", "staff", "provider"):
+                if n in G:
+                    # In place: the index and any reader hold these very dicts.
+                    G.nodes[n].clear()
+                    G.nodes[n].update(attrs)
+                else:
+                    G.add_node(n, **attrs)
+        if index is not None:
+            index.refresh_members()
+        not_started = G.graph.get("not_started")
+        for r in ids:
+            if r in G and G.nodes[r].get("kind") == "referrer":
+                if index is not None:
+                    index.forget(r)
+                G.remove_node(r)
+            if not_started is not None:
+                not_started.pop(r, None)
+            if r in sub and sub.nodes[r].get("kind") == "referrer":
+                G.add_node(r, **sub.nodes[r])
+                G.add_edges_from(sub.out_edges(r, keys=True, data=True))
+                if index is not None:
+                    index.learn(r)
+            elif not_started is not None and r in sub.graph.get("not_started", {}):
+                not_started[r] = sub.graph["not_started"][r]
+        present = [r for r in ids if r in G and G.nodes[r].get("kind") == "referrer"]
+        o = self.options
+        if "histories" in self.__dict__:
+            for r in ids:
+                self.histories.pop(r, None)
+            if present:
+                self.histories.update(stage_histories(G, present, window=o.window, stall_days=o.stall_days,
+                                                      lapse_days=o.lapse_days, as_of=o.day()))
+        if "metrics" in self.__dict__:
+            for r in ids:
+                self.metrics.pop(r, None)
+            if present:
+                self.metrics.update(referrer_metrics(G, present, window=o.window, as_of=o.day()))
+        for name in self.AGGREGATES:
+            self.__dict__.pop(name, None)
+        self.version = version
 
     def suggestions(self, referrer_id: str, limit: int = 5, accepting: bool | None = None) -> list[dict]:
         self._referrer_node(referrer_id)  # NotFound, saying so when it had not started by as_of
@@ -278,106 +345,3 @@ def write_back_of(tx, referrer_ids, options: AnalysisOptions) -> int:
 
 def current_version(graph: Graph) -> int:
     return graph.read("graph_version", practice_id=PRACTICE_ID)[0]["version"]
-
-
-class InsightsCache:
-    """One ``Insights`` per process, rebuilt when the graph's version moves.
-
-    The version is checked at most every ``check_seconds``, so a burst of
-    requests costs one tiny query, not one projection each.
-
-    When Neo4j cannot be reached, the last analysis is served as it is (its
-    ``built_at`` says how old it is, and ``unreachable_since`` says since
-    when the database has been away); the database is asked again at most
-    every ``retry_down_seconds``, so requests never queue behind a dead
-    server. Without any analysis yet, the error is raised. A forced rebuild
-    (``refresh=True``) happens at most once every ``refresh_seconds``.
-
-    ``full_builds`` counts the analyses built since the process started,
-    ``last_build_at`` (UTC) and ``last_build_seconds`` say when the last one
-    began and how long it took; ``incremental_updates`` stays 0 (every
-    change is a full build for now). ``served`` is the analysis served now
-    (None before the first); none of these wait on the lock or on Neo4j.
-    """
-
-    def __init__(self, graph: Graph, options: AnalysisOptions | None = None, check_seconds: float = 2.0,
-                 retry_down_seconds: float = 5.0, refresh_seconds: float = 30.0):
-        self.graph = graph
-        self.options = options or graph.settings.analysis_options()
-        self.check_seconds = check_seconds
-        self.retry_down_seconds = retry_down_seconds
-        self.refresh_seconds = refresh_seconds
-        self.unreachable_since: datetime | None = None
-        self._insights: Insights | None = None
-        self._checked = 0.0
-        self._failed = None  # monotonic time of the last failed check
-        self._forced = None  # monotonic time of the last forced rebuild
-        self._lock = threading.Lock()
-        self.full_builds = 0
-        self.incremental_updates = 0
-        self.last_build_at: datetime | None = None
-        self.last_build_seconds: float | None = None
-
-    @property
-    def served(self) -> Insights | None:
-        return self._insights
-
-    def get(self, refresh: bool = False) -> Insights:
-        with self._lock:
-            now = time.monotonic()
-            current = self._insights
-            if refresh and self._forced is not None and now - self._forced < self.refresh_seconds:
-                _log.info("analysis cache: refresh asked %.0fs after the last one; serving the current "
-                          "analysis", now - self._forced)
-                refresh = False
-            if current is not None and not refresh and now - self._checked < self.check_seconds:
-                return current
-            if current is not None and self._failed is not None and now - self._failed < self.retry_down_seconds:
-                return current  # the database was unreachable a moment ago: don't wait on it again
-            try:
-                version = current_version(self.graph)
-            except Neo4jUnavailable as e:
-                self._failed = now
-                if self.unreachable_since is None:
-                    self.unreachable_since = datetime.now(timezone.utc)
-                    _log.warning("analysis cache: %s; serving the analysis of %s", e,
-                                 None if current is None else current.built_at.isoformat(timespec="seconds"))
-                if current is None:
-                    raise
-                return current
-            if self.unreachable_since is not None:
-                _log.info("analysis cache: Neo4j answers again (away since %s)",
-                          self.unreachable_since.isoformat(timespec="seconds"))
-            self._failed = self.unreachable_since = None
-            self._checked = now
-            if current is None or refresh or version != current.version:
-                if refresh:
-                    self._forced = now
-                _log.info("analysis cache: rebuilding for graph version %s (was %s)", version,
-                          None if current is None else current.version)
-                # Let the old graph go before building the new one. It was
-                # frozen (below), and frozen objects are never collected: thaw
-                # them and collect, or every rebuild leaks the old graph's
-                # cycles (about 20 MB at demo size).
-                self._insights = current = None
-                gc.unfreeze()
-                gc.collect()
-                started_at, began = datetime.now(timezone.utc), time.perf_counter()
-                try:
-                    G = projection.project(self.graph)
-                except Neo4jUnavailable:
-                    # Gone in the middle of a rebuild: the old analysis is already
-                    # let go (two graphs would not fit at 100,000 referrers), so
-                    # the caller gets the error, and the state says why.
-                    self._failed = time.monotonic()
-                    self.unreachable_since = datetime.now(timezone.utc)
-                    raise
-                fresh = Insights(G, self.options, version)
-                fresh.index  # warm: the first request should not pay for it
-                # Millions of long-lived graph objects would make every full
-                # garbage collection walk them (a second or more); freeze them.
-                gc.freeze()
-                self._insights = fresh
-                self.full_builds += 1
-                self.last_build_at, self.last_build_seconds = started_at, time.perf_counter() - began
-            return self._insights

@@ -29,12 +29,14 @@ def snapshot(graph, analysis: bool = True) -> tuple:
     not data, so an export does not carry it (for round-trip checks).
     """
     row = graph.read("graph_snapshot", catalog=TEST_QUERIES)[0]
-    # The Practice node's change counter is bookkeeping for the analysis cache, not data.
-    skip = {"version", "changed_at"}
+    # The Practice node's change counter, last import and instance id are
+    # bookkeeping for the live analysis (graphsvc.live), not data.
+    skip = {"version", "changed_at", "bulk_version", "instance"}
     if not analysis:
         from graphsvc.insights import AnalysisOptions, _unanalysed
 
-        skip |= set(_unanalysed()) | set(AnalysisOptions().stored()) | {"analysed_at"}
+        # changed_in: a referrer's place in the change feed, set by writes.
+        skip |= set(_unanalysed()) | set(AnalysisOptions().stored()) | {"analysed_at", "changed_in"}
     nodes = sorted(repr((sorted(n["labels"]), sorted((k, v) for k, v in n["props"].items() if k not in skip)))
                    for n in row["nodes"])
     rels = sorted(repr((r["type"], r["start"], r["end"], sorted(r["props"].items())))

@@ -211,7 +211,8 @@ def test_status_says_what_the_process_serves(small, client, app):
     before = client.get("/api/status").get_json()  # no analysis yet: nothing built, Neo4j not asked
     assert {k: v for k, v in before.items() if k != "rss_mb"} == {
         "version": None, "data_as_of": None, "last_build_at": None, "last_build_seconds": None,
-        "full_builds": 0, "incremental_updates": 0, "neo4j_reachable": None, "unreachable_since": None}
+        "full_builds": 0, "warm_starts": 0, "incremental_updates": 0, "last_update_ms": None,
+        "rebuilding": False, "neo4j_reachable": None, "unreachable_since": None}
     assert client.get("/api/practice/summary").status_code == 200  # builds
     client.get("/api/referrers/rf1")  # served from the same build
     status = client.get("/api/status").get_json()
@@ -219,7 +220,8 @@ def test_status_says_what_the_process_serves(small, client, app):
     built_at = datetime.fromisoformat(status.pop("last_build_at"))
     data_as_of = datetime.fromisoformat(status.pop("data_as_of"))
     seconds, rss = status.pop("last_build_seconds"), status.pop("rss_mb")
-    assert status == {"version": current_version(small), "full_builds": 1, "incremental_updates": 0,
+    assert status == {"version": current_version(small), "full_builds": 1, "warm_starts": 0,
+                      "incremental_updates": 0, "last_update_ms": None, "rebuilding": False,
                       "neo4j_reachable": True, "unreachable_since": None}
     assert now - timedelta(minutes=1) < built_at <= data_as_of <= now
     assert 0 < seconds < 60
@@ -228,6 +230,19 @@ def test_status_says_what_the_process_serves(small, client, app):
     assert isinstance(rss, float) and 20 < rss < 100_000  # this process's VmRSS, in MB
     cache = app.extensions["insights"]
     assert (cache.full_builds, cache.incremental_updates) == (1, 0)
+
+    # A write is applied in place: no full build.
+    from datetime import date
+
+    from graphsvc.store import writes
+
+    writes.record_contact(small, id="k9", date=date(2024, 6, 1), referrer_id="rf1", member_id="cn1", kind="talk")
+    cache.check_seconds = 0  # read the change feed on the next request (the web server's poller does it every second)
+    assert client.get("/api/referrers/rf1").get_json()["metrics"]["contacts"] == 2
+    status = client.get("/api/status").get_json()
+    assert (status["version"], status["full_builds"], status["incremental_updates"]) == (
+        current_version(small), 1, 1)
+    assert 0 < status["last_update_ms"] < 10_000
 
 
 def test_practice_summary_has_clinicians(small, client):

@@ -10,7 +10,8 @@ import pytest
 from graphsvc.store import writes
 from graphsvc.csvio.importer import import_folder
 from graphsvc.analysis import stage_counts
-from graphsvc.insights import AnalysisOptions, Insights, InsightsCache
+from graphsvc.insights import AnalysisOptions, Insights
+from graphsvc.live import InsightsCache
 from graphsvc.store.projection import project
 from tests.helpers import fixture_path
 
@@ -148,8 +149,10 @@ def test_cache_refreshes_when_the_graph_changes(small):
     writes.record_referral(small, id="r7", date="2024-06-01", referrer_id="rf1", client_id="cl1",
                            addressed_to="cn2")
     second = cache.get()
-    assert second is not first and second.referrer("rf1")["stage"] == 2
-    assert cache.get(refresh=True) is not second
+    assert second is first and second.referrer("rf1")["stage"] == 2  # the write, applied in place
+    assert (cache.full_builds, cache.incremental_updates) == (1, 1)
+    assert cache.get(refresh=True) is first  # a forced rebuild runs in the background
+    assert cache.wait_for_rebuild(timeout=60) and cache.served is not first and cache.full_builds == 2
 
 
 def test_api_suggestions(small, client):

@@ -1,4 +1,4 @@
-"""The analysis cache against a Neo4j that goes away and comes back, and forced rebuilds."""
+"""The analysis cache against a Neo4j that goes away and comes back (forced rebuilds: tests/test_live.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from graphsvc.config import Settings
 from graphsvc.csvio.importer import import_folder
 from graphsvc.errors import Neo4jUnavailable
-from graphsvc.insights import InsightsCache
+from graphsvc.live import InsightsCache
 from graphsvc.localdb import LocalServer
 from graphsvc.store.db import Graph
 from tests.helpers import fixture_path, free_port
@@ -55,14 +55,3 @@ def test_the_last_analysis_is_served_while_neo4j_is_down_and_recovery_needs_no_r
         assert again is first  # same graph version: nothing to rebuild
     finally:
         server.stop()
-
-
-def test_a_forced_rebuild_happens_at_most_once_per_refresh_seconds(graph):
-    import_folder(graph, fixture_path("small"))
-    cache = InsightsCache(graph, check_seconds=0, refresh_seconds=3600)
-    first = cache.get()
-    forced = cache.get(refresh=True)
-    assert forced is not first  # the first forced rebuild happens
-    assert cache.get(refresh=True) is forced  # the next, within the hour, serves what there is
-    cache.refresh_seconds = 0
-    assert cache.get(refresh=True) is not forced

@@ -122,7 +122,7 @@ def import_folder(
         raise ImportRejected(folder, problems)
 
     ensure_schema(graph)
-    graph.write("bump_version", practice_id=PRACTICE_ID)  # before and after: a half-done import counts too
+    graph.write("mark_bulk_change", practice_id=PRACTICE_ID)  # before and after: a half-done import counts too
     batch_size = batch_size or graph.settings.batch_size
     if on_total:
         on_total(sum(len(r.rows) - len(r.bad_lines) for r in parsed.values()))
@@ -138,7 +138,7 @@ def import_folder(
     # upsert_referrers and upsert_handoffs close the tenures they touch within
     # each batch, so no referrer ever has two current point persons, even
     # between batches or after an import cut short.
-    graph.write("bump_version", practice_id=PRACTICE_ID)
+    graph.write("mark_bulk_change", practice_id=PRACTICE_ID)
     report.seconds = time.perf_counter() - started
     log.info("import %s: %d rows written, %d bad, in %.1fs", folder, report.written,
              sum(c.bad for c in report.files.values()), report.seconds)

@@ -35,6 +35,13 @@ with ``CREATE`` under its id's uniqueness constraint (``create_*``), so of two
 callers recording one id exactly one succeeds; the other gets
 ``InvalidInput`` "already exists" and its transaction leaves nothing behind.
 
+Change feed. Every transaction here stamps the referrers whose part of the
+analysed graph it changed (the referrer itself, or for a client the referrers
+of its referrals) with the version it produced (``changed_in``,
+``stamp_referrers``); a live analysis holding an older version reads just
+those referrers again (``graphsvc.live``). Members and providers are a few
+hundred nodes, read again whole on every update, so they need no stamp.
+
 Stored analysis. A write that changes a referrer's analysis (``save_referrer``,
 ``hand_over``, ``record_pass`` and every ``record_*`` event) also stores that
 referrer's fresh stage, metrics, ``analysed_at`` and analysis options on its
@@ -168,7 +175,7 @@ def record_pass(graph: Graph, referral_id: str, to_clinician_id: str, reason: st
     ensure_schema(graph)
 
     def work(tx):
-        _take_turn(tx)
+        version = _take_turn(tx)
         tx.run(query("lock_referral"), id=referral_id).consume()  # then read: check and write are one step
         found = tx.run(query("referral_parties"), id=referral_id).data()
         if not found:
@@ -181,8 +188,8 @@ def record_pass(graph: Graph, referral_id: str, to_clinician_id: str, reason: st
         back = to_clinician_id == referral["addressed_to"]
         tx.run(query("pass_referral"), id=referral_id, to=to_clinician_id,
                reason=None if back else reason).consume()
-        _store_analysis(graph, tx, [r["referrer_id"] for r in
-                                    tx.run(query("referrer_of_referral"), id=referral_id).data()])
+        _store_analysis(graph, tx, version, [r["referrer_id"] for r in
+                                             tx.run(query("referrer_of_referral"), id=referral_id).data()])
         return {"id": referral_id, "addressed_to": referral["addressed_to"],
                 "assigned_to": to_clinician_id, "pass_reason": None if back else reason}
 
@@ -198,7 +205,7 @@ def hand_over(graph: Graph, referrer_id: str, to_clinician_id: str, date: Date |
     ensure_schema(graph)
 
     def work(tx):
-        _take_turn(tx)
+        version = _take_turn(tx)
         tx.run(query("lock_referrer"), id=referrer_id).consume()  # then read: check and write are one step
         current = tx.run(query("current_point_person"), referrer_id=referrer_id).data()
         if not current:
@@ -211,7 +218,7 @@ def hand_over(graph: Graph, referrer_id: str, to_clinician_id: str, date: Date |
             raise InvalidInput(f"field 'date': {handoff.date} is not after the current tenure's start "
                                f"{current['since'].iso_format()}")
         upsert(tx, "handoff", [handoff.row()])  # closes the previous tenure in the same statement
-        _store_analysis(graph, tx, [referrer_id])
+        _store_analysis(graph, tx, version, [referrer_id])
         return {"referrer_id": referrer_id, "point_person_id": to_clinician_id,
                 "since": handoff.date, "previous": current["point_person_id"]}
 
@@ -281,7 +288,7 @@ def _save(graph: Graph, kind: str, fields: dict[str, Any]) -> dict:
     label = EVENT_LABEL.get(kind)
 
     def work(tx):
-        _take_turn(tx)
+        version = _take_turn(tx)
         if kind in CREATE:
             # A taken id raises ConstraintError here (translated below); the
             # upsert then fills in the node this statement created.
@@ -295,7 +302,11 @@ def _save(graph: Graph, kind: str, fields: dict[str, Any]) -> dict:
             raise (NotFound if unknown else InvalidInput)(messages)
         upsert(tx, kind, [record.row()])  # a referrer's tenures are closed by its upsert itself
         if kind in REFERRER_FIELD:
-            _store_analysis(graph, tx, [record.row()[REFERRER_FIELD[kind]]])
+            _store_analysis(graph, tx, version, [record.row()[REFERRER_FIELD[kind]]])
+        elif kind == "client":
+            # Its attributes travel with its referrals in the analysed graph:
+            # the referrers that sent them changed (their stored analysis did not).
+            _stamp(tx, version, [r["id"] for r in tx.run(query("referrers_of_client"), id=record.id).data()])
         return record.row()
 
     try:
@@ -311,15 +322,22 @@ def _save(graph: Graph, kind: str, fields: dict[str, Any]) -> dict:
         raise InvalidInput(f"field 'id': {label} {record.id!r} already exists") from None
 
 
-def _take_turn(tx) -> None:
-    """Bump the change counter: run first in every write transaction here (see the module docstring)."""
-    tx.run(query("bump_version"), practice_id=PRACTICE_ID).consume()
+def _take_turn(tx) -> int:
+    """Bump the change counter, returning the new version: run first in every write transaction here."""
+    return tx.run(query("bump_version"), practice_id=PRACTICE_ID).single()["version"]
 
 
-def _store_analysis(graph: Graph, tx, referrer_ids: list[str]) -> None:
-    """Store these referrers' fresh analysis in ``tx``, last (see "Stored analysis" above)."""
+def _stamp(tx, version: int, referrer_ids: list[str]) -> None:
+    """Put these referrers in the change feed at ``version`` (see "Change feed" above)."""
+    if referrer_ids:
+        tx.run(query("stamp_referrers"), ids=sorted(set(referrer_ids)), version=version).consume()
+
+
+def _store_analysis(graph: Graph, tx, version: int, referrer_ids: list[str]) -> None:
+    """Stamp these referrers and store their fresh analysis in ``tx``, last (see "Stored analysis" above)."""
     from ..insights import write_back_of  # graphsvc.insights imports this module
 
+    _stamp(tx, version, referrer_ids)
     write_back_of(tx, referrer_ids, graph.settings.analysis_options())
 
 

@@ -116,7 +116,10 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
         # A page waits at most a few seconds for a Neo4j that went away, then
         # says so; the CLI's commands may wait longer.
         graph = Graph.connect(settings, retry_seconds=WEB_RETRY_SECONDS)
-    extensions.init_app(app, graph, options)
+    extensions.init_app(app, graph, options,
+                        poll_seconds=int(app.config.get("ANALYSIS_POLL_SECONDS", 0 if app.testing else
+                                                        settings.web_poll_seconds)),
+                        snapshot_dir=app.config.get("ANALYSIS_SNAPSHOT_DIR", settings.analysis_snapshot_dir))
 
     app.jinja_env.globals.update(STAGE_NAMES=STAGE_NAMES, pct=pct, stage_label=stage_label,
                                  count_of=count_of, noun_for=pages.noun_for, words=words)
@@ -171,7 +174,7 @@ def stale_notice() -> str | None:
     down = current_app.extensions["insights"].unreachable_since
     if analysis is None or down is None:
         return None
-    built = analysis.built_at.astimezone(timezone.utc)
+    built = analysis.data_as_of.astimezone(timezone.utc)
     down = down.astimezone(timezone.utc)
     since = down.strftime("%H:%M UTC" if down.date() == built.date() else "%Y-%m-%d %H:%M UTC")
     return (f"Data as of {built:%Y-%m-%d %H:%M} UTC; the database has been unreachable since {since}, "

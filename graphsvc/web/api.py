@@ -21,6 +21,7 @@ from ..errors import InvalidInput, NotFound
 from ..presentation import listing
 from ..records import ID_PATTERN, MatchRequest, SuggestionsQuery
 from ..requests import parse, shown
+from . import extensions
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -63,8 +64,7 @@ def known_parameters():
 
 
 def insights():
-    refresh = request.args.get("refresh") in YES
-    return current_app.extensions["insights"].get(refresh=refresh)
+    return extensions.insights(refresh=request.args.get("refresh") in YES)
 
 
 def query(model):
@@ -148,11 +148,14 @@ def status():
     down = cache.unreachable_since
     return jsonify(
         version=None if served is None else served.version,
-        data_as_of=iso(None if served is None else served.built_at),
+        data_as_of=iso(None if served is None else served.data_as_of),
         last_build_at=iso(cache.last_build_at),
         last_build_seconds=None if cache.last_build_seconds is None else round(cache.last_build_seconds, 3),
         full_builds=cache.full_builds,
         incremental_updates=cache.incremental_updates,
+        last_update_ms=None if cache.last_update_seconds is None else round(cache.last_update_seconds * 1000, 1),
+        warm_starts=cache.warm_starts,
+        rebuilding=cache.rebuilding,
         # As the cache last saw it; None until it has asked.
         neo4j_reachable=False if down is not None else (True if cache.full_builds else None),
         unreachable_since=iso(down),

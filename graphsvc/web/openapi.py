@@ -97,18 +97,27 @@ def _status() -> dict:
     fields = {
         "version": {"type": ["integer", "null"],
                     "description": "The graph version the served analysis was built from; null before the first."},
-        "data_as_of": {**time, "description": "When the served analysis read the graph (UTC)."},
+        "data_as_of": {**time, "description": "When the served analysis was last known to match the graph "
+                                              "(UTC): its build, or its last check of the change feed."},
         "last_build_at": {**time, "description": "When the last full build began (UTC)."},
         "last_build_seconds": {"type": ["number", "null"], "description": "How long the last full build took."},
         "full_builds": {"type": "integer", "minimum": 0,
-                        "description": "Full builds of the analysis since the process started."},
+                        "description": "Full builds of the analysis since the process started (warm starts "
+                                       "from a snapshot included)."},
+        "warm_starts": {"type": "integer", "minimum": 0,
+                        "description": "Builds that loaded a snapshot and applied the changes since, instead "
+                                       "of reading the whole graph."},
         "incremental_updates": {"type": "integer", "minimum": 0,
-                                "description": "Incremental updates since the process started: always 0 for "
-                                               "now (every change is a full build)."},
+                                "description": "Changes applied to the served analysis in place (the referrers "
+                                               "a write touched), since the process started."},
+        "last_update_ms": {"type": ["number", "null"],
+                           "description": "How long the last incremental update took, reading included."},
+        "rebuilding": {"type": "boolean", "description": "Whether a full rebuild runs in the background now "
+                                                         "(after an import, or when asked)."},
         "neo4j_reachable": {"type": ["boolean", "null"],
-                            "description": "Whether Neo4j answered the analysis cache's last check (it checks "
-                                           "at most every 2 s, and every 5 s while Neo4j is down); null before "
-                                           "the first build."},
+                            "description": "Whether Neo4j answered the analysis cache's last check (it reads "
+                                           "the change feed every poll_seconds, and every 5 s while Neo4j is "
+                                           "down); null before the first build."},
         "unreachable_since": {**time, "description": "Since when Neo4j has been unreachable; null while it answers."},
         "rss_mb": {"type": ["number", "null"],
                    "description": "Resident memory of this process in MB (VmRSS); null where there is no /proc."},
@@ -217,8 +226,7 @@ def document() -> dict:
             "/api/status": {"get": {
                 "summary": "What this process serves: graph version, builds, Neo4j reachability, memory",
                 "description": "Answered from the analysis cache's state, even while Neo4j is down; it never "
-                               "waits on Neo4j or builds the analysis. incremental_updates is always 0 for "
-                               "now: every change to the graph is a full build.",
+                               "waits on Neo4j or builds the analysis.",
                 "parameters": [],
                 "responses": {
                     "200": {"description": "The status", "content": {"application/json": {"schema": _status()}}},

@@ -16,6 +16,11 @@ CREATE INDEX referral_date IF NOT EXISTS FOR (n:Referral) ON (n.date);
 CREATE INDEX introduction_date IF NOT EXISTS FOR (n:Introduction) ON (n.date);
 CREATE INDEX contact_date IF NOT EXISTS FOR (n:Contact) ON (n.date);
 CREATE INDEX referrer_kind IF NOT EXISTS FOR (n:Referrer) ON (n.kind);
+// The change feed: referrers changed after a version (changes_since).
+CREATE INDEX referrer_changed_in IF NOT EXISTS FOR (n:Referrer) ON (n.changed_in);
 CREATE INDEX point_person_until IF NOT EXISTS FOR ()-[t:POINT_PERSON]-() ON (t.until);
 // The single Practice node every member belongs to.
-MERGE (p:Practice {id: 'practice'}) ON CREATE SET p.name = 'The Practice';
+// `instance` tells this database from another one with the same version number
+// (analysis snapshots are kept per instance).
+MERGE (p:Practice {id: 'practice'}) ON CREATE SET p.name = 'The Practice'
+SET p.instance = coalesce(p.instance, randomUUID());

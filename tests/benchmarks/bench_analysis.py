@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 
 from graphsvc.store.db import Graph
-from graphsvc.insights import AnalysisOptions, Insights, InsightsCache
+from graphsvc.insights import AnalysisOptions, Insights
+from graphsvc.live import InsightsCache
 from graphsvc.procinfo import peak_rss_mb
 from graphsvc.analysis.graph import add_member, add_referral, add_referrer, new_graph
 from graphsvc.store.projection import project

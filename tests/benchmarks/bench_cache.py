@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 from graphsvc.csvio.importer import import_folder
-from graphsvc.insights import Insights, InsightsCache, current_version
+from graphsvc.insights import Insights, current_version
+from graphsvc.live import InsightsCache
 from graphsvc.store import projection
 from graphsvc.store.schema import init_schema
 from tests.benchmarks.server import running_neo4j

@@ -1,0 +1,511 @@
+"""A live analysis: one ``Insights`` per process, kept current change by change.
+
+Neo4j -> ``projection`` -> ``Insights`` (built once) -> the change feed ->
+``Insights.apply`` -> web and API.
+
+Every write stamps the referrers it changed with the graph version it
+produced (``graphsvc.store.writes``). ``InsightsCache`` holds an analysis at
+some version v; ``update()`` asks for the referrers changed after v
+(``changes_since``, one index seek), projects just those (with every member
+and provider, a few hundred rows) and applies them in place. A full
+projection happens only at start, after an import (imports write in
+parallel batches and stamp nothing; they set ``bulk_version``), when asked
+(``refresh``), or when the database is another one or went back in time; it
+runs in a background thread while requests are served from the analysis
+there is, which is then kept current meanwhile.
+
+Readers and the updater take turns through a read-write lock: ``reading()``
+(or ``acquire``/``release``, which the web holds for a whole request) lets
+many requests read at once, and an update waits for them, then changes the
+graph for a few milliseconds. A full rebuild never waits for readers: it
+builds a new analysis aside and swaps it in; requests still holding the
+old one finish with it.
+
+Warm start. After each full build the projection and its suggestion index
+are saved to ``snapshot_dir`` (one file per database, replaced atomically,
+the folder readable by its owner only: it holds clients' matching
+attributes). A process that starts loads the snapshot and applies the
+changes made since its version, instead of re-reading the whole graph; a
+snapshot older than the last import, of another database or another
+format is ignored. Snapshots are pickles, loaded only from a folder owned by
+this user and closed to others.
+
+Neo4j down. ``update`` marks the cache unreachable and the last analysis
+keeps being served (``unreachable_since`` says since when; pages say how
+old their data is); it asks again at most every ``retry_down_seconds``.
+With a background poller (``start``, as the web server runs it) requests
+never wait on Neo4j at all; without one (tests, scripts) ``get`` checks
+inline at most every ``check_seconds``.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import pickle
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import Neo4jUnavailable
+from .insights import AnalysisOptions, Insights
+from .store import projection
+from .store.db import Graph
+from .vocabulary import PRACTICE_ID
+
+_log = logging.getLogger(__name__)
+
+SNAPSHOT_FORMAT = 1
+NO_REFERRERS = 2**62  # a version no write reaches: changes_since then lists no referrers
+
+
+@dataclass(frozen=True)
+class Feed:
+    """What ``changes_since`` answered."""
+
+    version: int
+    bulk_version: int
+    instance: str | None
+    referrers: list[str]
+
+
+def changes_since(graph: Graph, version: int) -> Feed:
+    """The graph's version now, its last bulk change, and the referrers changed after ``version``."""
+    row = graph.read("changes_since", practice_id=PRACTICE_ID, since=version)[0]
+    return Feed(row["version"], row["bulk_version"], row["instance"], row["referrers"])
+
+
+class ReadWriteLock:
+    """Many readers or one writer; a waiting writer goes before new readers.
+
+    A thread that already reads may read again (re-entrant per thread), so a
+    reader never waits behind a writer that waits for it.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+        self._mine = threading.local()
+
+    def acquire_read(self) -> None:
+        held = getattr(self._mine, "count", 0)
+        if held:
+            self._mine.count = held + 1
+            return
+        with self._cond:
+            while self._writing or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        self._mine.count = 1
+
+    def release_read(self) -> None:
+        self._mine.count -= 1
+        if self._mine.count:
+            return
+        with self._cond:
+            self._readers -= 1
+            if not self._readers:
+                self._cond.notify_all()
+
+    @contextmanager
+    def writing(self):
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writing or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+class InsightsCache:
+    """One live ``Insights`` per process (see the module docstring).
+
+    ``get()`` returns the analysis to serve: built on the first call (from a
+    snapshot when there is a usable one), then brought up to date by
+    ``update()`` (inline at most every ``check_seconds``, or by the poller
+    thread ``start()`` runs). ``get(refresh=True)`` starts a full rebuild in
+    the background, at most once every ``refresh_seconds``.
+
+    Counters for ``/api/status``: ``full_builds`` (snapshots loaded count
+    as builds too, ``warm_starts`` says how many), ``incremental_updates``,
+    ``last_build_at`` / ``last_build_seconds``, ``last_update_seconds``.
+    None of them waits on a lock or on Neo4j.
+    """
+
+    def __init__(self, graph: Graph, options: AnalysisOptions | None = None, check_seconds: float = 2.0,
+                 retry_down_seconds: float = 5.0, refresh_seconds: float = 30.0,
+                 snapshot_dir: Path | str | None = None, max_incremental: int = 5_000):
+        self.graph = graph
+        self.options = options or graph.settings.analysis_options()
+        self.check_seconds = check_seconds
+        self.retry_down_seconds = retry_down_seconds
+        self.refresh_seconds = refresh_seconds
+        # Snapshots hold the projection of today's practice; an as_of analysis is a cut of it.
+        self.snapshot_dir = Path(snapshot_dir) if snapshot_dir is not None and self.options.as_of is None else None
+        # Beyond this many changed referrers, one full projection is cheaper than reading each.
+        self.max_incremental = max_incremental
+        self.unreachable_since: datetime | None = None
+        self._insights: Insights | None = None
+        self._checked = 0.0
+        self._failed: float | None = None  # monotonic time of the last failed check
+        self._forced: float | None = None  # monotonic time of the last forced rebuild
+        self._update_lock = threading.Lock()  # one updater or builder at a time
+        self._rw = ReadWriteLock()  # readers of the served analysis vs in-place updates
+        self._rebuilding = threading.Event()
+        self._rebuilt = threading.Condition()
+        self._poller: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.full_builds = 0
+        self.warm_starts = 0
+        self.incremental_updates = 0
+        self.last_build_at: datetime | None = None
+        self.last_build_seconds: float | None = None
+        self.last_update_seconds: float | None = None
+        self.last_error: str | None = None
+
+    # -- serving -------------------------------------------------------------
+
+    @property
+    def served(self) -> Insights | None:
+        return self._insights
+
+    @property
+    def rebuilding(self) -> bool:
+        """Whether a full rebuild is running in the background."""
+        return self._rebuilding.is_set()
+
+    @property
+    def polling(self) -> bool:
+        return self._poller is not None and self._poller.is_alive()
+
+    def get(self, refresh: bool = False) -> Insights:
+        """The analysis to serve (building the first one; ``Neo4jUnavailable`` if there is none and no Neo4j).
+
+        The result is not protected from a concurrent ``update()``: a caller
+        in a process where updates run in other threads (the web) uses
+        ``reading()`` or ``acquire``/``release`` instead.
+        """
+        if self._insights is None:
+            with self._update_lock:
+                if self._insights is None:
+                    self._first_build()
+        if refresh:
+            self.refresh()
+        if not self.polling and time.monotonic() - self._checked >= self.check_seconds:
+            self.update()
+        return self._insights
+
+    def acquire(self, refresh: bool = False) -> Insights:
+        """``get()``, then hold a read lock on it until ``release()`` (no update changes it meanwhile)."""
+        self.get(refresh)
+        self._rw.acquire_read()
+        return self._insights
+
+    def release(self) -> None:
+        self._rw.release_read()
+
+    @contextmanager
+    def reading(self, refresh: bool = False):
+        insights = self.acquire(refresh)
+        try:
+            yield insights
+        finally:
+            self.release()
+
+    # -- keeping current -----------------------------------------------------
+
+    def update(self) -> str:
+        """Apply the changes made since the served version; returns what happened.
+
+        ``"current"``, ``"applied"`` (an incremental update), ``"rebuilding"``
+        (a full rebuild was started, or is running, in the background),
+        ``"unreachable"`` (Neo4j did not answer; the last analysis stays) or
+        ``"empty"`` (nothing built yet).
+        """
+        with self._update_lock:
+            current = self._insights
+            if current is None:
+                return "empty"
+            now = time.monotonic()
+            if self._failed is not None and now - self._failed < self.retry_down_seconds:
+                return "unreachable"  # it was away a moment ago: don't wait on it again
+            try:
+                feed = changes_since(self.graph, current.version)
+                self._reached()
+                self._checked = now
+                outcome = self._catch_up(current, feed, publish=True)
+            except Neo4jUnavailable as e:
+                self._unreachable(e)
+                return "unreachable"
+            return outcome
+
+    def _catch_up(self, insights: Insights, feed: Feed, publish: bool) -> str:
+        """Bring ``insights`` to ``feed.version`` in place, or start a full rebuild when it can't be."""
+        if (feed.instance != insights.instance or feed.version < insights.version
+                or feed.bulk_version > insights.version):
+            why = ("another database" if feed.instance != insights.instance else
+                   "the graph's version went back" if feed.version < insights.version else "an import")
+            self._start_rebuild(why)
+            return "rebuilding"
+        if feed.version == insights.version:
+            insights.data_as_of = datetime.now(timezone.utc)
+            return "current"
+        if len(feed.referrers) > self.max_incremental:
+            self._start_rebuild(f"{len(feed.referrers)} referrers changed")
+            return "rebuilding"
+        began = time.perf_counter()
+        sub = projection.project(self.graph, referrers=feed.referrers)
+        if publish:
+            with self._rw.writing():
+                insights.apply(sub, feed.referrers, feed.version)
+        else:
+            insights.apply(sub, feed.referrers, feed.version)
+        insights.data_as_of = datetime.now(timezone.utc)
+        self.incremental_updates += 1
+        self.last_update_seconds = time.perf_counter() - began
+        _log.info("analysis: version %d applied, %d referrer(s) changed, in %.0f ms", feed.version,
+                  len(feed.referrers), self.last_update_seconds * 1000)
+        return "applied"
+
+    def refresh(self) -> bool:
+        """Start a full rebuild in the background, at most once every ``refresh_seconds``; whether it started."""
+        now = time.monotonic()
+        if self._forced is not None and now - self._forced < self.refresh_seconds:
+            _log.info("analysis: refresh asked %.0fs after the last one; serving the current analysis",
+                      now - self._forced)
+            return False
+        self._forced = now
+        return self._start_rebuild("asked")
+
+    def wait_for_rebuild(self, timeout: float | None = None) -> bool:
+        """Wait until no full rebuild is running; whether none is."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._rebuilt:
+            while self._rebuilding.is_set():
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._rebuilt.wait(left)
+        return True
+
+    def start(self, poll_seconds: float = 1.0) -> None:
+        """Poll for changes every ``poll_seconds`` in a daemon thread (once; after any fork)."""
+        if self.polling:
+            return
+        self._stop.clear()
+
+        def poll():
+            while not self._stop.wait(poll_seconds):
+                if self._insights is None:
+                    continue  # the first request builds it
+                try:
+                    self.update()
+                except Exception:  # keep polling; the next round may succeed
+                    _log.exception("analysis: update failed")
+
+        self._poller = threading.Thread(target=poll, name="graphsvc-analysis-poller", daemon=True)
+        self._poller.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout=5)
+        self.wait_for_rebuild(timeout=60)
+
+    # -- full builds ---------------------------------------------------------
+
+    def _first_build(self) -> None:
+        """The first analysis: from a snapshot plus the changes since, or a full projection."""
+        try:
+            fresh = self._from_snapshot()
+            if fresh is None:
+                fresh = self._full_build()
+                self._save_snapshot(fresh)
+        except Neo4jUnavailable as e:
+            self._unreachable(e)
+            raise
+        self._reached()
+        self._checked = time.monotonic()
+        self._publish(fresh)
+
+    def _full_build(self) -> Insights:
+        began, started_at = time.perf_counter(), datetime.now(timezone.utc)
+        feed = changes_since(self.graph, NO_REFERRERS)  # the version, read before the projection
+        fresh = Insights(projection.project(self.graph), self.options, feed.version)
+        fresh.instance = feed.instance
+        fresh.index  # every request after this one reads them: compute them now
+        self.full_builds += 1
+        self.last_build_at, self.last_build_seconds = started_at, time.perf_counter() - began
+        _log.info("analysis: full build of version %d in %.1fs", feed.version, self.last_build_seconds)
+        return fresh
+
+    def _start_rebuild(self, why: str) -> bool:
+        with self._rebuilt:
+            if self._rebuilding.is_set():
+                return False
+            self._rebuilding.set()
+        _log.info("analysis: full rebuild in the background (%s); serving version %s meanwhile", why,
+                  None if self._insights is None else self._insights.version)
+        threading.Thread(target=self._rebuild, name="graphsvc-analysis-rebuild", daemon=True).start()
+        return True
+
+    def _rebuild(self) -> None:
+        try:
+            fresh = self._full_build()
+            fresh.histories, fresh.metrics  # computed aside, not in the first request after the swap
+            with self._update_lock:
+                # Catch up with writes made while it was built, then swap it in.
+                feed = changes_since(self.graph, fresh.version)
+                if feed.bulk_version <= fresh.version and feed.version >= fresh.version:
+                    self._catch_up(fresh, feed, publish=False)
+                self._publish(fresh)
+            self._save_snapshot(fresh)
+        except Neo4jUnavailable as e:
+            self._unreachable(e)
+        except Exception:
+            _log.exception("analysis: full rebuild failed; serving the analysis there was")
+        finally:
+            with self._rebuilt:
+                self._rebuilding.clear()
+                self._rebuilt.notify_all()
+
+    def _publish(self, fresh: Insights) -> None:
+        old, self._insights = self._insights, fresh
+        if old is not None:
+            # Frozen objects (below) are never collected: thaw, let the old
+            # analysis go (its graph has reference cycles), collect.
+            del old
+            gc.unfreeze()
+            gc.collect()
+        # Millions of long-lived graph objects would make every full garbage
+        # collection walk them (a second or more at 100,000 referrers).
+        gc.freeze()
+
+    def _reached(self) -> None:
+        if self.unreachable_since is not None:
+            _log.info("analysis: Neo4j answers again (away since %s)",
+                      self.unreachable_since.isoformat(timespec="seconds"))
+        self._failed = self.unreachable_since = None
+
+    def _unreachable(self, error: Exception) -> None:
+        self._failed = time.monotonic()
+        self.last_error = str(error)
+        if self.unreachable_since is None:
+            self.unreachable_since = datetime.now(timezone.utc)
+            served = self._insights
+            _log.warning("analysis: %s; serving the analysis of %s", error,
+                         None if served is None else served.data_as_of.isoformat(timespec="seconds"))
+
+    # -- snapshots -----------------------------------------------------------
+
+    def _snapshot_path(self, instance: str | None) -> Path | None:
+        if self.snapshot_dir is None or not instance:
+            return None
+        return self.snapshot_dir / f"{instance}.pickle"
+
+    def _save_snapshot(self, insights: Insights) -> None:
+        """Save the projection and its index (not yet shared with readers, or held still by a read lock)."""
+        path = self._snapshot_path(insights.instance)
+        if path is None or insights.options.as_of is not None:
+            return
+        began = time.perf_counter()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(path.parent, 0o700)
+            with self._held_still(insights):
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".snapshot-", suffix=".tmp")
+                try:
+                    with os.fdopen(fd, "wb") as f:
+                        pickle.dump({"format": SNAPSHOT_FORMAT, "instance": insights.instance,
+                                     "version": insights.version, "G": insights.G, "index": insights.index},
+                                    f, protocol=pickle.HIGHEST_PROTOCOL)
+                    os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+                except BaseException:
+                    Path(tmp).unlink(missing_ok=True)
+                    raise
+        except Exception as e:  # a snapshot only saves time later: never fail the build for it
+            _log.warning("analysis: could not save a snapshot in %s: %s", path.parent, e)
+            return
+        _log.info("analysis: snapshot of version %d saved to %s in %.1fs", insights.version, path,
+                  time.perf_counter() - began)
+
+    @contextmanager
+    def _held_still(self, insights: Insights):
+        """A read lock while saving the analysis being served (no update may change it mid-pickle)."""
+        if insights is not self._insights:
+            yield
+            return
+        self._rw.acquire_read()
+        try:
+            yield
+        finally:
+            self._rw.release_read()
+
+    def _from_snapshot(self) -> Insights | None:
+        """The analysis from this database's snapshot plus the changes since, or None to build in full."""
+        if self.snapshot_dir is None:
+            return None
+        feed = changes_since(self.graph, NO_REFERRERS)
+        path = self._snapshot_path(feed.instance)
+        if path is None or not path.exists():
+            return None
+        began, started_at = time.perf_counter(), datetime.now(timezone.utc)
+        if not _private(path):
+            _log.warning("analysis: ignoring snapshot %s: its folder or file is open to other users", path)
+            return None
+        try:
+            gc.disable()  # millions of new objects: no collections while they arrive
+            try:
+                with open(path, "rb") as f:
+                    saved = pickle.load(f)
+            finally:
+                gc.enable()
+        except Exception as e:  # a damaged or foreign file: build in full instead
+            _log.warning("analysis: ignoring unreadable snapshot %s: %s", path, e)
+            return None
+        if (not isinstance(saved, dict) or saved.get("format") != SNAPSHOT_FORMAT
+                or saved.get("instance") != feed.instance):
+            _log.info("analysis: ignoring snapshot %s (another format or database)", path)
+            return None
+        version = saved["version"]
+        if version > feed.version or feed.bulk_version > version:
+            _log.info("analysis: snapshot %s of version %d is out of date (now %d, last import %d)",
+                      path, version, feed.version, feed.bulk_version)
+            return None
+        since = changes_since(self.graph, version)
+        if len(since.referrers) > self.max_incremental or since.bulk_version > version:
+            _log.info("analysis: snapshot %s of version %d is too far behind (%d referrers changed since)",
+                      path, version, len(since.referrers))
+            return None
+        insights = Insights(saved["G"], self.options, version)
+        insights.instance = feed.instance
+        insights.__dict__["index"] = saved["index"]
+        self._catch_up(insights, since, publish=False)
+        self.full_builds += 1
+        self.warm_starts += 1
+        self.last_build_at, self.last_build_seconds = started_at, time.perf_counter() - began
+        _log.info("analysis: warm start from snapshot of version %d, at version %d in %.1fs", version,
+                  insights.version, self.last_build_seconds)
+        return insights
+
+
+def _private(path: Path) -> bool:
+    """Whether ``path`` and its folder belong to this user, the folder closed to others, the file not writable by them."""
+    folder, file = path.parent.stat(), path.stat()
+    return (folder.st_uid == file.st_uid == os.getuid() and not folder.st_mode & 0o077
+            and not file.st_mode & 0o022)

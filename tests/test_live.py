@@ -1,0 +1,233 @@
+"""The live analysis (graphsvc.live) against the real Neo4j: every write applied in place equals a full build."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import date
+
+import pytest
+
+from graphsvc.csvio.importer import import_folder
+from graphsvc.insights import AnalysisOptions, Insights
+from graphsvc.live import InsightsCache, changes_since
+from graphsvc.records import MatchRequest
+from graphsvc.store import writes
+from graphsvc.store.projection import project
+from tests.helpers import fixture_path
+
+TODAY = AnalysisOptions()
+DEC_2024 = AnalysisOptions(as_of=date(2024, 12, 31))
+INDEX_TABLES = ("referrals", "referred_to", "trusted", "trusted_by", "introduced", "intro_record",
+                "addressed_counts", "assigned_counts", "kind_trust")
+
+
+def full_build(graph, options) -> Insights:
+    return Insights(project(graph), options, changes_since(graph, 0).version)
+
+
+def tables(index) -> dict:
+    """The index's tables without empty entries (a defaultdict read leaves them behind)."""
+    out = {}
+    for name in INDEX_TABLES:
+        table = getattr(index, name)
+        out[name] = {k: (dict(v) if name == "kind_trust" else v) for k, v in table.items()
+                     if v and (not isinstance(v, list) or name != "intro_record" or v[0])}
+    out["members"] = dict(index.members)
+    return out
+
+
+def assert_same_analysis(live: Insights, fresh: Insights) -> None:
+    assert live.version == fresh.version
+    assert dict(live.G.nodes(data=True)) == dict(fresh.G.nodes(data=True))
+    assert ({(u, v, k): d for u, v, k, d in live.G.edges(keys=True, data=True)}
+            == {(u, v, k): d for u, v, k, d in fresh.G.edges(keys=True, data=True)})
+    assert live.G.graph == fresh.G.graph
+    assert live.histories == fresh.histories
+    assert live.metrics == fresh.metrics
+    assert tables(live.index) == tables(fresh.index)
+    assert live.summary() == fresh.summary()
+    for r in fresh.histories:
+        assert live.suggestions(r) == fresh.suggestions(r), r
+    request = MatchRequest(needs=["adhd"], population="child")
+    assert live.match(request) == fresh.match(request)
+
+
+def writes_in_turn(graph, day):
+    """One write of every kind that changes the analysed graph, each a function of no arguments."""
+    later = date(2025, 6, 1)  # after DEC_2024's as_of: an analysis as of then must leave it out
+    return [
+        lambda: writes.record_referral(graph, id="w1", date=day, referrer_id="rf1", client_id="cl2",
+                                       addressed_to="cn2"),
+        lambda: writes.save_referrer(graph, id="rf9", name="Dr. New", kind="physician", organization="Clinic",
+                                     point_person_id="cn2", since=day),
+        lambda: writes.record_referral(graph, id="w2", date=day, referrer_id="rf9", client_id="cl3",
+                                       addressed_to="practice", assigned_to="cn1"),
+        lambda: writes.record_introduction(graph, id="w3", date=day, referrer_id="rf3", introduced_id="cn1",
+                                           by_id="cn2"),
+        lambda: writes.record_referral(graph, id="w4", date=day, referrer_id="rf3", client_id="cl1",
+                                       addressed_to="cn1"),
+        lambda: writes.record_contact(graph, id="w5", date=day, referrer_id="rf2", member_id="cn2",
+                                      kind="lunch"),
+        lambda: writes.hand_over(graph, "rf1", "cn2", day),
+        lambda: writes.record_pass(graph, "w1", "cn3", "specialty"),
+        lambda: writes.save_client(graph, id="cl1", needs=["adhd", "trauma"], population="child",
+                                   insurance="bcbs", schedule="weekend"),
+        lambda: writes.save_clinician(graph, id="cn3", name="Cleo Park", specialties=["autism", "adhd"],
+                                      populations=["child"], insurances=["medicaid"], schedule=["weekday_day"],
+                                      accepting_new=True),
+        lambda: writes.save_clinician(graph, id="cn4", name="Dana Wu", specialties=["adhd"],
+                                      populations=["child"], insurances=["bcbs"], schedule=["weekend"]),
+        lambda: writes.record_referral_out(graph, id="w6", date=day, referrer_id="rf1", client_id="cl3",
+                                           provider_id="ep2", niche="forensic_evaluation"),
+        lambda: writes.record_referral(graph, id="w7", date=later, referrer_id="rf2", client_id="cl3",
+                                       addressed_to="cn4"),
+        lambda: writes.save_referrer(graph, id="rf10", name="Ms. Later", kind="attorney", organization="",
+                                     point_person_id="cn4", since=later),
+    ]
+
+
+@pytest.mark.parametrize("options", [TODAY, DEC_2024], ids=["today", "as-of-2024"])
+def test_every_write_applied_in_place_equals_a_full_build(graph, options):
+    import_folder(graph, fixture_path("small"))
+    cache = InsightsCache(graph, options, check_seconds=3600)
+    live = cache.get()
+    live.histories, live.metrics, live.summary()  # everything computed, so everything must be updated
+    day = date(2024, 11, 1) if options.as_of else date.today()
+    for n, write in enumerate(writes_in_turn(graph, day), start=1):
+        write()
+        assert cache.update() == "applied"
+        assert cache.served is live  # changed in place, not rebuilt
+        assert_same_analysis(live, full_build(graph, options))
+        assert (cache.full_builds, cache.incremental_updates) == (1, n)
+    assert cache.update() == "current"
+
+
+def test_a_referrer_added_then_changed_before_the_update_is_read_once(graph):
+    import_folder(graph, fixture_path("small"))
+    cache = InsightsCache(graph, TODAY, check_seconds=3600)
+    live = cache.get()
+    before = live.version
+    writes.record_contact(graph, id="c1", date=date.today(), referrer_id="rf3", member_id="cn1", kind="talk")
+    writes.record_contact(graph, id="c2", date=date.today(), referrer_id="rf3", member_id="cn2", kind="site_visit")
+    writes.save_staff(graph, id="st3", name="Flo Ray", role="billing")
+    feed = changes_since(graph, before)
+    assert (feed.version, feed.referrers) == (before + 3, ["rf3"])
+    assert cache.update() == "applied"
+    assert live.metrics["rf3"]["contacts"] == 3
+    assert live.G.nodes["st3"]["name"] == "Flo Ray" and "st3" in live.index.members
+    assert_same_analysis(live, full_build(graph, TODAY))
+
+
+def test_an_import_is_caught_up_by_a_full_rebuild_in_the_background(graph, tmp_path):
+    import_folder(graph, fixture_path("small"))
+    cache = InsightsCache(graph, TODAY, check_seconds=3600)
+    first = cache.get()
+    (tmp_path / "referrers.csv").write_text("id,name,kind,organization,point_person_id,since\n"
+                                            "rf7,Dr. Bulk,physician,,cn1,2024-01-01\n")
+    import_folder(graph, tmp_path)
+    assert cache.update() == "rebuilding"
+    assert cache.get() is first  # served meanwhile
+    assert cache.wait_for_rebuild(timeout=60)
+    rebuilt = cache.served
+    assert rebuilt is not first and "rf7" in rebuilt.histories
+    assert (cache.full_builds, cache.rebuilding) == (2, False)
+    assert_same_analysis(rebuilt, full_build(graph, TODAY))
+
+
+def test_a_forced_rebuild_runs_in_the_background_at_most_once_per_refresh_seconds(graph):
+    import_folder(graph, fixture_path("small"))
+    cache = InsightsCache(graph, TODAY, check_seconds=3600, refresh_seconds=3600)
+    first = cache.get()
+    assert cache.get(refresh=True) is first  # answered from what there is
+    assert cache.wait_for_rebuild(timeout=60)
+    forced = cache.served
+    assert forced is not first and cache.full_builds == 2
+    assert cache.refresh() is False  # the next, within the hour, is refused
+    assert cache.served is forced and cache.full_builds == 2
+
+
+def test_an_update_waits_for_readers_and_readers_never_see_half_a_change(graph):
+    import_folder(graph, fixture_path("small"))
+    cache = InsightsCache(graph, TODAY, check_seconds=3600)
+    cache.get()
+    writes.record_referral(graph, id="w1", date=date.today(), referrer_id="rf1", client_id="cl2",
+                           addressed_to="cn2")
+    outcome = []
+    with cache.reading() as insights:
+        seen = insights.metrics["rf1"]["referrals"]
+        updater = threading.Thread(target=lambda: outcome.append(cache.update()))
+        updater.start()
+        updater.join(timeout=1.0)
+        assert updater.is_alive()  # waiting for this reader
+        assert insights.metrics["rf1"]["referrals"] == seen == 2
+        assert insights.G.number_of_edges("rf1", "cn2") == 0
+    updater.join(timeout=10)
+    assert outcome == ["applied"]
+    with cache.reading() as insights:
+        assert insights.metrics["rf1"]["referrals"] == 3
+
+
+def test_a_poller_serves_another_process_write_within_two_seconds(graph):
+    import_folder(graph, fixture_path("small"))
+    cache = InsightsCache(graph, TODAY)
+    cache.get()
+    cache.start(poll_seconds=0.2)
+    try:
+        writes.record_referral(graph, id="w1", date=date.today(), referrer_id="rf3", client_id="cl2",
+                               addressed_to="cn1")
+        version = changes_since(graph, 0).version
+        began = time.monotonic()
+        while cache.served.version != version and time.monotonic() - began < 5:
+            time.sleep(0.02)
+        assert time.monotonic() - began < 2
+        with cache.reading() as insights:
+            assert insights.metrics["rf3"]["referrals"] == 2
+        assert (cache.full_builds, cache.incremental_updates) == (1, 1)
+    finally:
+        cache.close()
+
+
+def test_a_warm_start_loads_the_snapshot_and_applies_the_changes_since(graph, tmp_path):
+    snapshots = tmp_path / "snapshots"
+    import_folder(graph, fixture_path("small"))
+    first = InsightsCache(graph, TODAY, snapshot_dir=snapshots)
+    first.get()
+    saved = list(snapshots.iterdir())
+    assert len(saved) == 1 and saved[0].suffix == ".pickle"
+    assert (os.stat(snapshots).st_mode & 0o777, os.stat(saved[0]).st_mode & 0o777) == (0o700, 0o600)
+    writes.record_referral(graph, id="w1", date=date.today(), referrer_id="rf2", client_id="cl1",
+                           addressed_to="cn3")
+
+    second = InsightsCache(graph, TODAY, snapshot_dir=snapshots)
+    warm = second.get()
+    assert (second.full_builds, second.warm_starts, second.incremental_updates) == (1, 1, 1)
+    assert_same_analysis(warm, full_build(graph, TODAY))
+
+    # An import after the snapshot: it no longer applies, the start is a full build.
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "referrers.csv").write_text("id,name,kind,organization,point_person_id,since\n"
+                                                     "rf7,Dr. Bulk,physician,,cn1,2024-01-01\n")
+    import_folder(graph, tmp_path / "more")
+    third = InsightsCache(graph, TODAY, snapshot_dir=snapshots)
+    assert "rf7" in third.get().histories
+    assert (third.full_builds, third.warm_starts) == (1, 0)
+
+    # A snapshot folder others may open is not trusted.
+    os.chmod(snapshots, 0o755)
+    fourth = InsightsCache(graph, TODAY, snapshot_dir=snapshots)
+    fourth.get()
+    assert fourth.warm_starts == 0
+
+
+def test_a_snapshot_of_another_database_or_a_damaged_one_is_ignored(graph, tmp_path):
+    snapshots = tmp_path / "snapshots"
+    import_folder(graph, fixture_path("small"))
+    InsightsCache(graph, TODAY, snapshot_dir=snapshots).get()
+    (path,) = snapshots.iterdir()
+    path.write_bytes(b"not a pickle")
+    cache = InsightsCache(graph, TODAY, snapshot_dir=snapshots)
+    assert "rf1" in cache.get().histories and cache.warm_starts == 0
+    # The damaged file was replaced by the full build's own snapshot.
+    assert InsightsCache(graph, TODAY, snapshot_dir=snapshots).get() and path.stat().st_size > 1000
