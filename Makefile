@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python -m tests.benchmarks.bench_import
 	$(BIN)/python -m tests.benchmarks.bench_analysis
 	$(BIN)/python -m tests.benchmarks.bench_cache
+	$(BIN)/python -m tests.benchmarks.bench_live
 
 stop:
 	-$(BIN)/graphsvc db stop

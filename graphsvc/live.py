@@ -169,6 +169,7 @@ class InsightsCache:
         self._rebuilding = threading.Event()
         self._rebuilt = threading.Condition()
         self._poller: threading.Thread | None = None
+        self._saving: threading.Thread | None = None  # the first build's snapshot, saved after serving
         self._stop = threading.Event()
         self.full_builds = 0
         self.warm_starts = 0
@@ -269,7 +270,8 @@ class InsightsCache:
             self._start_rebuild(f"{len(feed.referrers)} referrers changed")
             return "rebuilding"
         began = time.perf_counter()
-        sub = projection.project(self.graph, referrers=feed.referrers)
+        # One read transaction for the seven small reads (not seven sessions).
+        sub = self.graph.read_tx(lambda tx: projection.project(tx, referrers=feed.referrers))
         if publish:
             with self._rw.writing():
                 insights.apply(sub, feed.referrers, feed.version)
@@ -303,6 +305,14 @@ class InsightsCache:
                 self._rebuilt.wait(left)
         return True
 
+    def wait_idle(self, timeout: float = 120) -> bool:
+        """Wait for a running full rebuild and the first build's snapshot; whether both finished."""
+        if self._saving is not None:
+            self._saving.join(timeout)
+            if self._saving.is_alive():
+                return False
+        return self.wait_for_rebuild(timeout)
+
     def start(self, poll_seconds: float = 1.0) -> None:
         """Poll for changes every ``poll_seconds`` in a daemon thread (once; after any fork)."""
         if self.polling:
@@ -325,7 +335,7 @@ class InsightsCache:
         self._stop.set()
         if self._poller is not None:
             self._poller.join(timeout=5)
-        self.wait_for_rebuild(timeout=60)
+        self.wait_idle(timeout=60)
 
     # -- full builds ---------------------------------------------------------
 
@@ -333,15 +343,20 @@ class InsightsCache:
         """The first analysis: from a snapshot plus the changes since, or a full projection."""
         try:
             fresh = self._from_snapshot()
-            if fresh is None:
+            built = fresh is None
+            if built:
                 fresh = self._full_build()
-                self._save_snapshot(fresh)
         except Neo4jUnavailable as e:
             self._unreachable(e)
             raise
         self._reached()
         self._checked = time.monotonic()
         self._publish(fresh)
+        if built and self.snapshot_dir is not None:
+            # Served first, saved after (seconds at 100,000 referrers), under a read lock.
+            self._saving = threading.Thread(target=self._save_snapshot, args=(fresh,),
+                                            name="graphsvc-analysis-snapshot", daemon=True)
+            self._saving.start()
 
     def _full_build(self) -> Insights:
         began, started_at = time.perf_counter(), datetime.now(timezone.utc)

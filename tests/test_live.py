@@ -15,7 +15,8 @@ from graphsvc.live import InsightsCache, changes_since
 from graphsvc.records import MatchRequest
 from graphsvc.store import writes
 from graphsvc.store.projection import project
-from tests.helpers import fixture_path
+from graphsvc.store.schema import init_schema
+from tests.helpers import TEST_QUERIES, fixture_path
 
 TODAY = AnalysisOptions()
 DEC_2024 = AnalysisOptions(as_of=date(2024, 12, 31))
@@ -194,6 +195,7 @@ def test_a_warm_start_loads_the_snapshot_and_applies_the_changes_since(graph, tm
     import_folder(graph, fixture_path("small"))
     first = InsightsCache(graph, TODAY, snapshot_dir=snapshots)
     first.get()
+    assert first.wait_idle()  # the snapshot is saved after the first answer
     saved = list(snapshots.iterdir())
     assert len(saved) == 1 and saved[0].suffix == ".pickle"
     assert (os.stat(snapshots).st_mode & 0o777, os.stat(saved[0]).st_mode & 0o777) == (0o700, 0o600)
@@ -213,21 +215,36 @@ def test_a_warm_start_loads_the_snapshot_and_applies_the_changes_since(graph, tm
     third = InsightsCache(graph, TODAY, snapshot_dir=snapshots)
     assert "rf7" in third.get().histories
     assert (third.full_builds, third.warm_starts) == (1, 0)
+    assert third.wait_idle()
 
     # A snapshot folder others may open is not trusted.
     os.chmod(snapshots, 0o755)
     fourth = InsightsCache(graph, TODAY, snapshot_dir=snapshots)
     fourth.get()
-    assert fourth.warm_starts == 0
+    assert fourth.warm_starts == 0 and fourth.wait_idle()
 
 
 def test_a_snapshot_of_another_database_or_a_damaged_one_is_ignored(graph, tmp_path):
     snapshots = tmp_path / "snapshots"
     import_folder(graph, fixture_path("small"))
-    InsightsCache(graph, TODAY, snapshot_dir=snapshots).get()
+    first = InsightsCache(graph, TODAY, snapshot_dir=snapshots)
+    first.get()
+    assert first.wait_idle()
     (path,) = snapshots.iterdir()
     path.write_bytes(b"not a pickle")
     cache = InsightsCache(graph, TODAY, snapshot_dir=snapshots)
     assert "rf1" in cache.get().histories and cache.warm_starts == 0
-    # The damaged file was replaced by the full build's own snapshot.
-    assert InsightsCache(graph, TODAY, snapshot_dir=snapshots).get() and path.stat().st_size > 1000
+    assert cache.wait_idle()
+    # The damaged file was replaced by the full build's own snapshot, which the next start uses.
+    again = InsightsCache(graph, TODAY, snapshot_dir=snapshots)
+    again.get()
+    assert (again.warm_starts, path.stat().st_size > 1000) == (1, True)
+
+    # A snapshot of another database (another instance id) is never applied to this one.
+    graph.write("wipe_graph", catalog=TEST_QUERIES)
+    init_schema(graph)
+    import_folder(graph, fixture_path("small"))
+    other = InsightsCache(graph, TODAY, snapshot_dir=snapshots)
+    other.get()
+    assert other.warm_starts == 0 and other.wait_idle()
+    assert len(list(snapshots.iterdir())) == 2  # one per database
