@@ -31,6 +31,8 @@ has a place in it and an environment variable::
     [web]
     page_size = 50                # GRAPHSVC_WEB_PAGE_SIZE
     poll_seconds = 1              # GRAPHSVC_WEB_POLL_SECONDS: how often a web worker reads the change feed
+    accounts_db = "~/.local/share/graphsvc/neo4j/graphsvc-accounts.sqlite3"  # GRAPHSVC_ACCOUNTS_DB; default: in data_dir
+    secret_key = "..."            # GRAPHSVC_SECRET_KEY; default: generated into data_dir (graphsvc-secret-key)
 
     [log]
     file = "~/.local/state/graphsvc/graphsvc.log"   # GRAPHSVC_LOG_FILE
@@ -48,6 +50,12 @@ Two ways to reach Neo4j:
 * it is unset: graphsvc manages a local Neo4j Community server
   (``graphsvc db start``) bound to 127.0.0.1 on ``bolt_port``, its data and its
   generated password (``graphsvc-password``, mode 0600) in ``data_dir``.
+
+Accounts, API tokens and the audit log (``graphsvc.accounts``) are a SQLite
+file outside the graph: ``accounts_db``, by default
+``<data_dir>/graphsvc-accounts.sqlite3`` (it follows ``data_dir`` unless set).
+The key that signs web sessions is ``secret_key`` if set, otherwise generated
+once into ``<data_dir>/graphsvc-secret-key`` (mode 0600); never a constant.
 """
 
 from __future__ import annotations
@@ -65,6 +73,8 @@ from .errors import GraphsvcError
 NEO4J_VERSION = "5.26.30"
 CONFIG_ENV = "GRAPHSVC_CONFIG"
 CONFIG_NAME = "graphsvc.toml"
+ACCOUNTS_DB_NAME = "graphsvc-accounts.sqlite3"  # in data_dir unless accounts_db says otherwise
+SECRET_KEY_NAME = "graphsvc-secret-key"  # in data_dir, unless secret_key is set
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -131,6 +141,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("analysis_snapshot_dir", "analysis", "snapshot_dir", "path", ("GRAPHSVC_SNAPSHOT_DIR",)),
     Spec("web_page_size", "web", "page_size", "int", ("GRAPHSVC_WEB_PAGE_SIZE",), 1, 1000),
     Spec("web_poll_seconds", "web", "poll_seconds", "int", ("GRAPHSVC_WEB_POLL_SECONDS",), 0, 3600),
+    Spec("accounts_db", "web", "accounts_db", "path", ("GRAPHSVC_ACCOUNTS_DB",)),
+    Spec("web_secret_key", "web", "secret_key", "optional_str", ("GRAPHSVC_SECRET_KEY",), secret=True),
     Spec("log_file", "log", "file", "path", ("GRAPHSVC_LOG_FILE",)),
     Spec("log_level", "log", "level", "level", ("GRAPHSVC_LOG_LEVEL",)),
     Spec("log_echo", "log", "echo", "bool", ("GRAPHSVC_LOG_ECHO",)),
@@ -163,6 +175,11 @@ class Settings:
     analysis_snapshot_dir: Path = field(default_factory=_default_snapshot_dir)
     web_page_size: int = 50
     web_poll_seconds: int = 1  # 0: no poller thread; requests read the change feed themselves
+    # Accounts, tokens and the audit log (graphsvc.accounts). Given as None (not
+    # set), it is <data_dir>/graphsvc-accounts.sqlite3, filled in on construction
+    # and kept following data_dir through ``with_``; so it is always a Path.
+    accounts_db: Path | None = None
+    web_secret_key: str | None = None  # None: generated into <data_dir>/graphsvc-secret-key
     log_file: Path = field(default_factory=_default_log_file)
     log_level: str = "INFO"
     log_echo: bool = False
@@ -174,6 +191,10 @@ class Settings:
 
     # environment variable -> field name (every name, old ones included)
     ENV = {var: s.field for s in SPECS for var in s.env}
+
+    def __post_init__(self):
+        if self.accounts_db is None:
+            object.__setattr__(self, "accounts_db", Path(self.data_dir) / ACCOUNTS_DB_NAME)
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, *, config_file: str | Path | None = None,
@@ -235,6 +256,11 @@ class Settings:
     @property
     def password_file(self) -> Path:
         return self.data_dir / "graphsvc-password"
+
+    @property
+    def secret_key_file(self) -> Path:
+        """Where the web's generated secret key lives (``graphsvc.accounts.secret_key``)."""
+        return self.data_dir / SECRET_KEY_NAME
 
     def source(self, name: str) -> str:
         """Where the value of field ``name`` came from."""
@@ -301,6 +327,8 @@ class Settings:
     def with_(self, **changes) -> "Settings":
         sources = dict(self.sources)
         sources.update({name: "override" for name in changes})
+        if "data_dir" in changes and "accounts_db" not in changes and self.source("accounts_db") == "default":
+            changes["accounts_db"] = None  # the default follows data_dir
         return replace(self, **changes, sources=sources)
 
     def explain(self) -> dict:
@@ -308,7 +336,9 @@ class Settings:
         out = {}
         for spec in SPECS:
             value = getattr(self, spec.field)
-            if spec.secret:
+            if spec.field == "web_secret_key":
+                value = self._secret_key_display()
+            elif spec.secret:
                 value = self._password_display()
             elif spec.field == "neo4j_uri" and value is None:
                 value = f"(unset: the local server at {self.uri})"
@@ -319,6 +349,14 @@ class Settings:
             out[spec.name] = {"value": value, "source": self.source(spec.field), "env": spec.env[0],
                               "field": spec.field}
         return out
+
+    def _secret_key_display(self) -> str:
+        if self.web_secret_key:
+            return "(hidden)"
+        path = self.secret_key_file
+        if path.exists():
+            return f"(generated, in {path})"
+        return f"(not generated yet: the web view writes {path})"
 
     def _password_display(self) -> str:
         if self.neo4j_password:

@@ -4,7 +4,7 @@ Every command that prints a result takes ``--json`` for scripting. Errors
 meant for people (bad input, Neo4j down) print one clear message and exit 1;
 only real bugs show a traceback. One module per area: ``db``, ``data``
 (import, export), ``analysis`` (analyze, stage, suggest, match, evaluate),
-``config``, ``serve``.
+``config``, ``serve``, ``accounts`` (user, token, audit).
 
 Settings are loaded once here (``graphsvc.toml`` or ``$GRAPHSVC_CONFIG``,
 then the environment) and logging is set up before any command runs, so
@@ -45,7 +45,7 @@ def main(ctx, verbose):
     ctx.obj = settings
 
 
-from . import analysis, config, data, db, serve  # noqa: E402,F401  (registers the commands)
+from . import accounts, analysis, config, data, db, serve  # noqa: E402,F401  (registers the commands)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -127,7 +127,7 @@ def settings_file_text(settings: Settings, keep_password: bool = False) -> tuple
     section = None
     for spec in SPECS:
         if spec.secret:
-            if keep_password:
+            if keep_password and spec.field == "neo4j_password":  # never another secret
                 lines.append(f"{spec.key} = {_toml(getattr(settings, spec.field))}")
             continue
         if spec.section != section:

@@ -1,0 +1,540 @@
+"""Accounts, API tokens and the audit log, kept outside the analysed graph.
+
+They live in a SQLite file (``accounts_db``: by default
+``<data_dir>/graphsvc-accounts.sqlite3``, mode 0600 in a 0700 folder), not in
+Neo4j, so that nothing an analyst can run against the graph (the console's
+Cypher, an export) can read a password hash, a token hash or the audit log.
+
+* Passwords are hashed with argon2id (argon2-cffi's defaults), rehashed on the
+  next good login when those defaults change.
+* An API token is ``gst_<id>_<secret>``; only a SHA-256 of the secret is
+  stored. The token is shown once, when it is created.
+* The audit log is append-only, enforced by SQLite itself: triggers abort
+  any UPDATE or DELETE of its rows.
+
+Every call opens its own connection (WAL mode, a busy timeout, write
+transactions taken with ``BEGIN IMMEDIATE``), so one ``Accounts`` may be
+shared by the threads of a web server, and any number of processes (gunicorn
+workers, the CLI) may use the same file at once.
+
+The library does not audit itself: callers ``record`` what they did, with
+who did it and from where (the CLI as ``cli:<login name>``).
+
+Roles: ``manager``, ``intake``, ``clinician`` (linked to its Clinician node by
+``clinician_id``) and ``analyst``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import sqlite3
+import tempfile
+import threading
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from .errors import GraphsvcError, InvalidInput, NotFound
+from .requests import shown
+
+ROLES = ("manager", "intake", "clinician", "analyst")
+
+USERNAME_MAX = 64
+USERNAME_PATTERN = re.compile(rf"[a-z0-9._@-]{{1,{USERNAME_MAX}}}")
+PASSWORD_MIN, PASSWORD_MAX = 10, 1024
+TOKEN_NAME_MAX = 100
+# A clinician's id: the same rule as graphsvc.records.ID_PATTERN (not imported
+# from there: records pulls in pydantic, and every CLI command loads this module).
+CLINICIAN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
+
+TOKEN_PREFIX = "gst_"
+_TOKEN = re.compile(r"gst_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
+# last_used_at is written at most this often per token, so that an API client
+# making many calls does not make as many writes.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+BUSY_TIMEOUT_SECONDS = 30.0
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    username      TEXT PRIMARY KEY,
+    role          TEXT NOT NULL,
+    clinician_id  TEXT,
+    password_hash TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    id            TEXT PRIMARY KEY,
+    username      TEXT NOT NULL,
+    name          TEXT NOT NULL DEFAULT '',
+    secret_sha256 TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    last_used_at  TEXT
+);
+CREATE INDEX IF NOT EXISTS tokens_username ON tokens (username);
+CREATE TABLE IF NOT EXISTS audit (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       TEXT NOT NULL,
+    username TEXT,
+    address  TEXT,
+    action   TEXT NOT NULL,
+    ids      TEXT NOT NULL DEFAULT '[]',
+    detail   TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+CREATE INDEX IF NOT EXISTS audit_username ON audit (username);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only: its entries cannot be changed');
+END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only: its entries cannot be deleted');
+END;
+"""
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+    clinician_id: str | None
+    created_at: datetime  # UTC
+
+    def as_dict(self) -> dict:
+        return {"username": self.username, "role": self.role, "clinician_id": self.clinician_id,
+                "created_at": self.created_at.isoformat()}
+
+
+# -- validation ------------------------------------------------------------------
+
+
+def normalise_username(username) -> str:
+    """``username`` trimmed and lower-cased; ``InvalidInput`` unless 1-64 of ``a-z 0-9 . _ @ -``."""
+    problem = username_problem(username)
+    if problem:
+        raise InvalidInput(problem)
+    return username.strip().lower()
+
+
+def username_problem(username) -> str | None:
+    if not isinstance(username, str):
+        return "field 'username': must be text"
+    name = username.strip().lower()
+    if not USERNAME_PATTERN.fullmatch(name):
+        return (f"field 'username': must be 1-{USERNAME_MAX} characters of a-z, 0-9 and . _ @ - "
+                f"(got {shown(username)})")
+    return None
+
+
+def role_problems(role, clinician_id) -> list[str]:
+    """What is wrong with ``role`` and ``clinician_id`` together (empty: nothing)."""
+    problems = []
+    if role not in ROLES:
+        problems.append(f"field 'role': must be one of {', '.join(ROLES)} (got {shown(role)})")
+    if role == "clinician":
+        if clinician_id is None or clinician_id == "":
+            problems.append("field 'clinician_id': required for role clinician (the id of its Clinician)")
+        elif not isinstance(clinician_id, str) or not CLINICIAN_ID_PATTERN.fullmatch(clinician_id):
+            problems.append("field 'clinician_id': must be 1-64 letters, digits or _ . : - starting with "
+                            f"a letter or digit (got {shown(clinician_id)})")
+    elif clinician_id is not None and role in ROLES:
+        problems.append(f"field 'clinician_id': only for role clinician (got role {role!r})")
+    return problems
+
+
+def password_problem(password) -> str | None:
+    if not isinstance(password, str):
+        return "field 'password': must be text"
+    if len(password) < PASSWORD_MIN:
+        return f"field 'password': must be at least {PASSWORD_MIN} characters (got {len(password)})"
+    if len(password) > PASSWORD_MAX:
+        return f"field 'password': must be at most {PASSWORD_MAX} characters (got {len(password)})"
+    return None
+
+
+def _check(*problems) -> None:
+    found = [p for group in problems for p in ([group] if isinstance(group, str) else group or []) if p]
+    if found:
+        raise InvalidInput(found)
+
+
+# -- the store ---------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _stamp(moment: datetime) -> str:
+    """UTC, fixed width, so that text order is time order."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _parse_stamp(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _user(row) -> User:
+    return User(username=row["username"], role=row["role"], clinician_id=row["clinician_id"],
+                created_at=_parse_stamp(row["created_at"]))
+
+
+def _sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Accounts:
+    """The accounts, tokens and audit log in the SQLite file ``path`` (created on first use)."""
+
+    def __init__(self, path: Path | str, *, hasher: PasswordHasher | None = None):
+        self.path = Path(path)
+        # Thread-safe and stateless; tests pass cheaper parameters.
+        self.hasher = hasher or PasswordHasher()
+        self._dummy_hash: str | None = None
+        self._dummy_lock = threading.Lock()
+        self._create()
+
+    @classmethod
+    def open(cls, settings, **kwargs) -> "Accounts":
+        """The accounts database the settings name (``accounts_db``)."""
+        return cls(settings.accounts_db, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Accounts({str(self.path)!r})"
+
+    # -- files and connections
+
+    def _create(self) -> None:
+        try:
+            _private_folder(self.path.parent)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            try:  # a copy restored with looser permissions is tightened
+                if self.path.stat().st_mode & 0o077:
+                    os.chmod(self.path, 0o600)
+            except PermissionError:
+                pass
+        except OSError as e:
+            raise GraphsvcError(f"Cannot create the accounts database {self.path}: {e.strerror}") from None
+        else:
+            os.fchmod(fd, 0o600)
+            os.close(fd)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")  # persistent: readers never wait for a writer
+            # One transaction, every statement IF NOT EXISTS: processes that
+            # open a new file at once do not conflict.
+            db.executescript("BEGIN IMMEDIATE;\n" + SCHEMA + "\nCOMMIT;")
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        except sqlite3.Error as e:
+            raise GraphsvcError(f"Cannot open the accounts database {self.path}: {e}") from None
+        db.row_factory = sqlite3.Row
+        with closing(db):
+            yield db
+
+    @staticmethod
+    @contextmanager
+    def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the write lock at once (waiting up to the busy timeout)."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as db, self._transaction(db):
+            yield db
+
+    def _read(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
+        with self._connect() as db:
+            return db.execute(sql, tuple(params)).fetchall()
+
+    # -- users
+
+    def add_user(self, username: str, role: str, password: str, clinician_id: str | None = None) -> User:
+        _check(username_problem(username), role_problems(role, clinician_id), password_problem(password))
+        user = User(username.strip().lower(), role, clinician_id, _now())
+        password_hash = self.hasher.hash(password)
+        with self._write() as db:
+            try:
+                db.execute("INSERT INTO users (username, role, clinician_id, password_hash, created_at) "
+                           "VALUES (?, ?, ?, ?, ?)",
+                           (user.username, role, clinician_id, password_hash, _stamp(user.created_at)))
+            except sqlite3.IntegrityError:
+                raise InvalidInput(f"user {user.username!r} already exists") from None
+        return user
+
+    def users(self) -> list[User]:
+        return [_user(r) for r in self._read("SELECT * FROM users ORDER BY username")]
+
+    def user(self, username: str) -> User:
+        name = self._name(username)
+        rows = self._read("SELECT * FROM users WHERE username = ?", (name,))
+        if not rows:
+            raise NotFound(f"unknown user {name!r}")
+        return _user(rows[0])
+
+    def exists(self, username: str) -> bool:
+        try:
+            self.user(username)
+        except NotFound:
+            return False
+        return True
+
+    def set_password(self, username: str, password: str) -> None:
+        name = self._name(username)
+        _check(password_problem(password))
+        self._update_user(name, "password_hash = ?", (self.hasher.hash(password),))
+
+    def set_role(self, username: str, role: str, clinician_id: str | None = None) -> User:
+        name = self._name(username)
+        _check(role_problems(role, clinician_id))
+        self._update_user(name, "role = ?, clinician_id = ?", (role, clinician_id))
+        return self.user(name)
+
+    def remove_user(self, username: str) -> int:
+        """Remove the user and revoke its tokens (how many: the result); its audit entries stay."""
+        name = self._name(username)
+        with self._write() as db:
+            revoked = db.execute("DELETE FROM tokens WHERE username = ?", (name,)).rowcount
+            if db.execute("DELETE FROM users WHERE username = ?", (name,)).rowcount == 0:
+                raise NotFound(f"unknown user {name!r}")
+        return revoked
+
+    def _update_user(self, name: str, assignments: str, params: tuple) -> None:
+        with self._write() as db:
+            changed = db.execute(f"UPDATE users SET {assignments} WHERE username = ?", (*params, name)).rowcount
+            if changed == 0:
+                raise NotFound(f"unknown user {name!r}")
+
+    @staticmethod
+    def _name(username) -> str:
+        """A username as looked up: trimmed and lower-cased; one that cannot exist is unknown."""
+        if not isinstance(username, str) or not USERNAME_PATTERN.fullmatch(username.strip().lower()):
+            raise NotFound(f"unknown user {shown(username)}")
+        return username.strip().lower()
+
+    # -- passwords
+
+    def check_password(self, username: str, password: str) -> User | None:
+        """The user if ``password`` is theirs, else None.
+
+        An unknown user costs one hash too, so that the time taken does not
+        tell which usernames exist. A hash made with older parameters is
+        replaced by one with the current parameters.
+        """
+        if not isinstance(password, str) or len(password) > PASSWORD_MAX:
+            return None  # no account has such a password
+        name = username.strip().lower() if isinstance(username, str) else ""
+        rows = (self._read("SELECT * FROM users WHERE username = ?", (name,))
+                if USERNAME_PATTERN.fullmatch(name) else [])
+        if not rows:
+            self._spend_one_hash(password)
+            return None
+        row = rows[0]
+        try:
+            self.hasher.verify(row["password_hash"], password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return None
+        if self.hasher.check_needs_rehash(row["password_hash"]):
+            with self._write() as db:  # only if nobody changed it meanwhile
+                db.execute("UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?",
+                           (self.hasher.hash(password), name, row["password_hash"]))
+        return _user(row)
+
+    def _spend_one_hash(self, password: str) -> None:
+        with self._dummy_lock:
+            if self._dummy_hash is None:
+                self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+        try:
+            self.hasher.verify(self._dummy_hash, password)
+        except VerificationError:
+            pass
+
+    # -- API tokens
+
+    def create_token(self, username: str, name: str = "") -> tuple[str, str]:
+        """A new API token for ``username``: ``(token_id, token)``; the token is not stored, only its hash."""
+        user = self.user(username).username
+        if not isinstance(name, str):
+            raise InvalidInput("field 'name': must be text")
+        name = name.strip()
+        if len(name) > TOKEN_NAME_MAX or _CONTROL.search(name):
+            raise InvalidInput(f"field 'name': must be one line of at most {TOKEN_NAME_MAX} characters "
+                               f"(got {shown(name)})")
+        while True:
+            token_id = secrets.token_hex(8)
+            secret = secrets.token_urlsafe(32)
+            # The secret is 256 random bits, not something a person chose: no
+            # dictionary or brute-force attack can reach it, so a plain SHA-256
+            # is as safe as a slow password hash here, and lets every API call
+            # be checked in microseconds instead of argon2's ~50 ms and 64 MiB.
+            try:
+                with self._write() as db:
+                    if not db.execute("SELECT 1 FROM users WHERE username = ?", (user,)).fetchone():
+                        raise NotFound(f"unknown user {user!r}")
+                    db.execute("INSERT INTO tokens (id, username, name, secret_sha256, created_at) "
+                               "VALUES (?, ?, ?, ?, ?)", (token_id, user, name, _sha256(secret), _stamp(_now())))
+            except sqlite3.IntegrityError:  # the same id twice: 1 in 2^64
+                continue
+            return token_id, f"{TOKEN_PREFIX}{token_id}_{secret}"
+
+    def tokens(self, username: str | None = None) -> list[dict]:
+        """The tokens (of ``username``, or everyone's): id, username, name, created_at, last_used_at."""
+        if username is None:
+            rows = self._read("SELECT * FROM tokens ORDER BY username, created_at, id")
+        else:
+            rows = self._read("SELECT * FROM tokens WHERE username = ? ORDER BY created_at, id",
+                              (self.user(username).username,))
+        return [{"id": r["id"], "username": r["username"], "name": r["name"],
+                 "created_at": _parse_stamp(r["created_at"]), "last_used_at": _parse_stamp(r["last_used_at"])}
+                for r in rows]
+
+    def revoke_token(self, token_id: str) -> dict:
+        """Revoke (delete) the token; it is returned as ``tokens`` lists it. ``NotFound`` if unknown."""
+        with self._write() as db:
+            row = db.execute("SELECT * FROM tokens WHERE id = ?", (token_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"unknown token {shown(token_id)}")
+            db.execute("DELETE FROM tokens WHERE id = ?", (token_id,))
+        return {"id": row["id"], "username": row["username"], "name": row["name"],
+                "created_at": _parse_stamp(row["created_at"]), "last_used_at": _parse_stamp(row["last_used_at"])}
+
+    def user_for_token(self, token: str) -> User | None:
+        """The user whose token this is, or None (unknown, revoked, malformed)."""
+        if not isinstance(token, str) or len(token) > 100:
+            return None
+        match = _TOKEN.fullmatch(token)
+        if not match:
+            return None
+        token_id, secret = match.groups()
+        rows = self._read("SELECT t.secret_sha256, t.last_used_at, u.* FROM tokens t "
+                          "JOIN users u ON u.username = t.username WHERE t.id = ?", (token_id,))
+        if not rows or not hmac.compare_digest(rows[0]["secret_sha256"], _sha256(secret)):
+            return None
+        row = rows[0]
+        now = _now()
+        last = _parse_stamp(row["last_used_at"])
+        if last is None or now - last >= LAST_USED_RESOLUTION:
+            with self._write() as db:
+                db.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", (_stamp(now), token_id))
+        return _user(row)
+
+    # -- the audit log
+
+    def record(self, action: str, *, user: str | None, address: str | None = None,
+               ids: Iterable[str] = (), detail: dict | None = None) -> None:
+        """Append an entry to the audit log: now (UTC), who, from where, what, the ids it touched."""
+        if not isinstance(action, str) or not action.strip():
+            raise InvalidInput("field 'action': must be non-empty text")
+        ids = [str(i) for i in ids]
+        with self._write() as db:
+            db.execute("INSERT INTO audit (at, username, address, action, ids, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                       (_stamp(_now()), user, address, action.strip(), json.dumps(ids),
+                        json.dumps(detail, sort_keys=True, default=str) if detail is not None else None))
+
+    def entries(self, since: date | None = None, user: str | None = None,
+                limit: int | None = None) -> list[dict]:
+        """Audit entries, newest first: id, at (UTC), user, address, action, ids, detail.
+
+        ``since``: a date (from its start, UTC) or a datetime; ``user``: exactly as recorded.
+        """
+        where, params = [], []
+        if since is not None:
+            if isinstance(since, datetime):
+                bound = _stamp(since if since.tzinfo else since.replace(tzinfo=timezone.utc))
+            else:
+                bound = since.isoformat()
+            where.append("at >= ?")
+            params.append(bound)
+        if user is not None:
+            where.append("username = ?")
+            params.append(user)
+        sql = "SELECT * FROM audit" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [{"id": r["id"], "at": _parse_stamp(r["at"]), "user": r["username"], "address": r["address"],
+                 "action": r["action"], "ids": json.loads(r["ids"]),
+                 "detail": json.loads(r["detail"]) if r["detail"] is not None else None}
+                for r in self._read(sql, params)]
+
+
+def _private_folder(folder: Path) -> None:
+    """``folder``, created mode 0700 if it is not there (its parents as usual); an existing one is left alone."""
+    if folder.exists():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:  # another process just made it
+        return
+    os.chmod(folder, 0o700)  # whatever the umask
+
+
+# -- the web's secret key ------------------------------------------------------------
+
+
+def secret_key(settings) -> str:
+    """The key that signs web sessions: ``web_secret_key`` if set, else the generated one.
+
+    Generated once (64 hex digits) into ``<data_dir>/graphsvc-secret-key``,
+    mode 0600 in a 0700 folder; web workers starting at once all get the same.
+    """
+    if settings.web_secret_key:
+        return settings.web_secret_key
+    path = settings.secret_key_file
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    folder = path.parent
+    _private_folder(folder)
+    fd, tmp = tempfile.mkstemp(prefix=".graphsvc-secret-key.", dir=folder)  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)  # atomic, and never replaces a key another process just wrote
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links: create it exclusively instead
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w") as f:
+                    f.write(Path(tmp).read_text())
+    finally:
+        os.unlink(tmp)
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text().strip()
+    if not key:
+        raise GraphsvcError(f"{path} is empty: delete it to generate a new secret key "
+                            "(everyone will have to log in again), or set GRAPHSVC_SECRET_KEY")
+    return key
