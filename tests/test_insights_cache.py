@@ -44,6 +44,11 @@ def test_the_last_analysis_is_served_while_neo4j_is_down_and_recovery_needs_no_r
         assert time.monotonic() - began < 0.5
         assert failed_within < 5  # the driver retries for retry_seconds (1 s) at most, plus one back-off
 
+        # A full rebuild asked for meanwhile fails in the background; the last analysis stays.
+        assert cache.refresh() and cache.wait_for_rebuild(timeout=60)
+        assert (cache.served, cache.full_builds, cache.rebuilding) == (first, 1, False)
+        assert cache.update() == "unreachable"
+
         # With no analysis to fall back on, the error is the caller's.
         with pytest.raises(Neo4jUnavailable):
             InsightsCache(graph).get()
