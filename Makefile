@@ -32,10 +32,12 @@ run: install
 	$(MAKE) --no-print-directory demo
 	$(BIN)/graphsvc serve --host $(HOST) --port $(PORT)
 
-# The demo practice: generated from the seed, then imported (idempotent).
+# The demo practice: generated from the seed, then imported (idempotent), and
+# its two accounts (manager, clinician), whose passwords are printed once.
 demo: $(VENV)/.installed
 	$(BIN)/python -m seed --out $(DEMO) --seed $(SEED) --quiet
 	$(BIN)/graphsvc import $(DEMO)
+	$(BIN)/graphsvc user demo
 	$(BIN)/graphsvc analyze
 
 serve: $(VENV)/.installed

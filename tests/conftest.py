@@ -1,5 +1,11 @@
 """Fixtures: a real Neo4j for the whole test session, and Flask's app and client.
 
+The app signs in against ``web_accounts``, an accounts database of the test's
+own with one user per role (``USERS``, password ``PASSWORD``, cheap argon2
+parameters). ``client`` is signed in as the manager, ``client_as(role)`` as
+any role, ``anon`` is nobody; ``sign_in(app, role)`` signs a new client of
+any app in through its login form.
+
 The suite starts its own Neo4j Community server (the same one `graphsvc db
 start` runs) on a free port with a fresh data folder, and stops it at the end.
 It never touches another database unless told to: set GRAPHSVC_TEST_NEO4J_URI
@@ -10,9 +16,11 @@ against a server of your own, whose graph the tests will wipe.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 
 import pytest
+from argon2 import PasswordHasher
 from click.testing import CliRunner
 
 from graphsvc.config import Settings
@@ -25,6 +33,13 @@ from tests.helpers import TEST_QUERIES, free_port, small_graph as build_small_gr
 # Fixtures that reach the test Neo4j: a test using any of them is marked
 # ``neo4j``, so ``pytest -m "not neo4j"`` runs the pure tests without a server.
 NEO4J_FIXTURES = {"neo4j_settings", "session_graph", "graph", "neo4j_env", "cli", "app", "client"}
+
+# One account per role; the clinician is cn1 of the small fixture (Dr. Ana Ruiz).
+PASSWORD = "correct horse battery"
+USERS = {"manager": ("manager", None), "intake": ("intake", None), "clinician": ("clinician", "cn1"),
+         "analyst": ("analyst", None)}
+# Cheap argon2 parameters: the tests sign in hundreds of times.
+FAST_HASHER = dict(time_cost=1, memory_cost=8, parallelism=1)
 
 
 @pytest.fixture(autouse=True)
@@ -117,15 +132,60 @@ def cli(neo4j_env):
 
 
 @pytest.fixture
-def app(graph, neo4j_settings):
+def web_accounts(tmp_path):
+    """An accounts database in the test's own folder, one user per role (``USERS``), password ``PASSWORD``."""
+    from graphsvc.accounts import Accounts
+
+    accounts = Accounts(tmp_path / "private" / "accounts.sqlite3", hasher=PasswordHasher(**FAST_HASHER))
+    for name, (role, clinician_id) in USERS.items():
+        accounts.add_user(name, role, PASSWORD, clinician_id)
+    return accounts
+
+
+@pytest.fixture
+def app(graph, neo4j_settings, web_accounts):
     from graphsvc.web import create_app
 
     # A fixed "today" keeps stalled, lapsed, trends and monthly counts reproducible.
-    return create_app({"TESTING": True, "ANALYSIS_AS_OF": "2024-12-31"}, graph=graph, settings=neo4j_settings)
+    return create_app({"TESTING": True, "ANALYSIS_AS_OF": "2024-12-31", "SECRET_KEY": secrets.token_hex(16)},
+                      graph=graph, settings=neo4j_settings, accounts=web_accounts)
+
+
+def csrf_token_of(html: str) -> str:
+    """The CSRF token of the (first) form in a page."""
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def sign_in_client(app, username: str, password: str = PASSWORD, **client_kwargs):
+    """A new test client of ``app``, signed in through the login form as ``username``."""
+    client = app.test_client(**client_kwargs)
+    token = csrf_token_of(client.get("/login").get_data(as_text=True))
+    answer = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
+def sign_in():
+    """``sign_in(app, role_or_username, password=PASSWORD)``: a new client of ``app``, signed in."""
+    return sign_in_client
 
 
 @pytest.fixture
 def client(app):
+    """A client signed in as the manager."""
+    return sign_in_client(app, "manager")
+
+
+@pytest.fixture
+def client_as(app):
+    """``client_as(role)``: a client signed in as that role's user (``USERS``)."""
+    return lambda role: sign_in_client(app, role)
+
+
+@pytest.fixture
+def anon(app):
+    """A client that has not signed in."""
     return app.test_client()
 
 

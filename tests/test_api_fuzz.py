@@ -1,7 +1,7 @@
 """Schemathesis against the live API: the OpenAPI document and the code agree.
 
 The app is the ``app`` fixture's (the test Neo4j) with the small fixture
-imported; schemathesis loads ``/api/openapi.json`` from it through WSGI and
+imported, called with a manager's API token (``Authorization: Bearer``); schemathesis loads ``/api/openapi.json`` from it through WSGI and
 sends each operation schema-valid requests (which must be answered, never
 refused as bad input) and schema-violating ones (which must be refused), and
 checks every answer: no 500, a documented status, and a body conforming to
@@ -53,8 +53,10 @@ def valid_requests_are_answered(ctx, response, case):
                   message=f"{response.status_code}: {response.text[:300]}")
 
 
-def test_the_api_answers_as_its_openapi_document_says(app, graph):
+def test_the_api_answers_as_its_openapi_document_says(app, graph, web_accounts):
     import_folder(graph, fixture_path("small"))
+    _, token = web_accounts.create_token("manager", "schemathesis")
+    headers = {"Authorization": f"Bearer {token}"}
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.label for op in operations} == {
@@ -71,7 +73,7 @@ def test_the_api_answers_as_its_openapi_document_says(app, graph):
                       suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
             def run(case):
                 sent[operation.label, mode.value] = sent.get((operation.label, mode.value), 0) + 1
-                case.call_and_validate(excluded_checks=[positive_data_acceptance],
+                case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance],
                                        additional_checks=[valid_requests_are_answered])
 
             run()

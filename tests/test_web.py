@@ -333,11 +333,13 @@ def test_referrer_page_explains_the_trend_in_words(small_app, client):
             in text_of(client.get("/referrers/rf3").get_data(as_text=True)))
 
 
-def test_create_app_takes_the_graph_and_settings_as_keywords(graph, neo4j_settings, monkeypatch):
+def test_create_app_takes_the_graph_and_settings_as_keywords(graph, neo4j_settings, monkeypatch, tmp_path):
     from graphsvc.web import create_app
 
     monkeypatch.setenv("GRAPHSVC_WEB_PAGE_SIZE", "7")  # read by Settings.load only, never by Flask
-    settings = neo4j_settings.with_(web_page_size=3, analysis_window=4, analysis_stall_days=90)
+    # data_dir: where the accounts database and the secret key go when not given.
+    settings = neo4j_settings.with_(web_page_size=3, analysis_window=4, analysis_stall_days=90,
+                                    data_dir=tmp_path / "data")
     app = create_app(graph=graph, settings=settings)
     assert app.extensions["graph"] is graph
     assert "GRAPH" not in app.config
@@ -355,7 +357,7 @@ def test_create_app_takes_the_graph_and_settings_as_keywords(graph, neo4j_settin
 
 
 def test_blueprints_and_static_css(app, client):
-    assert {bp for bp in app.blueprints} == {"referrers", "practice", "health", "api"}
+    assert {bp for bp in app.blueprints} == {"referrers", "practice", "health", "api", "auth"}
     endpoints = {r.rule: r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints["/"] == "referrers.index"
     assert endpoints["/referrers/<referrer_id>"] == "referrers.detail"
@@ -381,7 +383,7 @@ def test_every_page_refuses_unknown_parameters(small_app, client, url, name, tak
 
 
 @pytest.fixture
-def down_app():
+def down_app(web_accounts):
     """An app whose Neo4j is down: its driver points at a port nothing listens on (refused at once)."""
     from neo4j import GraphDatabase
 
@@ -392,7 +394,8 @@ def down_app():
     uri = f"bolt://127.0.0.1:{free_port()}"
     settings = Settings.load(environ={}, neo4j_uri=uri, neo4j_password="unused")
     driver = GraphDatabase.driver(uri, auth=("neo4j", "unused"), connection_timeout=2, max_transaction_retry_time=0)
-    app = create_app({"TESTING": True}, graph=Graph(settings, driver), settings=settings)
+    app = create_app({"TESTING": True, "SECRET_KEY": "down-app-test-key"}, graph=Graph(settings, driver),
+                     settings=settings, accounts=web_accounts)
     app.config["DOWN_MESSAGE"] = (f"Cannot reach Neo4j at {uri} (Connection refused); "
                                   "check NEO4J_URI and that the server is running")
     yield app
@@ -400,8 +403,8 @@ def down_app():
 
 
 @pytest.mark.parametrize("url", ["/", "/?kind=clergy", "/referrers/rf1", "/practice"])
-def test_pages_say_in_words_that_the_database_is_down(down_app, url):
-    page = down_app.test_client().get(url)
+def test_pages_say_in_words_that_the_database_is_down(down_app, sign_in, url):
+    page = sign_in(down_app, "manager").get(url)
     assert page.status_code == 503 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
     assert '<link rel="stylesheet" href="/static/style.css">' in html  # the site's layout
@@ -413,8 +416,8 @@ def test_pages_say_in_words_that_the_database_is_down(down_app, url):
 
 
 @pytest.mark.parametrize("url", ["/api/referrers/rf1", "/api/practice/summary", "/healthz"])
-def test_the_api_and_healthz_stay_json_when_the_database_is_down(down_app, url):
-    answer = down_app.test_client().get(url)
+def test_the_api_and_healthz_stay_json_when_the_database_is_down(down_app, sign_in, url):
+    answer = sign_in(down_app, "manager").get(url)
     assert answer.status_code == 503
     assert answer.get_json() == {"error": down_app.config["DOWN_MESSAGE"]}
 
@@ -463,8 +466,8 @@ def test_pages_from_the_last_analysis_say_how_old_it_is_while_neo4j_is_down(smal
         driver.close()
 
 
-def test_api_errors_are_json_and_page_errors_are_pages(down_app):
-    client = down_app.test_client()
+def test_api_errors_are_json_and_page_errors_are_pages(down_app, sign_in):
+    client = sign_in(down_app, "manager")
     nope = client.get("/api/nope")
     assert (nope.status_code, nope.get_json()) == (
         404, {"error": "no API endpoint at /api/nope; the endpoints are listed at /api/openapi.json"})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import secrets
 import sys
 
 import click
@@ -192,6 +193,51 @@ def user_remove(settings: Settings, username, as_json):
     tokens = f"; {revoked} token{'s' if revoked != 1 else ''} revoked" if revoked else ""
     emit({"username": name, "removed": True, "tokens_revoked": revoked}, as_json,
          f"Removed user {name}{tokens}.")
+
+
+@user.command("demo")
+@json_option
+@click.pass_obj
+def user_demo(settings: Settings, as_json):
+    """Create the demo's accounts and print their passwords (this once).
+
+    `manager` (role manager) and `clinician` (role clinician, linked to the
+    clinician who is point person for the most referrers), each with a random
+    password. An account that exists is left alone: its password is not
+    shown again (`graphsvc user passwd NAME` sets a new one).
+    """
+    from ..store.db import Graph
+
+    accounts = Accounts.open(settings)
+    graph = Graph.connect(settings)
+    try:
+        rows = graph.read("busiest_point_person")
+    finally:
+        graph.close()
+    if not rows:
+        raise InvalidInput("no referrer has a point person yet: import the practice first "
+                           "(`graphsvc import FOLDER`), then run `graphsvc user demo`")
+    busiest = rows[0]
+    wanted = [("manager", "manager", None), ("clinician", "clinician", busiest["id"])]
+    out, lines = [], []
+    for name, role, clinician_id in wanted:
+        linked = f", clinician {clinician_id} ({busiest['name']}, point person of " \
+                 f"{busiest['referrers']} referrers)" if clinician_id else ""
+        if accounts.exists(name):
+            existing = accounts.user(name)
+            out.append({**existing.as_dict(), "created": False, "password": None})
+            lines.append(f"User {name} exists ({existing.role}); its password is not shown again. "
+                         f"Set a new one with: graphsvc user passwd {name}")
+            continue
+        password = secrets.token_urlsafe(12)
+        added = accounts.add_user(name, role, password, clinician_id)
+        accounts.record("user add", user=_who(), ids=[added.username],
+                        detail={"role": role, "clinician_id": clinician_id, "demo": True})
+        out.append({**added.as_dict(), "created": True, "password": password})
+        lines.append(f"Created user {name} ({role}{linked}): password {password}")
+    if any(u["created"] for u in out):
+        lines.append("The passwords are shown only now: graphsvc keeps only their hashes.")
+    emit(out, as_json, "\n".join(lines))
 
 
 # -- graphsvc token -----------------------------------------------------------------

@@ -3,8 +3,29 @@
 from __future__ import annotations
 
 import click
+from werkzeug.serving import WSGIRequestHandler
 
 from . import main
+
+
+class RequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler without its ``Server: Werkzeug/x Python/y`` banner.
+
+    The app sets ``Server: graphsvc`` on every response it makes; what the
+    handler answers by itself (a malformed request line) carries no Server
+    header, and nothing names the software or its version.
+    """
+
+    def version_string(self) -> str:
+        from ..web import SERVER
+
+        return SERVER
+
+    def send_response(self, code, message=None):
+        # http.server's own adds "Server: <version_string()>" beside the app's; only the app's is sent.
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
 
 
 @main.command("serve")
@@ -18,4 +39,7 @@ def serve(settings, host, port, debug):
 
     app = create_app(settings=settings)
     click.echo(f"Serving graphsvc on http://{host}:{port}/ (Neo4j at {settings.uri})", err=True)
-    app.run(host=host, port=port, debug=debug, use_reloader=debug)
+    if not app.extensions["accounts"].users():
+        click.echo("No accounts yet, so nobody can sign in: add the first manager with "
+                   "`graphsvc user add NAME --role manager`.", err=True)
+    app.run(host=host, port=port, debug=debug, use_reloader=debug, request_handler=RequestHandler)

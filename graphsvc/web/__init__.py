@@ -13,7 +13,25 @@ config key                    from ``Settings``
 ``ANALYSIS_STALL_DAYS``       ``analysis_stall_days``
 ``ANALYSIS_LAPSE_DAYS``       ``analysis_lapse_days``
 ``ANALYSIS_AS_OF``            ``analysis_as_of`` (a date or ``YYYY-MM-DD``; none: today)
+``ACCOUNTS_DB``               ``accounts_db`` (unless ``create_app(accounts=...)``)
+``SECRET_KEY``                ``graphsvc.accounts.secret_key(settings)``
+``SESSION_COOKIE_SECURE``     False (the cookie is Secure over HTTPS anyway)
+``TRUSTED_PROXIES``           0: how many proxies in front set ``X-Forwarded-For``
+                              and ``-Proto`` (Werkzeug's ``ProxyFix``)
 ============================  ================================
+
+Sign-in and permissions are ``graphsvc.web.auth``'s: every page needs a
+session (``/login``), every ``/api/...`` call a session or an API token
+(``Authorization: Bearer``); ``/login``, ``/static/...``, ``/healthz`` and
+``/api/openapi.json`` are public. Every POST form carries a CSRF token
+(Flask-WTF's ``CSRFProtect``; the JSON API is exempt: it takes no form, and its
+writes will take the token only). The session cookie is HttpOnly,
+SameSite=Lax, and Secure when ``SESSION_COOKIE_SECURE`` is true or the request
+came over HTTPS (``request.is_secure``: gunicorn sets it from
+``X-Forwarded-Proto`` for proxies in ``--forwarded-allow-ips``); a session
+ends after ``PERMANENT_SESSION_LIFETIME`` (12 hours) without a request. Every response carries
+``SECURITY_HEADERS`` (a CSP without inline script or style, no framing, no
+sniffing, ``Referrer-Policy: same-origin``) and ``Server: graphsvc``.
 
 The graph is an argument, not configuration: without ``graph`` each process
 (each gunicorn worker, after its fork) opens one Neo4j driver here and closes
@@ -38,10 +56,13 @@ carry no such note; ``GET /api/status`` says it.
 from __future__ import annotations
 
 import logging
-from datetime import date, timezone
+from datetime import date, timedelta, timezone
 
-from flask import Flask, abort, current_app, g, jsonify, request
+from flask import Flask, abort, current_app, g, has_request_context, jsonify, make_response, request
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge, ServiceUnavailable
 
 from ..config import Settings
@@ -60,6 +81,26 @@ WEB_RETRY_SECONDS = 2
 MAX_CONTENT_LENGTH = 64 * 1024
 
 
+# On every response. The pages use no inline script or style (tests hold the templates to it).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+SERVER = "graphsvc"  # the Server header: no name or version of the software underneath
+# A signed session cookie is refused after this long, however long the browser keeps it.
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, the cookie Secure also whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
+
+
 class JSONProvider(DefaultJSONProvider):
     """Dates as ISO 8601 (Flask's default is an HTTP date)."""
 
@@ -70,7 +111,8 @@ class JSONProvider(DefaultJSONProvider):
         return DefaultJSONProvider.default(o)
 
 
-def create_app(test_config: dict | None = None, *, graph=None, settings: Settings | None = None) -> Flask:
+def create_app(test_config: dict | None = None, *, graph=None, settings: Settings | None = None,
+               accounts=None) -> Flask:
     """The web app.
 
     Parameters
@@ -82,10 +124,14 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
         The graph to serve; connected from ``settings`` if omitted.
     settings : Settings, optional
         ``Settings.load()`` (defaults, then the environment) if omitted.
+    accounts : graphsvc.accounts.Accounts, optional
+        The accounts to sign in with; opened from ``ACCOUNTS_DB`` (the
+        settings' ``accounts_db``) if omitted.
     """
+    from ..accounts import Accounts, secret_key
     from ..insights import AnalysisOptions
     from ..store.db import Graph
-    from . import api, extensions, health, pages, practice, referrers
+    from . import api, auth, extensions, health, pages, practice, referrers
 
     if test_config and "GRAPH" in test_config:
         raise TypeError("pass the graph as create_app(graph=...), not in the config")
@@ -101,9 +147,26 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
         ANALYSIS_LAPSE_DAYS=settings.analysis_lapse_days,
         ANALYSIS_AS_OF=settings.analysis_as_of,
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        ACCOUNTS_DB=settings.accounts_db,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,  # still Secure over HTTPS (SessionInterface); True: always
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        WTF_CSRF_TIME_LIMIT=None,  # a form's token lasts as long as its session
+        RATELIMIT_STORAGE_URI="memory://",
+        TRUSTED_PROXIES=0,
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(settings)
+    app.session_interface = SessionInterface()
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies > 0:
+        # Only when told: otherwise anyone could choose the address that failed logins are counted by.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.config["PAGE_SIZE"] = int(app.config["PAGE_SIZE"])
     if app.config["PAGE_SIZE"] < 1:
         raise ValueError(f"PAGE_SIZE must be at least 1, got {app.config['PAGE_SIZE']}")
@@ -133,6 +196,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     def analysis_state():
         return {"stale_notice": stale_notice()}
 
+    # Before-request order: the body's size, then who is asking, then the CSRF token.
     @app.before_request
     def body_limit():
         # Flask enforces MAX_CONTENT_LENGTH only when a view reads the body; say so at once.
@@ -140,21 +204,43 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
         if limit is not None and (request.content_length or 0) > limit:
             abort(413, f"the request body is {request.content_length} bytes; at most {limit} are accepted")
 
+    auth.init_app(app, accounts if accounts is not None else Accounts(app.config["ACCOUNTS_DB"]))
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.bp)
+
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        response.headers["Server"] = SERVER
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if isinstance(error, CSRFError):
+            error.description = (f"{error.description} A form must be sent from this site's own page: "
+                                 "go back, reload the page and try again.")
         if not answers_in_json():
-            return pages.error_page(error)
-        response = jsonify(error=api_error_message(error))
+            response = make_response(pages.error_page(error))
+        else:
+            response = jsonify(error=api_error_message(error))
+            response.status_code = error.code
+        # What the error itself says in headers: Allow (405), Retry-After (429), WWW-Authenticate (401).
+        for name, value in error.get_headers():
+            if name.lower() in ("allow", "retry-after", "www-authenticate"):
+                response.headers[name] = value
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
-        return response, error.code
+        return response
 
     @app.errorhandler(Neo4jUnavailable)
     def neo4j_down(error: Neo4jUnavailable):
         _log.warning("%s %s: %s", request.method, request.path, error)
+        # The technical message names the database's address: only for signed-in users.
+        detail = str(error) if current_user.is_authenticated else None
         if answers_in_json():
-            return jsonify(error=str(error)), 503
-        return pages.error_page(ServiceUnavailable(DATABASE_DOWN), detail=str(error))
+            return jsonify(error=detail or "the database is not reachable"), 503
+        return pages.error_page(ServiceUnavailable(DATABASE_DOWN), detail=detail)
 
     return app
 

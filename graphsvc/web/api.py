@@ -2,7 +2,14 @@
 
 Every endpoint takes only the query parameters it documents (``QUERY``,
 which ``graphsvc.web.openapi`` lists too): any other one, one given twice,
-or a bad ``refresh`` is a 400 naming it. ``refresh`` takes exactly the words
+or a bad ``refresh`` is a 400 naming it.
+
+Every endpoint but ``/api/openapi.json`` needs a signed-in caller: an API
+token (``Authorization: Bearer <token>``) or the session cookie of the web
+view (``graphsvc.web.auth``); without one a 401. Every role reads;
+``refresh`` is for managers (a 403 saying so for the others; each refresh
+asked for is recorded in the audit log). Writes, when they come, will take
+the token only (``auth.token_required``). ``refresh`` takes exactly the words
 the OpenAPI document lists (``YES`` and ``NO``), a referrer id in a path
 exactly what ``graphsvc.records.ID_PATTERN`` allows (any other is a 404),
 and ``POST /api/match`` a JSON object of at most ``MAX_CONTENT_LENGTH``
@@ -21,7 +28,7 @@ from ..errors import InvalidInput, NotFound
 from ..presentation import listing
 from ..records import ID_PATTERN, MatchRequest, SuggestionsQuery
 from ..requests import parse, shown
-from . import extensions
+from . import auth, extensions
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -61,6 +68,14 @@ def known_parameters():
                             f"(got {shown(values[0])})")
     if problems:
         raise InvalidInput(problems)
+
+
+@bp.before_request
+def refresh_allowed():
+    """``refresh`` is for managers: a 403 saying so for the others; a manager's is audited."""
+    if request.url_rule is not None and request.args.get("refresh") in YES:
+        auth.require("refresh")
+        auth.record("refresh", user=auth.current_user.username, detail={"path": request.path})
 
 
 def insights():

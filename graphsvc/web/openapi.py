@@ -8,6 +8,11 @@ together): any other is a 400. ``refresh`` lists exactly the words
 ``graphsvc.web.api`` takes, and a referrer id the pattern an id must match.
 A test runs schemathesis against the app to hold the document and the code
 together (tests/test_api_fuzz.py).
+
+Every operation needs a signed-in caller (``security``): an API token as
+``Authorization: Bearer <token>`` (``graphsvc token create``), or the web
+view's session cookie; without one a 401. ``refresh=1`` is for managers: a
+403 for the other roles. The document itself is public.
 """
 
 from __future__ import annotations
@@ -23,6 +28,29 @@ _BAD_INPUT = {"type": "object", "required": ["error", "problems"], "properties":
     "problems": {"type": "array", "items": {"type": "string"}, "description": "One sentence per bad field."}}}
 _DATE = {"type": ["string", "null"], "format": "date"}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
+
+
+_UNAUTHORIZED = {"description": "No valid API token (Authorization: Bearer <token>) and no signed-in session",
+                 "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}},
+                 "content": {"application/json": {"schema": _ERROR}}}
+_FORBIDDEN = {"description": "refresh=1 by a user who is not a manager (the message says why)",
+              "content": {"application/json": {"schema": _ERROR}}}
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "An API token, `gst_<id>_<secret>`, from `graphsvc token create USERNAME`."},
+    "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                "description": "The web view's session cookie, after signing in at /login (reads only)."},
+}
+
+
+def _secured(paths: dict) -> dict:
+    """Every operation answers 401 without a caller, and 403 for a refresh by anyone but a manager."""
+    for operations in paths.values():
+        for operation in operations.values():
+            operation["responses"]["401"] = _UNAUTHORIZED
+            if any(p.get("name") == "refresh" for p in operation.get("parameters", ())):
+                operation["responses"]["403"] = _FORBIDDEN
+    return paths
 
 
 def body_schema(model) -> dict:
@@ -181,8 +209,11 @@ def document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "graphsvc", "version": __version__,
-                 "description": "Referral-relationship analysis of a group practice."},
-        "paths": {
+                 "description": "Referral-relationship analysis of a group practice. Every call needs an API "
+                                "token (Authorization: Bearer <token>) or a signed-in session."},
+        "components": {"securitySchemes": SECURITY_SCHEMES},
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": _secured({
             "/api/referrers/{referrer_id}": {"get": {
                 "summary": "A referrer's stage, stage history, pace and metrics",
                 "parameters": [referrer_id, refresh],
@@ -244,5 +275,5 @@ def document() -> dict:
                                            "per-clinician figures."}}}}}},
                     "400": bad_query,
                 }}},
-        },
+        }),
     }

@@ -1,0 +1,402 @@
+"""Who may do what (``can``), and how a request says who it is (login, sessions, API tokens).
+
+Permissions
+-----------
+Every rule is here, in ``why_not(user, action, **context)``: ``None`` when
+``user`` may do ``action``, else a sentence saying why not; ``can`` is its
+yes/no. Every role (``manager``, ``intake``, ``clinician``, ``analyst``) reads
+every page and every API read; the actions beyond reading are ``ACTIONS``:
+
+=======================  ======================================================
+action                   who
+=======================  ======================================================
+``refresh``              manager (``?refresh=1``: a full rebuild of the analysis)
+``manage_accounts``      manager
+``view_audit``           manager
+``record_referral``      manager, intake (a referral and its assignment)
+``record_pass``          manager, intake; a clinician for a referral addressed
+                         to it (``addressed_to=<clinician id>``)
+``record_introduction``  manager; a clinician for an introduction it makes
+                         (``by_id=<member id>``)
+``record_contact``       manager; a clinician for its own contact
+                         (``member_id=<member id>``)
+``hand_over``            manager; a clinician for a referrer it is the current
+                         point person of (``point_person_id=<clinician id>``)
+``record_referral_out``  manager
+``save_referrer``,       manager
+``save_clinician``,
+``save_staff``,
+``save_provider``
+=======================  ======================================================
+
+An analyst writes nothing. The context keywords are the write's own fields
+(``graphsvc.records``); a clinician's rule without its keyword is a no.
+
+Login
+-----
+Pages use a session (Flask-Login): ``/login`` (``LoginForm``: ``username``,
+``password``, ``csrf_token``), ``POST /logout``. The session holds
+``<username>|<stamp>``, the stamp an HMAC (keyed by ``SECRET_KEY``) of the
+account's password hash, role, clinician and creation time: a new password, a
+new role or removing the account ends the account's sessions. ``/api/...``
+(and ``/healthz``) also take ``Authorization: Bearer <token>``
+(``graphsvc token create``), which wins over a session cookie when sent; a
+bad token is a 401, whatever cookie comes with it. API writes will take the
+token only (``token_required``).
+
+Anonymous requests: a page redirects to ``/login?next=<path>``, ``/api/...`` is
+a 401 JSON ``{"error": ...}`` with ``WWW-Authenticate: Bearer``. Public:
+``/login``, ``/static/...``, ``/healthz`` (without the Neo4j URI) and
+``/api/openapi.json`` (``PUBLIC_ENDPOINTS``).
+
+Failed logins are limited with Flask-Limiter's storage (``LOGIN_FAILURES``,
+5 a minute) per account and per address: past them, any attempt is a 429
+until the minute has passed. The storage is ``RATELIMIT_STORAGE_URI``
+(``memory://`` by default: per process, so N gunicorn workers allow up to N
+times as many; a ``redis://`` URI shares it).
+
+Audit (``Accounts.record``): ``login``, ``login_failed`` (the username tried),
+``logout``, ``refresh``, each with the address.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import time
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, current_app, g, jsonify, redirect, render_template, request, session,
+                   url_for)
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from limits import parse as parse_limit
+from werkzeug.exceptions import Forbidden, TooManyRequests
+from wtforms import PasswordField, StringField
+from wtforms.validators import InputRequired
+
+from ..accounts import ROLES, Accounts, User
+from ..errors import NotFound
+
+# -- permissions ------------------------------------------------------------------------
+
+ACTIONS = ("refresh", "manage_accounts", "view_audit",
+           "record_referral", "record_pass", "record_introduction", "record_contact", "record_referral_out",
+           "hand_over", "save_referrer", "save_clinician", "save_staff", "save_provider")
+
+# What each action is, in words, for the reasons ``why_not`` gives.
+_DOING = {
+    "refresh": "start a full rebuild of the analysis (refresh)",
+    "manage_accounts": "manage accounts",
+    "view_audit": "read the audit log",
+    "record_referral": "record referrals",
+    "record_pass": "record passes",
+    "record_introduction": "record introductions",
+    "record_contact": "record contacts",
+    "record_referral_out": "record referrals out",
+    "hand_over": "hand a referrer over to another point person",
+    "save_referrer": "add or change referrers",
+    "save_clinician": "add or change clinicians",
+    "save_staff": "add or change staff",
+    "save_provider": "add or change outside providers",
+}
+# Actions intake may take besides a manager.
+_INTAKE = {"record_referral", "record_pass"}
+# Actions a clinician may take about itself: the context keyword that must be its clinician id,
+# and the rule in words.
+_CLINICIAN_OWN = {
+    "record_pass": ("addressed_to", "record passes only of referrals addressed to it"),
+    "record_introduction": ("by_id", "record only the introductions it makes"),
+    "record_contact": ("member_id", "record only its own contacts"),
+    "hand_over": ("point_person_id", "hand over only referrers it is the point person of"),
+}
+
+
+def why_not(user, action: str, **context) -> str | None:
+    """None if ``user`` (a ``User``, or anything with ``role`` and ``clinician_id``) may do ``action``;
+    otherwise one sentence saying why not. ``ValueError`` for an action that is not in ``ACTIONS``.
+
+    >>> from graphsvc.accounts import User
+    >>> ana = User("ana", "clinician", "cn1", None)
+    >>> why_not(ana, "record_contact", member_id="cn1") is None
+    True
+    >>> why_not(ana, "record_contact", member_id="cn2")
+    'A clinician may record only its own contacts; you are clinician cn1.'
+    >>> why_not(ana, "refresh")
+    'Only a manager may start a full rebuild of the analysis (refresh); you are signed in as clinician.'
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; the actions are {', '.join(ACTIONS)}")
+    role = getattr(user, "role", None)
+    doing = _DOING[action]
+    if role == "manager":
+        return None
+    if role not in ROLES:
+        return f"Only a signed-in user may {doing}."
+    if role == "intake" and action in _INTAKE:
+        return None
+    if role == "clinician" and action in _CLINICIAN_OWN:
+        field, which = _CLINICIAN_OWN[action]
+        mine = getattr(user, "clinician_id", None)
+        if mine and context.get(field) == mine:
+            return None
+        return f"A clinician may {which}; you are clinician {mine or '(linked to no clinician)'}."
+    allowed = ["a manager"] + (["intake"] if action in _INTAKE else []) + (
+        ["a clinician (its own)"] if action in _CLINICIAN_OWN else [])
+    who = allowed[0] if len(allowed) == 1 else ", ".join(allowed[:-1]) + " or " + allowed[-1]
+    return f"Only {who} may {doing}; you are signed in as {role}."
+
+
+def can(user, action: str, **context) -> bool:
+    """Whether ``user`` may do ``action`` (see ``why_not`` for the rules and the reason)."""
+    return why_not(user, action, **context) is None
+
+
+def require(action: str, **context) -> None:
+    """A 403 saying why, unless the signed-in user may do ``action`` (a page, or JSON under /api/)."""
+    reason = why_not(current_user, action, **context)
+    if reason is not None:
+        raise Forbidden(reason)
+
+
+# -- who is asking ------------------------------------------------------------------------
+
+# Reachable without signing in (by endpoint).
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health.healthz", "api.openapi"}
+# Failed logins allowed per account and per address before a 429.
+LOGIN_FAILURES = "5/minute"
+BEARER = 'Bearer realm="graphsvc"'
+
+
+class WebUser(UserMixin):
+    """A signed-in account as Flask-Login sees it; ``via`` is ``"session"`` or ``"token"``."""
+
+    def __init__(self, user: User, stamp: str, via: str):
+        self.user, self.stamp, self.via = user, stamp, via
+        self.username, self.role, self.clinician_id = user.username, user.role, user.clinician_id
+
+    def get_id(self) -> str:
+        return f"{self.username}|{self.stamp}"
+
+
+def accounts() -> Accounts:
+    return current_app.extensions["accounts"]
+
+
+def session_stamp(username: str) -> str | None:
+    """What changes when the account's password, role or clinician changes or it is removed (and
+    re-added); None if there is no such account. An HMAC under ``SECRET_KEY``, so the cookie shows
+    nothing of the hash.
+
+    (``Accounts`` has no public way to read a password hash; this reads it with ``_read``. A method
+    ``Accounts.session_stamp`` would be the better home.)
+    """
+    rows = accounts()._read("SELECT username, role, clinician_id, password_hash, created_at "
+                            "FROM users WHERE username = ?", (username,))
+    if not rows:
+        return None
+    row = rows[0]
+    text = "\0".join(str(row[k] or "") for k in ("username", "role", "clinician_id", "password_hash", "created_at"))
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def address() -> str | None:
+    return request.remote_addr
+
+
+def record(action: str, *, user: str | None, **kwargs) -> None:
+    accounts().record(action, user=user, address=address(), **kwargs)
+
+
+def _token_paths() -> bool:
+    """Whether this request may authenticate with a bearer token (the API and /healthz)."""
+    path = request.path
+    return path == "/healthz" or path.startswith("/api/")
+
+
+def _load_from_session(user_id: str):
+    if _token_paths() and "Authorization" in request.headers:
+        return None  # the token decides (request_loader)
+    username, _, stamp = user_id.partition("|")
+    current = session_stamp(username)
+    if current is None or not hmac.compare_digest(current, stamp):
+        return None  # removed, or a new password or role since this session began
+    try:
+        return WebUser(accounts().user(username), stamp, "session")
+    except NotFound:  # removed meanwhile
+        return None
+
+
+def _load_from_token(req):
+    if not _token_paths() or "Authorization" not in req.headers:
+        return None
+    scheme, _, token = req.headers["Authorization"].strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        g.auth_problem = "the Authorization header must be 'Bearer <token>' (a token from `graphsvc token create`)"
+        return None
+    user = accounts().user_for_token(token.strip())
+    if user is None:
+        g.auth_problem = "the API token is unknown, revoked or malformed"
+        return None
+    return WebUser(user, "", "token")
+
+
+def unauthorized_json(message: str | None = None):
+    """The 401 of the JSON API: ``{"error": ...}`` and ``WWW-Authenticate: Bearer``."""
+    problem = g.get("auth_problem")
+    message = message or problem or ("sign in first: send an API token as 'Authorization: Bearer <token>' "
+                                     "(`graphsvc token create`), or sign in at /login")
+    response = jsonify(error=message)
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = BEARER + (', error="invalid_token"' if problem else "")
+    return response
+
+
+def require_login():
+    """Before every request: a signed-in user, or the public endpoints; else a redirect or a 401."""
+    if request.endpoint in PUBLIC_ENDPOINTS or request.path == "/healthz":
+        return None
+    if current_user.is_authenticated:
+        return None
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return unauthorized_json()
+    wanted = request.full_path.rstrip("?") if request.query_string else request.path
+    return redirect(url_for("auth.login", next=wanted) if wanted != "/" else url_for("auth.login"))
+
+
+def token_required(view):
+    """For API writes: a 401 unless the caller sent a valid API token (a session cookie is not enough)."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return unauthorized_json()
+        if getattr(current_user, "via", None) != "token":
+            return unauthorized_json("this endpoint takes an API token, not the session cookie: send "
+                                     "'Authorization: Bearer <token>' (`graphsvc token create`)")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (``/...``, not ``//host`` nor ``/\\host``), else None.
+
+    >>> [safe_next(t) for t in ("/practice?x=1", "//evil.example", "https://evil.example/", "/\\\\evil", "x")]
+    ['/practice?x=1', None, None, None, None]
+    """
+    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+# -- the login page ---------------------------------------------------------------------------
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired()])
+    password = PasswordField("Password", validators=[InputRequired()])
+
+
+def _failures_limiter():
+    limiter: Limiter = current_app.extensions["login_limiter"]
+    return limiter.limiter
+
+
+def _failure_keys(username: str) -> list[tuple[str, ...]]:
+    keys = [("login-failures", "address", address() or "?")]
+    if username:
+        keys.append(("login-failures", "account", username[:100]))
+    return keys
+
+
+def _too_many_failures(username: str) -> int | None:
+    """Seconds to wait, if the account or the address has failed too often this minute; else None."""
+    strategy, limit = _failures_limiter(), parse_limit(LOGIN_FAILURES)
+    waits = []
+    for key in _failure_keys(username):
+        if not strategy.test(limit, *key):
+            reset = strategy.get_window_stats(limit, *key).reset_time
+            waits.append(max(1, int(reset - time.time()) + 1))
+    return max(waits) if waits else None
+
+
+def _count_failure(username: str) -> None:
+    strategy, limit = _failures_limiter(), parse_limit(LOGIN_FAILURES)
+    for key in _failure_keys(username):
+        strategy.hit(limit, *key)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The login form; on success, to ``next`` (a path on this site) or the overview."""
+    target = safe_next(request.args.get("next"))
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(target or url_for("referrers.index"))
+    form = LoginForm()
+    problem, status = None, 200
+    if request.method == "POST":
+        if not form.validate():
+            problem = "Enter your username and your password."
+        else:
+            tried = form.username.data.strip().lower()
+            wait = _too_many_failures(tried)
+            if wait is not None:
+                raise TooManyRequests(f"Too many failed logins for this account or from this address: wait "
+                                      f"{wait} second{'s' if wait != 1 else ''} and try again.", retry_after=wait)
+            user = accounts().check_password(form.username.data, form.password.data)
+            if user is None:
+                _count_failure(tried)
+                record("login_failed", user=None, detail={"username": _shown(tried)})
+                problem, status = "Wrong username or password.", 200
+            else:
+                session.clear()  # a new session: nothing of the anonymous one carries over
+                login_user(WebUser(user, session_stamp(user.username), "session"))
+                session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
+                record("login", user=user.username)
+                return redirect(target or url_for("referrers.index"))
+    return render_template("login.html", form=form, problem=problem, next=target), status
+
+
+def _shown(text: str) -> str:
+    """A tried username as the audit log keeps it: printable, at most 100 characters."""
+    clean = "".join(c if c.isprintable() else "?" for c in text)
+    return clean if len(clean) <= 100 else clean[:100] + "…"
+
+
+@bp.post("/logout")
+def logout():
+    """End the session (a POST with the CSRF token), then the login page."""
+    name = current_user.username
+    logout_user()
+    session.clear()
+    record("logout", user=name)
+    return redirect(url_for("auth.login"))
+
+
+# -- wiring -------------------------------------------------------------------------------------
+
+
+def init_app(app, accounts_db: Accounts) -> None:
+    """Accounts, Flask-Login, the failed-login limiter, the login blueprint and ``require_login``."""
+    app.extensions["accounts"] = accounts_db
+    manager = LoginManager()
+    manager.user_loader(_load_from_session)
+    manager.request_loader(_load_from_token)
+    manager.init_app(app)
+    app.extensions["login_limiter"] = Limiter(
+        get_remote_address, app=app, strategy="moving-window",
+        storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"))
+    app.register_blueprint(bp)
+    app.before_request(require_login)
