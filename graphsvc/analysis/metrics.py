@@ -23,7 +23,7 @@ from collections import Counter
 from datetime import date
 
 from ..vocabulary import PASS_REASONS, PRACTICE
-from .referrals import current_point_person, point_person_on, referral_edges, to_practice
+from .referrals import PracticeFlags, current_point_person, point_person_finder
 
 
 def referrer_metrics(G, referrers=None, *, window: int = 5, as_of: date | None = None) -> dict:
@@ -62,13 +62,31 @@ def referrer_metrics(G, referrers=None, *, window: int = 5, as_of: date | None =
     if referrers is None:
         referrers = [n for n, kind in G.nodes(data="kind") if kind == "referrer"]
     year_ago, two_years_ago = _years_before(as_of, 1), _years_before(as_of, 2)
+    practice = PracticeFlags(G)
     out = {}
     for r in referrers:
-        tenures = G.nodes[r]["tenures"]
-        referrals = referral_edges(G, r)
+        point_person = point_person_finder(G.nodes[r]["tenures"])
+        # One walk over the referrer's events (the adjacency dicts, as referrals.referral_edges).
+        referrals = []
+        reached = set()
+        introductions = contacts = 0
+        last_contact = None
+        for member, keyed in G._adj[r].items():
+            for key, data in keyed.items():
+                kind = data["type"]
+                if kind == "referral":
+                    referrals.append((r, member, key, data))
+                elif kind == "introduction":
+                    introductions += 1
+                    reached.update((member, data["by"]))
+                elif kind == "contact":
+                    contacts += 1
+                    reached.add(member)
+                    if last_contact is None or data["date"] > last_contact:
+                        last_contact = data["date"]
+        referrals.sort(key=lambda e: (e[3]["date"], e[2]))
         n = len(referrals)
         assigned = Counter(e[1] for e in referrals)
-        reached = set()
         passes = dict.fromkeys(PASS_REASONS, 0)
         to_pp = to_prac = last_year = year_before = 0
         for _, member, _, data in referrals:
@@ -76,9 +94,9 @@ def referrer_metrics(G, referrers=None, *, window: int = 5, as_of: date | None =
             addressed = data["addressed_to"]
             if addressed != PRACTICE:
                 reached.add(addressed)
-            if to_practice(G, addressed):
+            if practice[addressed]:
                 to_prac += 1
-            elif addressed == point_person_on(tenures, data["date"]):
+            elif addressed == point_person(data["date"]):
                 to_pp += 1
             if data["pass_reason"]:
                 passes[data["pass_reason"]] += 1
@@ -86,18 +104,6 @@ def referrer_metrics(G, referrers=None, *, window: int = 5, as_of: date | None =
                 last_year += 1
             elif two_years_ago < data["date"] <= year_ago:
                 year_before += 1
-        introductions = contacts = 0
-        last_contact = None
-        for _, member, _, data in G.out_edges(r, keys=True, data=True):
-            kind = data["type"]
-            if kind == "introduction":
-                introductions += 1
-                reached.update((member, data["by"]))
-            elif kind == "contact":
-                contacts += 1
-                reached.add(member)
-                if last_contact is None or data["date"] > last_contact:
-                    last_contact = data["date"]
         recent = referrals[-window:]
         concentration = sum((c / n) ** 2 for c in assigned.values()) if n else None
         out[r] = {
@@ -109,7 +115,7 @@ def referrer_metrics(G, referrers=None, *, window: int = 5, as_of: date | None =
             "effective_breadth": _round(1 / concentration) if concentration else None,
             "point_person_share": _round(to_pp / n) if n else None,
             "practice_share": _round(to_prac / n) if n else None,
-            "recent_practice_share": _round(sum(to_practice(G, e[3]["addressed_to"]) for e in recent)
+            "recent_practice_share": _round(sum(practice[e[3]["addressed_to"]] for e in recent)
                                             / len(recent)) if recent else None,
             "passes": passes,
             "passes_total": sum(passes.values()),

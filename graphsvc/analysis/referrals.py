@@ -26,7 +26,9 @@ from ..vocabulary import PRACTICE
 
 def referral_edges(G, referrer) -> list[tuple]:
     """The referrer's referrals as ``(referrer, assigned, key, data)``, by date then id."""
-    edges = [e for e in G.out_edges(referrer, keys=True, data=True) if e[3]["type"] == "referral"]
+    # The adjacency dicts themselves: the views (out_edges, succ) cost more than the walk.
+    edges = [(referrer, v, k, d) for v, keyed in G._adj[referrer].items() for k, d in keyed.items()
+             if d["type"] == "referral"]
     edges.sort(key=lambda e: (e[3]["date"], e[2]))
     return edges
 
@@ -34,6 +36,18 @@ def referral_edges(G, referrer) -> list[tuple]:
 def to_practice(G, addressed_to) -> bool:
     """Addressed to the practice as a whole: the practice itself, or a staff member."""
     return addressed_to == PRACTICE or G.nodes[addressed_to].get("kind") == "staff"
+
+
+class PracticeFlags(dict):
+    """``to_practice`` by addressee, each asked once: a few hundred addressees, a million referrals."""
+
+    def __init__(self, G):
+        super().__init__()
+        self.G = G
+
+    def __missing__(self, addressed_to) -> bool:
+        flag = self[addressed_to] = to_practice(self.G, addressed_to)
+        return flag
 
 
 def point_person_on(tenures: list[tuple], day: date):
@@ -47,6 +61,15 @@ def point_person_on(tenures: list[tuple], day: date):
     starts = [t[0] for t in tenures]
     i = bisect_right(starts, day) - 1
     return tenures[max(i, 0)][2]
+
+
+def point_person_finder(tenures: list[tuple]):
+    """``point_person_on(tenures, day)`` as a function of ``day``, for many days of one referrer."""
+    if len(tenures) < 2:  # most referrers: one point person whatever the day
+        only = tenures[0][2] if tenures else None
+        return lambda day: only
+    starts = [t[0] for t in tenures]
+    return lambda day: tenures[max(bisect_right(starts, day) - 1, 0)][2]
 
 
 def current_point_person(G, referrer):

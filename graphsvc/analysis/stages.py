@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import deque
 from datetime import date
 
-from .referrals import referral_edges, to_practice, tries_colleague, whole_practice
+from .referrals import PracticeFlags, point_person_finder, referral_edges, whole_practice
 
 
 def stage_histories(G, referrers=None, *, window: int = 5, stall_days: int = 180,
@@ -68,11 +68,12 @@ def stage_histories(G, referrers=None, *, window: int = 5, stall_days: int = 180
     as_of = as_of or date.today()
     if referrers is None:
         referrers = [n for n, kind in G.nodes(data="kind") if kind == "referrer"]
-    return {r: _history(G, r, window, stall_days, lapse_days, as_of) for r in referrers}
+    practice = PracticeFlags(G)
+    return {r: _history(G, r, window, stall_days, lapse_days, as_of, practice) for r in referrers}
 
 
-def _history(G, referrer, window, stall_days, lapse_days, as_of) -> dict:
-    tenures = G.nodes[referrer]["tenures"]
+def _history(G, referrer, window, stall_days, lapse_days, as_of, practice: PracticeFlags) -> dict:
+    point_person = point_person_finder(G.nodes[referrer]["tenures"])
     referrals = referral_edges(G, referrer)
     recent = deque(maxlen=window)
     tried_colleague = False
@@ -80,8 +81,11 @@ def _history(G, referrer, window, stall_days, lapse_days, as_of) -> dict:
     history, reached = [], {}
     spell_start = None
     for _, assigned, key, data in referrals:
-        recent.append(to_practice(G, data["addressed_to"]))
-        if tries_colleague(G, tenures, data):
+        addressed = data["addressed_to"]
+        flag = practice[addressed]
+        recent.append(flag)
+        # referrals.tries_colleague, its two lookups done once per addressee and per referrer
+        if not tried_colleague and not flag and addressed != point_person(data["date"]):
             tried_colleague = True
         new = 3 if whole_practice(recent, stage == 3) else 2 if tried_colleague else 1
         if new != stage:

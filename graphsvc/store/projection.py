@@ -1,15 +1,21 @@
 """Read the referral graph from Neo4j once, into NetworkX (``graphsvc.analysis.graph``).
 
-Seven bulk reads: members, providers, referrers with their tenures, then each
-kind of event streamed as one row per referrer with its events collected.
-Every node and edge is added with the builders of ``graphsvc.analysis.graph``,
-so a projected graph has the same schema as a hand-built one.
+Members and providers, then referrers with their tenures (one row each,
+streamed), then their events: ``project_events_of`` gives one row per
+referrer with each kind of event collected, for a chunk of the referrers just
+read. Through a ``Graph`` those chunks are read ``_WORKERS`` at a time while
+the referrers are still arriving, so Neo4j works on several cores while
+Python builds the graph. Every node and edge is added with the builders of
+``graphsvc.analysis.graph``, so a projected graph has the same schema as a
+hand-built one, and in the same order as one read after another would
+(referrers in the order read; each referrer's referrals, introductions,
+contacts, then referrals out).
 
 ``project(graph, referrers=[...])`` reads only those referrers and their
-events (``project_*_of`` statements, by id through the unique index), plus all
-members and providers (a few hundred at most): what ``graphsvc stage`` needs
-to analyse one referrer without reading the whole graph. Per-referrer
-analysis (stages, metrics) gives the same answer on it as on the whole graph.
+events (by id through the unique index), plus all members and providers (a
+few hundred at most): what ``graphsvc stage`` needs to analyse one referrer
+without reading the whole graph. Per-referrer analysis (stages, metrics)
+gives the same answer on it as on the whole graph.
 
 ``project`` reads through a ``Graph`` (each statement its own managed read)
 or through an open transaction (``tx``, e.g. a write transaction of
@@ -19,8 +25,12 @@ same statements and the same builders either way.
 
 from __future__ import annotations
 
+import gc
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import networkx as nx
 
@@ -30,101 +40,183 @@ from ..errors import GraphsvcError
 from .catalog import query
 from .db import Graph
 
+_CHUNK = 25_000     # referrers per events read (fewer, larger reads measured faster)
+_WORKERS = 2        # events reads at a time (Neo4j runs each on its own core)
+_FETCH = 10_000     # records per fetch
+
 
 # -- from Neo4j ------------------------------------------------------------------
 
 
 def project(graph: Graph | Any, referrers: Iterable[str] | None = None) -> nx.MultiDiGraph:
-    """Read the referral graph from Neo4j (seven queries, one read each).
+    """Read the referral graph from Neo4j.
 
     ``graph`` is a ``Graph``, or an open transaction to read in (anything
     with ``run(text, params)``). With ``referrers`` (ids), only those
     referrers and their events; unknown ids are left out.
     """
     ids = None if referrers is None else sorted(set(referrers))
-    read, stream = _readers(graph)
     G = new_graph()
-    for m in read("project_members"):
-        add_member(G, m["id"], kind=m["kind"], name=m["name"], specialties=m["specialties"],
-                   populations=m["populations"], insurances=m["insurances"], schedule=m["schedule"],
-                   accepting_new=m["accepting_new"] if m["accepting_new"] is not None else True,
-                   role=m["role"])
-    for p in read("project_providers"):
-        add_provider(G, p["id"], name=p["name"], niches=p["niches"])
-    clashes = []
-    rows = read("project_referrers") if ids is None else read("project_referrers_of", ids=ids)
-    for r in rows:
-        if r["id"] in G:
-            clashes.append(r["id"])
-            continue
-        add_referrer(G, r["id"], name=r["name"], referrer_kind=r["kind"], organization=r["organization"] or "",
-                     since=_day(r["since"]),
-                     tenures=[(_day(s), _day(u), c) for s, u, c in r["tenures"]])
-    if clashes:
-        raise GraphsvcError("Referrer ids that are also member or provider ids cannot be analysed: "
-                            + ", ".join(sorted(clashes)[:20]))
-    day = date.fromisoformat
+    day = _days()
+    lock = threading.Lock()      # events chunks are added from the readers' threads
+    ready = threading.Event()    # set once every referrer node is in
 
-    # Each event goes through the same builder the tests and examples use, so
-    # a projected graph and a hand-built one have one edge schema.
-    def referrals(referrer, events):
-        for key, on, addressed, assigned, reason, needs, population, insurance, schedule in events:
-            add_referral(G, referrer, key, day(on), addressed, assigned, pass_reason=reason, needs=needs,
-                         population=population, insurance=insurance, schedule=schedule)
+    def add_events(rows) -> None:
+        if not ready.is_set():
+            rows = list(rows)  # decode while waiting: a referrer's edges follow its node
+            ready.wait()
+        for referrer, referrals, introductions, contacts, referrals_out in rows:
+            with lock:
+                for key, on, addressed, assigned, reason, needs, population, insurance, schedule in referrals:
+                    add_referral(G, referrer, key, day(on), addressed, assigned, pass_reason=reason, needs=needs,
+                                 population=population, insurance=insurance, schedule=schedule)
+                for key, on, member, by in introductions:
+                    add_introduction(G, referrer, key, day(on), member, by)
+                for key, on, member, kind in contacts:
+                    add_contact(G, referrer, key, day(on), member, kind)
+                for key, on, provider, niche in referrals_out:
+                    add_referral_out(G, referrer, key, day(on), provider, niche)
 
-    def introductions(referrer, events):
-        for key, on, member, by in events:
-            add_introduction(G, referrer, key, day(on), member, by)
+    def read_referrers(rows) -> list[tuple]:
+        """The referrers' rows, dates parsed; their events asked for a chunk at a time meanwhile."""
+        out, chunk = [], []
+        for rid, name, kind, organization, since, tenures in rows:
+            out.append((rid, name, kind, organization, day(since) if since is not None else None,
+                        [(day(s), day(u) if u is not None else None, c) for s, u, c in tenures]))
+            chunk.append(rid)
+            if len(chunk) == _CHUNK:
+                reader.events(chunk)
+                chunk = []
+        if chunk:
+            reader.events(chunk)
+        return out
 
-    def contacts(referrer, events):
-        for key, on, member, kind in events:
-            add_contact(G, referrer, key, day(on), member, kind)
-
-    def referrals_out(referrer, events):
-        for key, on, provider, niche in events:
-            add_referral_out(G, referrer, key, day(on), provider, niche)
-
-    if ids is None:
-        stream(query("project_referrals"), referrals)
-        stream(query("project_introductions"), introductions)
-        stream(query("project_contacts"), contacts)
-        stream(query("project_referrals_out"), referrals_out)
-    else:
-        stream(query("project_referrals_of"), referrals, ids=ids)
-        stream(query("project_introductions_of"), introductions, ids=ids)
-        stream(query("project_contacts_of"), contacts, ids=ids)
-        stream(query("project_referrals_out_of"), referrals_out, ids=ids)
+    # Millions of new edge dicts would set off full garbage collections over
+    # the whole growing graph, again and again (half the build time).
+    with _gc_paused(), _reader(graph, add_events, ready) as reader:
+        for m in reader.read("project_members"):
+            add_member(G, m["id"], kind=m["kind"], name=m["name"], specialties=m["specialties"],
+                       populations=m["populations"], insurances=m["insurances"], schedule=m["schedule"],
+                       accepting_new=m["accepting_new"] if m["accepting_new"] is not None else True,
+                       role=m["role"])
+        for p in reader.read("project_providers"):
+            add_provider(G, p["id"], name=p["name"], niches=p["niches"])
+        if ids is None:
+            rows = reader.stream("project_referrers", read_referrers)
+        else:
+            rows = reader.stream("project_referrers_of", read_referrers, ids=ids)
+        clashes = sorted(row[0] for row in rows if row[0] in G)
+        if clashes:
+            raise GraphsvcError("Referrer ids that are also member or provider ids cannot be analysed: "
+                                + ", ".join(clashes[:20]))
+        # Oldest first point person first (no tenure last), as before the
+        # events were read by chunk; a stable sort keeps Neo4j's order on ties.
+        rows.sort(key=lambda row: (not row[5], row[5][0][0] if row[5] else None))
+        with lock:
+            for rid, name, kind, organization, since, tenures in rows:
+                add_referrer(G, rid, name=name, referrer_kind=kind, organization=organization or "",
+                             since=since, tenures=tenures)
+        ready.set()
+        reader.flush()
     return G
 
 
-def _readers(source: Graph | Any) -> tuple[Callable, Callable]:
-    """``read(name, **params)`` (rows as dicts) and ``stream(text, add, **params)`` over ``source``.
+@contextmanager
+def _reader(source: Graph | Any, add_events, ready: threading.Event):
+    reader = _GraphReader(source, add_events) if isinstance(source, Graph) else _TxReader(source, add_events)
+    try:
+        yield reader
+    except BaseException:
+        ready.set()  # let waiting chunks go (into a graph nobody gets), or closing would wait for ever
+        reader.close(cancel=True)
+        raise
+    reader.close()
 
-    ``stream`` feeds each ``(referrer, events)`` row of a bulk read to ``add``
-    as it arrives. Through a ``Graph`` each call is its own managed read;
-    adding a keyed edge twice leaves one edge, so a retried read builds the
-    same graph. Through a transaction, the caller's transaction is the unit
-    that is retried (and rebuilds the graph from scratch).
+
+class _GraphReader:
+    """Each statement its own managed read; the events chunks on ``_WORKERS`` threads.
+
+    Adding a node or a keyed edge twice leaves one, so a retried read (or an
+    events chunk read again by a retried referrers read) builds the same graph.
     """
-    if isinstance(source, Graph):
-        def stream(text: str, add, **params) -> None:
-            def work(tx) -> None:
-                for referrer, events in tx.run(text, params):
-                    add(referrer, events)
 
-            source.read_tx(work, fetch_size=10_000)
+    def __init__(self, graph: Graph, add_events):
+        self.graph = graph
+        self.add_events = add_events
+        self.pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="project")
+        self.pending = []
 
-        return source.read, stream
+    def read(self, name: str, **params) -> list[dict]:
+        return self.graph.read(name, **params)
 
-    def read(name: str, **params) -> list[dict]:
-        return source.run(query(name), params).data()
+    def stream(self, name: str, add, **params):
+        """``add(records)`` over the statement's records as they arrive; returns what ``add`` returns."""
+        text = query(name)
+        return self.graph.read_tx(lambda tx: add(tx.run(text, params)), fetch_size=_FETCH)
 
-    def stream(text: str, add, **params) -> None:
-        for referrer, events in source.run(text, params):
-            add(referrer, events)
+    def events(self, ids: list[str]) -> None:
+        self.pending.append(self.pool.submit(self.stream, "project_events_of", self.add_events, ids=ids))
 
-    return read, stream
+    def flush(self) -> None:
+        pass  # the chunks are on their way already
+
+    def close(self, cancel: bool = False) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=cancel)
+        if not cancel:
+            for future in self.pending:
+                future.result()  # re-raises a failed read's error
 
 
-def _day(value):
-    return value.to_native() if value is not None and hasattr(value, "to_native") else value
+class _TxReader:
+    """Every statement in the caller's transaction, one after another (it is the unit retried)."""
+
+    def __init__(self, tx, add_events):
+        self.tx = tx
+        self.add_events = add_events
+        self.chunks = []
+
+    def read(self, name: str, **params) -> list[dict]:
+        return self.tx.run(query(name), params).data()
+
+    def stream(self, name: str, add, **params):
+        return add(self.tx.run(query(name), params))
+
+    def events(self, ids: list[str]) -> None:
+        self.chunks.append(ids)  # read by flush, once the referrer nodes are in
+
+    def flush(self) -> None:
+        for ids in self.chunks:
+            self.stream("project_events_of", self.add_events, ids=ids)
+
+    def close(self, cancel: bool = False) -> None:
+        pass
+
+
+def _days():
+    """ISO text -> ``date``, each distinct day parsed once (a few thousand days for millions of events)."""
+    seen: dict[str, date] = {}
+
+    def day(text: str) -> date:
+        d = seen.get(text)
+        if d is None:
+            d = seen[text] = date.fromisoformat(text)
+        return d
+
+    return day
+
+
+@contextmanager
+def _gc_paused():
+    """No garbage collection inside; one full collection after.
+
+    The one collection moves the new graph to the oldest generation at once,
+    where it would otherwise be walked again by each younger collection first.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.collect()
+            gc.enable()

@@ -1,0 +1,16 @@
+// Projection: the events of some referrers ($ids), one row per referrer with
+// each kind collected (as [id, ISO date, ...] lists). Per-referrer subqueries
+// stream rows as they go, where one collect over all referrals would make
+// Neo4j aggregate everything before the first row.
+MATCH (r:Referrer) WHERE r.id IN $ids
+RETURN r.id AS referrer,
+       COLLECT { MATCH (r)-[:SENT]->(x:Referral)-[:ASSIGNED_TO]->(cl:Clinician),
+                       (x)-[:ADDRESSED_TO]->(a), (x)-[:FOR]->(c:Client)
+                 RETURN [x.id, toString(x.date), CASE WHEN a:Practice THEN 'practice' ELSE a.id END,
+                         cl.id, x.pass_reason, c.needs, c.population, c.insurance, c.schedule] } AS referrals,
+       COLLECT { MATCH (by:Member)-[:MADE]->(i:Introduction)-[:OF]->(m:Member), (i)-[:TO]->(r)
+                 RETURN [i.id, toString(i.date), m.id, by.id] } AS introductions,
+       COLLECT { MATCH (m:Member)-[:MADE]->(k:Contact)-[:WITH]->(r)
+                 RETURN [k.id, toString(k.date), m.id, k.kind] } AS contacts,
+       COLLECT { MATCH (r)-[:SENT]->(o:ReferralOut)-[:TO]->(e:ExternalProvider)
+                 RETURN [o.id, toString(o.date), e.id, o.niche] } AS referrals_out
