@@ -274,7 +274,7 @@ class InsightsCache:
             self._start_rebuild(f"{len(feed.referrers)} referrers changed")
             return "rebuilding"
         began = time.perf_counter()
-        # One read transaction for the seven small reads (not seven sessions).
+        # One read transaction for the few small reads (not a session each).
         sub = self.graph.read_tx(lambda tx: projection.project(tx, referrers=feed.referrers))
         if publish:
             with self._rw.writing():
