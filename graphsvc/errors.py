@@ -21,3 +21,8 @@ class InvalidInput(GraphsvcError):
 
 class NotFound(InvalidInput):
     """An id that names nothing in the graph."""
+
+
+class Forbidden(GraphsvcError):
+    """The signed-in user may not make this write (a clinician acting on a case or referrer that is not
+    its own); nothing was written. The web answers 403 with the message."""

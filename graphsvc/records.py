@@ -14,7 +14,9 @@ attributes used to match it to a clinician, never a name or contact detail.
 """
 
 
+import base64
 import re
+import secrets
 from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -60,6 +62,15 @@ PATTERN_RULES = {
     ID_PATTERN: f"must be 1-{ID_MAX} letters, digits or _ . : - starting with a letter or digit",
     SLUG_PATTERN: "must be a lowercase slug of letters, digits and _",
 }
+# Ids the service makes when a user gives none (``new_id``): a short prefix
+# naming the kind, then ``ID_RANDOM`` characters of lowercase base32 from
+# ``secrets`` (50 bits: a clash is vanishingly rare, and the store tries
+# another id if one happens). The CSV import keeps requiring explicit ids.
+ID_PREFIX = {
+    "clinician": "cn-", "staff": "st-", "external_provider": "ep-", "client": "cl-", "referrer": "rfr-",
+    "referral": "ref-", "introduction": "int-", "contact": "con-", "referral_out": "out-",
+}
+ID_RANDOM = 10
 # Free text (names, organisations): the fields a CSV export may escape
 # against spreadsheet formulas (graphsvc.csvio.format).
 TEXT_FIELDS = frozenset({"name", "organization"})
@@ -69,6 +80,16 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # surrogates (which cannot be stored). A name is one line of printable text.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 # How much of a refused value a message quotes.
+
+
+def new_id(kind: str) -> str:
+    """A fresh id for a record of ``kind`` (``ID_PREFIX``), valid under ``ID_PATTERN``.
+
+    >>> import re; bool(re.fullmatch(ID_PATTERN, new_id("referral"))), new_id("referral")[:4], len(new_id("client"))
+    (True, 'ref-', 13)
+    """
+    text = base64.b32encode(secrets.token_bytes(7)).decode("ascii").lower()
+    return ID_PREFIX[kind] + text[:ID_RANDOM]
 
 
 def _split_list(value: Any) -> Any:
@@ -276,6 +297,22 @@ class ReferralOut(Record):
     client_id: Id
     provider_id: Id
     niche: Slug
+
+
+class PassRequest(Record):
+    """A pass (``writes.record_pass``, ``POST /api/passes``): the referral, the colleague, and why."""
+
+    referral_id: Id
+    to_clinician_id: Id
+    reason: Literal[PASS_REASONS]  # type: ignore[valid-type]
+
+
+class HandoffRequest(Record):
+    """A hand-over (``writes.hand_over``, ``POST /api/handoffs``): the referrer, the new point person, from when."""
+
+    referrer_id: Id
+    to_clinician_id: Id
+    date: Day
 
 
 def explain(error: ValidationError) -> list[str]:

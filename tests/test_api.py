@@ -191,11 +191,11 @@ def test_openapi_documents_exactly_the_query_parameters_each_endpoint_takes(app)
     from graphsvc.web.openapi import document
 
     spec = document()
-    rules = {r.rule.replace("<", "{").replace(">", "}"): r.endpoint for r in app.url_map.iter_rules()
-             if r.endpoint.startswith("api.")}
+    rules = {(r.rule.replace("<", "{").replace(">", "}"), method.lower()): r.endpoint
+             for r in app.url_map.iter_rules() if r.endpoint.startswith("api.") for method in r.methods}
     for path, operations in spec["paths"].items():
-        view = rules[path].rpartition(".")[2]
         for method, operation in operations.items():
+            view = rules[path, method].rpartition(".")[2]
             documented = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
             assert documented == set(QUERY[view]), (path, method)
             assert operation["responses"]["400"]["content"]["application/json"]["schema"]["required"] == [

@@ -512,7 +512,10 @@ def test_the_openapi_document_says_how_to_authenticate(anon):
         for method, operation in operations.items():
             assert "401" in operation["responses"], (method, path)
             takes_refresh = any(p["name"] == "refresh" for p in operation["parameters"])
-            assert ("403" in operation["responses"]) == takes_refresh, (method, path)
+            writes = method in ("post", "put") and path != "/api/match"
+            assert ("403" in operation["responses"]) == (takes_refresh or writes), (method, path)
+            # A write takes the token only.
+            assert operation.get("security", spec["security"]) == ([{"bearer": []}] if writes else spec["security"])
 
 
 # -- graphsvc user demo ------------------------------------------------------------------------------------

@@ -6,10 +6,28 @@ transaction. The checks run inside that transaction, so a refused write
 changes nothing: it raises ``InvalidInput`` (or its subclass ``NotFound``
 for an unknown id) naming the field.
 
-``save_*`` adds a record or updates the one with that id. ``record_*``
+``save_*`` adds a record or updates the one with that id (``mode="add"``
+refuses an id already taken, ``mode="update"`` an unknown one). ``record_*``
 adds an event (referral, introduction, contact, referral out) and refuses an
 id that is already taken. ``record_pass`` and ``hand_over`` change who holds
 a case or a referrer relationship and keep the history.
+
+Ids. Without an ``id`` (missing, None or blank) every ``save_*`` and
+``record_*`` adds a new record with an id made here (``records.new_id``: a
+prefix naming the kind, ten random base32 characters), created under its
+uniqueness constraint like any new event (``create_*``); on the vanishingly
+rare clash the whole write is tried again with a new id, at most ``ID_TRIES``
+times. ``record_referral(client={...})`` creates the referral's new client
+(generated id) in the same transaction. The CSV import does not come through
+here, and keeps requiring explicit ids.
+
+The acting clinician. ``record_pass`` and ``hand_over`` take
+``acting_clinician``: a clinician acting on its own (the web and the API pass
+the signed-in clinician's id) may pass only a referral addressed to it and
+hand over only a referrer it is the current point person of. The check reads
+the referral or referrer after taking its lock, in the transaction that
+writes, so a concurrent handoff cannot slip in between; a refusal is
+``graphsvc.errors.Forbidden`` and changes nothing.
 
 Concurrent callers. Every transaction here first bumps the Practice node's
 change counter (``bump_version``), which takes that node's write lock; so
@@ -63,15 +81,18 @@ else here, so the lock order holds.
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import date as Date
 from typing import Any, Callable, Iterable
 
 from neo4j.exceptions import ConstraintError
+from pydantic import ValidationError
 
 from .. import records
 from ..batching import batched
-from ..errors import InvalidInput, NotFound
+from ..errors import Forbidden, GraphsvcError, InvalidInput, NotFound
+from ..requests import shown
 from ..rules import Batch, Checker, Problem
 from ..vocabulary import PASS_REASONS, PRACTICE, PRACTICE_ID
 from .catalog import query
@@ -100,78 +121,123 @@ EVENT_LABEL = {"referral": "Referral", "introduction": "Introduction", "contact"
 REFERRER_FIELD = {"referrer": "id", "referral": "referrer_id", "introduction": "referrer_id",
                   "contact": "referrer_id", "referral_out": "referrer_id"}
 
-# The statement that creates a new event node (CREATE under the id constraint).
+# The statement that creates a new node of each kind with just its id (CREATE
+# under the id's uniqueness constraint): every new event, and a record added
+# with ``mode="add"`` or a generated id.
 CREATE = {
     "referral": "create_referral",
     "introduction": "create_introduction",
     "contact": "create_contact",
     "referral_out": "create_referral_out",
+    "clinician": "create_clinician",
+    "staff": "create_staff",
+    "referrer": "create_referrer",
+    "client": "create_client",
+    "external_provider": "create_external_provider",
 }
 
+# How each kind is named in "already exists".
+LABEL = {**EVENT_LABEL, "clinician": "Clinician", "staff": "Staff member", "referrer": "Referrer",
+         "client": "Client", "external_provider": "Outside provider"}
 
-def save_clinician(graph: Graph, **fields) -> dict:
-    """Add or update a clinician (id, name, specialties, populations, insurances, schedule, accepting_new)."""
-    return _save(graph, "clinician", fields)
-
-
-def save_staff(graph: Graph, **fields) -> dict:
-    """Add or update a staff member (id, name, role)."""
-    return _save(graph, "staff", fields)
+# How many generated ids a write tries before giving up (each clash is a 1 in 2**50 chance).
+ID_TRIES = 5
 
 
-def save_referrer(graph: Graph, **fields) -> dict:
+def save_clinician(graph: Graph, *, mode: str | None = None, **fields) -> dict:
+    """Add or update a clinician (id, name, specialties, populations, insurances, schedule, accepting_new).
+
+    Without an ``id`` a new clinician gets a generated one. ``mode`` (every
+    ``save_*``): None adds or updates; ``"add"`` refuses an id already taken
+    (``InvalidInput`` "already exists"); ``"update"`` refuses an unknown id
+    (``NotFound``).
+    """
+    return _save(graph, "clinician", fields, mode=mode)
+
+
+def save_staff(graph: Graph, *, mode: str | None = None, **fields) -> dict:
+    """Add or update a staff member (id, name, role); ``id`` and ``mode`` as for ``save_clinician``."""
+    return _save(graph, "staff", fields, mode=mode)
+
+
+def save_referrer(graph: Graph, *, mode: str | None = None, **fields) -> dict:
     """Add or update a referrer (id, name, kind, organization, point_person_id, since).
 
     ``point_person_id`` and ``since`` name the relationship's first point
-    person; to change who holds the role later, use ``hand_over``.
+    person; to change who holds the role later, use ``hand_over``. ``id`` and
+    ``mode`` as for ``save_clinician``.
     """
-    return _save(graph, "referrer", fields)
+    return _save(graph, "referrer", fields, mode=mode)
 
 
-def save_client(graph: Graph, **fields) -> dict:
+def save_client(graph: Graph, *, mode: str | None = None, **fields) -> dict:
     """Add or update a client: a pseudonymous id, needs, population, insurance, schedule."""
-    return _save(graph, "client", fields)
+    return _save(graph, "client", fields, mode=mode)
 
 
-def save_external_provider(graph: Graph, **fields) -> dict:
-    """Add or update a trusted outside provider (id, name, niches)."""
-    return _save(graph, "external_provider", fields)
+def save_external_provider(graph: Graph, *, mode: str | None = None, **fields) -> dict:
+    """Add or update a trusted outside provider (id, name, niches); ``id`` and ``mode`` as for ``save_clinician``."""
+    return _save(graph, "external_provider", fields, mode=mode)
 
 
-def record_referral(graph: Graph, **fields) -> dict:
+def record_referral(graph: Graph, *, client: dict | None = None, **fields) -> dict:
     """Record a referral (id, date, referrer_id, client_id, addressed_to, assigned_to, pass_reason).
 
     ``addressed_to`` is a member id or ``"practice"``. ``assigned_to``
-    defaults to ``addressed_to`` when that is a clinician.
+    defaults to ``addressed_to`` when that is a clinician. Either
+    ``client_id`` names a stored client, or ``client`` (``{needs, population,
+    insurance, schedule}``) describes a new one, created with a generated id
+    in the same transaction (a refused referral leaves no client behind).
+    The result includes ``id`` and ``client_id``.
     """
     if not fields.get("assigned_to") and fields.get("addressed_to") not in (None, PRACTICE):
         fields["assigned_to"] = fields["addressed_to"]
-    return _save(graph, "referral", fields)
+    given = not _blank(fields.get("client_id"))
+    if client is not None and given:
+        raise InvalidInput("field 'client_id': give either client_id (a stored client) or client (a new "
+                           "client's needs, population, insurance and schedule), not both")
+    if client is None:
+        if not given:
+            raise InvalidInput("field 'client_id': is required (or client: a new client's needs, population, "
+                               "insurance and schedule)")
+        return _save(graph, "referral", fields)
+    if not isinstance(client, dict):
+        raise InvalidInput("field 'client': must be an object with the fields needs, population, insurance "
+                           "and schedule")
+    if "id" in client:
+        raise InvalidInput("field 'client.id': is not a known field (a new client's id is generated)")
+    return _save(graph, "referral", fields, client=dict(client))
 
 
 def record_introduction(graph: Graph, **fields) -> dict:
-    """Record that member ``by_id`` introduced member ``introduced_id`` to a referrer."""
+    """Record that member ``by_id`` introduced member ``introduced_id`` to a referrer (``id``: made if not given)."""
     return _save(graph, "introduction", fields)
 
 
 def record_contact(graph: Graph, **fields) -> dict:
-    """Record a contact (lunch, talk, school consult, ...) between a member and a referrer."""
+    """Record a contact (lunch, talk, school consult, ...) between a member and a referrer (``id`` as above)."""
     return _save(graph, "contact", fields)
 
 
 def record_referral_out(graph: Graph, **fields) -> dict:
-    """Record a client referred out to an external provider for one of its niches."""
+    """Record a client referred out to an external provider for one of its niches (``id`` as above)."""
     return _save(graph, "referral_out", fields)
 
 
-def record_pass(graph: Graph, referral_id: str, to_clinician_id: str, reason: str) -> dict:
+def record_pass(graph: Graph, referral_id: str, to_clinician_id: str, reason: str, *,
+                acting_clinician: str | None = None) -> dict:
     """The addressed clinician passes a referral to a better-matched colleague.
 
     Only a referral addressed to a clinician can be passed; passing it back
-    to that clinician undoes the pass.
+    to that clinician undoes the pass. With ``acting_clinician`` (a
+    clinician's own pass), ``Forbidden`` unless the referral is addressed to
+    that clinician, checked after the referral's lock, in the transaction
+    that writes.
     """
-    if reason not in PASS_REASONS:
-        raise InvalidInput(f"field 'reason': must be one of {', '.join(PASS_REASONS)} (got {reason!r})")
+    if not isinstance(reason, str) or reason not in PASS_REASONS:
+        raise InvalidInput(f"field 'reason': must be one of {', '.join(PASS_REASONS)} (got {shown(reason)})")
+    asked = _parse(records.PassRequest, referral_id=referral_id, to_clinician_id=to_clinician_id, reason=reason)
+    referral_id, to_clinician_id = asked.referral_id, asked.to_clinician_id
     ensure_schema(graph)
 
     def work(tx):
@@ -181,6 +247,9 @@ def record_pass(graph: Graph, referral_id: str, to_clinician_id: str, reason: st
         if not found:
             raise NotFound(f"field 'referral_id': unknown referral {referral_id!r}")
         referral = found[0]
+        if acting_clinician is not None and referral["addressed_to"] != acting_clinician:
+            raise Forbidden(f"A clinician may record passes only of referrals addressed to it; {referral_id!r} "
+                            f"is addressed to {referral['addressed_to']!r}, you are clinician {acting_clinician!r}.")
         if referral["addressed_kind"] != "clinician":
             raise InvalidInput("field 'referral_id': only a referral addressed to a clinician can be "
                                f"passed; {referral_id!r} was addressed to {referral['addressed_to']!r}")
@@ -196,12 +265,19 @@ def record_pass(graph: Graph, referral_id: str, to_clinician_id: str, reason: st
     return graph.write_tx(work)
 
 
-def hand_over(graph: Graph, referrer_id: str, to_clinician_id: str, date: Date | str) -> dict:
+def hand_over(graph: Graph, referrer_id: str, to_clinician_id: str, date: Date | str, *,
+              acting_clinician: str | None = None) -> dict:
     """Hand the point-person role for a referrer to another clinician from ``date`` on.
 
-    The previous tenure is closed, not deleted, so the history stays.
+    The previous tenure is closed, not deleted, so the history stays. With
+    ``acting_clinician`` (a clinician handing over its own referrer),
+    ``Forbidden`` unless that clinician is the current point person, checked
+    after the referrer's lock, in the transaction that writes (a concurrent
+    handoff cannot slip in between).
     """
-    handoff = records.KIND["handoff"].parse(date=date, referrer_id=referrer_id, point_person_id=to_clinician_id)
+    asked = _parse(records.HandoffRequest, referrer_id=referrer_id, to_clinician_id=to_clinician_id, date=date)
+    referrer_id, to_clinician_id = asked.referrer_id, asked.to_clinician_id
+    handoff = records.KIND["handoff"].parse(date=asked.date, referrer_id=referrer_id, point_person_id=to_clinician_id)
     ensure_schema(graph)
 
     def work(tx):
@@ -211,6 +287,10 @@ def hand_over(graph: Graph, referrer_id: str, to_clinician_id: str, date: Date |
         if not current:
             raise NotFound(f"field 'referrer_id': unknown referrer {referrer_id!r}")
         current = current[0]
+        if acting_clinician is not None and current["point_person_id"] != acting_clinician:
+            raise Forbidden(f"A clinician may hand over only referrers it is the point person of; "
+                            f"{referrer_id!r}'s point person is {current['point_person_id']!r}, you are "
+                            f"clinician {acting_clinician!r}.")
         _require_clinician(tx, "to_clinician_id", to_clinician_id)
         if current["point_person_id"] == to_clinician_id:
             raise InvalidInput(f"field 'to_clinician_id': {to_clinician_id!r} already holds the role")
@@ -282,24 +362,107 @@ def write_batches(graph: Graph, name: str, rows: Iterable, *, batch_size: int, w
     return written
 
 
-def _save(graph: Graph, kind: str, fields: dict[str, Any]) -> dict:
-    record = records.KIND[kind].parse(**fields)
+def _blank(value) -> bool:
+    """No id given: missing, None, or only whitespace (a form's empty field)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _parse(model, **fields):
+    try:
+        return model(**fields)
+    except ValidationError as e:
+        raise InvalidInput(records.explain(e)) from None
+
+
+def _client_record(fields: dict, client_id: str):
+    """A referral's new client, its problems named ``client.<field>``."""
+    try:
+        return records.KIND["client"].parse(**fields, id=client_id)
+    except InvalidInput as e:
+        raise InvalidInput([re.sub(r"^field '([^']*)'", r"field 'client.\1'", p) for p in e.problems]) from None
+
+
+def _save(graph: Graph, kind: str, fields: dict[str, Any], *, mode: str | None = None,
+          client: dict | None = None) -> dict:
+    """Validate and write one record (and a referral's new ``client``), in one transaction.
+
+    A missing id is generated (``records.new_id``), and so is a new client's;
+    a generated id is created under its uniqueness constraint, and on the
+    vanishingly rare clash the whole write is tried again with new ids, at
+    most ``ID_TRIES`` times.
+    """
+    if mode not in (None, "add", "update"):
+        raise ValueError(f"mode must be None, 'add' or 'update' (got {mode!r})")
+    fields = dict(fields)
+    generate = _blank(fields.get("id"))
+    if generate and mode == "update":
+        raise InvalidInput("field 'id': is required")
+    for _ in range(ID_TRIES):
+        if generate:
+            fields["id"] = records.new_id(kind)
+        problems, client_record = [], None
+        if client is not None:
+            fields["client_id"] = records.new_id("client")
+            try:
+                client_record = _client_record(client, fields["client_id"])
+            except InvalidInput as e:
+                problems += e.problems
+        try:
+            record = records.KIND[kind].parse(**fields)
+        except InvalidInput as e:
+            raise InvalidInput(problems + e.problems) from None
+        if problems:
+            raise InvalidInput(problems)
+        try:
+            return _write(graph, kind, record, mode="add" if generate else mode, client=client_record)
+        except ConstraintError as e:
+            # Neo.ClientError.Schema.ConstraintValidationFailed: a client error, so
+            # the driver does not retry it; it has rolled the whole transaction
+            # back. The node created is the record's own (create_*) or its new
+            # client's, so the constraint is one of their ids': a given id is
+            # taken; a generated one clashed, and the next turn tries new ones.
+            # Caught here rather than around the CREATE so that a violation
+            # reported at commit is translated too.
+            if not generate and (client is None or repr(record.id) in str(e.message)
+                                 or f'"{record.id}"' in str(e.message)):
+                label = LABEL.get(kind)
+                if label is None:
+                    raise
+                raise InvalidInput(f"field 'id': {label} {record.id!r} already exists") from None
+    raise GraphsvcError(f"could not find a free id for a new {kind.replace('_', ' ')} in {ID_TRIES} tries")
+
+
+def _write(graph: Graph, kind: str, record, *, mode: str | None, client=None) -> dict:
     ensure_schema(graph)
-    label = EVENT_LABEL.get(kind)
 
     def work(tx):
         version = _take_turn(tx)
-        if kind in CREATE:
-            # A taken id raises ConstraintError here (translated below); the
+        if kind in EVENT_LABEL:
+            # A taken id raises ConstraintError here (translated by _save); the
             # upsert then fills in the node this statement created.
             tx.run(query(CREATE[kind]), id=record.id).consume()
+        lookup = lambda ids: tx.run(query("existing_ids"), ids=ids).data()  # noqa: E731
+        if kind not in EVENT_LABEL and mode is not None:
+            stored = lookup([record.id])
+            exists = bool(stored) and _is_kind(stored[0], kind)
+            if mode == "add" and exists:
+                raise InvalidInput(f"field 'id': {LABEL[kind]} {record.id!r} already exists")
+            if mode == "update" and not exists:
+                raise NotFound(f"field 'id': unknown {kind.replace('_', ' ')} {record.id!r}")
         problems: list[Problem] = []
-        batch = Batch(records.KIND[kind], rows=[(None, record)])
-        Checker([batch], problems, lookup=lambda ids: tx.run(query("existing_ids"), ids=ids).data()).check()
+        batches = [Batch(records.KIND[kind], rows=[(None, record)])]
+        if client is not None:
+            tx.run(query(CREATE["client"]), id=client.id).consume()
+            batches.insert(0, Batch(records.KIND["client"], rows=[(None, client)]))
+        Checker(batches, problems, lookup=lookup).check()
         if problems:
             messages = [p.message for p in problems]
             unknown = all(m.startswith("unknown ") for m in messages)
             raise (NotFound if unknown else InvalidInput)(messages)
+        if mode == "add" and kind not in EVENT_LABEL:
+            tx.run(query(CREATE[kind]), id=record.id).consume()  # under the id's constraint, after the checks
+        if client is not None:
+            upsert(tx, "client", [client.row()])
         upsert(tx, kind, [record.row()])  # a referrer's tenures are closed by its upsert itself
         if kind in REFERRER_FIELD:
             _store_analysis(graph, tx, version, [record.row()[REFERRER_FIELD[kind]]])
@@ -309,17 +472,14 @@ def _save(graph: Graph, kind: str, fields: dict[str, Any]) -> dict:
             _stamp(tx, version, [r["id"] for r in tx.run(query("referrers_of_client"), id=record.id).data()])
         return record.row()
 
-    try:
-        return graph.write_tx(work)
-    except ConstraintError:
-        # Neo.ClientError.Schema.ConstraintValidationFailed: a client error, so
-        # the driver does not retry it; it has rolled the whole transaction
-        # back. In record_* the one node created is the event (create_*), so
-        # the constraint is its id's. Caught here rather than around the CREATE
-        # so that a violation reported at commit is translated too.
-        if label is None:
-            raise
-        raise InvalidInput(f"field 'id': {label} {record.id!r} already exists") from None
+    return graph.write_tx(work)
+
+
+def _is_kind(stored: dict, kind: str) -> bool:
+    """Whether an ``existing_ids`` row says its id is a record of ``kind``."""
+    return {"clinician": stored["member"] == "clinician", "staff": stored["member"] == "staff",
+            "referrer": stored["referrer"], "client": stored["client"],
+            "external_provider": stored["provider"]}[kind]
 
 
 def _take_turn(tx) -> int:

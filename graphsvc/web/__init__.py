@@ -131,7 +131,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     from ..accounts import Accounts, secret_key
     from ..insights import AnalysisOptions
     from ..store.db import Graph
-    from . import api, auth, extensions, health, pages, practice, referrers
+    from . import api, auth, extensions, health, pages, practice, record, referrers
 
     if test_config and "GRAPH" in test_config:
         raise TypeError("pass the graph as create_app(graph=...), not in the config")
@@ -191,6 +191,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     app.register_blueprint(practice.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(record.bp)
 
     @app.context_processor
     def analysis_state():

@@ -8,8 +8,9 @@ Every endpoint but ``/api/openapi.json`` needs a signed-in caller: an API
 token (``Authorization: Bearer <token>``) or the session cookie of the web
 view (``graphsvc.web.auth``); without one a 401. Every role reads;
 ``refresh`` is for managers (a 403 saying so for the others; each refresh
-asked for is recorded in the audit log). Writes, when they come, will take
-the token only (``auth.token_required``). ``refresh`` takes exactly the words
+asked for is recorded in the audit log). The writes (``POST /api/referrals``
+and the rest, ``graphsvc.web.api_writes``) take the token only
+(``auth.token_required``). ``refresh`` takes exactly the words
 the OpenAPI document lists (``YES`` and ``NO``), a referrer id in a path
 exactly what ``graphsvc.records.ID_PATTERN`` allows (any other is a 404),
 and ``POST /api/match`` a JSON object of at most ``MAX_CONTENT_LENGTH``
@@ -46,6 +47,11 @@ QUERY = {
     "openapi": (),
     "status": (),
 }
+# The writes (graphsvc.web.api_writes) take none: everything is in the JSON body.
+QUERY.update((view, ()) for view in (
+    "add_referral", "add_introduction", "add_contact", "add_referral_out", "add_pass", "add_handoff",
+    "add_referrer", "change_referrer", "add_clinician", "change_clinician", "add_staff", "change_staff",
+    "add_provider", "change_provider"))
 
 
 @bp.before_request
@@ -199,3 +205,7 @@ def openapi():
     from .openapi import document
 
     return jsonify(document())
+
+
+# The writes register their views on this blueprint.
+from . import api_writes  # noqa: E402,F401

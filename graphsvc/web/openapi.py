@@ -12,7 +12,11 @@ together (tests/test_api_fuzz.py).
 Every operation needs a signed-in caller (``security``): an API token as
 ``Authorization: Bearer <token>`` (``graphsvc token create``), or the web
 view's session cookie; without one a 401. ``refresh=1`` is for managers: a
-403 for the other roles. The document itself is public.
+403 for the other roles. The writes (``graphsvc.web.api_writes``) take the
+token only, and document their bodies and answers from the record models
+(``api_writes.request_schema``, ``record_schema``): 201 (200 for a PUT) with
+the stored record, 400 naming each bad field, 403 for a user who may not
+write it, 404 for an unknown id. The document itself is public.
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ SECURITY_SCHEMES = {
 
 
 def _secured(paths: dict) -> dict:
-    """Every operation answers 401 without a caller, and 403 for a refresh by anyone but a manager."""
+    """Every operation answers 401 without a caller (a write: without an API token), and 403 for a refresh
+    by anyone but a manager."""
     for operations in paths.values():
         for operation in operations.values():
             operation["responses"]["401"] = _UNAUTHORIZED
@@ -153,6 +158,66 @@ def _status() -> dict:
     return {"type": "object", "required": list(fields), "properties": fields, "additionalProperties": False}
 
 
+def _write_paths(too_large: dict) -> dict:
+    """The writes (``graphsvc.web.api_writes``): bodies and answers from the record models."""
+    from .api_writes import EVENTS, SAVES, record_schema, request_schema
+
+    bad = {"description": "A field is invalid, missing, unknown or of the wrong JSON type, or a rule "
+                          "between records refuses the write (each named in problems); nothing was written",
+           "content": {"application/json": {"schema": _BAD_INPUT}}}
+    forbidden = {"description": "The signed-in user may not make this write (the message says why)",
+                 "content": {"application/json": {"schema": _ERROR}}}
+    unknown = {"description": "An id the body (or the path) names is unknown; nothing was written",
+               "content": {"application/json": {"schema": _ERROR}}}
+
+    def operation(summary: str, body: dict, answer: dict, status: str = "201", parameters=()) -> dict:
+        return {"summary": summary, "description": _WRITE_NOTE, "parameters": list(parameters),
+                "security": [{"bearer": []}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+                "responses": {status: {"description": "The stored record",
+                                       "content": {"application/json": {"schema": answer}}},
+                              "400": bad, "403": forbidden, "404": unknown, "413": too_large}}
+
+    words = {"referral": "a referral (with client_id, or a new client)", "introduction": "an introduction",
+             "contact": "a contact", "referral_out": "a client referred out to an outside provider",
+             "referrer": "a referrer", "clinician": "a clinician", "staff": "a staff member",
+             "external_provider": "an outside provider"}
+    paths = {}
+    for collection, kind in EVENTS.items():
+        paths[f"/api/{collection}"] = {"post": operation(f"Record {words[kind]}", request_schema(kind),
+                                                         record_schema(kind))}
+    pass_answer = {"type": "object", "required": ["id", "addressed_to", "assigned_to", "pass_reason"],
+                   "properties": {"id": {"type": "string"}, "addressed_to": {"type": "string"},
+                                  "assigned_to": {"type": "string"},
+                                  "pass_reason": {"type": ["string", "null"], "enum": [*PASS_REASONS, None]}}}
+    handoff_answer = {"type": "object", "required": ["referrer_id", "point_person_id", "since", "previous"],
+                      "properties": {"referrer_id": {"type": "string"}, "point_person_id": {"type": "string"},
+                                     "since": {"type": "string", "format": "date"},
+                                     "previous": {"type": ["string", "null"]}}}
+    paths["/api/passes"] = {"post": operation(
+        "Pass a referral to another clinician (a clinician: one addressed to it)", request_schema("pass"),
+        pass_answer)}
+    paths["/api/handoffs"] = {"post": operation(
+        "Hand a referrer to another point person (a clinician: a referrer it holds)", request_schema("handoff"),
+        handoff_answer)}
+    for collection, (kind, _, _) in SAVES.items():
+        record_id = {"name": "record_id", "in": "path", "required": True,
+                     "description": f"The id of {words[kind]} (any other text names nothing: a 404).",
+                     "schema": {"type": "string", "pattern": ID_PATTERN}}
+        paths[f"/api/{collection}"] = {"post": operation(
+            f"Add {words[kind]} (a taken id is a 400 \"already exists\")", request_schema(kind),
+            record_schema(kind))}
+        paths[f"/api/{collection}/{{record_id}}"] = {"put": operation(
+            f"Change {words[kind]} (an unknown id is a 404)", request_schema(kind, method="put"),
+            record_schema(kind), "200", [record_id])}
+    return paths
+
+
+_WRITE_NOTE = ("Takes an API token only (Authorization: Bearer <token>; the session cookie is a 401). A POST "
+               "without id gets one made by the service; the answer is the stored record, id included. "
+               "Audited with the ids it touched.")
+
+
 def document() -> dict:
     from . import MAX_CONTENT_LENGTH
     from .api import NO, YES
@@ -254,6 +319,8 @@ def document() -> dict:
                     "413": {"description": f"The body is larger than {MAX_CONTENT_LENGTH // 1024} KB, the most accepted",
                             "content": {"application/json": {"schema": _ERROR}}},
                 }}},
+            **_write_paths({"description": f"The body is larger than {MAX_CONTENT_LENGTH // 1024} KB, the most "
+                                          "accepted", "content": {"application/json": {"schema": _ERROR}}}),
             "/api/status": {"get": {
                 "summary": "What this process serves: graph version, builds, Neo4j reachability, memory",
                 "description": "Answered from the analysis cache's state, even while Neo4j is down; it never "

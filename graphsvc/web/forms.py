@@ -1,0 +1,170 @@
+"""The web's write forms: which fields each one shows, what the user typed, and where each error goes.
+
+A form here validates nothing itself. What the user typed goes, as typed,
+to the store's write (``graphsvc.store.writes``), which validates it with the
+same record models and reference rules as the JSON API, the Python API and
+the import; its ``InvalidInput`` messages each name a field ("field 'date':
+must be a date in the form YYYY-MM-DD (got '2024-13-01')", "unknown
+client_id 'cl99'"), and ``place`` puts each one beside that field. So the
+rules and their wording live in one place, and a form can never accept what
+an import would refuse (or the other way round).
+
+The CSRF token is Flask-WTF's ``CSRFProtect`` (every POST, before the view
+runs); the templates put ``csrf_token()`` in every form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field as dataclass_field
+from datetime import date as _date
+from typing import Iterable, Mapping
+
+# Field kinds: how a field is shown and read back from the request.
+TEXT, DATE, SELECT, CHECKS, CHECK = "text", "date", "select", "checks", "check"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a form.
+
+    ``choices`` are ``(value, label)`` pairs (for ``select`` and ``checks``);
+    a ``select`` with ``blank`` offers an empty first option (labelled
+    ``blank``). ``store`` is the store's name for the field when it differs
+    (``to_clinician_id`` ...); messages naming either land here.
+    """
+
+    name: str
+    label: str
+    kind: str = TEXT
+    choices: tuple = ()
+    blank: str | None = None
+    help: str = ""
+    aliases: tuple[str, ...] = ()
+    readonly: bool = False
+
+
+@dataclass
+class Form:
+    """A form's fields, the values to show (what the user typed, or the record's), and its errors."""
+
+    fields: list[Field]
+    values: dict = dataclass_field(default_factory=dict)
+    errors: dict = dataclass_field(default_factory=dict)  # field name -> [message, ...]
+    problems: list = dataclass_field(default_factory=list)  # messages naming no field of the form
+
+    def __getitem__(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def value(self, name: str):
+        """The value to show: text for a text field, a list for ``checks``, a bool for ``check``."""
+        return self.values.get(name, [] if self[name].kind == CHECKS else False if self[name].kind == CHECK else "")
+
+    def input_type(self, name: str) -> str:
+        """``date`` for a date field showing a date or nothing; ``text`` otherwise, so that whatever the
+        user typed stays visible (a browser's date input shows nothing for a value it cannot read)."""
+        if self[name].kind != DATE:
+            return "text"
+        value = self.values.get(name) or ""
+        try:
+            return "date" if not value or _date.fromisoformat(value).isoformat() == value else "text"
+        except ValueError:
+            return "text"
+
+    def read(self, formdata) -> "Form":
+        """Take what the user sent (``request.form``), as typed; a read-only field keeps its value."""
+        for f in self.fields:
+            if f.readonly:
+                continue
+            if f.kind == CHECKS:
+                self.values[f.name] = formdata.getlist(f.name)
+            elif f.kind == CHECK:
+                self.values[f.name] = formdata.get(f.name) in ("on", "true", "1", "yes")
+            else:
+                self.values[f.name] = formdata.get(f.name, "")
+        return self
+
+    def text(self, name: str) -> str | None:
+        """The field's text, trimmed; None when blank (for optional arguments such as a generated id)."""
+        value = self.values.get(name)
+        if isinstance(value, str):
+            value = value.strip()
+        return value or None
+
+    def refused(self, messages: Iterable[str]) -> "Form":
+        """Place the store's messages beside their fields (``place``)."""
+        self.errors, self.problems = place(messages, self.fields)
+        return self
+
+    @property
+    def invalid(self) -> bool:
+        return bool(self.errors or self.problems)
+
+
+_FIELD = re.compile(r"^field '([^']+)'")
+
+
+def place(messages: Iterable[str], fields: Iterable[Field]) -> tuple[dict[str, list[str]], list[str]]:
+    """``({field name: [message, ...]}, [messages for no field])``.
+
+    A message names its field as "field '<name>': ..." (the record models'
+    and most store messages), or starts with or mentions it ("unknown
+    client_id 'cl9'", "date 2024-01-01 is not after ..."); a nested name
+    (``client.needs``) lands on its last part (``needs``). The first field
+    of the form named wins; a message naming none (``referrer_id``, which
+    the page's address gives) goes above the form.
+
+    >>> place(["field 'date': is not a real calendar date (got '2024-02-30')",
+    ...        "unknown client_id 'cl9'", "field 'client.needs': must be ...",
+    ...        "field 'to_clinician_id': 'cn1' already holds the role", "unknown referrer_id 'x'"],
+    ...       [Field("date", "Date"), Field("client_id", "Client"), Field("needs", "Needs"),
+    ...        Field("to", "To", aliases=("to_clinician_id",))])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ({'date': ["field 'date': is not a real calendar date (got '2024-02-30')"],
+      'client_id': ["unknown client_id 'cl9'"], 'needs': ["field 'client.needs': must be ..."],
+      'to': ["field 'to_clinician_id': 'cn1' already holds the role"]}, ["unknown referrer_id 'x'"])
+    """
+    fields = list(fields)
+    names = {}
+    for f in fields:
+        if not f.readonly:
+            names[f.name] = f.name
+            for alias in f.aliases:
+                names[alias] = f.name
+    by_field: dict[str, list[str]] = {}
+    general: list[str] = []
+    for message in messages:
+        target = None
+        named = _FIELD.match(message)
+        if named:
+            name = named.group(1)
+            target = names.get(name) or names.get(name.rsplit(".", 1)[-1])
+        else:
+            found = [(m.start(), names[n]) for n in names
+                     for m in [re.search(rf"(?<![\w.']){re.escape(n)}(?![\w'])", message)] if m]
+            if found:
+                target = min(found)[1]
+        if target is None:
+            general.append(message)
+        else:
+            by_field.setdefault(target, []).append(message)
+    return by_field, general
+
+
+def choices(rows: Iterable[Mapping], *, label=lambda r: r["name"], value="id") -> tuple:
+    """``(value, label)`` pairs of ``rows``, in their order."""
+    return tuple((r[value], label(r)) for r in rows)
+
+
+def words_choices(values: Iterable[str]) -> tuple:
+    """``(value, value in words)`` for a vocabulary (``school_counselor`` -> "school counselor")."""
+    from ..presentation import words
+
+    return tuple((v, words(v)) for v in values)

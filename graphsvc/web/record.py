@@ -1,0 +1,612 @@
+"""The write forms: record a referral, a pass, an introduction, a contact, a referral out, a handoff;
+add or change a referrer, a clinician, a staff member, an outside provider.
+
+Every route answers GET with the form and POST by writing through
+``graphsvc.store.writes``, which validates (the same rules and messages as
+the JSON API, the Python API and the import: ``graphsvc.web.forms``). Who
+may do what is ``auth.require(action, **context)``, on GET and on POST, the
+context being the write's own fields (``member_id`` of a contact, ``by_id``
+of an introduction, ``addressed_to`` of the referral passed, the current
+``point_person_id`` of the referrer handed over); for a clinician, a pass
+and a handoff also go to the store with ``acting_clinician``, which checks
+it again inside the write's transaction. A refused write changes nothing
+and shows the form again with what the user typed and each message beside
+its field; a forbidden one is a 403 page saying why.
+
+After a write: an audit entry (``write <kind>`` with the ids it touched),
+the live analysis brought up to date (``InsightsCache.update``, so the
+next page of this worker shows the write), a confirmation in the session
+(``flash``), and a 303 to the referrer's page (a clinician, staff member
+or provider: to its edit page). Ids left blank are made by the store.
+
+A POST never holds the request's analysis (``extensions.insights``) before
+its write: the update after it takes the analysis' write lock, which would
+wait for this very request. Its look-ups hold the analysis just for
+themselves (``_lookup``).
+
+Forms need no JavaScript: the referral form's "Check fit" button posts the
+form back to show the match from the analysis beside it (nothing is
+written), and "Assign to ..." fills in the suggested colleague and reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, url_for)
+from flask_login import current_user
+from pydantic import ValidationError
+
+from ..errors import Forbidden as StoreForbidden, InvalidInput
+from ..presentation import words
+from ..records import MatchRequest, today
+from ..requests import shown
+from ..store import writes
+from ..vocabulary import CONTACT_KINDS, PASS_REASONS, POPULATIONS, PRACTICE, REFERRER_KINDS, SCHEDULE_SLOTS, \
+    STAFF_ROLES
+from . import auth, extensions
+from .forms import CHECK, CHECKS, DATE, SELECT, Field, Form, choices, words_choices
+
+bp = Blueprint("record", __name__)
+_log = logging.getLogger(__name__)
+
+ID_HELP = "Leave blank: the service makes one."
+NEEDS_HELP = "Lowercase, separated by ; (adhd; anxiety)."
+
+
+# -- reading the analysis ----------------------------------------------------------------
+
+
+@contextmanager
+def _lookup():
+    """The analysis, for this request's look-ups: the request's own on GET (held to its end, as
+    every page does); on POST held only inside the ``with`` (see the module's docstring)."""
+    if request.method == "GET":
+        yield extensions.insights()
+    else:
+        with current_app.extensions["insights"].reading() as insights:
+            yield insights
+
+
+def _referrer(insights, referrer_id: str) -> dict:
+    node = insights.G.nodes.get(referrer_id)
+    if node is None or node.get("kind") != "referrer":
+        abort(404, f"No referrer {shown(referrer_id)}")
+    tenures = node.get("tenures") or []
+    current = next((c for s, u, c in reversed(tenures) if u is None), None)
+    first = tenures[0] if tenures else (node.get("since"), None, None)
+    return {"id": referrer_id, "name": node["name"], "kind": node["referrer_kind"],
+            "organization": node.get("organization") or "", "since": node.get("since"),
+            "point_person_id": current, "first_point_person_id": first[2], "first_since": first[0]}
+
+
+def _node(insights, node_id: str, kind: str, what: str) -> dict:
+    node = insights.G.nodes.get(node_id)
+    if node is None or node.get("kind") != kind:
+        abort(404, f"No {what} {shown(node_id)}")
+    return {"id": node_id, **node}
+
+
+def _members(insights, kind: str | None = None) -> list[dict]:
+    """Clinicians and staff (or one ``kind``), by name."""
+    rows = [{"id": m, **a} for m, a in insights.index.members.items() if kind is None or a["kind"] == kind]
+    return sorted(rows, key=lambda r: (r["name"].lower(), r["id"]))
+
+
+def _providers(insights) -> list[dict]:
+    rows = [{"id": n, **a} for n, a in insights.G.nodes(data=True) if a.get("kind") == "provider"]
+    return sorted(rows, key=lambda r: (r["name"].lower(), r["id"]))
+
+
+def _referral(insights, referral_id: str) -> dict:
+    for referrer, member, key, data in insights.G.edges(keys=True, data=True):
+        if key == referral_id and data.get("type") == "referral":
+            return {**data, "id": key, "referrer_id": referrer, "assigned_to": member}
+    abort(404, f"No referral {shown(referral_id)}")
+
+
+def _member_label(m: dict) -> str:
+    return f"{m['name']} ({m['id']})" + ("" if m["kind"] == "clinician" else f", {words(m.get('role') or 'staff')}")
+
+
+def _clinician_choices(insights) -> tuple:
+    return choices(_members(insights, "clinician"), label=lambda m: f"{m['name']} ({m['id']})"
+                   + ("" if m["accepting_new"] else ", not accepting new clients"))
+
+
+def _member_choices(insights) -> tuple:
+    return choices(_members(insights), label=_member_label)
+
+
+def _match(insights, *, needs, population, insurance, schedule, addressed_to) -> dict | None:
+    """The match from the analysis for a client, or None when there is nothing to match on."""
+    members = insights.index.members
+    addressed = addressed_to if addressed_to == PRACTICE or addressed_to in members else None
+    try:
+        wanted = MatchRequest(needs=needs or [], population=population or None, insurance=insurance or None,
+                              schedule=schedule or None, addressed_to=addressed)
+    except ValidationError:
+        return None
+    try:
+        return insights.match(wanted)
+    except InvalidInput as e:
+        return {"problem": str(e)}
+
+
+# -- shared steps --------------------------------------------------------------------------
+
+
+def _clinician_id() -> str | None:
+    """The signed-in clinician's id (None for the other roles)."""
+    return current_user.clinician_id if getattr(current_user, "role", None) == "clinician" else None
+
+
+def _acting() -> dict:
+    """``acting_clinician`` for the store's own check, when a clinician writes."""
+    mine = _clinician_id()
+    return {"acting_clinician": mine} if mine else {}
+
+
+def _attempt(form: Form, write):
+    """Run ``write()``; its result, or None with the store's messages placed on ``form``."""
+    try:
+        return write()
+    except InvalidInput as e:
+        form.refused(e.problems)
+        return None
+    except StoreForbidden as e:  # a clinician's pass or handoff, checked again in the write's transaction
+        abort(403, str(e))
+
+
+def _done(kind: str, ids, message: str, target: str):
+    """Audit (``write <kind>``, the record kinds' names as the JSON API's writes use them), bring the
+    analysis up to date, confirm, and go to ``target`` (303)."""
+    auth.record(f"write {kind}", user=current_user.username, ids=[i for i in dict.fromkeys(ids) if i])
+    try:
+        current_app.extensions["insights"].update()
+    except Exception:  # the write is committed: the change feed brings it to the analysis later
+        _log.exception("updating the analysis after a write")
+    flash(message)
+    return redirect(target, code=303)
+
+
+def _given(**fields) -> dict:
+    """The arguments for a write: blanks left out (so a blank id is made by the store, a blank
+    required field is "is required")."""
+    return {k: v for k, v in fields.items() if v not in (None, "")}
+
+
+def _referrer_page(referrer_id: str) -> str:
+    return url_for("referrers.detail", referrer_id=referrer_id)
+
+
+def _page(template: str, form: Form, **context):
+    """The form page: 200, or 422 showing why a write was refused."""
+    return render_template(template, form=form, **context), 422 if form.invalid else 200
+
+
+# -- a referral --------------------------------------------------------------------------------
+
+CLIENT_FIELDS = ("needs", "population", "insurance", "schedule")
+
+
+def _referral_form(insights) -> Form:
+    members = _member_choices(insights)
+    return Form([
+        Field("id", "Referral id", help=ID_HELP),
+        Field("date", "Date", DATE),
+        Field("client_id", "Existing client id",
+              help="A client already in the graph; or leave blank and describe a new client below."),
+        Field("needs", "New client: needs", help=NEEDS_HELP, aliases=("client.needs",)),
+        Field("population", "New client: population", SELECT, words_choices(POPULATIONS), blank="—",
+              aliases=("client.population",)),
+        Field("insurance", "New client: insurance", help="A slug (medicaid, bcbs, ...).",
+              aliases=("client.insurance",)),
+        Field("schedule", "New client: schedule", SELECT, words_choices(SCHEDULE_SLOTS), blank="no preference",
+              aliases=("client.schedule",)),
+        Field("addressed_to", "Addressed to", SELECT, ((PRACTICE, "the practice"),) + members),
+        Field("assigned_to", "Assigned clinician", SELECT, _clinician_choices(insights),
+              blank="— the clinician addressed —"),
+        Field("pass_reason", "Pass reason", SELECT, words_choices(PASS_REASONS), blank="— not passed —",
+              help="When assigned to a colleague of the clinician addressed."),
+    ])
+
+
+@bp.route("/referrers/<referrer_id>/referrals/new", methods=["GET", "POST"])
+def referral(referrer_id):
+    """Record a referral from this referrer: an existing client or a new one, with the match beside it."""
+    auth.require("record_referral")
+    with _lookup() as insights:
+        referrer = _referrer(insights, referrer_id)
+        form = _referral_form(insights)
+    if request.method == "GET":
+        form.values.update(date=today().isoformat(), addressed_to=PRACTICE)
+        return _referral_page(form, referrer)
+    form.read(request.form)
+    use = request.form.get("use", "")
+    if use:  # "Assign to <colleague>": fill in the match's suggestion; nothing is written
+        member, _, reason = use.partition(":")
+        form.values.update(assigned_to=member, pass_reason=reason if reason in PASS_REASONS else "")
+        return _referral_page(form, referrer)
+    if request.form.get("do") == "check":
+        return _referral_page(form, referrer)
+    client_id = form.text("client_id")
+    new_client = {k: form.values[k] for k in CLIENT_FIELDS}
+    described = any(str(v).strip() for v in new_client.values())
+    fields = _given(id=form.text("id"), date=form.values["date"], referrer_id=referrer_id,
+                    client_id=client_id, addressed_to=form.values["addressed_to"],
+                    assigned_to=form.text("assigned_to"), pass_reason=form.text("pass_reason"))
+    if described:  # a new client; with client_id too, the store says to give one or the other
+        fields["client"] = new_client
+    row = _attempt(form, lambda: writes.record_referral(extensions.graph(), **fields))
+    if row is None:
+        return _referral_page(form, referrer)
+    return _done("referral", [row["id"], referrer_id, row.get("client_id"), row.get("addressed_to"),
+                              row.get("assigned_to")],
+                 f"Recorded referral {row['id']}" + (f" (new client {row['client_id']})" if described and
+                                                     row.get("client_id") else "") + ".",
+                 _referrer_page(referrer_id))
+
+
+def _referral_page(form: Form, referrer: dict):
+    insights = extensions.insights()
+    v = form.values
+    match = _match(insights, needs=v.get("needs"), population=v.get("population"), insurance=v.get("insurance"),
+                   schedule=v.get("schedule"), addressed_to=v.get("addressed_to"))
+    names = {m: a["name"] for m, a in insights.index.members.items()}
+    return _page("record/referral.html", form, referrer=referrer, match=match, names=names,
+                 title=f"Record a referral from {referrer['name']}")
+
+
+# -- a pass --------------------------------------------------------------------------------------
+
+
+def _pass_form(insights) -> Form:
+    return Form([
+        Field("to_clinician_id", "Pass to", SELECT, _clinician_choices(insights), blank="— choose —"),
+        Field("reason", "Reason", SELECT, words_choices(PASS_REASONS), blank="— choose —"),
+    ])
+
+
+@bp.route("/referrals/<referral_id>/pass", methods=["GET", "POST"])
+def pass_referral(referral_id):
+    """Pass a referral to a better-matched colleague, with a reason."""
+    with _lookup() as insights:
+        found = _referral(insights, referral_id)
+        auth.require("record_pass", addressed_to=found["addressed_to"])
+        referrer = _referrer(insights, found["referrer_id"])
+        form = _pass_form(insights)
+    if request.method == "GET":
+        match = _pass_match(found)
+        if match and match.get("pass"):
+            form.values.update(to_clinician_id=match["pass"]["member"], reason=match["pass"]["reason"])
+        return _pass_page(form, found, referrer)
+    form.read(request.form)
+    row = _attempt(form, lambda: writes.record_pass(
+        extensions.graph(), referral_id, to_clinician_id=form.values["to_clinician_id"],
+        reason=form.values["reason"], **_acting()))
+    if row is None:
+        return _pass_page(form, found, referrer)
+    return _done("pass", [referral_id, referrer["id"], row.get("addressed_to"), row.get("assigned_to")],
+                 f"Passed referral {referral_id} to {row['assigned_to']}"
+                 + (f" ({words(row['pass_reason'])})." if row.get("pass_reason") else ": back to the clinician "
+                    "it was addressed to."),
+                 _referrer_page(referrer["id"]))
+
+
+def _pass_match(found: dict) -> dict | None:
+    return _match(extensions.insights(), needs=list(found.get("needs") or ()), population=found.get("population"),
+                  insurance=found.get("insurance"), schedule=found.get("schedule"),
+                  addressed_to=found.get("addressed_to"))
+
+
+def _pass_page(form: Form, found: dict, referrer: dict):
+    insights = extensions.insights()
+    names = {m: a["name"] for m, a in insights.index.members.items()}
+    return _page("record/pass.html", form, referral=found, referrer=referrer, match=_pass_match(found),
+                 names=names, title=f"Pass referral {found['id']}", submit="Pass referral")
+
+
+# -- an introduction, a contact ----------------------------------------------------------------
+
+
+@bp.route("/referrers/<referrer_id>/introductions/new", methods=["GET", "POST"])
+def introduction(referrer_id):
+    """Record that a member introduced a colleague to this referrer."""
+    mine = _clinician_id()
+    context = request.form.get("by_id") if request.method == "POST" else mine
+    auth.require("record_introduction", by_id=context)
+    with _lookup() as insights:
+        referrer = _referrer(insights, referrer_id)
+        members = _member_choices(insights)
+    form = Form([
+        Field("id", "Introduction id", help=ID_HELP),
+        Field("date", "Date", DATE),
+        Field("introduced_id", "Colleague introduced", SELECT, members, blank="— choose —"),
+        Field("by_id", "Introduced by", SELECT, members, blank="— choose —"),
+    ])
+    if request.method == "GET":
+        form.values.update(date=today().isoformat(), by_id=mine or "")
+    else:
+        form.read(request.form)
+        row = _attempt(form, lambda: writes.record_introduction(extensions.graph(), **_given(
+            id=form.text("id"), date=form.values["date"], referrer_id=referrer_id,
+            introduced_id=form.values["introduced_id"], by_id=form.values["by_id"])))
+        if row is not None:
+            return _done("introduction", [row["id"], referrer_id, row["introduced_id"], row["by_id"]],
+                         f"Recorded introduction {row['id']}.", _referrer_page(referrer_id))
+    return _page("record/form.html", form, referrer=referrer, title=f"Record an introduction to {referrer['name']}",
+                 submit="Record introduction")
+
+
+@bp.route("/referrers/<referrer_id>/contacts/new", methods=["GET", "POST"])
+def contact(referrer_id):
+    """Record a contact (lunch, talk, ...) between a member and this referrer."""
+    mine = _clinician_id()
+    context = request.form.get("member_id") if request.method == "POST" else mine
+    auth.require("record_contact", member_id=context)
+    with _lookup() as insights:
+        referrer = _referrer(insights, referrer_id)
+        members = _member_choices(insights)
+    form = Form([
+        Field("id", "Contact id", help=ID_HELP),
+        Field("date", "Date", DATE),
+        Field("member_id", "Member", SELECT, members, blank="— choose —"),
+        Field("kind", "Kind", SELECT, words_choices(CONTACT_KINDS), blank="— choose —"),
+    ])
+    if request.method == "GET":
+        form.values.update(date=today().isoformat(), member_id=mine or "")
+    else:
+        form.read(request.form)
+        row = _attempt(form, lambda: writes.record_contact(extensions.graph(), **_given(
+            id=form.text("id"), date=form.values["date"], referrer_id=referrer_id,
+            member_id=form.values["member_id"], kind=form.values["kind"])))
+        if row is not None:
+            return _done("contact", [row["id"], referrer_id, row["member_id"]],
+                         f"Recorded contact {row['id']}.", _referrer_page(referrer_id))
+    return _page("record/form.html", form, referrer=referrer, title=f"Record a contact with {referrer['name']}",
+                 submit="Record contact")
+
+
+# -- a referral out ------------------------------------------------------------------------------
+
+
+@bp.route("/referrers/<referrer_id>/referrals-out/new", methods=["GET", "POST"])
+def referral_out(referrer_id):
+    """Record a client of this referrer's referred out to an outside provider for a niche."""
+    auth.require("record_referral_out")
+    with _lookup() as insights:
+        referrer = _referrer(insights, referrer_id)
+        providers = _providers(insights)
+    niches = sorted({n for p in providers for n in p["niches"]})
+    covering = [(n, [p for p in providers if n in p["niches"]]) for n in niches]
+    form = Form([
+        Field("id", "Referral-out id", help=ID_HELP),
+        Field("date", "Date", DATE),
+        Field("client_id", "Client id"),
+        Field("provider_id", "Outside provider", SELECT, choices(providers, label=lambda p: f"{p['name']} ({p['id']})"),
+              blank="— choose —"),
+        Field("niche", "Niche", SELECT, words_choices(niches), blank="— choose —"),
+    ])
+    if request.method == "GET":
+        form.values.update(date=today().isoformat())
+    else:
+        form.read(request.form)
+        row = _attempt(form, lambda: writes.record_referral_out(extensions.graph(), **_given(
+            id=form.text("id"), date=form.values["date"], referrer_id=referrer_id, client_id=form.text("client_id"),
+            provider_id=form.values["provider_id"], niche=form.values["niche"])))
+        if row is not None:
+            return _done("referral_out", [row["id"], referrer_id, row["client_id"], row["provider_id"]],
+                         f"Recorded referral out {row['id']}.", _referrer_page(referrer_id))
+    return _page("record/referral_out.html", form, referrer=referrer, covering=covering,
+                 title=f"Record a referral out ({referrer['name']})", submit="Record referral out")
+
+
+# -- a handoff -------------------------------------------------------------------------------------
+
+
+@bp.route("/referrers/<referrer_id>/handoff", methods=["GET", "POST"])
+def handoff(referrer_id):
+    """Hand the point-person role for this referrer to another clinician."""
+    with _lookup() as insights:
+        referrer = _referrer(insights, referrer_id)
+        auth.require("hand_over", point_person_id=referrer["point_person_id"])
+        clinicians = _clinician_choices(insights)
+        names = {m: a["name"] for m, a in insights.index.members.items()}
+    form = Form([
+        Field("to_clinician_id", "New point person", SELECT, clinicians, blank="— choose —",
+              aliases=("point_person_id",)),
+        Field("date", "From", DATE),
+    ])
+    if request.method == "GET":
+        form.values.update(date=today().isoformat())
+    else:
+        form.read(request.form)
+        row = _attempt(form, lambda: writes.hand_over(extensions.graph(), referrer_id,
+                                                      to_clinician_id=form.values["to_clinician_id"],
+                                                      date=form.values["date"], **_acting()))
+        if row is not None:
+            return _done("handoff", [referrer_id, row["point_person_id"], row.get("previous")],
+                         f"{referrer['name']} handed over to {names.get(row['point_person_id'], row['point_person_id'])}"
+                         f" from {row['since']}.", _referrer_page(referrer_id))
+    current = referrer["point_person_id"]
+    return _page("record/form.html", form, referrer=referrer, title=f"Hand {referrer['name']} over",
+                 submit="Hand over",
+                 intro=f"The point person now is {names.get(current, current) or 'nobody'}"
+                       f"{f' ({current})' if current else ''}; the history is kept.")
+
+
+# -- add or change: referrers, clinicians, staff, outside providers ----------------------------------
+
+
+def _save(kind: str, what: str, form: Form, write, *, target):
+    """Save a record from ``form``: None (errors placed on it) or the redirect."""
+    row = _attempt(form, write)
+    if row is None:
+        return None
+    return _done(kind, [row["id"], row.get("point_person_id")],
+                 f"Saved {what} {row['id']}" + (f" ({row['name']})" if row.get("name") else "") + ".", target(row))
+
+
+def _referrer_form(insights, new: bool) -> Form:
+    return Form(([Field("id", "Referrer id", help=ID_HELP)] if new else []) + [
+        Field("name", "Name"),
+        Field("kind", "Kind", SELECT, words_choices(REFERRER_KINDS), blank="— choose —"),
+        Field("organization", "Organization"),
+        Field("point_person_id", "First point person", SELECT, _clinician_choices(insights), blank="— choose —",
+              help="" if new else "Who held the role first; to change who holds it now, hand the referrer over."),
+        Field("since", "Relationship since", DATE),
+    ])
+
+
+def _mode(old) -> str:
+    """``add`` for a new record (an id already taken is refused, not overwritten), else ``update``."""
+    return "add" if old is None else "update"
+
+
+@bp.route("/referrers/new", methods=["GET", "POST"], defaults={"referrer_id": None})
+@bp.route("/referrers/<referrer_id>/edit", methods=["GET", "POST"])
+def save_referrer(referrer_id):
+    """Add a referrer, or change one."""
+    auth.require("save_referrer")
+    with _lookup() as insights:
+        old = _referrer(insights, referrer_id) if referrer_id else None
+        form = _referrer_form(insights, new=old is None)
+    if request.method == "GET":
+        if old is None:
+            form.values.update(since=today().isoformat())
+        else:
+            form.values.update(name=old["name"], kind=old["kind"], organization=old["organization"],
+                               point_person_id=old["first_point_person_id"] or "",
+                               since=str(old["first_since"] or ""))
+    else:
+        form.read(request.form)
+        v = form.values
+        done = _save("referrer", "referrer", form, lambda: writes.save_referrer(
+            extensions.graph(), mode=_mode(old), **_given(
+                id=referrer_id or form.text("id"), name=v["name"], kind=v["kind"],
+                point_person_id=v["point_person_id"], since=v["since"]), organization=v["organization"]),
+            target=lambda row: _referrer_page(row["id"]))
+        if done is not None:
+            return done
+    return _page("record/form.html", form, referrer=old, title=f"Change {old['name']}" if old else "Add a referrer",
+                 submit="Save referrer")
+
+
+def _clinician_form(new: bool) -> Form:
+    return Form(([Field("id", "Clinician id", help=ID_HELP)] if new else []) + [
+        Field("name", "Name"),
+        Field("specialties", "Specialties", help="Lowercase, separated by ; (adhd; trauma)."),
+        Field("populations", "Populations", CHECKS, words_choices(POPULATIONS)),
+        Field("insurances", "Insurances", help="Lowercase, separated by ; (medicaid; bcbs)."),
+        Field("schedule", "Schedule", CHECKS, words_choices(SCHEDULE_SLOTS)),
+        Field("accepting_new", "Accepting new clients", CHECK),
+    ])
+
+
+@bp.route("/clinicians/new", methods=["GET", "POST"], defaults={"clinician_id": None})
+@bp.route("/clinicians/<clinician_id>/edit", methods=["GET", "POST"])
+def save_clinician(clinician_id):
+    """Add a clinician, or change one (accepting new clients, specialties, ...)."""
+    auth.require("save_clinician")
+    form = _clinician_form(new=clinician_id is None)
+    with _lookup() as insights:
+        old = _node(insights, clinician_id, "clinician", "clinician") if clinician_id else None
+    if request.method == "GET":
+        if old is None:
+            form.values.update(accepting_new=True)
+        else:
+            form.values.update(name=old["name"], specialties="; ".join(sorted(old["specialties"])),
+                               populations=[p for p in POPULATIONS if p in old["populations"]],
+                               insurances="; ".join(sorted(old["insurances"])),
+                               schedule=[s for s in SCHEDULE_SLOTS if s in old["schedule"]],
+                               accepting_new=old["accepting_new"])
+    else:
+        form.read(request.form)
+        v = form.values
+        done = _save("clinician", "clinician", form, lambda: writes.save_clinician(
+            extensions.graph(), mode=_mode(old), **_given(id=clinician_id or form.text("id"), name=v["name"]),
+            specialties=v["specialties"], populations=v["populations"], insurances=v["insurances"],
+            schedule=v["schedule"], accepting_new=v["accepting_new"]),
+            target=lambda row: url_for("record.save_clinician", clinician_id=row["id"]))
+        if done is not None:
+            return done
+    return _page("record/form.html", form, title=f"Change {old['name']}" if old else "Add a clinician",
+                 submit="Save clinician")
+
+
+@bp.route("/staff/new", methods=["GET", "POST"], defaults={"staff_id": None})
+@bp.route("/staff/<staff_id>/edit", methods=["GET", "POST"])
+def save_staff(staff_id):
+    """Add a staff member, or change one."""
+    auth.require("save_staff")
+    form = Form(([Field("id", "Staff id", help=ID_HELP)] if staff_id is None else []) + [
+        Field("name", "Name"),
+        Field("role", "Role", SELECT, words_choices(STAFF_ROLES), blank="— choose —"),
+    ])
+    with _lookup() as insights:
+        old = _node(insights, staff_id, "staff", "staff member") if staff_id else None
+    if request.method == "GET":
+        if old is not None:
+            form.values.update(name=old["name"], role=old.get("role") or "")
+    else:
+        form.read(request.form)
+        done = _save("staff", "staff member", form, lambda: writes.save_staff(
+            extensions.graph(), mode=_mode(old), **_given(id=staff_id or form.text("id"), name=form.values["name"],
+                                                          role=form.values["role"])),
+            target=lambda row: url_for("record.save_staff", staff_id=row["id"]))
+        if done is not None:
+            return done
+    return _page("record/form.html", form, title=f"Change {old['name']}" if old else "Add a staff member",
+                 submit="Save staff member")
+
+
+@bp.route("/providers/new", methods=["GET", "POST"], defaults={"provider_id": None})
+@bp.route("/providers/<provider_id>/edit", methods=["GET", "POST"])
+def save_provider(provider_id):
+    """Add a trusted outside provider, or change one."""
+    auth.require("save_provider")
+    form = Form(([Field("id", "Provider id", help=ID_HELP)] if provider_id is None else []) + [
+        Field("name", "Name"),
+        Field("niches", "Niches", help="Lowercase, separated by ; (inpatient_eating_disorders; forensic_evaluation)."),
+    ])
+    with _lookup() as insights:
+        old = _node(insights, provider_id, "provider", "outside provider") if provider_id else None
+    if request.method == "GET":
+        if old is not None:
+            form.values.update(name=old["name"], niches="; ".join(sorted(old["niches"])))
+    else:
+        form.read(request.form)
+        done = _save("external_provider", "outside provider", form, lambda: writes.save_external_provider(
+            extensions.graph(), mode=_mode(old), **_given(id=provider_id or form.text("id"), name=form.values["name"]),
+            niches=form.values["niches"]),
+            target=lambda row: url_for("record.save_provider", provider_id=row["id"]))
+        if done is not None:
+            return done
+    return _page("record/form.html", form, title=f"Change {old['name']}" if old else "Add an outside provider",
+                 submit="Save provider")
+
+
+# -- for the referrer page -------------------------------------------------------------------------
+
+
+@bp.app_context_processor
+def record_helpers():
+    """``may(action, **context)`` (links only for those who may) and ``recent_referrals(referrer_id)``."""
+    return {"may": lambda action, **context: auth.can(current_user, action, **context),
+            "recent_referrals": _recent_referrals}
+
+
+def _recent_referrals(referrer_id: str, limit: int = 10) -> list[dict]:
+    """The referrer's last ``limit`` referrals, newest first, from the request's analysis."""
+    insights = extensions.insights()
+    if referrer_id not in insights.G:
+        return []
+    members = insights.index.members
+    rows = [{**data, "id": key, "assigned_to": member,
+             "passable": members.get(data["addressed_to"], {}).get("kind") == "clinician"}
+            for _, member, key, data in insights.G.out_edges(referrer_id, keys=True, data=True)
+            if data.get("type") == "referral"]
+    rows.sort(key=lambda r: (r["date"], r["id"]), reverse=True)
+    return rows[:limit]
