@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import statistics
@@ -35,10 +36,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from datetime import date
 from pathlib import Path
 
+from graphsvc.accounts import Accounts
 from graphsvc.insights import Insights
 from graphsvc.live import InsightsCache
 from graphsvc.procinfo import peak_rss_mb
@@ -120,8 +123,14 @@ def scenario(neo4j, snapshots: Path, args) -> dict:
 
     # 2. and 3. A web worker in its own process.
     port = free_port()
+    accounts_db = snapshots.parent / f"accounts-{port}.sqlite3"
+    accounts = Accounts(accounts_db)
+    accounts.add_user("bench", "analyst", secrets.token_urlsafe(16))
+    global TOKEN
+    TOKEN = accounts.create_token("bench", "bench_live")[1]
     env = {**neo4j.env, "GRAPHSVC_CONFIG": os.devnull, "GRAPHSVC_SNAPSHOT_DIR": str(snapshots),
-           "GRAPHSVC_WEB_POLL_SECONDS": "1", "GRAPHSVC_LOG_FILE": str(snapshots.parent / f"serve-{port}.log")}
+           "GRAPHSVC_ACCOUNTS_DB": str(accounts_db), "GRAPHSVC_WEB_POLL_SECONDS": "1",
+           "GRAPHSVC_LOG_FILE": str(snapshots.parent / f"serve-{port}.log")}
     probe = rng.choice(referrers)
     server, cold_start = start_server(env, port, probe)
     try:
@@ -177,7 +186,10 @@ def start_server(env: dict, port: int, probe: str) -> tuple[subprocess.Popen, fl
         try:
             get_json(port, f"/api/referrers/{probe}", timeout=300)
             return server, time.perf_counter() - began
-        except OSError:
+        except urllib.error.HTTPError:
+            stop_server(server)
+            raise
+        except OSError:  # not listening yet
             time.sleep(0.1)
         if time.perf_counter() - began > 600:
             stop_server(server)
@@ -193,8 +205,12 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
+TOKEN = ""  # an analyst's API token, made in the server's accounts file (scenario)
+
+
 def get_json(port: int, path: str, timeout: float = 30) -> dict:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as answer:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=timeout) as answer:
         return json.load(answer)
 
 
