@@ -40,6 +40,7 @@ inline at most every ``check_seconds``.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import os
@@ -261,6 +262,10 @@ class InsightsCache:
 
     def _catch_up(self, insights: Insights, feed: Feed, publish: bool) -> str:
         """Bring ``insights`` to ``feed.version`` in place, or start a full rebuild when it can't be."""
+        if insights.instance is None and feed.version >= insights.version:
+            # Built before the database had an instance id (made by the first
+            # write or schema run of this version of graphsvc): the same database.
+            insights.instance = feed.instance
         if (feed.instance != insights.instance or feed.version < insights.version
                 or feed.bulk_version > insights.version):
             why = ("another database" if feed.instance != insights.instance else
@@ -411,6 +416,7 @@ class InsightsCache:
             del old
             gc.unfreeze()
             gc.collect()
+            _trim_heap()
         # Millions of long-lived graph objects would make every full garbage
         # collection walk them (a second or more at 100,000 referrers).
         gc.freeze()
@@ -529,6 +535,15 @@ class InsightsCache:
         _log.info("analysis: warm start from snapshot of version %d, at version %d in %.1fs", version,
                   insights.version, self.last_build_seconds)
         return insights
+
+
+def _trim_heap() -> None:
+    """Give the freed heap back to the system (glibc keeps it otherwise), so a worker
+    that built a new analysis beside the old one does not stay at twice the size."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def _private(path: Path) -> bool:

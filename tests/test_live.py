@@ -248,3 +248,13 @@ def test_a_snapshot_of_another_database_or_a_damaged_one_is_ignored(graph, tmp_p
     other.get()
     assert other.warm_starts == 0 and other.wait_idle()
     assert len(list(snapshots.iterdir())) == 2  # one per database
+
+
+def test_a_database_without_an_instance_id_yet_keeps_its_analysis_when_it_gets_one(graph):
+    import_folder(graph, fixture_path("small"))
+    graph.write("remove_instance", catalog=TEST_QUERIES)  # as a database from before instance ids
+    cache = InsightsCache(graph, TODAY, check_seconds=3600)
+    live = cache.get()
+    assert live.instance is None
+    writes.record_contact(graph, id="c1", date=date.today(), referrer_id="rf1", member_id="cn1", kind="talk")
+    assert cache.update() == "applied" and cache.served is live and live.instance is not None

@@ -41,8 +41,8 @@ account's password hash, role, clinician and creation time: a new password, a
 new role or removing the account ends the account's sessions. ``/api/...``
 (and ``/healthz``) also take ``Authorization: Bearer <token>``
 (``graphsvc token create``), which wins over a session cookie when sent; a
-bad token is a 401, whatever cookie comes with it. API writes will take the
-token only (``token_required``).
+bad token is a 401, whatever cookie comes with it. API writes take the token
+only (``token_required``): no cross-site form can write.
 
 Anonymous requests: a page redirects to ``/login?next=<path>``, ``/api/...`` is
 a 401 JSON ``{"error": ...}`` with ``WWW-Authenticate: Bearer``. Public:

@@ -32,6 +32,8 @@ def running_neo4j(data_dir: Path, heap: str, pagecache: str):
         graph = Graph.connect(settings.with_(neo4j_uri=settings.uri, neo4j_password=password))
         yield BenchNeo4j(server, graph, {**os.environ, "NEO4J_URI": settings.uri, "NEO4J_PASSWORD": password})
     finally:
-        if graph is not None:
-            graph.close()
-        server.stop()
+        try:
+            if graph is not None:
+                graph.close()
+        finally:
+            server.stop()  # even when closing the driver fails
