@@ -158,8 +158,8 @@ class Insights:
                     G.nodes[n].update(attrs)
                 else:
                     G.add_node(n, **attrs)
-        if index is not None:
-            index.refresh_members()
+                    if index is not None and attrs["kind"] != "provider":
+                        index.members[n] = G.nodes[n]
         not_started = G.graph.get("not_started")
         for r in ids:
             if r in G and G.nodes[r].get("kind") == "referrer":

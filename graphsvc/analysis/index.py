@@ -118,10 +118,6 @@ class Index:
             if record[0] == 0:
                 del self.intro_record[key]
 
-    def refresh_members(self) -> None:
-        """Pick up members added to ``G`` since (their attribute dicts are ``G``'s own, so edits show already)."""
-        self.members = {n: a for n, a in self.G.nodes(data=True) if a.get("kind") in ("clinician", "staff")}
-
     def tried_colleagues(self, referrer) -> set:
         """Clinicians the referrer addressed other than its point person on the day."""
         tenures = self.G.nodes[referrer]["tenures"]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import gc
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from typing import Any, Iterable
 
@@ -93,7 +93,9 @@ def project(graph: Graph | Any, referrers: Iterable[str] | None = None) -> nx.Mu
 
     # Millions of new edge dicts would set off full garbage collections over
     # the whole growing graph, again and again (half the build time).
-    with _gc_paused(), _reader(graph, add_events, ready) as reader:
+    # (Only for the whole graph: a few referrers' projection is small, and a
+    # full collection in a process holding a live analysis would cost far more.)
+    with _gc_paused() if ids is None else nullcontext(), _reader(graph, add_events, ready) as reader:
         for m in reader.read("project_members"):
             add_member(G, m["id"], kind=m["kind"], name=m["name"], specialties=m["specialties"],
                        populations=m["populations"], insurances=m["insurances"], schedule=m["schedule"],
