@@ -178,7 +178,8 @@ class InsightsCache:
         self.incremental_updates = 0
         self.last_build_at: datetime | None = None
         self.last_build_seconds: float | None = None
-        self.last_update_seconds: float | None = None
+        self.last_update_seconds: float | None = None  # reading the change and applying it
+        self.last_apply_seconds: float | None = None  # applying it to the graph in memory alone
         self.last_error: str | None = None
 
     # -- serving -------------------------------------------------------------
@@ -283,9 +284,13 @@ class InsightsCache:
         sub = self.graph.read_tx(lambda tx: projection.project(tx, referrers=feed.referrers))
         if publish:
             with self._rw.writing():
+                applying = time.perf_counter()
                 insights.apply(sub, feed.referrers, feed.version)
+                self.last_apply_seconds = time.perf_counter() - applying
         else:
+            applying = time.perf_counter()
             insights.apply(sub, feed.referrers, feed.version)
+            self.last_apply_seconds = time.perf_counter() - applying
         insights.data_as_of = datetime.now(timezone.utc)
         self.incremental_updates += 1
         self.last_update_seconds = time.perf_counter() - began
