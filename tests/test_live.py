@@ -195,7 +195,7 @@ def test_a_warm_start_loads_the_snapshot_and_applies_the_changes_since(graph, tm
     import_folder(graph, fixture_path("small"))
     first = InsightsCache(graph, TODAY, snapshot_dir=snapshots)
     first.get()
-    assert first.wait_idle()  # the snapshot is saved after the first answer
+    assert first.wait_idle()  # nothing left running: the snapshot was saved before the first answer
     saved = list(snapshots.iterdir())
     assert len(saved) == 1 and saved[0].suffix == ".pickle"
     assert (os.stat(snapshots).st_mode & 0o777, os.stat(saved[0]).st_mode & 0o777) == (0o700, 0o600)
