@@ -308,13 +308,20 @@ class Accounts:
     def set_role(self, username: str, role: str, clinician_id: str | None = None) -> User:
         name = self._name(username)
         _check(role_problems(role, clinician_id))
-        self._update_user(name, "role = ?, clinician_id = ?", (role, clinician_id))
+        with self._write() as db:  # one write transaction: two demotions at once cannot both pass the check
+            if role != "manager":
+                _keep_a_manager(db, name, "take the manager role from")
+            changed = db.execute("UPDATE users SET role = ?, clinician_id = ? WHERE username = ?",
+                                 (role, clinician_id, name)).rowcount
+            if changed == 0:
+                raise NotFound(f"unknown user {name!r}")
         return self.user(name)
 
     def remove_user(self, username: str) -> int:
         """Remove the user and revoke its tokens (how many: the result); its audit entries stay."""
         name = self._name(username)
         with self._write() as db:
+            _keep_a_manager(db, name, "remove")
             revoked = db.execute("DELETE FROM tokens WHERE username = ?", (name,)).rowcount
             if db.execute("DELETE FROM users WHERE username = ?", (name,)).rowcount == 0:
                 raise NotFound(f"unknown user {name!r}")
@@ -538,3 +545,10 @@ def _read_key(path: Path) -> str:
         raise GraphsvcError(f"{path} is empty: delete it to generate a new secret key "
                             "(everyone will have to log in again), or set GRAPHSVC_SECRET_KEY")
     return key
+
+
+def _keep_a_manager(db, name: str, doing: str) -> None:
+    """Refuse to leave the practice without a manager (nobody could manage accounts from the web)."""
+    managers = [row[0] for row in db.execute("SELECT username FROM users WHERE role = 'manager'")]
+    if managers == [name]:
+        raise InvalidInput(f"cannot {doing} {name!r}: it is the only manager; make another manager first")

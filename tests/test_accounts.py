@@ -154,6 +154,7 @@ def test_clinician_ids_follow_the_graphs_id_rule():
 
 def test_set_password_role_and_remove(accounts):
     accounts.add_user("alice", "manager", PASSWORD)
+    accounts.add_user("bea", "manager", PASSWORD)
     accounts.add_user("carl", "clinician", PASSWORD, "cn1")
 
     accounts.set_password("Alice", "a new long password")
@@ -167,7 +168,7 @@ def test_set_password_role_and_remove(accounts):
     assert accounts.set_role("carl", "analyst") == User("carl", "analyst", None, accounts.user("carl").created_at)
     assert accounts.set_role("alice", "clinician", "cn2").clinician_id == "cn2"
     assert [(u.username, u.role, u.clinician_id) for u in accounts.users()] == [
-        ("alice", "clinician", "cn2"), ("carl", "analyst", None)]
+        ("alice", "clinician", "cn2"), ("bea", "manager", None), ("carl", "analyst", None)]
     with pytest.raises(InvalidInput, match="required for role clinician"):
         accounts.set_role("carl", "clinician")
     with pytest.raises(InvalidInput, match="only for role clinician"):
@@ -183,11 +184,27 @@ def test_set_password_role_and_remove(accounts):
     accounts.create_token("alice")
     accounts.record("login", user="carl")
     assert accounts.remove_user("carl") == 2
-    assert [u.username for u in accounts.users()] == ["alice"]
+    assert [u.username for u in accounts.users()] == ["alice", "bea"]
     assert [t["username"] for t in accounts.tokens()] == ["alice"]
     assert [(e["action"], e["user"]) for e in accounts.entries()] == [("login", "carl")]  # the log stays
     with pytest.raises(NotFound, match="^unknown user 'carl'$"):
         accounts.remove_user("carl")
+
+
+def test_the_only_manager_can_be_neither_removed_nor_demoted(accounts):
+    accounts.add_user("alice", "manager", PASSWORD)
+    accounts.add_user("carl", "analyst", PASSWORD)
+    only = "cannot {} 'alice': it is the only manager; make another manager first"
+    with pytest.raises(InvalidInput, match=f"^{only.format('remove')}$"):
+        accounts.remove_user("alice")
+    with pytest.raises(InvalidInput, match=f"^{only.format('take the manager role from')}$"):
+        accounts.set_role("alice", "analyst")
+    assert accounts.set_role("alice", "manager").role == "manager"  # staying a manager is fine
+    accounts.set_role("carl", "manager")
+    assert accounts.set_role("alice", "intake").role == "intake"  # carl manages now
+    with pytest.raises(InvalidInput, match="only manager"):
+        accounts.remove_user("carl")
+    assert [(u.username, u.role) for u in accounts.users()] == [("alice", "intake"), ("carl", "manager")]
 
 
 # -- passwords ---------------------------------------------------------------------
