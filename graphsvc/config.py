@@ -33,6 +33,9 @@ has a place in it and an environment variable::
     poll_seconds = 1              # GRAPHSVC_WEB_POLL_SECONDS: how often a web worker reads the change feed
     accounts_db = "~/.local/share/graphsvc/neo4j/graphsvc-accounts.sqlite3"  # GRAPHSVC_ACCOUNTS_DB; default: in data_dir
     secret_key = "..."            # GRAPHSVC_SECRET_KEY; default: generated into data_dir (graphsvc-secret-key)
+    cookie_secure = false         # GRAPHSVC_COOKIE_SECURE: the session cookie Secure always (it is over HTTPS anyway)
+    trusted_proxies = 0           # GRAPHSVC_TRUSTED_PROXIES: proxies in front that set X-Forwarded-For/-Proto
+    ratelimit_storage = "memory://"  # GRAPHSVC_RATELIMIT_STORAGE: where failed logins are counted (redis://... to share)
 
     [log]
     file = "~/.local/state/graphsvc/graphsvc.log"   # GRAPHSVC_LOG_FILE
@@ -143,6 +146,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("web_poll_seconds", "web", "poll_seconds", "int", ("GRAPHSVC_WEB_POLL_SECONDS",), 0, 3600),
     Spec("accounts_db", "web", "accounts_db", "path", ("GRAPHSVC_ACCOUNTS_DB",)),
     Spec("web_secret_key", "web", "secret_key", "optional_str", ("GRAPHSVC_SECRET_KEY",), secret=True),
+    Spec("web_cookie_secure", "web", "cookie_secure", "bool", ("GRAPHSVC_COOKIE_SECURE",)),
+    Spec("web_trusted_proxies", "web", "trusted_proxies", "int", ("GRAPHSVC_TRUSTED_PROXIES",), 0, 10),
+    Spec("web_ratelimit_storage", "web", "ratelimit_storage", "str", ("GRAPHSVC_RATELIMIT_STORAGE",)),
     Spec("log_file", "log", "file", "path", ("GRAPHSVC_LOG_FILE",)),
     Spec("log_level", "log", "level", "level", ("GRAPHSVC_LOG_LEVEL",)),
     Spec("log_echo", "log", "echo", "bool", ("GRAPHSVC_LOG_ECHO",)),
@@ -180,6 +186,13 @@ class Settings:
     # and kept following data_dir through ``with_``; so it is always a Path.
     accounts_db: Path | None = None
     web_secret_key: str | None = None  # None: generated into <data_dir>/graphsvc-secret-key
+    # The web's door (graphsvc.web.auth): the session cookie Secure even over plain HTTP (it is
+    # Secure over HTTPS anyway); how many proxies in front may be believed about the client's
+    # address and scheme (0: none, so nobody can choose the address failed logins count against);
+    # the Flask-Limiter storage of failed logins (memory:// is per process).
+    web_cookie_secure: bool = False
+    web_trusted_proxies: int = 0
+    web_ratelimit_storage: str = "memory://"
     log_file: Path = field(default_factory=_default_log_file)
     log_level: str = "INFO"
     log_echo: bool = False

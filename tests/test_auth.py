@@ -470,6 +470,37 @@ def test_the_server_names_no_version(small, app):
         thread.join(5)
 
 
+def test_under_gunicorn_one_server_header_without_a_version(small, neo4j_env, tmp_path):
+    """The Docker image's server: gunicorn writes ``Server: gunicorn`` itself; the app adds no second one."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    port = free_port()
+    env = {**os.environ, **neo4j_env, "GRAPHSVC_CONFIG": os.devnull, "GRAPHSVC_DATA_DIR": str(tmp_path),
+           "GRAPHSVC_SNAPSHOT_DIR": str(tmp_path / "snapshots"), "GRAPHSVC_LOG_FILE": str(tmp_path / "log")}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
+                               "--workers", "1", "graphsvc.web.wsgi:app"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as answer:
+                    assert answer.headers.get_all("Server") == ["gunicorn"]
+                    assert answer.headers["Content-Security-Policy"] == CSP
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(server.stderr.read().decode() if server.poll() is not None
+                                         else "gunicorn did not answer in 60 s")
+                time.sleep(0.3)
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
 # -- healthz and errors for anonymous callers ------------------------------------------------------------
 
 
@@ -606,3 +637,36 @@ def test_serve_uses_the_bannerless_handler_and_says_when_nobody_can_sign_in(cli,
     assert "No accounts yet, so nobody can sign in: add the first manager with " in first.output
     Accounts(demo_env).add_user("boss", "manager", PASSWORD)
     assert "No accounts yet" not in cli("serve").output
+
+
+def test_the_web_door_settings_reach_the_app(small, graph, tmp_path, web_accounts):
+    from graphsvc.config import Settings
+    from graphsvc.web import create_app
+
+    settings = Settings.load({"GRAPHSVC_COOKIE_SECURE": "true", "GRAPHSVC_TRUSTED_PROXIES": "1",
+                              "GRAPHSVC_RATELIMIT_STORAGE": "memory://", "GRAPHSVC_DATA_DIR": str(tmp_path)})
+    assert (settings.web_cookie_secure, settings.web_trusted_proxies, settings.web_ratelimit_storage) == \
+        (True, 1, "memory://")
+    app = create_app({"TESTING": True, "SECRET_KEY": "k"}, graph=graph, settings=settings, accounts=web_accounts)
+    assert (app.config["SESSION_COOKIE_SECURE"], app.config["TRUSTED_PROXIES"]) == (True, 1)
+    client = app.test_client()
+    token = csrf_token_of(client.get("/login").get_data(as_text=True))
+    answer = login(client, "analyst", PASSWORD, token=token, headers={"X-Forwarded-For": "203.0.113.9"})
+    assert answer.status_code == 302 and "Secure" in answer.headers["Set-Cookie"]  # over plain HTTP
+    assert web_accounts.entries(limit=1)[0]["address"] == "203.0.113.9"
+
+
+@pytest.mark.parametrize("uri, scheme", [("bogus://x", "bogus"), ("redis://:s3cret@localhost:1", "redis")])
+def test_an_unusable_ratelimit_storage_is_a_clear_error_without_its_password(graph, tmp_path, web_accounts,
+                                                                           uri, scheme):
+    from graphsvc.config import Settings
+    from graphsvc.errors import GraphsvcError
+    from graphsvc.web import create_app
+
+    settings = Settings.load({"GRAPHSVC_RATELIMIT_STORAGE": uri, "GRAPHSVC_DATA_DIR": str(tmp_path)})
+    with pytest.raises(GraphsvcError) as caught:
+        create_app({"TESTING": True, "SECRET_KEY": "k"}, graph=graph, settings=settings, accounts=web_accounts)
+    message = str(caught.value)
+    assert message.startswith(f"web.ratelimit_storage (GRAPHSVC_RATELIMIT_STORAGE): cannot use a '{scheme}' "
+                              "storage for failed logins: ")
+    assert "s3cret" not in message

@@ -15,9 +15,10 @@ config key                    from ``Settings``
 ``ANALYSIS_AS_OF``            ``analysis_as_of`` (a date or ``YYYY-MM-DD``; none: today)
 ``ACCOUNTS_DB``               ``accounts_db`` (unless ``create_app(accounts=...)``)
 ``SECRET_KEY``                ``graphsvc.accounts.secret_key(settings)``
-``SESSION_COOKIE_SECURE``     False (the cookie is Secure over HTTPS anyway)
-``TRUSTED_PROXIES``           0: how many proxies in front set ``X-Forwarded-For``
-                              and ``-Proto`` (Werkzeug's ``ProxyFix``)
+``SESSION_COOKIE_SECURE``     ``web_cookie_secure`` (the cookie is Secure over HTTPS anyway)
+``TRUSTED_PROXIES``           ``web_trusted_proxies``: how many proxies in front set
+                              ``X-Forwarded-For`` and ``-Proto`` (Werkzeug's ``ProxyFix``)
+``RATELIMIT_STORAGE_URI``     ``web_ratelimit_storage`` (failed logins; ``memory://``)
 ============================  ================================
 
 Sign-in and permissions are ``graphsvc.web.auth``'s: every page needs a
@@ -31,7 +32,8 @@ came over HTTPS (``request.is_secure``: gunicorn sets it from
 ``X-Forwarded-Proto`` for proxies in ``--forwarded-allow-ips``); a session
 ends after ``PERMANENT_SESSION_LIFETIME`` (12 hours) without a request. Every response carries
 ``SECURITY_HEADERS`` (a CSP without inline script or style, no framing, no
-sniffing, ``Referrer-Policy: same-origin``) and ``Server: graphsvc``.
+sniffing, ``Referrer-Policy: same-origin``) and ``Server: graphsvc`` (under
+gunicorn, which sends its own ``Server: gunicorn`` without a version, none).
 
 The graph is an argument, not configuration: without ``graph`` each process
 (each gunicorn worker, after its fork) opens one Neo4j driver here and closes
@@ -150,11 +152,11 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
         ACCOUNTS_DB=settings.accounts_db,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=False,  # still Secure over HTTPS (SessionInterface); True: always
+        SESSION_COOKIE_SECURE=settings.web_cookie_secure,  # Secure over HTTPS anyway (SessionInterface)
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
         WTF_CSRF_TIME_LIMIT=None,  # a form's token lasts as long as its session
-        RATELIMIT_STORAGE_URI="memory://",
-        TRUSTED_PROXIES=0,
+        RATELIMIT_STORAGE_URI=settings.web_ratelimit_storage,
+        TRUSTED_PROXIES=settings.web_trusted_proxies,
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
@@ -213,7 +215,10 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     def security_headers(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        response.headers["Server"] = SERVER
+        if not request.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+            # gunicorn writes its own "Server: gunicorn" (no version) before the app's headers;
+            # a second Server header would only confuse.
+            response.headers["Server"] = SERVER
         return response
 
     @app.errorhandler(HTTPException)

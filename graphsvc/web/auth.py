@@ -51,8 +51,8 @@ a 401 JSON ``{"error": ...}`` with ``WWW-Authenticate: Bearer``. Public:
 
 Failed logins are limited with Flask-Limiter's storage (``LOGIN_FAILURES``,
 5 a minute) per account and per address: past them, any attempt is a 429
-until the minute has passed. The storage is ``RATELIMIT_STORAGE_URI``
-(``memory://`` by default: per process, so N gunicorn workers allow up to N
+until the minute has passed. The storage is ``RATELIMIT_STORAGE_URI`` (the
+``web.ratelimit_storage`` setting; ``memory://`` by default: per process, so N gunicorn workers allow up to N
 times as many; a ``redis://`` URI shares it).
 
 Audit (``Accounts.record``): ``login``, ``login_failed`` (the username tried),
@@ -74,12 +74,13 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from limits import parse as parse_limit
+from limits.errors import ConfigurationError as LimitsConfigurationError
 from werkzeug.exceptions import Forbidden, TooManyRequests
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
 from ..accounts import ROLES, Accounts, User
-from ..errors import NotFound
+from ..errors import GraphsvcError, NotFound
 
 # -- permissions ------------------------------------------------------------------------
 
@@ -395,8 +396,14 @@ def init_app(app, accounts_db: Accounts) -> None:
     manager.user_loader(_load_from_session)
     manager.request_loader(_load_from_token)
     manager.init_app(app)
-    app.extensions["login_limiter"] = Limiter(
-        get_remote_address, app=app, strategy="moving-window",
-        storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"))
+    storage = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    try:
+        app.extensions["login_limiter"] = Limiter(get_remote_address, app=app, strategy="moving-window",
+                                                  storage_uri=storage)
+    except LimitsConfigurationError as error:
+        # Only the scheme is named: a redis:// URI may carry a password.
+        scheme = storage.partition("://")[0] or storage[:20]
+        raise GraphsvcError(f"web.ratelimit_storage (GRAPHSVC_RATELIMIT_STORAGE): cannot use a {scheme!r} "
+                            f"storage for failed logins: {error}") from None
     app.register_blueprint(bp)
     app.before_request(require_login)
