@@ -459,12 +459,36 @@ class Accounts:
                        (_stamp(_now()), user, address, action.strip(), json.dumps(ids),
                         json.dumps(detail, sort_keys=True, default=str) if detail is not None else None))
 
-    def entries(self, since: date | None = None, user: str | None = None,
-                limit: int | None = None) -> list[dict]:
+    def entries(self, since: date | None = None, user: str | None = None, limit: int | None = None, *,
+                action: str | None = None, offset: int = 0) -> list[dict]:
         """Audit entries, newest first: id, at (UTC), user, address, action, ids, detail.
 
-        ``since``: a date (from its start, UTC) or a datetime; ``user``: exactly as recorded.
+        ``since``: a date (from its start, UTC) or a datetime; ``user``: exactly as recorded;
+        ``action``: exactly, or every action it begins when it ends with ``*`` (``write *``);
+        ``limit`` and ``offset`` page through them.
         """
+        where, params = self._audit_filter(since, user, action)
+        sql = "SELECT * FROM audit" + where + " ORDER BY id DESC"
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"
+            params += [-1 if limit is None else int(limit), int(offset)]
+        return [{"id": r["id"], "at": _parse_stamp(r["at"]), "user": r["username"], "address": r["address"],
+                 "action": r["action"], "ids": json.loads(r["ids"]),
+                 "detail": json.loads(r["detail"]) if r["detail"] is not None else None}
+                for r in self._read(sql, params)]
+
+    def count_entries(self, since: date | None = None, user: str | None = None, *,
+                      action: str | None = None) -> int:
+        """How many audit entries ``entries`` would list with the same filters and no limit."""
+        where, params = self._audit_filter(since, user, action)
+        return self._read("SELECT count(*) AS n FROM audit" + where, params)[0]["n"]
+
+    def audit_actions(self) -> list[str]:
+        """Every action the audit log holds, sorted (for a page's filter)."""
+        return [r["action"] for r in self._read("SELECT DISTINCT action FROM audit ORDER BY action")]
+
+    @staticmethod
+    def _audit_filter(since, user, action) -> tuple[str, list]:
         where, params = [], []
         if since is not None:
             if isinstance(since, datetime):
@@ -476,14 +500,31 @@ class Accounts:
         if user is not None:
             where.append("username = ?")
             params.append(user)
-        sql = "SELECT * FROM audit" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(int(limit))
-        return [{"id": r["id"], "at": _parse_stamp(r["at"]), "user": r["username"], "address": r["address"],
-                 "action": r["action"], "ids": json.loads(r["ids"]),
-                 "detail": json.loads(r["detail"]) if r["detail"] is not None else None}
-                for r in self._read(sql, params)]
+        if action is not None:
+            if action.endswith("*"):
+                # A prefix, matched literally: no LIKE, so % and _ in it mean themselves.
+                where.append("substr(action, 1, ?) = ?")
+                params += [len(action) - 1, action[:-1]]
+            else:
+                where.append("action = ?")
+                params.append(action)
+        return (" WHERE " + " AND ".join(where) if where else ""), params
+
+    # -- sessions
+
+    def session_material(self, username: str) -> str | None:
+        """What a web session of ``username`` is bound to, as text; None if there is no such account.
+
+        It changes with the account's password, role or clinician, and when the account is removed
+        and added again (its creation time): the web signs it (an HMAC) into the session, so each of
+        these ends the account's sessions. Only the web's HMAC of it leaves this module.
+        """
+        rows = self._read("SELECT username, role, clinician_id, password_hash, created_at "
+                          "FROM users WHERE username = ?", (username,))
+        if not rows:
+            return None
+        return "\0".join(str(rows[0][k] or "") for k in ("username", "role", "clinician_id",
+                                                          "password_hash", "created_at"))
 
 
 def _private_folder(folder: Path) -> None:

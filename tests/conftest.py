@@ -119,14 +119,21 @@ def neo4j_env(neo4j_settings) -> dict:
 
 
 @pytest.fixture
-def cli(neo4j_env):
-    """Run the ``graphsvc`` CLI in-process against the test Neo4j."""
+def cli(neo4j_env, tmp_path):
+    """Run the ``graphsvc`` CLI in-process against the test Neo4j.
+
+    Its accounts database (where imports and exports are audited) is the test's own
+    ``cli-accounts.sqlite3`` unless the test sets ``GRAPHSVC_ACCOUNTS_DB``: never the developer's.
+    """
     from graphsvc.cli import main
 
     runner = CliRunner()
+    own = str(tmp_path / "cli-private" / "cli-accounts.sqlite3")
 
     def invoke(*args, env=None):
-        return runner.invoke(main, list(args), env={**neo4j_env, **(env or {})}, catch_exceptions=False)
+        accounts_db = {} if os.environ.get("GRAPHSVC_ACCOUNTS_DB") else {"GRAPHSVC_ACCOUNTS_DB": own}
+        return runner.invoke(main, list(args), env={**neo4j_env, **accounts_db, **(env or {})},
+                             catch_exceptions=False)
 
     return invoke
 

@@ -351,6 +351,37 @@ def test_record_and_read_the_audit_log(accounts, monkeypatch):
         accounts.record(" ", user="alice")
 
 
+def test_audit_entries_by_action_paged_and_counted(accounts):
+    for action in ("login", "write referral", "write pass", "write_x", "writes%", "download audit.csv", "login"):
+        accounts.record(action, user="alice")
+    assert [e["id"] for e in accounts.entries(action="login")] == [7, 1]
+    assert [e["action"] for e in accounts.entries(action="write *")] == ["write pass", "write referral"]
+    # The prefix is literal: % and _ are not wildcards.
+    assert [e["action"] for e in accounts.entries(action="writes%*")] == ["writes%"]
+    assert [e["action"] for e in accounts.entries(action="write_*")] == ["write_x"]
+    assert accounts.entries(action="writ_ *") == [] and accounts.entries(action="write%*") == []
+    assert [e["id"] for e in accounts.entries(limit=3, offset=2)] == [5, 4, 3]
+    assert [e["id"] for e in accounts.entries(offset=5)] == [2, 1]
+    assert accounts.count_entries() == 7 and accounts.count_entries(action="write *") == 2
+    assert accounts.count_entries(user="bob") == 0
+    assert accounts.audit_actions() == ["download audit.csv", "login", "write pass", "write referral",
+                                        "write_x", "writes%"]
+
+
+def test_session_material_changes_with_password_role_and_re_adding(accounts):
+    accounts.add_user("carol", "intake", "a long password")
+    first = accounts.session_material("carol")
+    assert first.startswith("carol\0intake\0\0$argon2id$")
+    assert accounts.session_material("carol") == first
+    accounts.set_password("carol", "another long password")
+    second = accounts.session_material("carol")
+    accounts.set_role("carol", "clinician", "cn1")
+    third = accounts.session_material("carol")
+    assert len({first, second, third}) == 3 and "\0clinician\0cn1\0" in third
+    accounts.remove_user("carol")
+    assert accounts.session_material("carol") is None and accounts.session_material("nobody") is None
+
+
 def test_the_audit_log_is_append_only_in_the_database_itself(accounts, db_path):
     accounts.record("login", user="alice", address="127.0.0.1")
     with sqlite3.connect(db_path) as db:
@@ -710,6 +741,8 @@ def test_cli_audit(db_path, monkeypatch):
     ]
     assert [e["id"] for e in json.loads(run("audit", "--json", "--user", "alice").output)] == [2, 1]
     assert [e["id"] for e in json.loads(run("audit", "--json", "--limit", "1").output)] == [3]
+    assert [e["id"] for e in json.loads(run("audit", "--json", "--action", "login").output)] == [3, 1]
+    assert [e["id"] for e in json.loads(run("audit", "--json", "--action", "exp*").output)] == [2]
     assert run("audit", "--since", "2027-01-01").output == "No entries.\n"
     result = run("audit", "--since", "yesterday")
     assert result.exit_code == 2 and "'yesterday' does not match the format '%Y-%m-%d'" in result.output

@@ -26,6 +26,22 @@ def test_import_prints_a_summary_and_export_writes_the_folder(cli, graph, tmp_pa
     assert summary["rows"] == 29 and summary["files"]["handoffs.csv"] == 1
 
 
+def test_imports_and_exports_are_audited(cli, graph, tmp_path):
+    import getpass
+
+    from graphsvc.accounts import Accounts
+
+    assert cli("import", SMALL).exit_code == 0
+    assert cli("export", str(tmp_path / "out")).exit_code == 0
+    log = Accounts(tmp_path / "cli-private" / "cli-accounts.sqlite3").entries()
+    assert [(e["action"], e["user"], e["ids"]) for e in log] == [
+        ("export", f"cli:{getpass.getuser()}", []), ("import", f"cli:{getpass.getuser()}", [])]
+    exported, imported = log[0]["detail"], log[1]["detail"]
+    assert exported["folder"] == str(tmp_path / "out") and imported["folder"] == os.path.abspath(SMALL)
+    assert sum(exported["rows"].values()) == 29 and exported["rows"]["handoffs.csv"] == 1
+    assert imported["rows"]["referrals.csv"] == 6 and sum(imported["rows"].values()) == 29
+
+
 def test_import_json_summary(cli, graph):
     result = cli("import", SMALL, "--json")
     summary = json.loads(result.output)

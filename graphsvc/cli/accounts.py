@@ -10,8 +10,6 @@ could see it. Every change is recorded in the audit log as
 
 from __future__ import annotations
 
-import getpass
-import os
 import secrets
 import sys
 
@@ -21,15 +19,7 @@ from ..accounts import ROLES, Accounts, normalise_username, password_problem
 from ..config import Settings
 from ..errors import InvalidInput, NotFound
 from . import main
-from .common import FriendlyGroup, emit, json_option
-
-
-def _who() -> str:
-    """The audit log's name for whoever runs the command: ``cli:<login name>``."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name (a container without a passwd entry)
-        return f"cli:uid-{os.getuid()}"
+from .common import FriendlyGroup, cli_user as _who, emit, json_option
 
 
 def _read_password(prompt: str) -> str:
@@ -309,12 +299,15 @@ def token_revoke(settings: Settings, token_id, as_json):
               help="Only entries from this day on (UTC).")
 @click.option("--user", "username", metavar="NAME",
               help="Only this user's entries (as recorded: a username, or cli:<login> for the CLI).")
+@click.option("--action", metavar="ACTION",
+              help="Only this action (login, export, ...); ending in '*', every action it begins ('write *').")
 @click.option("--limit", type=click.IntRange(1), metavar="N", help="At most N entries (the newest).")
 @json_option
 @click.pass_obj
-def audit(settings: Settings, since, username, limit, as_json):
+def audit(settings: Settings, since, username, action, limit, as_json):
     """The audit log, newest first: when (UTC), who, from where, what, the ids it touched."""
-    entries = Accounts.open(settings).entries(since=since.date() if since else None, user=username, limit=limit)
+    entries = Accounts.open(settings).entries(since=since.date() if since else None, user=username, limit=limit,
+                                              action=action)
     emit([{**e, "at": _iso(e["at"])} for e in entries], as_json,
          "\n".join(_entry_line(e) for e in entries) if entries else "No entries.")
 

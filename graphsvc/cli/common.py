@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 from difflib import get_close_matches
 
 import click
@@ -15,6 +16,16 @@ from ..errors import GraphsvcError, InvalidInput, NotFound
 from ..logs import configured
 
 log = logging.getLogger("graphsvc.cli")
+
+
+def cli_user() -> str:
+    """The audit log's name for whoever runs a command: ``cli:<login name>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return f"cli:uid-{os.getuid()}"
 
 
 def json_option(command):

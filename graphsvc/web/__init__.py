@@ -38,7 +38,7 @@ gunicorn, which sends its own ``Server: gunicorn`` without a version, none).
 The graph is an argument, not configuration: without ``graph`` each process
 (each gunicorn worker, after its fork) opens one Neo4j driver here and closes
 it at exit. One blueprint per area: ``referrers`` (``/``,
-``/referrers/<id>``), ``practice`` (``/practice``), ``health``
+``/referrers/<id>``), ``practice`` (``/practice``), ``audit`` (``/audit``), ``health``
 (``/healthz``) and ``api`` (``/api/...``).
 
 A request body is at most ``MAX_CONTENT_LENGTH`` bytes (64 KB; the config
@@ -133,7 +133,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     from ..accounts import Accounts, secret_key
     from ..insights import AnalysisOptions
     from ..store.db import Graph
-    from . import api, auth, extensions, health, pages, practice, record, referrers
+    from . import api, audit, auth, extensions, health, pages, practice, record, referrers
 
     if test_config and "GRAPH" in test_config:
         raise TypeError("pass the graph as create_app(graph=...), not in the config")
@@ -194,6 +194,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(record.bp)
+    app.register_blueprint(audit.bp)
 
     @app.context_processor
     def analysis_state():

@@ -189,20 +189,14 @@ def accounts() -> Accounts:
 
 def session_stamp(username: str) -> str | None:
     """What changes when the account's password, role or clinician changes or it is removed (and
-    re-added); None if there is no such account. An HMAC under ``SECRET_KEY``, so the cookie shows
-    nothing of the hash.
-
-    (``Accounts`` has no public way to read a password hash; this reads it with ``_read``. A method
-    ``Accounts.session_stamp`` would be the better home.)
+    re-added); None if there is no such account. An HMAC under ``SECRET_KEY`` of
+    ``Accounts.session_material``, so the cookie shows nothing of the password hash.
     """
-    rows = accounts()._read("SELECT username, role, clinician_id, password_hash, created_at "
-                            "FROM users WHERE username = ?", (username,))
-    if not rows:
+    material = accounts().session_material(username)
+    if material is None:
         return None
-    row = rows[0]
-    text = "\0".join(str(row[k] or "") for k in ("username", "role", "clinician_id", "password_hash", "created_at"))
     key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def address() -> str | None:
