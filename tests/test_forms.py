@@ -220,6 +220,28 @@ def test_a_referral_for_an_existing_client(small, graph, client, web_accounts):
     assert "Recorded referral r9." not in text_of(client.get("/referrers/rf1"))  # said once
 
 
+def test_the_referral_form_starts_addressed_as_the_referrer_usually_does(small, client):
+    # rf1 is in stage 1 with cn1 as point person; rf3 referred to the practice as a whole (stage 3).
+    assert value_of(client.get("/referrers/rf1/referrals/new").get_data(as_text=True), "addressed_to") == "cn1"
+    assert value_of(client.get("/referrers/rf3/referrals/new").get_data(as_text=True), "addressed_to") == "practice"
+
+
+def test_checking_the_fit_of_an_existing_client_uses_its_attributes(small, client):
+    base = {"id": "", "date": "2024-06-10", "addressed_to": "cn1", "assigned_to": "", "pass_reason": "",
+            "needs": "", "population": "", "insurance": "", "schedule": "", "do": "check"}
+    page = text_of(post(client, "/referrers/rf1/referrals/new", {**base, "client_id": "cl3"}))
+    # cl3: trauma, adult, aetna, weekend (the small fixture's clients.csv).
+    assert "Client cl3: needs trauma · adult · aetna · weekend." in page
+    described = text_of(post(client, "/referrers/rf1/referrals/new",
+                             {**base, "needs": "trauma", "population": "adult", "insurance": "aetna",
+                              "schedule": "weekend"}))
+    match_of = lambda text: text[text.index('<aside class="match"'):text.index("</aside>")]
+    assert match_of(page) == match_of(described)  # the same match as the client described by hand
+    unknown = text_of(post(client, "/referrers/rf1/referrals/new", {**base, "client_id": "cl99"}))
+    assert ("No client 'cl99' in the graph: check the id, or leave it blank and describe a new client."
+            in match_of(unknown))
+
+
 def test_a_referral_with_a_new_client_inline_and_a_generated_id(small, graph, client, web_accounts):
     answer = post(client, "/referrers/rf3/referrals/new",
                   {"id": "", "date": "2024-06-10", "client_id": "", "needs": "trauma; depression",

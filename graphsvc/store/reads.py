@@ -49,3 +49,9 @@ def practice_totals(graph: Graph, where: ReferrerFilter = ReferrerFilter()) -> d
 def clinician_choices(graph: Graph) -> list[dict[str, str]]:
     """``{"id", "name"}`` of every clinician, by name."""
     return graph.read("clinician_choices")
+
+
+def client_attributes(graph: Graph, client_id: str) -> dict[str, Any] | None:
+    """A client's ``id``, ``needs``, ``population``, ``insurance`` and ``schedule``; None if unknown."""
+    rows = graph.read("client_attributes", id=client_id)
+    return rows[0] if rows else None

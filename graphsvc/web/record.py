@@ -38,11 +38,11 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_login import current_user
 from pydantic import ValidationError
 
-from ..errors import Forbidden as StoreForbidden, InvalidInput
+from ..errors import Forbidden as StoreForbidden, InvalidInput, Neo4jUnavailable
 from ..presentation import words
 from ..records import MatchRequest, today
 from ..requests import shown
-from ..store import writes
+from ..store import reads, writes
 from ..vocabulary import CONTACT_KINDS, PASS_REASONS, POPULATIONS, PRACTICE, REFERRER_KINDS, SCHEDULE_SLOTS, \
     STAFF_ROLES
 from . import auth, extensions
@@ -205,7 +205,9 @@ def _referral_form(insights) -> Form:
               aliases=("client.insurance",)),
         Field("schedule", "New client: schedule", SELECT, words_choices(SCHEDULE_SLOTS), blank="no preference",
               aliases=("client.schedule",)),
-        Field("addressed_to", "Addressed to", SELECT, ((PRACTICE, "the practice"),) + members),
+        Field("addressed_to", "Addressed to", SELECT, ((PRACTICE, "the practice"),) + members,
+              help="Whom the referrer asked for. It starts as this referrer's habit: its point person, "
+                   "or the practice once it refers to the practice as a whole."),
         Field("assigned_to", "Assigned clinician", SELECT, _clinician_choices(insights),
               blank="— the clinician addressed —"),
         Field("pass_reason", "Pass reason", SELECT, words_choices(PASS_REASONS), blank="— not passed —",
@@ -220,8 +222,9 @@ def referral(referrer_id):
     with _lookup() as insights:
         referrer = _referrer(insights, referrer_id)
         form = _referral_form(insights)
+        usual = _usual_address(insights, referrer)
     if request.method == "GET":
-        form.values.update(date=today().isoformat(), addressed_to=PRACTICE)
+        form.values.update(date=today().isoformat(), addressed_to=usual)
         return _referral_page(form, referrer)
     form.read(request.form)
     use = request.form.get("use", "")
@@ -249,13 +252,41 @@ def referral(referrer_id):
                  _referrer_page(referrer_id))
 
 
+def _usual_address(insights, referrer: dict) -> str:
+    """Whom a new referral from this referrer is most likely addressed to, for the form's default:
+    the practice once the referrer is in stage 3 (or has no point person), else its point person."""
+    stage = insights.referrer(referrer["id"])["stage"]
+    if stage == 3 or not referrer["point_person_id"]:
+        return PRACTICE
+    return referrer["point_person_id"]
+
+
 def _referral_page(form: Form, referrer: dict):
     insights = extensions.insights()
     v = form.values
-    match = _match(insights, needs=v.get("needs"), population=v.get("population"), insurance=v.get("insurance"),
-                   schedule=v.get("schedule"), addressed_to=v.get("addressed_to"))
+    client, described = None, any(str(v.get(k) or "").strip() for k in CLIENT_FIELDS)
+    existing = form.text("client_id") if not described else None
+    if existing:
+        # The match for an existing client uses what the graph holds about it (a store read: the
+        # analysed graph keeps clients' attributes on their referrals, not by client id).
+        try:
+            client = reads.client_attributes(extensions.graph(), existing)
+        except Neo4jUnavailable:
+            client = {"problem": "The database is not reachable, so client "
+                                 f"{shown(existing)} cannot be looked up for the match."}
+        else:
+            if client is None:
+                client = {"problem": f"No client {shown(existing)} in the graph: check the id, or leave "
+                                     "it blank and describe a new client."}
+    if client is not None and "problem" in client:
+        match = {"problem": client["problem"]}
+    else:
+        source = client or v
+        match = _match(insights, needs=source.get("needs"), population=source.get("population"),
+                       insurance=source.get("insurance"), schedule=source.get("schedule"),
+                       addressed_to=v.get("addressed_to"))
     names = {m: a["name"] for m, a in insights.index.members.items()}
-    return _page("record/referral.html", form, referrer=referrer, match=match, names=names,
+    return _page("record/referral.html", form, referrer=referrer, match=match, names=names, client=client,
                  title=f"Record a referral from {referrer['name']}")
 
 
