@@ -357,7 +357,7 @@ def test_create_app_takes_the_graph_and_settings_as_keywords(graph, neo4j_settin
 
 
 def test_blueprints_and_static_css(app, client):
-    assert {bp for bp in app.blueprints} == {"referrers", "practice", "health", "api", "auth", "record"}
+    assert {bp for bp in app.blueprints} == {"referrers", "practice", "health", "api", "auth", "record", "audit"}
     endpoints = {r.rule: r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints["/"] == "referrers.index"
     assert endpoints["/referrers/<referrer_id>"] == "referrers.detail"
