@@ -7,11 +7,35 @@ SEED   ?= 42
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run demo serve test bench stop status clean
+# The web view's browser libraries: npm installs package-lock.json's versions into
+# node_modules/, and their browser builds are copied here (gitignored, carried by
+# the wheel as package data; the Dockerfile copies the same two files). The pages
+# load them from /static/vendor/ (never a CDN).
+VENDOR := graphsvc/web/static/vendor
+VENDOR_FILES := $(VENDOR)/chart.umd.js $(VENDOR)/cytoscape.min.js
 
-# Virtual environment, Python dependencies, and Neo4j Community from Maven Central.
-install: $(VENV)/.installed
+.PHONY: install vendor run demo serve test bench stop status clean
+
+# Virtual environment, Python dependencies, the browser libraries, and Neo4j
+# Community from Maven Central.
+install: $(VENV)/.installed vendor
 	@$(BIN)/graphsvc db install
+
+vendor: $(VENDOR_FILES)
+
+# `npm ci` again only when package.json or package-lock.json changed (it empties node_modules first).
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: the web view's browser libraries need Node.js 20 and npm (apt-get install nodejs npm, or https://nodejs.org)"; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(VENDOR)/chart.umd.js: node_modules/.installed
+	@mkdir -p $(VENDOR)
+	cp node_modules/chart.js/dist/chart.umd.js $@
+
+$(VENDOR)/cytoscape.min.js: node_modules/.installed
+	@mkdir -p $(VENDOR)
+	cp node_modules/cytoscape/dist/cytoscape.min.js $@
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: graphsvc needs Python 3.11"; exit 1; }
@@ -61,4 +85,4 @@ status:
 	$(BIN)/graphsvc db status
 
 clean: stop
-	rm -rf $(VENV) $(DEMO) .bench .pytest_cache
+	rm -rf $(VENV) $(DEMO) .bench .pytest_cache node_modules $(VENDOR) test-results
