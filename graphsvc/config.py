@@ -27,6 +27,7 @@ has a place in it and an environment variable::
     lapse_days = 180              # GRAPHSVC_ANALYSIS_LAPSE_DAYS
     as_of = 2024-12-31            # GRAPHSVC_ANALYSIS_AS_OF; "today" (the default) or a date
     snapshot_dir = "~/.local/state/graphsvc/snapshots"  # GRAPHSVC_SNAPSHOT_DIR: warm starts (graphsvc.live)
+    follow_up_days = 14           # GRAPHSVC_FOLLOW_UP_DAYS: the follow-up worklist's days to close the loop
 
     [web]
     page_size = 50                # GRAPHSVC_WEB_PAGE_SIZE
@@ -142,6 +143,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("analysis_as_of", "analysis", "as_of", "date",
          ("GRAPHSVC_ANALYSIS_AS_OF", "GRAPHSVC_WEB_ANALYSIS_AS_OF")),
     Spec("analysis_snapshot_dir", "analysis", "snapshot_dir", "path", ("GRAPHSVC_SNAPSHOT_DIR",)),
+    Spec("analysis_follow_up_days", "analysis", "follow_up_days", "int", ("GRAPHSVC_FOLLOW_UP_DAYS",), 1, 365),
     Spec("web_page_size", "web", "page_size", "int", ("GRAPHSVC_WEB_PAGE_SIZE",), 1, 1000),
     Spec("web_poll_seconds", "web", "poll_seconds", "int", ("GRAPHSVC_WEB_POLL_SECONDS",), 0, 3600),
     Spec("accounts_db", "web", "accounts_db", "path", ("GRAPHSVC_ACCOUNTS_DB",)),
@@ -179,6 +181,7 @@ class Settings:
     analysis_lapse_days: int = 180
     analysis_as_of: date | None = None  # None: today
     analysis_snapshot_dir: Path = field(default_factory=_default_snapshot_dir)
+    analysis_follow_up_days: int = 14  # a referral's follow-up contact is due within this many days
     web_page_size: int = 50
     web_poll_seconds: int = 1  # 0: no poller thread; requests read the change feed themselves
     # Accounts, tokens and the audit log (graphsvc.accounts). Given as None (not
@@ -284,7 +287,8 @@ class Settings:
         from .insights import AnalysisOptions
 
         return AnalysisOptions(window=self.analysis_window, stall_days=self.analysis_stall_days,
-                               lapse_days=self.analysis_lapse_days, as_of=self.analysis_as_of)
+                               lapse_days=self.analysis_lapse_days, as_of=self.analysis_as_of,
+                               follow_up_days=self.analysis_follow_up_days)
 
     def resolved_password(self, create: bool = False) -> str:
         """The Neo4j password: configured, or the local server's generated one.

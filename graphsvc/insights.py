@@ -15,12 +15,16 @@ from datetime import date, datetime, timezone
 from functools import cached_property
 
 from .analysis import monthly_stage_counts, referrer_metrics, stage_histories
+from .analysis import activity
 from .analysis.graph import add_referrer, new_graph
+from .analysis.layout import network_elements, network_layout
 from .analysis.graph import as_of as graph_as_of
 from .analysis.index import Index
 from .analysis.matching import match_client
+from .analysis.members import member_activity as activity_of_members
 from .analysis.practice import bridge_members, clinician_sharing, key_person_risk, practice_summary
 from .analysis.suggestions import suggest_introductions
+from .analysis.worklists import worklists as build_worklists
 from .errors import NotFound
 from .records import MatchRequest
 from .store import projection
@@ -38,6 +42,7 @@ class AnalysisOptions:
     stall_days: int = 180
     lapse_days: int = 180
     as_of: date | None = None  # None: today
+    follow_up_days: int = 14  # the follow-up worklist: days after a referral to close the loop
 
     def day(self) -> date:
         return self.as_of or date.today()
@@ -68,6 +73,10 @@ class Insights:
         # When it was last known to match the database (``graphsvc.live`` moves it on).
         self.data_as_of = self.built_at
         self.instance: str | None = None  # the database's Practice.instance, when built by graphsvc.live
+        # The /network picture's last positions and the referrers written since: after a write only
+        # those move (``layout``), so the picture neither jumps nor is laid out from scratch.
+        self._layout_before: dict | None = None
+        self._layout_changed: set = set()
 
     @classmethod
     def from_graph(cls, graph: Graph, options: AnalysisOptions | None = None) -> "Insights":
@@ -122,6 +131,64 @@ class Insights:
         return out
 
     @cached_property
+    def worklists(self) -> dict:
+        """The managers' worklists (``analysis.worklists``), judged on the analysis day."""
+        o = self.options
+        return build_worklists(self.G, self.histories, self.metrics, as_of=o.day(),
+                               key_person_risk=self.key_person_risk, window=o.window,
+                               follow_up_days=o.follow_up_days,
+                               index=self.__dict__.get("index"))  # only if already built
+
+    @cached_property
+    def worklist_entries(self) -> dict:
+        """Per referrer on any worklist: ``[(worklist name, next step), ...]`` in the lists' order."""
+        out: dict[str, list] = {}
+        for name, rows in self.worklists.items():
+            for row in rows:
+                entries = out.setdefault(row["referrer"], [])
+                if not entries or entries[-1][0] != name:  # follow-up has a row per referral
+                    entries.append((name, row["next_step"]))
+        return out
+
+    @cached_property
+    def monthly_activity(self) -> list:
+        """Month by month: referrals, the share addressed to the practice, median effective breadth."""
+        return activity.monthly_activity(self.G, self.histories, self.metrics, as_of=self.options.day())
+
+    @cached_property
+    def outreach(self) -> dict:
+        """Contacts by kind, member and month, and the stage rises that followed them (``analysis.activity``)."""
+        return activity.outreach(self.G, self.histories, as_of=self.options.day())
+
+    @cached_property
+    def coverage(self) -> dict:
+        """Referrals out by niche and provider over time (``analysis.activity``)."""
+        return activity.coverage(self.G, as_of=self.options.day())
+
+    # Above this many referrers /network draws groups (kind x stage) instead of every referrer: a full
+    # layout grows with the square of the nodes (0.3 s for the demo's 1,048; 3-4 s at 3,000).
+    NETWORK_MAX_NODES = 2000
+
+    @cached_property
+    def layout(self) -> dict | None:
+        """Positions of members and referrers for ``/network`` (None above ``NETWORK_MAX_NODES``)."""
+        if len(self.histories) > self.NETWORK_MAX_NODES:
+            return None  # the aggregate lays its groups out itself
+        previous, changed = getattr(self, "_layout_before", None), getattr(self, "_layout_changed", set())
+        self._layout_before, self._layout_changed = None, set()
+        return network_layout(self.G, previous=previous, changed=changed)
+
+    @cached_property
+    def network(self) -> dict:
+        """``/api/network``'s nodes (with ``x``, ``y``) and edges, or the aggregate (``analysis.layout``)."""
+        return network_elements(self.G, self.histories, self.layout, max_nodes=self.NETWORK_MAX_NODES)
+
+    @cached_property
+    def member_activity(self) -> dict:
+        """Per member: its referrers, passes, introductions and contacts (``analysis.members``)."""
+        return activity_of_members(self.G)
+
+    @cached_property
     def index(self) -> Index:
         """Neighbourhoods for suggestions, built once per graph version."""
         return Index(self.G)
@@ -129,7 +196,8 @@ class Insights:
     # Results over the whole practice: dropped by ``apply`` and computed again
     # when next asked. Per-referrer results (histories, metrics, index) are
     # updated in place for the referrers a change touches.
-    AGGREGATES = ("sharing", "bridges", "key_person_risk")
+    AGGREGATES = ("sharing", "bridges", "key_person_risk", "worklists", "worklist_entries", "member_activity",
+                  "monthly_activity", "outreach", "coverage", "network")
 
     def apply(self, sub, referrer_ids, version: int | None) -> None:
         """Bring this analysis up to date with changes to some referrers, in place.
@@ -146,6 +214,11 @@ class Insights:
         reads this analysis meanwhile (``graphsvc.live``).
         """
         ids = sorted(set(referrer_ids))
+        layout = self.__dict__.pop("layout", None)
+        if layout is not None:  # kept: the next layout moves only these referrers
+            self._layout_before, self._layout_changed = layout, set(ids)
+        elif getattr(self, "_layout_before", None) is not None:
+            self._layout_changed |= set(ids)
         if self.options.as_of is not None:
             sub = graph_as_of(sub, self.options.as_of)
         G = self.G

@@ -21,8 +21,10 @@ from graphsvc.web.auth import ACTIONS, can, safe_next, why_not
 from tests.conftest import PASSWORD, csrf_token_of
 from tests.helpers import fixture_path, free_port
 
-PAGES = ["/", "/referrers/rf1", "/practice"]
-API_READS = [("GET", "/api/referrers/rf1"), ("GET", "/api/referrers/rf1/suggestions"),
+PAGES = ["/", "/dashboard", "/referrers", "/referrers/rf1", "/practice", "/worklists", "/worklists/new",
+         "/worklists/stalled", "/worklists/ready", "/worklists/lapsed", "/worklists/follow-up",
+         "/worklists/key-person-risk", "/clinicians/cn1", "/clinicians/st1", "/network", "/outreach", "/coverage"]
+API_READS = [("GET", "/api/referrers/rf1"), ("GET", "/api/referrers/rf1/suggestions"), ("GET", "/api/network"),
              ("GET", "/api/practice/summary"), ("GET", "/api/status"), ("POST", "/api/match")]
 MATCH_BODY = {"needs": ["adhd"], "population": "child"}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -76,7 +78,7 @@ def test_the_actions():
                        "save_referrer", "save_clinician", "save_staff", "save_provider")
 
 
-@pytest.mark.parametrize("action, context, expected", [
+@pytest.mark.parametrize("action, kwargs, expected", [
     ("record_pass", {"addressed_to": "cn1"}, True),
     ("record_pass", {"addressed_to": "cn2"}, False),
     ("record_pass", {"addressed_to": "practice"}, False),
@@ -96,8 +98,8 @@ def test_the_actions():
     ("save_referrer", {"point_person_id": "cn1"}, False), ("save_clinician", {}, False),
     ("save_staff", {}, False), ("save_provider", {}, False),
 ])
-def test_can_a_clinician_only_its_own(action, context, expected):
-    assert can(user("clinician", "cn1"), action, **context) is expected
+def test_can_a_clinician_only_its_own(action, kwargs, expected):
+    assert can(user("clinician", "cn1"), action, **kwargs) is expected
 
 
 def test_contexts_change_nothing_for_the_other_roles():
@@ -156,6 +158,7 @@ def test_anonymous_pages_redirect_to_the_login_with_next(small, anon):
     for url, wanted in (("/", "/login"), ("/referrers/rf1", "/login?next=/referrers/rf1"),
                         ("/practice", "/login?next=/practice"),
                         ("/?stage=1&page=2", "/login?next=/?stage%3D1%26page%3D2"),
+                        ("/worklists/stalled", "/login?next=/worklists/stalled"), ("/network", "/login?next=/network"),
                         ("/nope", "/login?next=/nope")):
         page = anon.get(url)
         assert page.status_code == 302 and page.headers["Location"] == wanted, url

@@ -28,7 +28,7 @@ def rows(html: str) -> list[list[str]]:
 
 
 def test_referrers_page_lists_point_person_and_counts(small_app, client):
-    page = client.get("/")
+    page = client.get("/referrers")
     assert page.status_code == 200
     assert rows(page.get_data(as_text=True)) == [
         # name, kind, organization, current point person, stage, referrals, last, introductions, contacts
@@ -42,25 +42,25 @@ def test_referrers_page_lists_point_person_and_counts(small_app, client):
 
 
 def test_filters_order_and_paging(small_app, client):
-    assert [r[0] for r in rows(client.get("/?kind=clergy").get_data(as_text=True))] == ["Rev. Stone rf3"]
-    assert [r[0] for r in rows(client.get("/?q=lincoln").get_data(as_text=True))] == ["Ms. Vega rf2"]
-    assert [r[0] for r in rows(client.get("/?order=name").get_data(as_text=True))] == [
+    assert [r[0] for r in rows(client.get("/referrers?kind=clergy").get_data(as_text=True))] == ["Rev. Stone rf3"]
+    assert [r[0] for r in rows(client.get("/referrers?q=lincoln").get_data(as_text=True))] == ["Ms. Vega rf2"]
+    assert [r[0] for r in rows(client.get("/referrers?order=name").get_data(as_text=True))] == [
         "Dr. Hale rf1", "Ms. Vega rf2", "Rev. Stone rf3"]
     small_app.config["PAGE_SIZE"] = 2
-    second = client.get("/?order=name&page=2").get_data(as_text=True)
+    second = client.get("/referrers?order=name&page=2").get_data(as_text=True)
     assert [r[0] for r in rows(second)] == ["Rev. Stone rf3"]
     assert "page 2 of 2" in second
 
 
 def test_bad_parameters_are_400s_naming_the_field(small_app, client):
     for query, field in (("kind=dentist", "kind"), ("order=zodiac", "order"), ("page=0", "page")):
-        page = client.get("/?" + query)
+        page = client.get("/referrers?" + query)
         assert page.status_code == 400
         assert f"{field} must be" in page.get_data(as_text=True)
 
 
 def test_empty_graph_says_how_to_load_data(app, client):
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/referrers").get_data(as_text=True)
     assert "No referrers yet: run <code>graphsvc import FOLDER</code>" in html
 
 
@@ -101,7 +101,7 @@ def test_referrer_page_words_counts_and_rounds_numbers(small_app, client):
 
 
 def test_overview_totals_are_worded_by_count(small_app, client):
-    text = text_of(client.get("/").get_data(as_text=True))
+    text = text_of(client.get("/referrers").get_data(as_text=True))
     assert ("Referrers 3 referrers 6 referrals 1 addressed to the practice 3 clinicians 2 staff "
             "1 referred out") in text
 
@@ -131,15 +131,15 @@ def test_practice_page_names_the_referrers_at_key_person_risk(small_app, client)
     html = client.get("/practice").get_data(as_text=True)
     table = html.split("<h2>Who shares referrals</h2>")[1]
     # The count links to the overview listing exactly those referrers; the names link to their pages.
-    cells = re.findall(r'<td class="num">(<a href="/\?point_person=[^"]*".*?)</td>', table, re.S)
+    cells = re.findall(r'<td class="num">(<a href="/referrers\?point_person=[^"]*".*?)</td>', table, re.S)
     assert [(re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', cell)) for cell in cells] == [
-        [("/?point_person=cn1", "1"), ("/referrers/rf1", "Dr. Hale")],
-        [("/?point_person=cn2", "2"), ("/referrers/rf2", "Ms. Vega"), ("/referrers/rf3", "Rev. Stone")],
+        [("/referrers?point_person=cn1", "1"), ("/referrers/rf1", "Dr. Hale")],
+        [("/referrers?point_person=cn2", "2"), ("/referrers/rf2", "Ms. Vega"), ("/referrers/rf3", "Rev. Stone")],
     ]
     assert table.count('<details class="names"><summary>names</summary>') == 2
     # And the overview behind each link lists exactly them.
-    assert ids(client.get("/?point_person=cn1").get_data(as_text=True)) == ["rf1"]
-    assert ids(client.get("/?point_person=cn2").get_data(as_text=True)) == ["rf2", "rf3"]
+    assert ids(client.get("/referrers?point_person=cn1").get_data(as_text=True)) == ["rf1"]
+    assert ids(client.get("/referrers?point_person=cn2").get_data(as_text=True)) == ["rf2", "rf3"]
 
 
 def test_practice_page_names_at_most_the_first_at_risk_referrers(small_app, client, monkeypatch):
@@ -167,9 +167,9 @@ def test_key_person_risk_links_only_to_a_filter_that_lists_exactly_the_referrers
     with down_app.test_request_context():
         found = {m: (c["key_person_risk"]["referrers"], c["at_risk"], c["at_risk_url"])
                  for m, c in clinician_rows(insights)}
-    assert found["cn1"] == (["rf1"], [{"id": "rf1", "name": "Dr. Hale"}], "/?point_person=cn1&stage=1")
+    assert found["cn1"] == (["rf1"], [{"id": "rf1", "name": "Dr. Hale"}], "/referrers?point_person=cn1&stage=1")
     assert found["cn2"] == (["rf2", "rf3"], [{"id": "rf2", "name": "Ms. Vega"}, {"id": "rf3", "name": "Rev. Stone"}],
-                            "/?point_person=cn2")
+                            "/referrers?point_person=cn2")
     assert found["cn3"] == (["rf4"], [{"id": "rf4", "name": "Dr. Ode"}], None)
     assert found["st1"] == ([], [], None)
 
@@ -186,12 +186,12 @@ def text_of(html: str) -> str:
 
 def test_search_matches_the_current_point_persons_name(small_app, client):
     # rf2 was handed from Ana Ruiz to Ben Okafor: only the current point person counts.
-    assert ids(client.get("/?q=Ben Okafor").get_data(as_text=True)) == ["rf2", "rf3"]
-    assert ids(client.get("/?q=ruiz").get_data(as_text=True)) == ["rf1"]
-    assert ids(client.get("/?q=ana ruiz&order=name").get_data(as_text=True)) == ["rf1"]
+    assert ids(client.get("/referrers?q=Ben Okafor").get_data(as_text=True)) == ["rf2", "rf3"]
+    assert ids(client.get("/referrers?q=ruiz").get_data(as_text=True)) == ["rf1"]
+    assert ids(client.get("/referrers?q=ana ruiz&order=name").get_data(as_text=True)) == ["rf1"]
     # Name, organization and exact id still match.
-    assert ids(client.get("/?q=hale").get_data(as_text=True)) == ["rf1"]
-    assert ids(client.get("/?q=rf3").get_data(as_text=True)) == ["rf3"]
+    assert ids(client.get("/referrers?q=hale").get_data(as_text=True)) == ["rf1"]
+    assert ids(client.get("/referrers?q=rf3").get_data(as_text=True)) == ["rf3"]
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -212,7 +212,7 @@ def test_search_matches_the_current_point_persons_name(small_app, client):
     ("stage=&stalled=&lapsed=&point_person=&kind=&q=&order=&page=", ["rf2", "rf1", "rf3"]),  # empty form
 ])
 def test_analysis_and_point_person_filters(small_app, client, query, expected):
-    page = client.get("/?" + query)
+    page = client.get("/referrers?" + query)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert ids(html) == expected
@@ -222,7 +222,7 @@ def test_analysis_and_point_person_filters(small_app, client, query, expected):
 
 
 def test_filter_form_offers_every_filter_and_names_point_persons(small_app, client):
-    html = client.get("/?point_person=cn2&stalled=1").get_data(as_text=True)
+    html = client.get("/referrers?point_person=cn2&stalled=1").get_data(as_text=True)
     form = html.split('<form class="filters"')[1].split("</form>")[0]
     assert sorted(set(re.findall(r'name="(\w+)"', form))) == sorted(
         ["q", "kind", "stage", "point_person", "stalled", "lapsed", "order"])
@@ -237,13 +237,13 @@ def test_filter_form_offers_every_filter_and_names_point_persons(small_app, clie
 
 def test_paging_links_keep_the_filters(small_app, client):
     small_app.config["PAGE_SIZE"] = 1
-    html = client.get("/?stage=1&point_person=&order=name").get_data(as_text=True)
+    html = client.get("/referrers?stage=1&point_person=&order=name").get_data(as_text=True)
     assert ids(html) == ["rf1"]
     assert "2 matching · page 1 of 2" in html
-    assert 'href="/?stage=1&amp;order=name&amp;page=2">next' in html
-    second = client.get("/?stage=1&order=name&page=2").get_data(as_text=True)
+    assert 'href="/referrers?stage=1&amp;order=name&amp;page=2">next' in html
+    second = client.get("/referrers?stage=1&order=name&page=2").get_data(as_text=True)
     assert ids(second) == ["rf2"]
-    assert 'href="/?stage=1&amp;order=name">← previous' in second
+    assert 'href="/referrers?stage=1&amp;order=name">← previous' in second
 
 
 @pytest.mark.parametrize("query, name, accepted", [
@@ -268,7 +268,7 @@ def test_paging_links_keep_the_filters(small_app, client):
     ("page=" + "9" * 5000, "page", "page must be a whole number from 1 to 1000000000; got '999"),
 ])
 def test_unknown_parameters_and_bad_values_are_400_pages(small_app, client, query, name, accepted):
-    page = client.get("/?" + query)
+    page = client.get("/referrers?" + query)
     assert page.status_code == 400
     assert page.mimetype == "text/html"
     assert accepted in text_of(page.get_data(as_text=True).replace("&#39;", "'"))
@@ -276,34 +276,34 @@ def test_unknown_parameters_and_bad_values_are_400_pages(small_app, client, quer
 
 def test_a_page_past_the_end_says_so(small_app, client):
     small_app.config["PAGE_SIZE"] = 2
-    page = client.get("/?page=9")
+    page = client.get("/referrers?page=9")
     assert page.status_code == 404
     html = page.get_data(as_text=True)
     assert "Page 9 is past the end: 2 pages of 3 referrers." in text_of(html)
-    assert 'href="/?page=2">Go to the last page</a>' in html
+    assert 'href="/referrers?page=2">Go to the last page</a>' in html
     # Said once: no empty table, no second notice, no paging links.
     assert "<tbody>" not in html and "Nothing on page" not in html and "No referrers" not in html
     assert html.count("past the end") == 1 and 'class="pages"' not in html
-    huge = client.get("/?page=1000000000")
+    huge = client.get("/referrers?page=1000000000")
     assert huge.status_code == 404 and "is past the end: 2 pages of 3 referrers." in huge.get_data(as_text=True)
-    filtered = client.get("/?stage=1&page=2")
+    filtered = client.get("/referrers?stage=1&page=2")
     assert filtered.status_code == 404
     assert "Page 2 is past the end: 1 page of 2 referrers." in text_of(filtered.get_data(as_text=True))
     # When nothing matches, the last page is page 1: page 2 is past the end too.
-    assert client.get("/?stage=2").status_code == 200
+    assert client.get("/referrers?stage=2").status_code == 200
     for query in ("stage=2&page=3", "q=zzzzz&page=2"):
-        nothing = client.get("/?" + query)
+        nothing = client.get("/referrers?" + query)
         assert nothing.status_code == 404
         html = nothing.get_data(as_text=True)
         page = query.rpartition("=")[2]
         assert (f"Page {page} is past the end: no referrer matches these filters. Go to page 1 ."
                 in text_of(html))
         assert html.count("past the end") == 1 and "<tbody>" not in html and "matching · page" not in html
-    assert 'href="/?q=zzzzz">Go to page 1</a>' in html
+    assert 'href="/referrers?q=zzzzz">Go to page 1</a>' in html
 
 
 def test_past_the_end_of_an_empty_graph(app, client):
-    page = client.get("/?page=2")
+    page = client.get("/referrers?page=2")
     assert page.status_code == 404
     assert "Page 2 is past the end: there are no referrers yet. Go to page 1 ." in text_of(page.get_data(as_text=True))
 
@@ -357,13 +357,14 @@ def test_create_app_takes_the_graph_and_settings_as_keywords(graph, neo4j_settin
 
 
 def test_blueprints_and_static_css(app, client):
-    assert {bp for bp in app.blueprints} == {"referrers", "practice", "health", "api", "auth", "record", "audit"}
+    assert {bp for bp in app.blueprints} == {"home", "referrers", "worklists", "clinicians", "views", "practice",
+                                             "health", "api", "auth", "record", "audit"}
     endpoints = {r.rule: r.endpoint for r in app.url_map.iter_rules()}
-    assert endpoints["/"] == "referrers.index"
+    assert endpoints["/"] == "home.index" and endpoints["/referrers"] == "referrers.index"
     assert endpoints["/referrers/<referrer_id>"] == "referrers.detail"
     assert endpoints["/practice"] == "practice.index"
     assert endpoints["/healthz"] == "health.healthz"
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/referrers").get_data(as_text=True)
     assert '<link rel="stylesheet" href="/static/style.css">' in html and "<style>" not in html
     css = client.get("/static/style.css")
     assert css.status_code == 200 and "--accent" in css.get_data(as_text=True)
@@ -402,16 +403,17 @@ def down_app(web_accounts):
     driver.close()
 
 
-@pytest.mark.parametrize("url", ["/", "/?kind=clergy", "/referrers/rf1", "/practice"])
+@pytest.mark.parametrize("url", ["/", "/referrers", "/referrers?kind=clergy", "/referrers/rf1", "/practice",
+                                 "/worklists/stalled", "/clinicians/cn1", "/network", "/outreach", "/coverage"])
 def test_pages_say_in_words_that_the_database_is_down(down_app, sign_in, url):
     page = sign_in(down_app, "manager").get(url)
     assert page.status_code == 503 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
     assert '<link rel="stylesheet" href="/static/style.css">' in html  # the site's layout
-    assert text_of(html).split(" · API ")[1] == (
+    assert text_of(html).split(" API ", 1)[1] == (
         "503 · Service Unavailable The database is not reachable right now, so this page cannot be shown. "
         "Try again in a few minutes; if it stays down, tell the administrator. "
-        f"Details for the administrator {down_app.config['DOWN_MESSAGE']} ← all referrers")
+        f"Details for the administrator {down_app.config['DOWN_MESSAGE']} ← the start page")
     assert "<details" in html
 
 
@@ -460,7 +462,7 @@ def test_pages_from_the_last_analysis_say_how_old_it_is_while_neo4j_is_down(smal
         assert time.monotonic() - began < 2
         assert (status["version"], status["full_builds"], status["neo4j_reachable"]) == (version, 1, False)
         assert datetime.fromisoformat(status["unreachable_since"]) == down.replace(microsecond=0)
-        overview = client.get("/")  # reads Neo4j itself: the 503 page, with no notice
+        overview = client.get("/referrers")  # reads Neo4j itself: the 503 page, with no notice
         assert overview.status_code == 503 and "Data as of" not in overview.get_data(as_text=True)
     finally:
         driver.close()
@@ -490,7 +492,7 @@ def test_noun_for_words_the_noun_as_count_of_does():
 
 
 def test_a_bad_value_is_echoed_at_most_80_characters(small_app, client):
-    page = client.get("/?kind=" + "x" * 100_000)
+    page = client.get("/referrers?kind=" + "x" * 100_000)
     assert page.status_code == 400
     said = text_of(page.get_data(as_text=True).replace("&#39;", "'"))
     assert "got '" + "x" * 80 + "…'" in said and "x" * 81 not in said

@@ -13,6 +13,7 @@ config key                    from ``Settings``
 ``ANALYSIS_STALL_DAYS``       ``analysis_stall_days``
 ``ANALYSIS_LAPSE_DAYS``       ``analysis_lapse_days``
 ``ANALYSIS_AS_OF``            ``analysis_as_of`` (a date or ``YYYY-MM-DD``; none: today)
+``FOLLOW_UP_DAYS``            ``analysis_follow_up_days`` (the follow-up worklist)
 ``ACCOUNTS_DB``               ``accounts_db`` (unless ``create_app(accounts=...)``)
 ``SECRET_KEY``                ``graphsvc.accounts.secret_key(settings)``
 ``SESSION_COOKIE_SECURE``     ``web_cookie_secure`` (the cookie is Secure over HTTPS anyway)
@@ -133,7 +134,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     from ..accounts import Accounts, secret_key
     from ..insights import AnalysisOptions
     from ..store.db import Graph
-    from . import api, audit, auth, extensions, health, pages, practice, record, referrers
+    from . import api, audit, auth, clinicians, extensions, health, home, pages, practice, record, referrers, views, worklists
 
     if test_config and "GRAPH" in test_config:
         raise TypeError("pass the graph as create_app(graph=...), not in the config")
@@ -148,6 +149,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
         ANALYSIS_STALL_DAYS=settings.analysis_stall_days,
         ANALYSIS_LAPSE_DAYS=settings.analysis_lapse_days,
         ANALYSIS_AS_OF=settings.analysis_as_of,
+        FOLLOW_UP_DAYS=settings.analysis_follow_up_days,
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         ACCOUNTS_DB=settings.accounts_db,
         SESSION_COOKIE_HTTPONLY=True,
@@ -176,7 +178,8 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     options = AnalysisOptions(window=int(app.config["ANALYSIS_WINDOW"]),
                               stall_days=int(app.config["ANALYSIS_STALL_DAYS"]),
                               lapse_days=int(app.config["ANALYSIS_LAPSE_DAYS"]),
-                              as_of=_as_date(app.config["ANALYSIS_AS_OF"]))
+                              as_of=_as_date(app.config["ANALYSIS_AS_OF"]),
+                              follow_up_days=int(app.config["FOLLOW_UP_DAYS"]))
     if graph is None:
         # A page waits at most a few seconds for a Neo4j that went away, then
         # says so; the CLI's commands may wait longer.
@@ -189,7 +192,11 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     app.jinja_env.globals.update(STAGE_NAMES=STAGE_NAMES, pct=pct, stage_label=stage_label,
                                  count_of=count_of, noun_for=pages.noun_for, words=words)
 
+    app.register_blueprint(home.bp)
     app.register_blueprint(referrers.bp)
+    app.register_blueprint(worklists.bp)
+    app.register_blueprint(clinicians.bp)
+    app.register_blueprint(views.bp)
     app.register_blueprint(practice.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)

@@ -44,6 +44,7 @@ QUERY = {
     "suggestions": (*SuggestionsQuery.model_fields, "refresh"),
     "match": ("refresh",),
     "practice_summary": ("refresh",),
+    "network": ("refresh",),
     "openapi": (),
     "status": (),
 }
@@ -159,6 +160,16 @@ def practice_summary():
             clinicians = {m: {**s, **data.bridges.get(m, {})} for m, s in data.sharing.items()}
         out["clinicians"] = clinicians() if callable(clinicians) else clinicians
     return jsonify(out)
+
+
+@bp.get("/network")
+def network():
+    """The practice network for ``/network``: nodes with server-computed ``x``, ``y``, and edges.
+
+    Every referrer and member (``mode: "full"``), or above ``Insights.NETWORK_MAX_NODES`` referrers
+    the members and one node per (referrer kind, stage) group (``mode: "aggregate"``).
+    """
+    return jsonify(insights().network)
 
 
 @bp.get("/status")

@@ -338,7 +338,7 @@ def login():
     """The login form; on success, to ``next`` (a path on this site) or the overview."""
     target = safe_next(request.args.get("next"))
     if request.method == "GET" and current_user.is_authenticated:
-        return redirect(target or url_for("referrers.index"))
+        return redirect(target or url_for("home.index"))
     form = LoginForm()
     problem, status = None, 200
     if request.method == "POST":
@@ -360,7 +360,7 @@ def login():
                 login_user(WebUser(user, session_stamp(user.username), "session"))
                 session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
                 record("login", user=user.username)
-                return redirect(target or url_for("referrers.index"))
+                return redirect(target or url_for("home.index"))
     return render_template("login.html", form=form, problem=problem, next=target), status
 
 

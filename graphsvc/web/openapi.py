@@ -330,6 +330,21 @@ def document() -> dict:
                     "200": {"description": "The status", "content": {"application/json": {"schema": _status()}}},
                     "400": bad_query,
                 }}},
+            "/api/network": {"get": {
+                "summary": "The practice network with positions computed on the server (NetworkX-style layout)",
+                "description": "Referrers and members as nodes with x and y, edges weighted by referrals and "
+                               "introductions; above 2,000 referrers, members and referrer groups (kind x stage).",
+                "parameters": [refresh],
+                "responses": {
+                    "200": {"description": "Nodes and edges", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["mode", "nodes", "edges"],
+                        "properties": {
+                            "mode": {"type": "string", "enum": ["full", "aggregate"]},
+                            "nodes": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "x", "y"]}},
+                            "edges": {"type": "array", "items": {"type": "object",
+                                                                 "required": ["id", "source", "target", "weight"]}}}}}}},
+                    "400": bad_query,
+                }}},
             "/api/practice/summary": {"get": {
                 "summary": "Stage distribution now and by month; per-clinician sharing and bridges",
                 "parameters": [refresh],

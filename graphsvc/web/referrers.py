@@ -1,6 +1,6 @@
-"""The referrers: the overview (``/``), filterable and paged, and one referrer's page.
+"""The referrers: the list (``/referrers``), filterable and paged, and one referrer's page.
 
-Query parameters of ``/`` (each optional; an empty value means "any"):
+Query parameters of ``/referrers`` (each optional; an empty value means "any"):
 
 ``q``
     part of the referrer's name, its organization or its current point
@@ -126,7 +126,7 @@ def parse_filters(args: dict[str, str], clinicians: dict[str, str]) -> tuple[Fil
                    order=order, **flags), int(page)
 
 
-@bp.get("/")
+@bp.get("/referrers")
 def index():
     """Referrers with their current point person, stage and counts; filterable and paged."""
     args = only_parameters(PARAMETERS)
@@ -166,6 +166,82 @@ def detail(referrer_id):
     # colleagues to keep in mind once they take new clients again.
     accepting = insights.suggestions(referrer_id, limit=5, accepting=True)
     not_accepting = insights.suggestions(referrer_id, limit=3, accepting=False)
+    events = timeline(insights.G, referrer_id)
     return render_template("referrers/detail.html", r=info, m=info["metrics"], names=names,
                            accepting=accepting, not_accepting=not_accepting,
-                           trend=trend_words(info["metrics"]["trend"]))
+                           trend=trend_words(info["metrics"]["trend"]),
+                           events=events[:TIMELINE_SHOWN], event_count=len(events),
+                           stage_chart=stage_chart(info, insights.options.day()),
+                           ego=ego_network(insights.G, referrer_id, names))
+
+
+# The referrer page's time line lists this many events, newest first (the rest are counted).
+TIMELINE_SHOWN = 50
+
+
+def timeline(G, referrer_id: str) -> list[dict]:
+    """Every referral, introduction, contact and referral out of the referrer, newest first."""
+    provider_names = {n: a["name"] for n, a in G.nodes(data=True) if a.get("kind") == "provider"}
+    events = []
+    for _, target, key, data in G.out_edges(referrer_id, keys=True, data=True):
+        kind = data["type"]
+        event = {"date": data["date"], "id": key, "type": kind, "member": target}
+        if kind == "referral":
+            event.update(addressed_to=data["addressed_to"], pass_reason=data.get("pass_reason"),
+                         needs=data.get("needs") or ())
+        elif kind == "introduction":
+            event.update(by=data.get("by"))
+        elif kind == "contact":
+            event.update(contact_kind=data.get("contact_kind"))
+        elif kind == "referral_out":
+            event.update(niche=data.get("niche"), provider=provider_names.get(target, target))
+        events.append(event)
+    events.sort(key=lambda e: (e["date"], e["id"]), reverse=True)
+    return events
+
+
+def stage_chart(info: dict, as_of) -> dict | None:
+    """The referrer's stage over time as a stepped line: each change, held until ``as_of``."""
+    history = info["history"]
+    if not history:
+        return None
+    labels = [str(c["date"]) for c in history] + [str(as_of)]
+    values = [c["stage"] for c in history] + [history[-1]["stage"]]
+    return {"labels": labels, "series": [{"label": "stage", "values": values}], "max": 3}
+
+
+def ego_network(G, referrer_id: str, names: dict) -> dict:
+    """The referrer and the members it is connected to, laid out in a circle around it.
+
+    Nodes carry ``role``: ``referrer``, ``point_person`` (now), ``past_point_person``,
+    ``tried`` (assigned a referral), ``introduced`` or ``contacted``; edges carry the
+    referral, introduction and contact counts.
+    """
+    import math
+
+    node = G.nodes[referrer_id]
+    tenures = node.get("tenures") or []
+    current = next((c for s, u, c in reversed(tenures) if u is None), None)
+    past = {c for s, u, c in tenures if c != current}
+    counts: dict[str, dict] = {}
+    for _, member, data in G.out_edges(referrer_id, data=True):
+        if data["type"] == "referral_out":
+            continue
+        c = counts.setdefault(member, {"referrals": 0, "introductions": 0, "contacts": 0})
+        c[{"referral": "referrals", "introduction": "introductions", "contact": "contacts"}[data["type"]]] += 1
+    for m in (current, *past):
+        if m is not None:
+            counts.setdefault(m, {"referrals": 0, "introductions": 0, "contacts": 0})
+    members = sorted(counts, key=lambda m: (m != current, m not in past, -counts[m]["referrals"], m))
+    nodes = [{"id": referrer_id, "label": node["name"], "role": "referrer", "x": 0.0, "y": 0.0}]
+    edges = []
+    for i, m in enumerate(members):
+        angle = 2 * math.pi * i / max(1, len(members)) - math.pi / 2
+        c = counts[m]
+        role = ("point_person" if m == current else "past_point_person" if m in past else
+                "tried" if c["referrals"] else "introduced" if c["introductions"] else "contacted")
+        nodes.append({"id": m, "label": names.get(m, m), "role": role,
+                      "x": round(200 * math.cos(angle), 1), "y": round(200 * math.sin(angle), 1)})
+        edges.append({"id": f"{referrer_id}->{m}", "source": referrer_id, "target": m, **c,
+                      "weight": c["referrals"] + c["introductions"]})
+    return {"nodes": nodes, "edges": edges}

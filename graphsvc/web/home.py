@@ -1,0 +1,73 @@
+"""The start page, ``/``: a manager's dashboard, or a clinician's own referrers.
+
+* A clinician account linked to a clinician: ``/`` is **My referrers**
+  (``graphsvc.web.clinicians``).
+* Every other account: the **dashboard** (also at ``/dashboard`` for
+  everyone): the stage funnel now and month by month, practice breadth over
+  time (median effective breadth, share of referrals addressed to the
+  practice), referrals per month, and the worklists with their counts.
+
+The charts are drawn by Chart.js (``static/js/charts.js``) from the data in
+each chart's ``data-chart`` attribute; under each, the same numbers as a
+table (folded), for readers without JavaScript or a screen.
+
+The referrer list that ``/`` used to be is ``/referrers``; an old link with
+the list's query parameters (``/?stage=1``) is redirected there.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..analysis.worklists import WORKLISTS
+from . import clinicians, extensions
+from .pages import only_parameters
+from .referrers import PARAMETERS as LIST_PARAMETERS
+
+bp = Blueprint("home", __name__)
+
+MONTHS_SHOWN = 36  # the charts' span
+
+
+@bp.get("/")
+def index():
+    """The dashboard, or My referrers for a clinician."""
+    if request.args and set(request.args) <= set(LIST_PARAMETERS):
+        return redirect(url_for("referrers.index", **request.args), code=301)
+    if getattr(current_user, "clinician_id", None):
+        return clinicians.mine()
+    return dashboard()
+
+
+@bp.get("/dashboard")
+def dashboard():
+    """The stage funnel, breadth and referrals over time, and the worklists' counts."""
+    only_parameters()
+    insights = extensions.insights()
+    summary = insights.summary(clinicians=False)
+    monthly = summary["monthly"][-MONTHS_SHOWN:]
+    activity = insights.monthly_activity[-MONTHS_SHOWN:]
+    lists = insights.worklists
+    funnel = {"labels": [f"{s} · {name}" for s, name in _stage_names().items()],
+              "values": [summary["stages"][s] for s in range(4)]}
+    over_time = {"labels": [row["month"] for row in monthly],
+                 "series": [{"label": f"stage {s}", "values": [row["stages"][s] for row in monthly]}
+                            for s in range(4)]}
+    breadth = {"labels": [row["month"] for row in activity],
+               "series": [{"label": "median effective breadth", "values": [row["median_effective_breadth"]
+                                                                           for row in activity], "axis": "y"},
+                          {"label": "share addressed to the practice (%)",
+                           "values": [None if row["practice_share"] is None else round(100 * row["practice_share"], 1)
+                                      for row in activity], "axis": "y1"}]}
+    referrals = {"labels": [row["month"] for row in activity],
+                 "series": [{"label": "referrals", "values": [row["referrals"] for row in activity]}]}
+    return render_template("home/dashboard.html", s=summary, monthly=monthly, activity=activity,
+                           worklists=WORKLISTS, counts={name: len(lists[name]) for name in WORKLISTS},
+                           funnel=funnel, over_time=over_time, breadth=breadth, referrals=referrals)
+
+
+def _stage_names() -> dict:
+    from ..presentation import STAGE_NAMES
+
+    return STAGE_NAMES
