@@ -23,7 +23,6 @@ import re
 import pytest
 
 from graphsvc.csvio.importer import import_folder
-from tests.conftest import PASSWORD, USERS
 from tests.helpers import fixture_path
 
 

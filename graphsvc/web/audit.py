@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, url_for
 
 from . import auth
 from .downloads import csv_download

@@ -81,13 +81,16 @@ def _member_page(member_id: str, page: int, *, mine: bool):
     stages = Counter(row["stage"] for row in referrers)
     risk = insights.key_person_risk.get(member_id, {"count": 0, "referrers": [], "referrals_last_12_months": 0})
     names = {m: a["name"] for m, a in insights.index.members.items()}
-    referrer_names = lambda r: insights.G.nodes[r]["name"] if r in insights.G else r  # noqa: E731
+
+    def referrer_name(r: str) -> str:
+        return insights.G.nodes[r]["name"] if r in insights.G else r
+
     return render_template(
         "clinicians/detail.html", member_id=member_id, member=node, mine=mine,
         referrers=referrers[(page - 1) * size:page * size], referrer_count=len(referrers), stages=stages,
         page=page, pages=pages, queue=_introduction_queue(insights, referrers), activity=activity,
         contact_kinds=Counter(c["kind"] for c in activity["contacts"]), recent=RECENT, risk=risk, names=names,
-        referrer_name=referrer_names,
+        referrer_name=referrer_name,
         page_url=lambda n: url_for("clinicians.mine" if mine else "clinicians.detail",
                                    **({} if mine else {"clinician_id": member_id}), **({"page": n} if n > 1 else {})))
 

@@ -21,6 +21,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..analysis.worklists import WORKLISTS
+from ..presentation import STAGE_NAMES, stage_label
 from . import clinicians, extensions
 from .pages import only_parameters
 from .referrers import PARAMETERS as LIST_PARAMETERS
@@ -49,7 +50,7 @@ def dashboard():
     monthly = summary["monthly"][-MONTHS_SHOWN:]
     activity = insights.monthly_activity[-MONTHS_SHOWN:]
     lists = insights.worklists
-    funnel = {"labels": [f"{s} · {name}" for s, name in _stage_names().items()],
+    funnel = {"labels": [stage_label(s) for s in STAGE_NAMES],
               "values": [summary["stages"][s] for s in range(4)]}
     over_time = {"labels": [row["month"] for row in monthly],
                  "series": [{"label": f"stage {s}", "values": [row["stages"][s] for row in monthly]}
@@ -65,9 +66,3 @@ def dashboard():
     return render_template("home/dashboard.html", s=summary, monthly=monthly, activity=activity,
                            worklists=WORKLISTS, counts={name: len(lists[name]) for name in WORKLISTS},
                            funnel=funnel, over_time=over_time, breadth=breadth, referrals=referrals)
-
-
-def _stage_names() -> dict:
-    from ..presentation import STAGE_NAMES
-
-    return STAGE_NAMES
