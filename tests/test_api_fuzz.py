@@ -79,7 +79,7 @@ def test_the_api_answers_as_its_openapi_document_says(app, graph, web_accounts):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.label for op in operations} == {
         "GET /api/referrers/{referrer_id}", "GET /api/referrers/{referrer_id}/suggestions",
-        "POST /api/match", "GET /api/practice/summary", "GET /api/status",
+        "POST /api/match", "GET /api/practice/summary", "GET /api/status", "GET /api/network",
         "POST /api/referrals", "POST /api/passes", "POST /api/introductions", "POST /api/contacts",
         "POST /api/referrals-out", "POST /api/handoffs",
         *(f"{method} /api/{collection}{path}" for collection in ("referrers", "clinicians", "staff", "providers")
