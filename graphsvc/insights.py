@@ -31,7 +31,7 @@ from .store import projection
 from .store.catalog import query
 from .store.db import Graph
 from .store.writes import write_batches
-from .vocabulary import PRACTICE_ID
+from .vocabulary import PRACTICE, PRACTICE_ID
 
 _log = logging.getLogger(__name__)
 
@@ -140,6 +140,50 @@ class Insights:
                                index=self.__dict__.get("index"))  # only if already built
 
     @cached_property
+    def referrer_rows(self) -> list[dict]:
+        """One row per referrer for the referrer list (``/referrers``), by id: its current point
+        person, stage, flags and counts, so the list is filtered, sorted and paged in memory."""
+        G, histories, metrics = self.G, self.histories, self.metrics
+        names = {m: a["name"] for m, a in self.index.members.items()}
+        rows = []
+        for r in sorted(histories):
+            node, h, m = G.nodes[r], histories[r], metrics[r]
+            pp = m["point_person"]
+            rows.append({"id": r, "name": node["name"], "kind": node["referrer_kind"],
+                         "organization": node.get("organization") or "", "since": node.get("since"),
+                         "point_person_id": pp, "point_person": names.get(pp) if pp else None,
+                         "referrals": h["referrals"], "last_referral": h["last_referral"],
+                         "introductions": m["introductions"], "contacts": m["contacts"],
+                         "stage": h["stage"], "stalled": h["stalled"], "lapsed": h["lapsed"]})
+        return rows
+
+    @cached_property
+    def totals(self) -> dict:
+        """The practice's headline counts: referrers, referrals, those addressed to the practice as a
+        whole, clinicians, staff and referrals out."""
+        referrals = to_practice = out = 0
+        for _, _, data in self.G.edges(data=True):
+            kind = data["type"]
+            if kind == "referral":
+                referrals += 1
+                to_practice += data["addressed_to"] == PRACTICE
+            elif kind == "referral_out":
+                out += 1
+        kinds = [a["kind"] for a in self.index.members.values()]
+        return {"referrers": len(self.histories), "referrals": referrals, "to_practice": to_practice,
+                "clinicians": kinds.count("clinician"), "staff": kinds.count("staff"), "referrals_out": out}
+
+    @cached_property
+    def headline(self) -> dict:
+        """``summary``'s headline numbers (``practice_summary``), computed once per analysis."""
+        return practice_summary(self.G, self.histories, self.metrics)
+
+    @cached_property
+    def monthly_stages(self) -> list:
+        """Referrers in each stage at each month's end (``monthly_stage_counts``): a pass over every referral."""
+        return monthly_stage_counts(self.G, self.histories, as_of=self.options.day())
+
+    @cached_property
     def worklist_entries(self) -> dict:
         """Per referrer on any worklist: ``[(worklist name, next step), ...]`` in the lists' order."""
         out: dict[str, list] = {}
@@ -196,8 +240,9 @@ class Insights:
     # Results over the whole practice: dropped by ``apply`` and computed again
     # when next asked. Per-referrer results (histories, metrics, index) are
     # updated in place for the referrers a change touches.
-    AGGREGATES = ("sharing", "bridges", "key_person_risk", "worklists", "worklist_entries", "member_activity",
-                  "monthly_activity", "outreach", "coverage", "network")
+    AGGREGATES = ("referrer_rows", "totals", "headline", "monthly_stages", "sharing", "bridges", "key_person_risk",
+                  "worklists", "worklist_entries", "member_activity", "monthly_activity", "outreach", "coverage",
+                  "network")
 
     def apply(self, sub, referrer_ids, version: int | None) -> None:
         """Bring this analysis up to date with changes to some referrers, in place.
@@ -281,12 +326,12 @@ class Insights:
         ``monthly=False`` alone gives the headline numbers only (the text
         output of ``graphsvc analyze``), sparing a pass over every referral.
         """
-        out = practice_summary(self.G, self.histories, self.metrics)
+        out = dict(self.headline)
         out["as_of"] = self.options.day()
         out["not_started"] = len(self.G.graph.get("not_started", ()))  # referrers left out: later than as_of
         out["options"] = asdict(self.options)
         if monthly:
-            out["monthly"] = monthly_stage_counts(self.G, self.histories, as_of=self.options.day())
+            out["monthly"] = self.monthly_stages
         if clinicians is None:
             clinicians = monthly
         if clinicians:
