@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, render_template, url_for
 
 from . import auth
 from .downloads import csv_download
-from .pages import only_parameters
+from .pages import only_parameters, page_number
 
 bp = Blueprint("audit", __name__)
 
@@ -46,7 +46,7 @@ def index():
                  "detail": json.dumps(e["detail"], sort_keys=True) if e["detail"] is not None else None}
                 for e in entries)
         return csv_download("audit.csv", CSV_COLUMNS, rows, filters=filters)
-    page = _page(args.get("page"))
+    page = page_number(args.get("page"))
     size = current_app.config["PAGE_SIZE"]
     total = log.count_entries(since=since, user=user, action=action)
     entries = log.entries(since=since, user=user, action=action, limit=size, offset=(page - 1) * size)
@@ -60,13 +60,6 @@ def index():
                            csv_url=url_for("audit.index", **{k: v for k, v in filters.items() if v}, format="csv"),
                            detail_text=_detail_text)
 
-
-def _page(text: str | None) -> int:
-    if not text:
-        return 1
-    if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) < 1:
-        abort(400, "page must be a whole number from 1")
-    return int(text)
 
 
 def _detail_text(detail) -> str:

@@ -26,20 +26,19 @@ from flask_login import current_user
 from ..errors import NotFound
 from ..requests import shown
 from . import extensions
-from .pages import only_parameters
+from .pages import only_parameters, page_number
 
 bp = Blueprint("clinicians", __name__)
 
 QUEUE_SIZE = 10
 RECENT = 10  # events of each kind listed (the rest counted)
-PAGE_MAX = 10**6
 
 
 @bp.get("/clinicians/<clinician_id>")
 def detail(clinician_id):
     """A clinician's (or staff member's) referrers, introduction queue, passes, outreach and risk."""
     args = only_parameters(("page",))
-    return _member_page(clinician_id, _page(args.get("page")), mine=False)
+    return _member_page(clinician_id, page_number(args.get("page")), mine=False)
 
 
 @bp.get("/my-referrers")
@@ -50,14 +49,8 @@ def mine():
     if not clinician_id:
         # Not a 403: nothing is forbidden, this account simply has no referrers of its own.
         return redirect(url_for("home.index"))
-    return _member_page(clinician_id, _page(args.get("page")), mine=True)
+    return _member_page(clinician_id, page_number(args.get("page")), mine=True)
 
-
-def _page(text: str | None) -> int:
-    text = text or "1"
-    if not (text.isascii() and text.isdigit()) or len(text) > 7 or not 1 <= int(text) <= PAGE_MAX:
-        abort(400, f"page must be a whole number from 1 to {PAGE_MAX}; got {shown(text)}")
-    return int(text)
 
 
 def _member_page(member_id: str, page: int, *, mine: bool):

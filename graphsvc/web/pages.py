@@ -8,7 +8,7 @@ from flask import abort, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..presentation import count_of
-from ..requests import SHOWN
+from ..requests import SHOWN, shown
 
 
 def error_page(error: HTTPException, detail: str | None = None):
@@ -31,6 +31,19 @@ def only_parameters(known: Iterable[str] = ()) -> dict[str, str]:
         if len(request.args.getlist(name)) > 1:
             abort(400, f"{named} must be given once, got {len(request.args.getlist(name))} values")
     return {name: request.args[name].strip() for name in request.args}
+
+
+# The largest page number the paged pages take (a 400 past it): far past any practice's last page.
+PAGE_MAX = 10**6
+
+
+def page_number(text: str | None) -> int:
+    """The ``page`` parameter: 1 when absent, else a whole number from 1 to ``PAGE_MAX`` in ASCII
+    digits ('²' passes ``str.isdigit``); a 400 page saying so otherwise."""
+    text = text or "1"
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(PAGE_MAX)) or not 1 <= int(text) <= PAGE_MAX:
+        abort(400, f"page must be a whole number from 1 to {PAGE_MAX}; got {shown(text)}")
+    return int(text)
 
 
 def noun_for(n: int, noun: str) -> str:

@@ -32,11 +32,9 @@ from ..presentation import STAGE_NAMES
 from ..requests import shown
 from . import extensions
 from .downloads import csv_download
-from .pages import only_parameters
+from .pages import only_parameters, page_number
 
 bp = Blueprint("worklists", __name__)
-
-PAGE_MAX = 10**6
 
 # Column headers on the page and in the CSV's first row (the CSV keeps the column names).
 LABELS = {
@@ -89,10 +87,7 @@ def worklist(name):
     desc = args.get("desc", "")
     if desc not in ("", "0", "1"):
         abort(400, f"desc must be 1 (reverse order) or 0; got {shown(desc)}")
-    page_text = args.get("page") or "1"
-    if not (page_text.isascii() and page_text.isdigit()) or len(page_text) > 7 or not 1 <= int(page_text) <= PAGE_MAX:
-        abort(400, f"page must be a whole number from 1 to {PAGE_MAX}; got {shown(page_text)}")
-    page = int(page_text)
+    page = page_number(args.get("page"))
     rows = extensions.insights().worklists[name]
     if args.get("format"):
         if args["format"] != "csv":
