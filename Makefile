@@ -77,6 +77,7 @@ bench: install
 	$(BIN)/python -m tests.benchmarks.bench_analysis
 	$(BIN)/python -m tests.benchmarks.bench_cache
 	$(BIN)/python -m tests.benchmarks.bench_live
+	$(BIN)/python -m tests.benchmarks.bench_pages
 
 stop:
 	-$(BIN)/graphsvc db stop

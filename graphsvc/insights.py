@@ -174,6 +174,29 @@ class Insights:
                 "clinicians": kinds.count("clinician"), "staff": kinds.count("staff"), "referrals_out": out}
 
     @cached_property
+    def clinician_table(self) -> list[tuple[str, dict]]:
+        """``/practice``'s per-member rows, the members who open doors most first: ``clinicians()``'s,
+        plus ``at_risk`` (the key-person risk's referrers as ``{"id", "name"}``, by name) and
+        ``at_risk_filter``: the referrer list's filter giving exactly them (``{"point_person": m}``,
+        that with ``"stage": 1``), or None."""
+        G, histories = self.G, self.histories
+        pointed: dict[str, set] = {}  # clinician -> referrers whose current point person it is
+        for r, m in self.metrics.items():
+            pointed.setdefault(m["point_person"], set()).add(r)
+        rows = []
+        for m, c in self.clinicians().items():
+            risky = set(c["key_person_risk"]["referrers"])
+            mine = pointed.get(m, set())
+            wanted = None
+            if risky and risky == mine:
+                wanted = {"point_person": m}
+            elif risky and risky == {r for r in mine if histories[r]["stage"] == 1}:
+                wanted = {"point_person": m, "stage": 1}
+            named = sorted(({"id": r, "name": G.nodes[r]["name"]} for r in risky), key=lambda x: (x["name"], x["id"]))
+            rows.append((m, {**c, "at_risk": named, "at_risk_filter": wanted}))
+        return sorted(rows, key=lambda mc: (-mc[1]["introductions_made"], -mc[1]["passes_made"], mc[0]))
+
+    @cached_property
     def headline(self) -> dict:
         """``summary``'s headline numbers (``practice_summary``), computed once per analysis."""
         return practice_summary(self.G, self.histories, self.metrics)
@@ -240,7 +263,7 @@ class Insights:
     # Results over the whole practice: dropped by ``apply`` and computed again
     # when next asked. Per-referrer results (histories, metrics, index) are
     # updated in place for the referrers a change touches.
-    AGGREGATES = ("referrer_rows", "totals", "headline", "monthly_stages", "sharing", "bridges", "key_person_risk",
+    AGGREGATES = ("referrer_rows", "totals", "clinician_table", "headline", "monthly_stages", "sharing", "bridges", "key_person_risk",
                   "worklists", "worklist_entries", "member_activity", "monthly_activity", "outreach", "coverage",
                   "network")
 

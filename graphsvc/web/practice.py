@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
 
-from ..analysis.referrals import current_point_person
 from . import extensions
 from .pages import only_parameters
 
@@ -27,7 +26,10 @@ def index():
     insights = extensions.insights()
     summary = insights.summary(clinicians=False)
     return render_template("practice/index.html", s=summary, monthly=summary["monthly"][-24:][::-1],
-                           clinicians=clinician_rows(insights), listed=AT_RISK_LISTED)
+                           clinicians=clinician_rows(insights), listed=AT_RISK_LISTED,
+                           # One prefix for the thousands of referrer links (url_for for each cost 0.3 s
+                           # at 100,000 referrers); ids are URL-safe (records.ID_PATTERN).
+                           referrer_url=url_for("referrers.detail", referrer_id="-").removesuffix("-"))
 
 
 def clinician_rows(insights) -> list[tuple[str, dict]]:
@@ -35,22 +37,13 @@ def clinician_rows(insights) -> list[tuple[str, dict]]:
 
     Each row is ``Insights.clinicians()``'s, plus ``at_risk``: the key-person
     risk's referrers as ``{"id", "name"}`` by name, and ``at_risk_url``: the
-    overview listing exactly them (``/?point_person=<id>``, or that with
-    ``stage=1``), or ``None`` when no filter gives exactly them.
+    referrer list showing exactly them (``/referrers?point_person=<id>``, or
+    that with ``stage=1``), or ``None`` when no filter gives exactly them.
+    The rows come from ``Insights.clinician_table`` (built once per analysis:
+    at 100,000 referrers it walks every referrer); only the links are made here.
     """
-    G, histories = insights.G, insights.histories
-    pointed: dict[str, set] = {}  # clinician -> referrers whose current point person it is
-    for r in histories:
-        pointed.setdefault(current_point_person(G, r), set()).add(r)
     rows = []
-    for m, c in insights.clinicians().items():
-        risky = set(c["key_person_risk"]["referrers"])
-        mine = pointed.get(m, set())
-        url = None
-        if risky and risky == mine:
-            url = url_for("referrers.index", point_person=m)
-        elif risky and risky == {r for r in mine if histories[r]["stage"] == 1}:
-            url = url_for("referrers.index", point_person=m, stage=1)
-        named = sorted(({"id": r, "name": G.nodes[r]["name"]} for r in risky), key=lambda x: (x["name"], x["id"]))
-        rows.append((m, {**c, "at_risk": named, "at_risk_url": url}))
-    return sorted(rows, key=lambda mc: (-mc[1]["introductions_made"], -mc[1]["passes_made"], mc[0]))
+    for m, row in insights.clinician_table:
+        wanted = row["at_risk_filter"]
+        rows.append((m, {**row, "at_risk_url": url_for("referrers.index", **wanted) if wanted else None}))
+    return rows
