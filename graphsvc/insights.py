@@ -263,9 +263,9 @@ class Insights:
     # Results over the whole practice: dropped by ``apply`` and computed again
     # when next asked. Per-referrer results (histories, metrics, index) are
     # updated in place for the referrers a change touches.
-    AGGREGATES = ("referrer_rows", "totals", "clinician_table", "headline", "monthly_stages", "sharing", "bridges", "key_person_risk",
-                  "worklists", "worklist_entries", "member_activity", "monthly_activity", "outreach", "coverage",
-                  "network")
+    AGGREGATES = ("referrer_rows", "totals", "clinician_table", "headline", "monthly_stages", "sharing", "bridges",
+                  "key_person_risk", "worklists", "worklist_entries", "member_activity", "monthly_activity",
+                  "outreach", "coverage", "network")
 
     def apply(self, sub, referrer_ids, version: int | None) -> None:
         """Bring this analysis up to date with changes to some referrers, in place.
