@@ -16,6 +16,8 @@ has a place in it and an environment variable::
     neo4j_version = "5.26.30"     # GRAPHSVC_NEO4J_VERSION
     heap = "1g"                   # GRAPHSVC_NEO4J_HEAP
     pagecache = "512m"            # GRAPHSVC_NEO4J_PAGECACHE
+    browser = true                # GRAPHSVC_BROWSER: Neo4j Browser at http://127.0.0.1:<http_port>/browser/
+    http_port = 7474              # GRAPHSVC_HTTP_PORT: the HTTP connector, on only with the browser
 
     [import]                      # every batched write: import and analysis write-back
     batch_size = 5000             # GRAPHSVC_BATCH_SIZE
@@ -54,6 +56,9 @@ Two ways to reach Neo4j:
 * it is unset: graphsvc manages a local Neo4j Community server
   (``graphsvc db start``) bound to 127.0.0.1 on ``bolt_port``, its data and its
   generated password (``graphsvc-password``, mode 0600) in ``data_dir``.
+  With ``browser`` (the default) it also serves Neo4j Browser over HTTP on
+  127.0.0.1:``http_port``; without it, it has no HTTP connector at all (the
+  test suite's servers and the benchmarks' turn it off).
 
 Accounts, API tokens and the audit log (``graphsvc.accounts``) are a SQLite
 file outside the graph: ``accounts_db``, by default
@@ -99,6 +104,8 @@ def _default_snapshot_dir(environ: Mapping[str, str] = os.environ) -> Path:
     return _xdg(environ, "XDG_STATE_HOME", ".local", "state") / "graphsvc" / "snapshots"
 
 
+
+
 def _default_log_file(environ: Mapping[str, str] = os.environ) -> Path:
     return _xdg(environ, "XDG_STATE_HOME", ".local", "state") / "graphsvc" / "graphsvc.log"
 
@@ -132,6 +139,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("neo4j_version", "local", "neo4j_version", "str", ("GRAPHSVC_NEO4J_VERSION",)),
     Spec("heap_size", "local", "heap", "str", ("GRAPHSVC_NEO4J_HEAP",)),
     Spec("pagecache_size", "local", "pagecache", "str", ("GRAPHSVC_NEO4J_PAGECACHE",)),
+    Spec("browser", "local", "browser", "bool", ("GRAPHSVC_BROWSER",)),
+    Spec("http_port", "local", "http_port", "int", ("GRAPHSVC_HTTP_PORT",), 1, 65535),
     Spec("batch_size", "import", "batch_size", "int", ("GRAPHSVC_BATCH_SIZE",), 1, 1_000_000),
     Spec("import_workers", "import", "workers", "int", ("GRAPHSVC_IMPORT_WORKERS",), 1, 16),
     Spec("analysis_window", "analysis", "window", "int",
@@ -173,6 +182,10 @@ class Settings:
     neo4j_version: str = NEO4J_VERSION
     heap_size: str = "1g"
     pagecache_size: str = "512m"
+    # Neo4j Browser, served by the local server over HTTP on 127.0.0.1:http_port (graphsvc.localdb);
+    # off: no HTTP connector.
+    browser: bool = True
+    http_port: int = 7474
     batch_size: int = 5_000
     import_workers: int = 3  # also the write-back's concurrent transactions
     # Analysis options: the defaults of every command that analyses, the web and the API.

@@ -48,6 +48,8 @@ def no_settings_file(monkeypatch, tmp_path):
     developer's own settings (e.g. from `make run`) must not change the tests,
     nor the tests write to the developer's log."""
     monkeypatch.setenv("GRAPHSVC_CONFIG", os.devnull)
+    # No Neo4j Browser (an HTTP connector on port 7474) for the servers tests start, unless a test asks.
+    monkeypatch.setenv("GRAPHSVC_BROWSER", "false")
     monkeypatch.setenv("GRAPHSVC_LOG_FILE", str(tmp_path / "graphsvc.log"))
 
 
@@ -83,6 +85,7 @@ def neo4j_settings(tmp_path_factory) -> Settings:
         neo4j_password=secrets.token_urlsafe(12),
         heap_size="512m",
         pagecache_size="128m",
+        browser=False,
     )
     server = LocalServer(local)
     server.start(timeout=180, echo=lambda m: None)

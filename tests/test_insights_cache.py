@@ -18,7 +18,7 @@ from tests.helpers import fixture_path, free_port
 
 @pytest.mark.neo4j  # starts and stops a server of its own
 def test_the_last_analysis_is_served_while_neo4j_is_down_and_recovery_needs_no_restart(tmp_path):
-    env = {"GRAPHSVC_CONFIG": os.devnull, "GRAPHSVC_DATA_DIR": str(tmp_path / "neo4j"),
+    env = {"GRAPHSVC_CONFIG": os.devnull, "GRAPHSVC_DATA_DIR": str(tmp_path / "neo4j"), "GRAPHSVC_BROWSER": "false",
            "GRAPHSVC_BOLT_PORT": str(free_port()), "GRAPHSVC_NEO4J_HEAP": "512m",
            "GRAPHSVC_NEO4J_PAGECACHE": "64m", "GRAPHSVC_LOG_FILE": str(tmp_path / "log")}
     if os.environ.get("GRAPHSVC_CACHE_DIR"):

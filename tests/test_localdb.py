@@ -23,7 +23,8 @@ def local_env(tmp_path, port) -> dict:
            "GRAPHSVC_NEO4J_HEAP": "512m", "GRAPHSVC_NEO4J_PAGECACHE": "64m",
            "NEO4J_URI": "", "NEO4J_PASSWORD": "",
            # Not the developer's ./graphsvc.toml, nor their log file.
-           "GRAPHSVC_CONFIG": os.devnull, "GRAPHSVC_LOG_FILE": str(tmp_path / "graphsvc.log")}
+           "GRAPHSVC_CONFIG": os.devnull, "GRAPHSVC_LOG_FILE": str(tmp_path / "graphsvc.log"),
+           "GRAPHSVC_BROWSER": "false"}
     if os.environ.get("GRAPHSVC_CACHE_DIR"):
         env["GRAPHSVC_CACHE_DIR"] = os.environ["GRAPHSVC_CACHE_DIR"]
     return env

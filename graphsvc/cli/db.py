@@ -28,6 +28,17 @@ def _server(settings: Settings):
     return LocalServer(settings)
 
 
+def _browser_line(settings: Settings, url: str | None) -> str:
+    """A second line 'Neo4j Browser: <url> (user neo4j, password in <file>)', or '' if none is served."""
+    if url is None:
+        return ""
+    if settings.neo4j_password:
+        where = f"from {settings.source('neo4j_password')}"
+    else:
+        where = f"in {settings.password_file}"
+    return f"\nNeo4j Browser: {url} (user {settings.neo4j_user}, password {where})"
+
+
 @db.command("install")
 @click.pass_obj
 def db_install(settings):
@@ -37,7 +48,10 @@ def db_install(settings):
         return
     server = _server(settings)
     server.install(echo=lambda m: click.echo(m, err=True))
-    click.echo(f"Neo4j {settings.neo4j_version} is installed in {server.lib}")
+    from ..localdb.server import BROWSER_VERSION
+
+    browser = f" with Neo4j Browser {BROWSER_VERSION}" if server.browser_jar.exists() else ""
+    click.echo(f"Neo4j {settings.neo4j_version}{browser} is installed in {server.lib}")
 
 
 @db.command("start")
@@ -48,6 +62,9 @@ def db_install(settings):
 @click.pass_obj
 def db_start(settings, timeout, allow_new, as_json):
     """Start the local Neo4j on 127.0.0.1 (installing it if needed) and create the schema.
+
+    With the browser setting (GRAPHSVC_BROWSER, on by default) it also serves
+    Neo4j Browser at http://127.0.0.1:<http_port>/browser/.
 
     The first start in a data folder creates a new, empty database. If a
     graphsvc Neo4j with its data elsewhere is already running, that is most
@@ -75,7 +92,8 @@ def db_start(settings, timeout, allow_new, as_json):
         init_schema(graph)
     finally:
         graph.close()
-    emit(status.as_dict(), as_json, f"Neo4j is running at {status.uri} (pid {status.pid}); data in {status.data_dir}")
+    emit(status.as_dict(), as_json, f"Neo4j is running at {status.uri} (pid {status.pid}); data in {status.data_dir}"
+         + _browser_line(settings, status.browser_url))
 
 
 @db.command("stop")
@@ -100,6 +118,7 @@ def db_status(settings, as_json):
         return
     status = _server(settings).status()
     text = (f"running at {status.uri} (pid {status.pid}); data in {status.data_dir}"
+            + _browser_line(settings, status.browser_url)
             if status.running else f"not running (would listen on {status.uri})")
     emit(status.as_dict(), as_json, text)
     if not status.running:

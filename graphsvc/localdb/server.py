@@ -8,9 +8,17 @@ own main class, ``org.neo4j.server.CommunityEntryPoint``, with a generated
 ``neo4j.conf``. It is the real server (Bolt, Cypher, transactions, on-disk
 store), only started without the shell-script bootloader.
 
+Neo4j Browser is one more jar, ``org.neo4j.client:neo4j-browser`` (static
+files under ``browser/``), which the distribution also ships in ``lib/``. With
+``settings.browser`` the server's HTTP connector listens on
+127.0.0.1:``http_port`` with only its browser module enabled, and its browser
+module serves that jar at ``/browser/``; Browser itself then talks to the
+database over Bolt (a WebSocket on ``bolt_port``), with the same user and
+password. Without ``settings.browser`` there is no HTTP connector.
+
 Layout::
 
-    <cache_dir>/neo4j-<version>/lib/*.jar      downloaded once, shared
+    <cache_dir>/neo4j-<version>/lib/*.jar      downloaded once, shared (Neo4j Browser's jar too)
     <data_dir>/conf/neo4j.conf                 written at every start
     <data_dir>/data, logs/                     the database; survives restarts
     <data_dir>/graphsvc-neo4j.pid              the running server's pid
@@ -41,6 +49,9 @@ from ..config import Settings
 from ..errors import GraphsvcError
 
 MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
+# org.neo4j.client:neo4j-browser on Maven Central (pom.xml has the same default), served at /browser/.
+BROWSER_VERSION = "5.24.0"
+BROWSER_ARTIFACT = f"org.neo4j.client:neo4j-browser:{BROWSER_VERSION}:jar"
 AUTH_GRACE_SECONDS = 20
 ADMIN_CLASS = "org.neo4j.cli.AdminTool"
 
@@ -68,6 +79,7 @@ class ServerStatus:
     version: str
     data_dir: str
     installed: bool
+    browser_url: str | None = None  # where the running server serves Neo4j Browser; None: not served
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -98,13 +110,22 @@ class LocalServer:
     def installed(self) -> bool:
         return (self.home / ".complete").exists()
 
+    @property
+    def browser_jar(self) -> Path:
+        return self.lib / f"neo4j-browser-{BROWSER_VERSION}.jar"
+
     def install(self, echo=print) -> None:
-        """Resolve the server's jars from Maven Central into the cache, once."""
+        """Resolve the server's jars from Maven Central into the cache, once.
+
+        A cache installed before graphsvc fetched Neo4j Browser gets just the
+        browser's jar added (when the browser is on), never re-resolved whole:
+        other servers may be running from it.
+        """
         if self.installed:
+            if self.settings.browser and not self.browser_jar.exists():
+                self._install_browser(echo)
             return
-        mvn = shutil.which("mvn")
-        if mvn is None:
-            raise GraphsvcError("Maven (`mvn`) is needed to fetch Neo4j and is not on PATH")
+        mvn = _check_mvn()
         _check_java()
         echo(f"Fetching Neo4j Community {self.settings.neo4j_version} from Maven Central ...")
         self.home.mkdir(parents=True, exist_ok=True)
@@ -118,6 +139,7 @@ class LocalServer:
                 [
                     mvn, "-q", "-B", "-f", str(pom),
                     f"-Dneo4j.version={self.settings.neo4j_version}",
+                    f"-Dneo4j.browser.version={BROWSER_VERSION}",
                     "dependency:copy-dependencies",
                     f"-DoutputDirectory={target}",
                     "-DincludeScope=runtime",
@@ -134,6 +156,31 @@ class LocalServer:
                 shutil.rmtree(self.lib)
             target.rename(self.lib)
         (self.home / ".complete").write_text(self.settings.neo4j_version + "\n")
+
+    def _install_browser(self, echo=print) -> None:
+        """Add Neo4j Browser's jar to an installed ``lib/`` (one file, moved in whole)."""
+        mvn = _check_mvn()
+        echo(f"Fetching Neo4j Browser {BROWSER_VERSION} from Maven Central ...")
+        with tempfile.TemporaryDirectory(dir=self.home) as scratch:
+            pom = Path(scratch) / "pom.xml"
+            pom.write_bytes(resources.files(__package__).joinpath("pom.xml").read_bytes())
+            proc = subprocess.run(
+                [mvn, "-q", "-B", "-f", str(pom), "dependency:copy",
+                 f"-Dartifact={BROWSER_ARTIFACT}", f"-DoutputDirectory={scratch}"],
+                capture_output=True, text=True,
+            )
+            fetched = Path(scratch) / self.browser_jar.name
+            if proc.returncode != 0 or not fetched.exists():
+                tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
+                raise GraphsvcError(
+                    "Could not fetch Neo4j Browser from Maven Central (set GRAPHSVC_BROWSER=false "
+                    "to start Neo4j without it):\n" + "\n".join(tail)
+                )
+            os.replace(fetched, self.browser_jar)
+        # One browser on the classpath: which of two copies of browser/ would be served is not defined.
+        for other in self.lib.glob("neo4j-browser-*.jar"):
+            if other != self.browser_jar:
+                other.unlink(missing_ok=True)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -157,14 +204,34 @@ class LocalServer:
 
     def status(self) -> ServerStatus:
         pid = self.pid()
+        running = pid is not None and _port_open(self.settings.bolt_port)
         return ServerStatus(
-            running=pid is not None and _port_open(self.settings.bolt_port),
+            running=running,
             pid=pid,
             uri=self.settings.uri,
             version=self.settings.neo4j_version,
             data_dir=str(self.data_dir),
             installed=self.installed,
+            browser_url=self._served_browser_url() if running else None,
         )
+
+    def browser_url(self, port: int | None = None) -> str:
+        return f"http://127.0.0.1:{port or self.settings.http_port}/browser/"
+
+    def _served_browser_url(self) -> str | None:
+        """Neo4j Browser's address as the running server was configured (its neo4j.conf), if it serves it."""
+        try:
+            lines = (self.conf_dir / "neo4j.conf").read_text().splitlines()
+        except OSError:
+            return None
+        conf = dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+        if conf.get("server.http.enabled") != "true":
+            return None
+        try:
+            port = int(conf.get("server.http.listen_address", "").rsplit(":", 1)[1])
+        except (IndexError, ValueError):
+            return None
+        return self.browser_url(port) if _port_open(port) else None
 
     def start(self, timeout: float = 120, echo=print) -> ServerStatus:
         """Start the server (installing it first if needed) and wait for Bolt."""
@@ -176,6 +243,18 @@ class LocalServer:
                 f"Port {self.settings.bolt_port} on 127.0.0.1 is already in use by another "
                 "process; set GRAPHSVC_BOLT_PORT to a free port"
             )
+        if self.settings.browser:
+            if self.settings.http_port == self.settings.bolt_port:
+                raise GraphsvcError(
+                    f"GRAPHSVC_HTTP_PORT and GRAPHSVC_BOLT_PORT are both {self.settings.bolt_port}; "
+                    "Neo4j Browser's HTTP port must be another one"
+                )
+            if _port_open(self.settings.http_port):
+                raise GraphsvcError(
+                    f"Port {self.settings.http_port} on 127.0.0.1 (Neo4j Browser) is already in use by "
+                    "another process; set GRAPHSVC_HTTP_PORT to a free port, or GRAPHSVC_BROWSER=false "
+                    "to start Neo4j without Browser"
+                )
         self.install(echo=echo)
         java = _check_java()
         self._private_data_dir()
@@ -205,6 +284,8 @@ class LocalServer:
         self.pid_file.write_text(f"{proc.pid}\n")
         echo(f"Starting Neo4j {self.settings.neo4j_version} on {self.settings.uri} (pid {proc.pid}) ...")
         self._wait_for_bolt(proc.pid, timeout, proc)
+        if self.settings.browser:
+            self._wait_for_http(proc, timeout)
         return self.status()
 
     def stop(self, timeout: float = 60) -> bool:
@@ -238,9 +319,9 @@ server.default_listen_address=127.0.0.1
 server.default_advertised_address=127.0.0.1
 server.bolt.enabled=true
 server.bolt.listen_address=127.0.0.1:{s.bolt_port}
+server.bolt.advertised_address=127.0.0.1:{s.bolt_port}
 server.bolt.tls_level=DISABLED
-server.http.enabled=false
-server.https.enabled=false
+{self._http_conf()}server.https.enabled=false
 dbms.security.auth_enabled=true
 initial.dbms.default_database={s.neo4j_database}
 server.memory.pagecache.size={s.pagecache_size}
@@ -254,6 +335,22 @@ server.directories.import={self.data_dir / 'import'}
 dbms.usage_report.enabled=false
 """
         (self.conf_dir / "neo4j.conf").write_text(conf)
+
+    def _http_conf(self) -> str:
+        """The HTTP connector's lines: Neo4j Browser only, on 127.0.0.1; or no connector at all."""
+        if not self.settings.browser:
+            return "server.http.enabled=false\n"
+        port = self.settings.http_port
+        # Only the browser module: no HTTP Cypher endpoints (transactional, Query API), no
+        # unmanaged extensions. Browser runs its queries over Bolt, as the same user.
+        # No usage data from Browser either (like dbms.usage_report.enabled=false).
+        return (
+            "server.http.enabled=true\n"
+            f"server.http.listen_address=127.0.0.1:{port}\n"
+            f"server.http.advertised_address=127.0.0.1:{port}\n"
+            "server.http_enabled_modules=BROWSER\n"
+            "client.allow_telemetry=false\n"
+        )
 
     def _private_data_dir(self) -> None:
         """``data_dir``, created mode 0700 (its parents as usual), or tightened to 0700 if looser."""
@@ -313,6 +410,17 @@ dbms.usage_report.enabled=false
             f"see {self.logs_dir / 'neo4j.log'}\n" + self._log_tail()
         )
 
+    def _wait_for_http(self, proc, timeout: float) -> None:
+        """Bolt answers: the HTTP connector is up too, or about to be (it starts before Bolt)."""
+        deadline = time.monotonic() + min(timeout, 30)
+        while not _port_open(self.settings.http_port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise GraphsvcError(
+                    f"Neo4j answers on {self.settings.uri} but not on HTTP port {self.settings.http_port} "
+                    f"(Neo4j Browser); see {self.logs_dir / 'neo4j.log'}\n" + self._log_tail()
+                )
+            time.sleep(0.2)
+
     def _bolt_answer(self) -> str:
         """'ok', 'auth' (our password was refused) or 'down'."""
         from neo4j import GraphDatabase
@@ -344,6 +452,13 @@ def _argfile_quote(arg: str) -> str:
     "pa ss\"w\\rd"
     """
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _check_mvn() -> str:
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise GraphsvcError("Maven (`mvn`) is needed to fetch Neo4j and is not on PATH")
+    return mvn
 
 
 def _check_java() -> str:

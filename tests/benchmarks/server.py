@@ -23,7 +23,8 @@ class BenchNeo4j:
 @contextmanager
 def running_neo4j(data_dir: Path, heap: str, pagecache: str):
     settings = Settings.load(environ={k: v for k, v in os.environ.items() if k == "GRAPHSVC_CACHE_DIR"},
-                             data_dir=data_dir, bolt_port=free_port(), heap_size=heap, pagecache_size=pagecache)
+                             data_dir=data_dir, bolt_port=free_port(), heap_size=heap, pagecache_size=pagecache,
+                             browser=False)
     server = LocalServer(settings)
     server.start(timeout=300, echo=lambda m: print(m, flush=True))
     graph = None
