@@ -26,3 +26,16 @@ class NotFound(InvalidInput):
 class Forbidden(GraphsvcError):
     """The signed-in user may not make this write (a clinician acting on a case or referrer that is not
     its own); nothing was written. The web answers 403 with the message."""
+
+
+class QueryRefused(InvalidInput):
+    """A query the read-only console will not run, or that Neo4j stopped (``graphsvc.store.readonly``).
+
+    ``reason`` says why, for the audit log and for callers: ``not_text``, ``empty``, ``too_long``,
+    ``load_csv``, ``writes``, ``schema``, ``admin``, ``procedure``, ``syntax``, ``invalid``,
+    ``params``, ``timeout``, ``memory`` or ``failed``. Nothing was written.
+    """
+
+    def __init__(self, reason: str, message: str):
+        self.reason = reason
+        super().__init__(message)

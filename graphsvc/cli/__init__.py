@@ -46,6 +46,7 @@ def main(ctx, verbose):
 
 
 from . import accounts, analysis, config, data, db, serve  # noqa: E402,F401  (registers the commands)
+from . import query  # noqa: E402,F401  (graphsvc query)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
