@@ -62,7 +62,7 @@ OUTRIGHT = {
     "manager": set(ACTIONS),
     "intake": {"record_referral", "record_pass"},
     "clinician": set(),
-    "analyst": set(),
+    "analyst": {"run_queries"},
 }
 
 
@@ -73,7 +73,7 @@ def test_can_without_context(role):
 
 
 def test_the_actions():
-    assert ACTIONS == ("refresh", "manage_accounts", "view_audit", "record_referral", "record_pass",
+    assert ACTIONS == ("refresh", "manage_accounts", "view_audit", "run_queries", "record_referral", "record_pass",
                        "record_introduction", "record_contact", "record_referral_out", "hand_over",
                        "save_referrer", "save_clinician", "save_staff", "save_provider")
 
@@ -112,6 +112,8 @@ def test_contexts_change_nothing_for_the_other_roles():
 
 
 def test_why_not_says_why():
+    assert why_not(user("intake"), "run_queries") == (
+        "Only a manager or an analyst may run queries in the console; you are signed in as intake.")
     assert why_not(user("manager"), "save_staff") is None
     assert why_not(user("analyst"), "refresh") == (
         "Only a manager may start a full rebuild of the analysis (refresh); you are signed in as analyst.")

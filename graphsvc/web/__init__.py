@@ -39,7 +39,8 @@ gunicorn, which sends its own ``Server: gunicorn`` without a version, none).
 The graph is an argument, not configuration: without ``graph`` each process
 (each gunicorn worker, after its fork) opens one Neo4j driver here and closes
 it at exit. One blueprint per area: ``referrers`` (``/``,
-``/referrers/<id>``), ``practice`` (``/practice``), ``audit`` (``/audit``), ``health``
+``/referrers/<id>``), ``practice`` (``/practice``), ``audit`` (``/audit``), ``console``
+(``/console``), ``health``
 (``/healthz``) and ``api`` (``/api/...``).
 
 A request body is at most ``MAX_CONTENT_LENGTH`` bytes (64 KB; the config
@@ -134,7 +135,8 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     from ..accounts import Accounts, secret_key
     from ..insights import AnalysisOptions
     from ..store.db import Graph
-    from . import api, audit, auth, clinicians, extensions, health, home, pages, practice, record, referrers, views, worklists
+    from . import (api, audit, auth, clinicians, console, extensions, health, home, pages, practice, record, referrers,
+                   views, worklists)
 
     if test_config and "GRAPH" in test_config:
         raise TypeError("pass the graph as create_app(graph=...), not in the config")
@@ -202,6 +204,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     app.register_blueprint(api.bp)
     app.register_blueprint(record.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(console.bp)
 
     @app.context_processor
     def analysis_state():

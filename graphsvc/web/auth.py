@@ -13,6 +13,7 @@ action                   who
 ``refresh``              manager (``?refresh=1``: a full rebuild of the analysis)
 ``manage_accounts``      manager
 ``view_audit``           manager
+``run_queries``          manager, analyst (the query console, ``/console``)
 ``record_referral``      manager, intake (a referral and its assignment)
 ``record_pass``          manager, intake; a clinician for a referral addressed
                          to it (``addressed_to=<clinician id>``)
@@ -29,7 +30,7 @@ action                   who
 ``save_provider``
 =======================  ======================================================
 
-An analyst writes nothing. The context keywords are the write's own fields
+An analyst writes nothing; it may run read-only queries in the console. The context keywords are the write's own fields
 (``graphsvc.records``); a clinician's rule without its keyword is a no.
 
 Login
@@ -84,7 +85,7 @@ from ..errors import GraphsvcError, NotFound
 
 # -- permissions ------------------------------------------------------------------------
 
-ACTIONS = ("refresh", "manage_accounts", "view_audit",
+ACTIONS = ("refresh", "manage_accounts", "view_audit", "run_queries",
            "record_referral", "record_pass", "record_introduction", "record_contact", "record_referral_out",
            "hand_over", "save_referrer", "save_clinician", "save_staff", "save_provider")
 
@@ -93,6 +94,7 @@ _DOING = {
     "refresh": "start a full rebuild of the analysis (refresh)",
     "manage_accounts": "manage accounts",
     "view_audit": "read the audit log",
+    "run_queries": "run queries in the console",
     "record_referral": "record referrals",
     "record_pass": "record passes",
     "record_introduction": "record introductions",
@@ -104,6 +106,8 @@ _DOING = {
     "save_staff": "add or change staff",
     "save_provider": "add or change outside providers",
 }
+# Actions an analyst may take besides a manager (it writes nothing).
+_ANALYST = {"run_queries"}
 # Actions intake may take besides a manager.
 _INTAKE = {"record_referral", "record_pass"}
 # Actions a clinician may take about itself: the context keyword that must be its clinician id,
@@ -139,14 +143,16 @@ def why_not(user, action: str, **context) -> str | None:
         return f"Only a signed-in user may {doing}."
     if role == "intake" and action in _INTAKE:
         return None
+    if role == "analyst" and action in _ANALYST:
+        return None
     if role == "clinician" and action in _CLINICIAN_OWN:
         field, which = _CLINICIAN_OWN[action]
         mine = getattr(user, "clinician_id", None)
         if mine and context.get(field) == mine:
             return None
         return f"A clinician may {which}; you are clinician {mine or '(linked to no clinician)'}."
-    allowed = ["a manager"] + (["intake"] if action in _INTAKE else []) + (
-        ["a clinician (its own)"] if action in _CLINICIAN_OWN else [])
+    allowed = (["a manager"] + (["an analyst"] if action in _ANALYST else []) + (["intake"] if action in _INTAKE else [])
+               + (["a clinician (its own)"] if action in _CLINICIAN_OWN else []))
     who = allowed[0] if len(allowed) == 1 else ", ".join(allowed[:-1]) + " or " + allowed[-1]
     return f"Only {who} may {doing}; you are signed in as {role}."
 

@@ -100,7 +100,7 @@ def test_a_clinicians_week(page, live_server, console, sign_in_page, shot):
 
 
 PAGES = ["/", "/worklists/stalled", "/referrers/rf2", "/clinicians/cn2", "/network", "/outreach", "/coverage",
-         "/referrers", "/practice", "/audit", "/nope"]
+         "/referrers", "/practice", "/audit", "/console?query=new_referrers", "/nope"]
 
 
 def _contrast(page) -> list:

@@ -90,7 +90,7 @@
   function init() {
     if (!window.cytoscape) { return; }
     document.querySelectorAll("div.network[data-network]").forEach(function (el) {
-      draw(el, JSON.parse(el.getAttribute("data-network")));
+      draw(el, JSON.parse(el.getAttribute("data-network")), Number(el.getAttribute("data-network-scale") || 1));
     });
     document.querySelectorAll("div.network[data-network-src]").forEach(function (el) {
       var status = document.getElementById(el.getAttribute("data-status") || "");
