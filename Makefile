@@ -52,7 +52,9 @@ $(VENV)/.installed: pyproject.toml
 # so that graphsvc commands typed in another terminal here reach the same Neo4j.
 run: install
 	$(BIN)/graphsvc config init
-	$(BIN)/graphsvc db start
+	@# --new: the demo belongs to this checkout even when another graphsvc Neo4j runs elsewhere
+	@# (without it, db start refuses to create a database while another one runs).
+	$(BIN)/graphsvc db start --new
 	$(MAKE) --no-print-directory demo
 	$(BIN)/graphsvc serve --host $(HOST) --port $(PORT)
 
