@@ -114,9 +114,11 @@ def test_backtest_counts_hits_against_both_baselines():
     p.add_referral(B, "v", "v4", d(2024, 8, 1), "cai")
     assert evaluate(B) == {
         "cases": 1, "skipped": 1,
-        "suggestions": {"hit@1": 1.0, "hit@3": 1.0},
-        "random": {"hit@1": 0.25, "hit@3": 0.75},          # 4 eligible: ben, cai, dot, eve
-        "most_referred": {"hit@1": 0.0, "hit@3": 1.0},     # cai, then ben
+        "suggestions": {"hit@1": 1.0, "hit@3": 1.0, "mrr": 1.0},
+        # 4 eligible (ben, cai, dot, eve): the expected reciprocal rank of a random order, (1 + 1/2 + 1/3 + 1/4) / 4.
+        "random": {"hit@1": 0.25, "hit@3": 0.75, "mrr": 0.5208},
+        "most_referred": {"hit@1": 0.0, "hit@3": 1.0, "mrr": 0.5},     # cai, then ben (the one introduced)
+        "observed_fit": {"hit@1": 1.0, "hit@3": 1.0, "mrr": 1.0},
     }
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 from datetime import date
+from typing import NamedTuple
 
 from ..errors import NotFound
 from ..presentation import count_of, verb, words
@@ -35,10 +36,11 @@ from .index import Index
 from .referrals import in_whole_practice, to_practice
 
 BASIS_SIZE = 12
+DEFAULT_WEIGHTS = (0.3, 0.5, 0.2)  # fit, trust, track
 
 
 def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay: float = 0.85,
-                          weights: tuple[float, float, float] = (0.3, 0.5, 0.2), similar: int = 50,
+                          weights: tuple[float, float, float] = DEFAULT_WEIGHTS, similar: int = 50,
                           ready_after: int = 2, window: int = 5, index: Index | None = None,
                           before: date | None = None, accepting: bool | None = None) -> list[dict]:
     """Ranked members to introduce to ``referrer`` next, with reasons.
@@ -91,30 +93,12 @@ def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay
     ['ben', 'cai']
     """
     index = index or Index(G, before)
-    if referrer not in G or G.nodes[referrer].get("kind") != "referrer":
-        raise NotFound(f"unknown referrer {referrer!r}")
-    pp = index.point_person(referrer)
-    excluded = {pp} | index.introduced.get(referrer, set()) | index.referred_to.get(referrer, set())
-    history = index.referrals.get(referrer, [])[-recent:]
-    clients = [(decay ** age, data) for age, (_, _, _, data) in enumerate(reversed(history))]
-    trust, similar_referrers = _trust(index, referrer, similar)
+    parts = candidate_parts(G, referrer, index=index, recent=recent, decay=decay, similar=similar,
+                            accepting=accepting)
+    pp, excluded, clients, similar_referrers = parts.pp, parts.excluded, parts.clients, parts.similar_referrers
     kind = G.nodes[referrer]["referrer_kind"]
-    w_fit, w_trust, w_track = weights
-    wanted = profile(clients)
     # Score every eligible clinician (numbers only), then explain just the top ones.
-    scored = []
-    for m, attrs in index.members.items():
-        if m in excluded or attrs["kind"] != "clinician":
-            continue
-        if accepting is not None and attrs["accepting_new"] != accepting:
-            continue
-        fit = fit_score(attrs, wanted)
-        made, led = index.intro_record.get((pp, m), (0, 0))
-        track = led / (made + 1)  # smoothed: one success in one try is 0.5, not 1.0
-        t = trust.get(m, 0.0)
-        score = w_fit * fit + w_trust * t + w_track * track
-        scored.append((not attrs["accepting_new"], -round(score, 4), m, fit, t, track))
-    scored.sort()
+    scored = rank_candidates(parts.candidates, weights)
     intake = None if accepting is False else _ready_for_stage_3(G, index, referrer, excluded, ready_after,
                                                                 window)
     top = scored[:max(limit - (intake is not None), 0)]
@@ -146,6 +130,76 @@ def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay
                     "reasons": reasons})
     return out[:limit]
 
+
+class Candidate(NamedTuple):
+    """One eligible clinician's parts (each 0..1), before any weights."""
+
+    member: str
+    accepting_new: bool
+    fit: float
+    trust: float
+    track: float
+
+
+class CandidateParts(NamedTuple):
+    """What ``suggest_introductions`` knows of a referrer before it weighs the parts.
+
+    ``candidates`` in ``index.members`` order; ``clients`` the referrer's recent
+    clients as ``[(weight, referral data), ...]``, newest first.
+    """
+
+    pp: object
+    excluded: set
+    clients: list
+    similar_referrers: list
+    candidates: list
+
+
+def candidate_parts(G, referrer, *, index: Index, recent: int = 8, decay: float = 0.85, similar: int = 50,
+                    accepting: bool | None = None) -> CandidateParts:
+    """Every eligible clinician's fit, trust and track for ``referrer``, unranked and unweighted.
+
+    The numbers ``suggest_introductions`` ranks (``rank_candidates``), exposed
+    so that a backtest or a tuner can compute them once per case and score any
+    weights by a dot product. Raises ``NotFound`` for an unknown referrer.
+    """
+    if referrer not in G or G.nodes[referrer].get("kind") != "referrer":
+        raise NotFound(f"unknown referrer {referrer!r}")
+    pp = index.point_person(referrer)
+    excluded = {pp} | index.introduced.get(referrer, set()) | index.referred_to.get(referrer, set())
+    history = index.referrals.get(referrer, [])[-recent:]
+    clients = [(decay ** age, data) for age, (_, _, _, data) in enumerate(reversed(history))]
+    trust, similar_referrers = _trust(index, referrer, similar)
+    wanted = profile(clients)
+    candidates = []
+    for m, attrs in index.members.items():
+        if m in excluded or attrs["kind"] != "clinician":
+            continue
+        if accepting is not None and attrs["accepting_new"] != accepting:
+            continue
+        made, led = index.intro_record.get((pp, m), (0, 0))
+        track = led / (made + 1)  # smoothed: one success in one try is 0.5, not 1.0
+        candidates.append(Candidate(m, attrs["accepting_new"], fit_score(attrs, wanted), trust.get(m, 0.0), track))
+    return CandidateParts(pp, excluded, clients, similar_referrers, candidates)
+
+
+def rank_candidates(candidates, weights: tuple[float, float, float] = DEFAULT_WEIGHTS) -> list[tuple]:
+    """Candidates best first as ``(not accepting, -score, member, fit, trust, track)``.
+
+    ``score = w_fit * fit + w_trust * trust + w_track * track`` rounded to 4
+    places; members not accepting new clients after all who are; ties by id.
+    """
+    w_fit, w_trust, w_track = weights
+    scored = [(not c.accepting_new, -round(w_fit * c.fit + w_trust * c.trust + w_track * c.track, 4), c.member,
+               c.fit, c.trust, c.track) for c in candidates]
+    scored.sort()
+    return scored
+
+
+def intake_candidate(G, referrer, excluded: set, *, index: Index, ready_after: int = 2,
+                     window: int = 5) -> dict | None:
+    """The intake staff member ``suggest_introductions`` offers first, when the referrer is ready for stage 3."""
+    return _ready_for_stage_3(G, index, referrer, excluded, ready_after, window)
 
 def _trust(index: Index, referrer, similar: int, kind_share: float = 0.5) -> tuple[dict, list]:
     """Members trusted by referrers like this one, 0..1.
