@@ -2,7 +2,7 @@
 
 import click
 
-from .generate import SCALES, generate
+from .generate import ADOPTIONS, SCALES, generate
 
 
 @click.command()
@@ -18,11 +18,30 @@ from .generate import SCALES, generate
               help="Years covered, ending at --end.")
 @click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default="2026-10-31", show_default=True,
               help="Last day covered (YYYY-MM-DD).")
+@click.option("--adoption", type=click.Choice(ADOPTIONS), default="kind", show_default=True,
+              help="How point persons choose whom to introduce and referrers which introduced "
+                   "colleague to try (see above).")
 @click.option("--quiet", is_flag=True, help="Print nothing.")
-def main(out_dir, seed, scale, clinicians, referrers, referrals, years, end, quiet):
-    """Write a deterministic synthetic practice as CSV files into OUT."""
+def main(out_dir, seed, scale, clinicians, referrers, referrals, years, end, adoption, quiet):
+    """Write a deterministic synthetic practice as CSV files into OUT.
+
+    \b
+    --adoption decides how the practice's referrer relationships broaden:
+      kind   the point person introduces colleagues suited to the referrer's
+             kind; the referrer tries them all at random (the default demo).
+      fit    the point person introduces the colleagues who fit the
+             referrer's clients so far (needs, population, insurance,
+             schedule); the referrer adopts the better-fitting ones and sends
+             each client to the adopted colleague who fits it best.
+      peers  both follow similar referrers (same kind, same organization):
+             the colleagues they adopted most so far.
+      mixed  each referrer has a latent preference for one of the three
+             (kind 30%, fit 40%, peers 30%), followed as in that mode.
+    Outside kind, a referrer's clients come from a caseload of its own and
+    are passed to a colleague when the addressee cannot serve them.
+    """
     counts = generate(out_dir, seed=seed, scale=scale, clinicians=clinicians, referrers=referrers,
-                      referrals=referrals, years=years, end=end.date())
+                      referrals=referrals, years=years, end=end.date(), adoption=adoption)
     if not quiet:
         summary = " ".join(f"{name.removesuffix('.csv')}={count}" for name, count in counts.items())
         click.echo(f"{out_dir}: {summary}")

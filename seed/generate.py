@@ -7,6 +7,58 @@ addresses the practice as a whole. Each referrer gets a persona that fixes its
 path and pace; referrals are then drawn over time and streamed to CSV in date
 order, so referral, client and referral-out ids increase with their dates.
 
+How point persons choose whom to introduce, and how referrers choose which
+introduced colleague to try, is the ``adoption`` mode (``--adoption``):
+
+``kind`` (the default, the demo practice)
+    The point person introduces colleagues drawn by their affinity with the
+    referrer's kind (the populations pediatricians, clergy, ... send) and how
+    much each networks; the referrer tries every introduced colleague, picking
+    one at random each time. A client is drawn to suit whoever receives it.
+    This mode is exactly what the generator always did: same seed, same bytes.
+
+The three other modes share the kind mode's practice, referrers (kinds,
+organizations, point persons, personas, handoffs) and referral dates, and
+differ from it in two ways. Each referrer has a caseload of its own (its
+kind's populations with a lean of its own on needs, insurances and
+schedule); its clients are drawn from that caseload whoever receives them,
+the clinician it addresses passes a client it cannot serve to a colleague
+who can (some of the time), and intake gives practice-addressed clients to a
+clinician who suits them. And whom the point person introduces is decided on
+the introduction's day from the history before it (what a backtest sees):
+
+``fit``
+    The point person introduces the colleagues who fit the referrer's clients
+    so far (its last ten, each older one weighing 0.9 of the next; needs
+    against specialties, population, insurance and schedule, scored by
+    ``graphsvc.analysis.fit``), drawn by a softmax over that fit, so a
+    colleague who fits a little less is sometimes introduced. The referrer
+    adopts an introduced colleague with a probability that rises steeply
+    with the colleague's fit rank among those the point person could have
+    introduced, and sends each new client to the adopted colleague who fits
+    that client best (again by a softmax).
+``peers``
+    Both follow what similar referrers already do. A colleague's standing
+    with a referrer is the number of referrers of the same kind who adopted
+    that colleague (addressed a referral to them after an introduction) so
+    far, plus three times the number in the same organization. The point
+    person introduces by a softmax over log(1 + standing), the referrer
+    adopts by standing rank and tries its adopted colleagues by standing: a
+    herd forms. While no peer has adopted anyone yet, the point person falls
+    back to the kind draw and the referrer adopts half the time.
+``mixed``
+    Every referrer has a latent preference drawn once, ``kind`` 30%, ``fit``
+    40%, ``peers`` 30% (``MIXED_PREFERENCE``), which its point person and the
+    referrer both follow as in that mode; no single ranker explains every
+    referrer.
+
+Adoption shows in the data the analysis reads: every introduction is an
+Introduction row (referrer, introduced member, by, date), and an adopted
+colleague then receives referrals addressed to them; one the referrer did not
+adopt (fit, peers, mixed) is never addressed by it (though a colleague's pass
+or intake may still assign it one of its clients). ``seed.adoption`` holds the
+three modes' parameters.
+
 All randomness comes from one ``random.Random(seed)``; the same arguments give
 byte-identical files.
 """
@@ -27,6 +79,10 @@ from graphsvc.vocabulary import (
     SCHEDULE_SLOTS,
     STAFF_ROLES,
 )
+
+ADOPTIONS = ("kind", "fit", "peers", "mixed")
+# The latent preferences of a referrer in the mixed mode, with their shares.
+MIXED_PREFERENCE = (("kind", 0.3), ("fit", 0.4), ("peers", 0.3))
 
 SCALES = {
     "demo": {"clinicians": 45, "referrers": 1_000, "referrals": 20_000},
@@ -213,7 +269,7 @@ assert not set(NICHES) & set(SPECIALTIES)
 
 
 def generate(out_dir, *, seed=42, scale="demo", clinicians=None, referrers=None, referrals=None,
-             years=5, end=date(2026, 10, 31)) -> dict[str, int]:
+             years=5, end=date(2026, 10, 31), adoption="kind") -> dict[str, int]:
     """Write a synthetic practice's referral data as ten CSV files.
 
     Parameters
@@ -232,6 +288,10 @@ def generate(out_dir, *, seed=42, scale="demo", clinicians=None, referrers=None,
         Length of the period covered; every date lies in it.
     end : datetime.date, default 2026-10-31
         Last day of the period.
+    adoption : {"kind", "fit", "peers", "mixed"}, default "kind"
+        How point persons choose whom to introduce and referrers which
+        introduced colleague to try (see the module docstring). ``"kind"``
+        is the demo practice, unchanged.
 
     Returns
     -------
@@ -241,10 +301,12 @@ def generate(out_dir, *, seed=42, scale="demo", clinicians=None, referrers=None,
     Raises
     ------
     ValueError
-        If the scale is unknown or a size is out of range.
+        If the scale or adoption mode is unknown or a size is out of range.
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
+    if adoption not in ADOPTIONS:
+        raise ValueError(f"unknown adoption {adoption!r}; expected one of {list(ADOPTIONS)}")
     preset = SCALES[scale]
     n_clinicians = preset["clinicians"] if clinicians is None else clinicians
     n_referrers = preset["referrers"] if referrers is None else referrers
@@ -266,7 +328,10 @@ def generate(out_dir, *, seed=42, scale="demo", clinicians=None, referrers=None,
     providers = _Providers(rng, n_referrers)
     counts["external_providers.csv"] = providers.write(out)
 
-    referrers = _plan_referrers(rng, practice, n_referrers, span)
+    by_kind = adoption == "kind"
+    # Outside the kind mode introductions are only scheduled here; who is
+    # introduced is decided on the day, from the history before it.
+    referrers = _plan_referrers(rng, practice, n_referrers, span, decide_introductions=by_kind)
     counts["referrers.csv"] = _write_referrers(out, referrers, practice, day_iso)
     counts["handoffs.csv"] = _write_handoffs(out, referrers, practice, day_iso)
 
@@ -274,9 +339,18 @@ def generate(out_dir, *, seed=42, scale="demo", clinicians=None, referrers=None,
     n_out = round(n_referrals * REFERRED_OUT_SHARE / (1 - REFERRED_OUT_SHARE))
     events = _plan_events(rng, referrers, n_referrals + n_out, span)
     n_out = min(n_out, len(events))
-    contacts, introductions = _plan_contacts_and_introductions(rng, referrers, practice, span)
-    counts.update(_stream_referrals(out, rng, events, n_out, referrers, practice, providers, contacts,
-                                    span, day_iso))
+    if by_kind:
+        contacts, introductions = _plan_contacts_and_introductions(rng, referrers, practice, span)
+        counts.update(_stream_referrals(out, rng, events, n_out, referrers, practice, providers, contacts,
+                                        span, day_iso))
+    else:
+        from .adoption import AdoptionWorld  # imports this module: loaded only when needed
+
+        world = AdoptionWorld(rng, adoption, practice, referrers)
+        streamed_contacts = []
+        counts.update(world.stream_referrals(out, events, n_out, providers, streamed_contacts, span, day_iso))
+        contacts, introductions = _plan_contacts_and_introductions(rng, referrers, practice, span)
+        contacts += streamed_contacts
     counts["introductions.csv"] = _write_introductions(out, introductions, referrers, practice, day_iso)
     counts["contacts.csv"] = _write_contacts(out, contacts, referrers, practice, day_iso)
     return {name: counts[name] for name in HEADERS}
@@ -535,7 +609,7 @@ def _persona_quota(rng, n):
     return personas
 
 
-def _plan_referrers(rng, practice, n, span):
+def _plan_referrers(rng, practice, n, span, decide_introductions=True):
     last_day = span - 1
     planned = []
     for persona in _persona_quota(rng, n):
@@ -578,7 +652,7 @@ def _plan_referrers(rng, practice, n, span):
         r.practice_max = rng.uniform(0.7, 0.95)
         r.intake_share = rng.uniform(0.1, 0.5)
         _plan_handoffs(rng, r, practice, last_day)
-        _plan_stages(rng, r, practice, last_day)
+        _plan_stages(rng, r, practice, last_day, decide_introductions)
         referrers.append(r)
     return referrers
 
@@ -632,8 +706,12 @@ def _plan_handoffs(rng, r, practice, last_day):
         holder = successor
 
 
-def _plan_stages(rng, r, practice, last_day):
-    """Fix when the point person introduces colleagues and when the practice takes over."""
+def _plan_stages(rng, r, practice, last_day, decide_introductions=True):
+    """Fix when the point person introduces colleagues and when the practice takes over.
+
+    With ``decide_introductions`` False only the days are kept: the
+    colleagues are None, for ``seed.adoption`` to choose on those days.
+    """
     persona, first, last = r.persona, r.first, r.last
     holders = {r.point_person} | {c for _, c in r.handoffs}
     intro_day = None
@@ -653,6 +731,8 @@ def _plan_stages(rng, r, practice, last_day):
                 break
             r.introduced.append((day, colleague))
             day += int(rng.expovariate(1 / 60))
+        if not decide_introductions:  # the same draws, so every mode has the same referrers and dates
+            r.introduced = [(day, None) for day, _ in r.introduced]
     if persona == STAGE3 and r.stage3 <= last_day and rng.random() < 0.7:
         r.intake_intro = r.stage3  # the point person tells them to just call intake
     elif persona == JUMP and rng.random() < 0.5:
