@@ -30,6 +30,7 @@ from .records import MatchRequest
 from .store import projection
 from .store.catalog import query
 from .store.db import Graph
+from .store.weights import in_force
 from .store.writes import write_batches
 from .vocabulary import PRACTICE, PRACTICE_ID
 
@@ -333,10 +334,31 @@ class Insights:
             self.__dict__.pop(name, None)
         self.version = version
 
+    @property
+    def weights(self) -> dict:
+        """The suggestion weights in force: ``{"weights": (fit, trust, track), "decay", "source"}``
+        (tuned on this practice by ``graphsvc evaluate --tune``, or the defaults)."""
+        return self.G.graph.get("suggestion_weights") or in_force(None)
+
+    def weights_note(self) -> dict:
+        """The weights in force for people: ``fit``, ``trust``, ``track``, ``decay``, ``source`` and
+        ``weighs_most`` (a sentence: which parts weigh most in this practice)."""
+        from .analysis.tuning import weights_reason
+
+        w = self.weights
+        fit, trust, track = w["weights"]
+        most = weights_reason(w["weights"])
+        if not w.get("tuned"):  # the defaults say nothing about this practice
+            most = "with these weights, " + most.removeprefix("in this practice, ")
+        return {"fit": fit, "trust": trust, "track": track, "decay": w["decay"], "source": w["source"],
+                "tuned": bool(w.get("tuned")), "weighs_most": most}
+
     def suggestions(self, referrer_id: str, limit: int = 5, accepting: bool | None = None) -> list[dict]:
         self._referrer_node(referrer_id)  # NotFound, saying so when it had not started by as_of
+        w = self.weights
         return suggest_introductions(self.G, referrer_id, limit=limit, window=self.options.window,
-                                     index=self.index, accepting=accepting)
+                                     index=self.index, accepting=accepting, weights=tuple(w["weights"]),
+                                     decay=w["decay"])
 
     def match(self, request: "MatchRequest") -> dict:
         return match_client(self.G, needs=request.needs, population=request.population,

@@ -161,13 +161,19 @@ def test_suggest_names_the_referrer_it_resolved(cli, graph):
     assert cli("import", SMALL).exit_code == 0
     assert cli("suggest", "dr. hale", "--as-of", AS_OF).output.splitlines() == [
         "Suggestions for Dr. Hale (rf1, pediatrician; point person Ana Ruiz, stage 1 · point person):",
+        "  (With these weights, what similar referrers trust weighs most: the default weights, not tuned on this "
+        "practice yet (graphsvc evaluate --tune).)",
         "  1. Ben Okafor (cn2)  score 0.266",
         "       - has weekday evening openings, which 1 of its last 2 clients wanted",
         "       - 1 referrer similar to this one refers to Ben Okafor"]
     out = json.loads(cli("suggest", "rf1", "--as-of", AS_OF, "--json").output)
-    assert ({k: v for k, v in out.items() if k != "suggestions"}) == {
+    assert ({k: v for k, v in out.items() if k not in ("suggestions", "weights")}) == {
         "referrer": "rf1", "referrer_name": "Dr. Hale", "point_person": "cn1", "point_person_name": "Ana Ruiz",
         "stage": 1}
+    assert out["weights"] == {"fit": 0.3, "trust": 0.5, "track": 0.2, "decay": 0.85, "tuned": False,
+                              "source": "the default weights, not tuned on this practice yet (graphsvc evaluate "
+                                        "--tune)", "weighs_most": "with these weights, what similar referrers "
+                                                                  "trust weighs most"}
     result = cli("suggest", "rf3", "--as-of", "2024-01-31")
     assert (result.exit_code, result.output) == (
         1, "Error: referrer 'rf3' had not started by 2024-01-31 (its relationship began on 2024-02-01)\n")

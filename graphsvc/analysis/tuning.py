@@ -134,10 +134,11 @@ def tune(G, *, cut: date | None = None, grid=None, decays=DECAYS, min_cases: int
 
     why = None
     if len(learn) < min_cases:
-        why = (f"only {len(learn)} learning cases (introductions followed by a referral before {cut}); "
+        why = (f"only {len(learn)} learning case{'' if len(learn) == 1 else 's'} (introductions followed by a "
+               f"referral before {cut}); "
                f"at least {min_cases} are needed for the weights to reflect the practice rather than a few cases")
     elif len(validate) < min_validation:
-        why = (f"only {len(validate)} validation cases from {cut} on; at least {min_validation} are needed "
+        why = (f"only {len(validate)} validation case{'' if len(validate) == 1 else 's'} from {cut} on; at least {min_validation} are needed "
                f"to check tuned weights on introductions they were not learned from")
     if why:
         out.update(weights=dict(zip(PARTS, defaults)), decay=default_decay, decay_tuned=False,

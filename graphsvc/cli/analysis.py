@@ -107,15 +107,18 @@ def suggest(graph, referrer_id, limit, as_json):
     found = insights.suggestions(referrer_id, limit=query.limit)
     pp = info["metrics"]["point_person"]
     who = f"point person {_name_of(insights.G, pp) or pp}" if pp else "no point person"
+    note = insights.weights_note()
     lines = [f"Suggestions for {info['name']} ({referrer_id}, {words(info['kind'])}; {who}, "
-             f"stage {stage_label(info['stage'])}):"]
+             f"stage {stage_label(info['stage'])}):",
+             f"  ({note['weighs_most'][:1].upper()}{note['weighs_most'][1:]}: {note['source']}.)"]
     for rank, s in enumerate(found, 1):
         lines.append(f"  {rank}. {s['name']} ({s['member']})  score {s['score']:.3f}")
         lines += [f"       - {reason}" for reason in s["reasons"]]
     if not found:
         lines.append(f"  No one left to introduce to {info['name']}.")
     emit({"referrer": referrer_id, "referrer_name": info["name"], "point_person": pp,
-          "point_person_name": _name_of(insights.G, pp), "stage": info["stage"], "suggestions": found},
+          "point_person_name": _name_of(insights.G, pp), "stage": info["stage"], "suggestions": found,
+          "weights": note},
          as_json, "\n".join(lines))
 
 
@@ -151,16 +154,21 @@ def match(graph, needs, population, insurance, schedule, addressed_to, limit, as
 
 @main.command("evaluate")
 @click.option("--limit-cases", type=click.IntRange(1), help="Only the first N introductions (quick runs).")
+@click.option("--tune", is_flag=True,
+              help="Learn the suggestion weights from this practice's history (a time split: learn on the "
+                   "earlier introductions, validate on the later ones) and store them for suggestions, the "
+                   "API and the web.")
 @analysis_options
 @json_option
 @needs_graph
-def evaluate_command(graph, limit_cases, as_json):
-    """Backtest the suggestions on past introductions (hit@1, hit@3 vs baselines).
+def evaluate_command(graph, limit_cases, tune, as_json):
+    """Backtest the suggestions on past introductions (hit@1, hit@3, MRR vs baselines); --tune learns weights.
 
     The suggestions use --window (stage-3 readiness); each case is judged on
     the events before its introduction. --as-of replays only the practice
     as it stood that day (introductions and referrals up to it); the day
-    thresholds do not change the table.
+    thresholds do not change the table. Without --tune the suggestions use
+    the weights in force (see `graphsvc config show`).
     """
     from dataclasses import asdict
 
@@ -171,19 +179,64 @@ def evaluate_command(graph, limit_cases, as_json):
     began = time.perf_counter()
     options = graph.settings.analysis_options()
     G = project(graph)
+    force = G.graph["suggestion_weights"]
     if options.as_of is not None:
         G = as_of(G, options.as_of)
-    out = evaluate(G, limit_cases=limit_cases, window=options.window)
+    if tune:
+        if limit_cases is not None:
+            raise click.UsageError("--tune learns from every introduction: leave out --limit-cases")
+        _tune(graph, G, options, began, as_json)
+        return
+    out = evaluate(G, limit_cases=limit_cases, window=options.window, weights=tuple(force["weights"]),
+                   decay=force["decay"])
+    out["weights"] = {"fit": force["weights"][0], "trust": force["weights"][1], "track": force["weights"][2],
+                      "decay": force["decay"], "source": force["source"]}
     out["options"] = asdict(options)
     out["seconds"] = round(time.perf_counter() - began, 1)
     lines = [f"{count_of(out['cases'], 'introduction')} followed by a referral ({out['skipped']} skipped: "
              "already referred to before the introduction)",
-             "| method | hit@1 | hit@3 |", "| --- | ---: | ---: |"]
-    for name, label in (("suggestions", "graphsvc suggestions"), ("random", "random eligible member"),
-                        ("most_referred", "most referred member")):
+             f"Weights in force: {_weights_text(out['weights'])} ({force['source']})",
+             "| method | hit@1 | hit@3 | MRR |", "| --- | ---: | ---: | ---: |"]
+    for name, label in METHODS:
         r = out[name]
-        lines.append(f"| {label} | {_pct(r['hit@1'])} | {_pct(r['hit@3'])} |")
+        lines.append(f"| {label} | {_pct(r['hit@1'])} | {_pct(r['hit@3'])} | {_mrr(r.get('mrr'))} |")
     emit(out, as_json, "\n".join(lines))
+
+
+METHODS = (("suggestions", "graphsvc suggestions"), ("random", "random eligible member"),
+           ("most_referred", "most referred member"), ("observed_fit", "observed fit to its clients"))
+
+
+def _tune(graph, G, options, began, as_json) -> None:
+    from ..analysis.tuning import tune
+    from ..store.weights import store_weights
+
+    out = tune(G, window=options.window)
+    store_weights(graph, out)
+    out["stored"] = True
+    out["seconds"] = round(time.perf_counter() - began, 1)
+    w = out["weights"]
+    lines = [f"Learned on {count_of(out['cases']['learn'], 'introduction')} before {out['cut']}, "
+             f"validated on {count_of(out['cases']['validate'], 'introduction')} after.",
+             (f"Kept the defaults: {out['why']}" if out["kept_defaults"] else
+              f"Tuned weights: {_weights_text({**w, 'decay': out['decay']})}. {out['summary']}"),
+             "| on the validation cases | hit@1 | hit@3 | MRR |", "| --- | ---: | ---: | ---: |"]
+    for name, label in (("tuned", "tuned weights"), ("defaults", "default weights (0.3, 0.5, 0.2)"),
+                        ("random", "random eligible member"), ("most_referred", "most referred member"),
+                        ("observed_fit", "observed fit to its clients")):
+        r = out["validation"].get(name) or {}
+        lines.append(f"| {label} | {_pct(r.get('hit@1'))} | {_pct(r.get('hit@3'))} | {_mrr(r.get('mrr'))} |")
+    lines.append("Stored: suggestions, the API and the web use these weights from now on "
+                 "(`graphsvc config show` says which are in force).")
+    emit(out, as_json, "\n".join(lines))
+
+
+def _weights_text(w: dict) -> str:
+    return f"fit {w['fit']:.2f}, trust {w['trust']:.2f}, track {w['track']:.2f}, decay {w['decay']:.2f}"
+
+
+def _mrr(x) -> str:
+    return "-" if x is None else f"{x:.3f}"
 
 
 def _pct(x) -> str:

@@ -35,7 +35,33 @@ def config_show(settings: Settings, as_json):
     lines = [settings.describe_file()]
     for name, r in rows.items():
         lines.append(f"  {name:<{width}}  {_text(r['value']):<{value_width}}  {r['source']}")
+    data["suggestion_weights"] = weights = _weights_in_force(settings)
+    if weights.get("weights"):
+        fit, trust, track = weights["weights"]
+        lines.append(f"Suggestion weights in force: fit {fit:.2f}, trust {trust:.2f}, track {track:.2f}, "
+                     f"decay {weights['decay']:.2f}: {weights['source']}.")
+    else:
+        lines.append(f"Suggestion weights in force: not known: {weights['source']}.")
     emit(data, as_json, "\n".join(lines))
+
+
+def _weights_in_force(settings: Settings) -> dict:
+    """The suggestion weights in force (stored in the graph by `evaluate --tune`, or the defaults);
+    when Neo4j cannot be asked, why not."""
+    from ..store.db import Graph
+    from ..store.weights import in_force, stored_weights
+
+    try:
+        graph = Graph.connect(settings, retry_seconds=2)
+    except GraphsvcError as error:
+        return {"weights": None, "decay": None, "source": f"the database was not asked ({error})".split("\n")[0]}
+    try:
+        found = in_force(stored_weights(graph))
+    except GraphsvcError as error:
+        return {"weights": None, "decay": None, "source": f"the database did not answer ({error})".split("\n")[0]}
+    finally:
+        graph.close()
+    return {**found, "weights": list(found["weights"])}
 
 
 def _text(value) -> str:

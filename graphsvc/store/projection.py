@@ -37,6 +37,7 @@ import networkx as nx
 from ..analysis.graph import (add_contact, add_introduction, add_member, add_provider, add_referral,
                               add_referral_out, add_referrer, new_graph)
 from ..errors import GraphsvcError
+from .weights import in_force, stored_weights
 from .catalog import query
 from .db import Graph
 
@@ -103,6 +104,10 @@ def project(graph: Graph | Any, referrers: Iterable[str] | None = None) -> nx.Mu
                        role=m["role"])
         for p in reader.read("project_providers"):
             add_provider(G, p["id"], name=p["name"], niches=p["niches"])
+        if ids is None:
+            # The suggestion weights in force (tuned on this practice, or the defaults): a change
+            # of them is a bulk change, so only a whole-graph projection needs to read them.
+            G.graph["suggestion_weights"] = in_force(stored_weights(graph))
         if ids is None:
             rows = reader.stream("project_referrers", read_referrers)
         else:

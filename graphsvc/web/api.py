@@ -124,8 +124,9 @@ def suggestions(referrer_id):
     """The next colleagues to introduce, with scores and reasons."""
     wanted = query(SuggestionsQuery)
     known_id(referrer_id)
-    found = insights().suggestions(referrer_id, limit=wanted.limit)
-    return jsonify(referrer=referrer_id, suggestions=found)
+    analysis = insights()
+    found = analysis.suggestions(referrer_id, limit=wanted.limit)
+    return jsonify(referrer=referrer_id, suggestions=found, weights=analysis.weights_note())
 
 
 @bp.post("/match")

@@ -296,7 +296,10 @@ def document() -> dict:
                     "200": {"description": "Ranked suggestions", "content": {"application/json": {
                         "schema": {"type": "object", "properties": {
                             "referrer": {"type": "string"},
-                            "suggestions": {"type": "array", "items": suggestion}}}}}},
+                            "suggestions": {"type": "array", "items": suggestion},
+                            "weights": {"type": "object", "description": "The weights in force: fit, trust, track, "
+                                        "decay, source (tuned on this practice, or the defaults) and weighs_most "
+                                        "(which parts weigh most, in words)"}}}}}},
                     "400": bad_query,
                     "404": {"description": "No referrer with that id",
                             "content": {"application/json": {"schema": _ERROR}}},

@@ -200,7 +200,7 @@ def detail(referrer_id):
                            trend=trend_words(info["metrics"]["trend"]),
                            events=events[:TIMELINE_SHOWN], event_count=len(events),
                            stage_chart=stage_chart(info, insights.options.day()),
-                           ego=ego_network(insights.G, referrer_id, names))
+                           ego=ego_network(insights.G, referrer_id, names), weights=insights.weights_note())
 
 
 # The referrer page's time line lists this many events, newest first (the rest are counted).
