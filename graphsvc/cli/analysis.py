@@ -219,7 +219,8 @@ def _tune(graph, G, options, began, as_json) -> None:
     lines = [f"Learned on {count_of(out['cases']['learn'], 'introduction')} before {out['cut']}, "
              f"validated on {count_of(out['cases']['validate'], 'introduction')} after.",
              (f"Kept the defaults: {out['why']}" if out["kept_defaults"] else
-              f"Tuned weights: {_weights_text({**w, 'decay': out['decay']})}. {out['summary']}"),
+              f"Tuned weights: {_weights_text({**w, 'decay': out['decay']})}. "
+              f"{out['summary'][:1].upper()}{out['summary'][1:]}."),
              "| on the validation cases | hit@1 | hit@3 | MRR |", "| --- | ---: | ---: | ---: |"]
     for name, label in (("tuned", "tuned weights"), ("defaults", "default weights (0.3, 0.5, 0.2)"),
                         ("random", "random eligible member"), ("most_referred", "most referred member"),
