@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from datetime import date as d
-from pathlib import Path
 
 import pytest
 
@@ -13,45 +11,8 @@ from graphsvc.analysis import graph as p
 from graphsvc.analysis.backtest import evaluate, introduction_cases, replay
 from graphsvc.analysis.index import Index
 from graphsvc.analysis.suggestions import suggest_introductions
+from tests.benchmarks.folder_graph import load_folder
 from tests.helpers import add_small_team
-
-
-def load_folder(folder) -> object:
-    """A seed CSV folder as a referral graph, with the analysis builders (tests only)."""
-    def rows(name):
-        with open(Path(folder) / name, newline="") as f:
-            return list(csv.DictReader(f))
-
-    def split(cell):
-        return [x for x in cell.split(";") if x]
-
-    G = p.new_graph()
-    for r in rows("clinicians.csv"):
-        p.add_member(G, r["id"], name=r["name"], specialties=split(r["specialties"]),
-                     populations=split(r["populations"]), insurances=split(r["insurances"]),
-                     schedule=split(r["schedule"]), accepting_new=r["accepting_new"] == "true")
-    for r in rows("staff.csv"):
-        p.add_member(G, r["id"], kind="staff", name=r["name"], role=r["role"])
-    handoffs = defaultdict(list)
-    for h in rows("handoffs.csv"):
-        handoffs[h["referrer_id"]].append((d.fromisoformat(h["date"]), h["point_person_id"]))
-    for r in rows("referrers.csv"):
-        since = d.fromisoformat(r["since"])
-        chain = [(since, r["point_person_id"])] + sorted(handoffs[r["id"]])
-        tenures = [(s, chain[i + 1][0] if i + 1 < len(chain) else None, c) for i, (s, c) in enumerate(chain)]
-        p.add_referrer(G, r["id"], name=r["name"], referrer_kind=r["kind"], organization=r["organization"],
-                       since=since, tenures=tenures)
-    clients = {c["id"]: c for c in rows("clients.csv")}
-    for r in rows("referrals.csv"):
-        c = clients[r["client_id"]]
-        p.add_referral(G, r["referrer_id"], r["id"], d.fromisoformat(r["date"]), r["addressed_to"],
-                       r["assigned_to"], pass_reason=r["pass_reason"] or None, needs=split(c["needs"]),
-                       population=c["population"] or None, insurance=c["insurance"] or None,
-                       schedule=c["schedule"] or None)
-    for r in rows("introductions.csv"):
-        p.add_introduction(G, r["referrer_id"], r["id"], d.fromisoformat(r["date"]), r["introduced_id"],
-                           r["by_id"])
-    return G
 
 
 @pytest.fixture(scope="session")
