@@ -71,8 +71,26 @@ def test_ready_for_stage_3_suggests_the_intake_coordinator_first(G):
     out = suggest_introductions(G, "u")
     assert [s["member"] for s in out] == ["eve", "dot"]
     assert out[0]["reasons"] == ["ready for stage 3: has tried 2 colleagues of its point person; "
-                                 "introduce the intake coordinator, who takes referrals for the whole practice"]
+                                 "introduce Eve (intake coordinator), who takes referrals for the whole practice"]
     assert [s["member"] for s in suggest_introductions(G, "u", ready_after=3)] == ["dot"]
+
+
+def test_once_the_intake_coordinator_is_met_no_other_staff_is_offered_in_its_place(G):
+    p.add_member(G, "fay", kind="staff", name="Fay", role="office_manager")
+    p.add_referrer(G, "u", point_person="ana", since=d(2024, 1, 1), referrer_kind="physician")
+    p.add_referral(G, "u", "u1", d(2024, 2, 1), "ben")
+    p.add_referral(G, "u", "u2", d(2024, 3, 1), "cai")
+    assert [s["member"] for s in suggest_introductions(G, "u")] == ["eve", "dot"]
+    p.add_introduction(G, "u", "iu", d(2024, 3, 5), "eve", by="ana")
+    assert [s["member"] for s in suggest_introductions(G, "u")] == ["dot"]  # not Fay, the office manager
+    # A practice with no one in the intake coordinator's role offers its other staff.
+    G.nodes["eve"]["role"] = "billing"
+    p.add_referrer(G, "v", point_person="ana", since=d(2024, 1, 1), referrer_kind="physician")
+    p.add_referral(G, "v", "v1", d(2024, 2, 1), "ben")
+    p.add_referral(G, "v", "v2", d(2024, 3, 1), "cai")
+    assert suggest_introductions(G, "v")[0]["reasons"] == [
+        "ready for stage 3: has tried 2 colleagues of its point person; introduce Eve (billing), who takes referrals "
+        "for the whole practice"]
 
 
 def test_intake_coordinator_is_offered_exactly_while_not_in_stage_3(G):

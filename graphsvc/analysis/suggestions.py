@@ -261,7 +261,12 @@ def _ready_for_stage_3(G, index: Index, referrer, excluded: set, ready_after: in
     flags = (to_practice(G, data["addressed_to"]) for *_, data in index.referrals.get(referrer, ()))
     if in_whole_practice(flags, window):
         return None
-    staff = [(m, a) for m, a in index.members.items() if a["kind"] == "staff" and m not in excluded]
+    # The intake coordinator(s) when the practice has one: once met, nobody else is offered in its
+    # place (an office manager or billing does not take referrals for the whole practice). A
+    # practice with no member in that role offers its other staff.
+    everyone = [(m, a) for m, a in index.members.items() if a["kind"] == "staff"]
+    pool = [(m, a) for m, a in everyone if a.get("role") == "intake_coordinator"] or everyone
+    staff = [(m, a) for m, a in pool if m not in excluded]
     if not staff:
         return None
     m, attrs = min(staff, key=lambda ma: (ma[1].get("role") != "intake_coordinator",
@@ -270,4 +275,4 @@ def _ready_for_stage_3(G, index: Index, referrer, excluded: set, ready_after: in
     return {"member": m, "name": attrs["name"], "kind": "staff", "score": 1.0, "accepting_new": True,
             "parts": {"fit": 0.0, "trust": 0.0, "track": 0.0},
             "reasons": [f"ready for stage 3: has tried {len(tried)} colleagues of its point person; "
-                        f"introduce the {role}, who takes referrals for the whole practice"]}
+                        f"introduce {attrs['name']} ({role}), who takes referrals for the whole practice"]}

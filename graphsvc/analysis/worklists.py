@@ -31,12 +31,13 @@ given last in each item:
   other than its point person on the referral's date), is not in stage 3 by
   ``referrals.in_whole_practice`` over ``window`` (so, with the window the
   histories were computed with, it is in stage 2 there), and
-  some staff member has neither been introduced to it nor received or been
-  addressed one of its referrals. That staff member is the ``coordinator``:
-  one with role ``"intake_coordinator"`` if any is left, else any staff
-  member; among several, the one addressed the most referrals practice-wide,
-  then by id. A practice without staff (or whose staff have all met the
-  referrer) has no ready rows. Most colleagues tried first, then the most
+  an intake coordinator (a staff member with role ``"intake_coordinator"``;
+  in a practice with none in that role, any staff member) has neither been
+  introduced to it nor received or been addressed one of its referrals. That
+  one is the ``coordinator``; among several, the one addressed the most
+  referrals practice-wide, then by id. A practice without staff, or a
+  referrer that has met its intake coordinators already, has no ready row
+  (an office manager is never offered in the coordinator's place). Most colleagues tried first, then the most
   recent last referral.
 * **lapsed**: ``histories[r]["lapsed"]`` (at least 3 referrals, none for
   more than ``lapse_days``) or **declining**: fewer referrals in the 12
@@ -556,7 +557,8 @@ def _events(G, r) -> tuple[list, list, set]:
 class _StaffPicker:
     """The staff member ``suggestions._ready_for_stage_3`` offers a referrer, given the members it has met.
 
-    Its order: role ``"intake_coordinator"`` first, then the most referrals
+    Only the staff with role ``"intake_coordinator"`` when the practice has any (once they have
+    all met the referrer, nobody), else any staff member; then the most referrals
     addressed to it (``Index.addressed_counts``), then id. Those counts need
     a pass over every referral, so they are taken from ``index`` if given,
     else counted only when two staff members actually tie on role.
@@ -569,8 +571,9 @@ class _StaffPicker:
         self._counts = index.addressed_counts if index is not None else None
 
     def pick(self, met: set):
-        left = [m for m in self.staff if m not in met]
-        group = [m for m in left if m in self.intake] or left
+        # The intake coordinator(s) if the practice has any (once met, nobody else), else any staff.
+        pool = [m for m in self.staff if m in self.intake] or self.staff
+        group = [m for m in pool if m not in met]
         if len(group) <= 1:
             return group[0] if group else None
         counts = self._addressed_counts()
