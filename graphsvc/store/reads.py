@@ -17,3 +17,9 @@ def client_attributes(graph: Graph, client_id: str) -> dict[str, Any] | None:
     """A client's ``id``, ``needs``, ``population``, ``insurance`` and ``schedule``; None if unknown."""
     rows = graph.read("client_attributes", id=client_id)
     return rows[0] if rows else None
+
+
+def referrer_of_referral(graph: Graph, referral_id: str) -> str | None:
+    """The id of the referrer that sent referral ``referral_id``; None if there is no such referral."""
+    rows = graph.read("referrer_of_referral", id=referral_id)
+    return rows[0]["referrer_id"] if rows else None

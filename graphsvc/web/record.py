@@ -100,9 +100,13 @@ def _providers(insights) -> list[dict]:
 
 
 def _referral(insights, referral_id: str) -> dict:
-    for referrer, member, key, data in insights.G.edges(keys=True, data=True):
-        if key == referral_id and data.get("type") == "referral":
-            return {**data, "id": key, "referrer_id": referrer, "assigned_to": member}
+    # Its referrer from Neo4j (one index seek), then that referrer's edges: scanning every edge of
+    # the analysed graph would cost a second at 100,000 referrers.
+    referrer = reads.referrer_of_referral(extensions.graph(), referral_id)
+    if referrer is not None and referrer in insights.G:
+        for _, member, key, data in insights.G.out_edges(referrer, keys=True, data=True):
+            if key == referral_id and data.get("type") == "referral":
+                return {**data, "id": key, "referrer_id": referrer, "assigned_to": member}
     abort(404, f"No referral {shown(referral_id)}")
 
 
