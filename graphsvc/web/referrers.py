@@ -209,7 +209,6 @@ TIMELINE_SHOWN = 50
 
 def timeline(G, referrer_id: str) -> list[dict]:
     """Every referral, introduction, contact and referral out of the referrer, newest first."""
-    provider_names = {n: a["name"] for n, a in G.nodes(data=True) if a.get("kind") == "provider"}
     events = []
     for _, target, key, data in G.out_edges(referrer_id, keys=True, data=True):
         kind = data["type"]
@@ -222,7 +221,7 @@ def timeline(G, referrer_id: str) -> list[dict]:
         elif kind == "contact":
             event.update(contact_kind=data.get("contact_kind"))
         elif kind == "referral_out":
-            event.update(niche=data.get("niche"), provider=provider_names.get(target, target))
+            event.update(niche=data.get("niche"), provider=G.nodes[target].get("name", target))
         events.append(event)
     events.sort(key=lambda e: (e["date"], e["id"]), reverse=True)
     return events
