@@ -71,7 +71,7 @@ def test_a_managers_week(page, live_server, console, sign_in_page, shot):
     page.wait_for_selector("#network[data-drawn]", timeout=15_000)
     assert page.locator("#network").get_attribute("data-drawn") == "8"  # 3 referrers, 3 clinicians, 2 staff
     page.get_by_label("Stage").select_option("3")
-    assert page.locator("#network-status").inner_text() == "1 referrer nodes shown"
+    assert page.locator("#network-status").inner_text() == "1 referrer shown"
     shot(page, "network")
     clean(log)
 

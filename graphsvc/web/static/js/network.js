@@ -84,7 +84,11 @@
     });
     var found = cy.nodes(".found");
     if (found.length) { cy.fit(found, 60); }
-    if (status) { status.textContent = shown + " referrer nodes shown" + (q ? ", " + found.length + " found" : ""); }
+    if (status) {
+      var groups = cy.nodes("[kind = 'group']").length > 0;
+      var noun = groups ? (shown === 1 ? "group of referrers" : "groups of referrers") : (shown === 1 ? "referrer" : "referrers");
+      status.textContent = shown + " " + noun + " shown" + (q ? ", " + found.length + " found" : "");
+    }
   }
 
   function init() {
