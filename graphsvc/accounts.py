@@ -35,11 +35,11 @@ import secrets
 import sqlite3
 import tempfile
 import threading
+from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -174,12 +174,12 @@ def _check(*problems) -> None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _stamp(moment: datetime) -> str:
     """UTC, fixed width, so that text order is time order."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _parse_stamp(text: str | None) -> datetime | None:
@@ -207,7 +207,7 @@ class Accounts:
         self._create()
 
     @classmethod
-    def open(cls, settings, **kwargs) -> "Accounts":
+    def open(cls, settings, **kwargs) -> Accounts:
         """The accounts database the settings name (``accounts_db``)."""
         return cls(settings.accounts_db, **kwargs)
 
@@ -492,7 +492,7 @@ class Accounts:
         where, params = [], []
         if since is not None:
             if isinstance(since, datetime):
-                bound = _stamp(since if since.tzinfo else since.replace(tzinfo=timezone.utc))
+                bound = _stamp(since if since.tzinfo else since.replace(tzinfo=UTC))
             else:
                 bound = since.isoformat()
             where.append("at >= ?")

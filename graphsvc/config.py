@@ -72,10 +72,11 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import GraphsvcError
 
@@ -227,7 +228,7 @@ class Settings:
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, *, config_file: str | Path | None = None,
-             **overrides) -> "Settings":
+             **overrides) -> Settings:
         """Defaults, then the settings file, then ``environ``, then ``overrides``.
 
         ``environ`` defaults to ``os.environ``; then (and only then) a
@@ -354,7 +355,7 @@ class Settings:
                     f"{CONFIG_ENV} is unset).")
         return f"No settings file ({CONFIG_ENV} is unset)."
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         sources = dict(self.sources)
         sources.update({name: "override" for name in changes})
         if "data_dir" in changes and "accounts_db" not in changes and self.source("accounts_db") == "default":

@@ -11,15 +11,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import cached_property
 
-from .analysis import monthly_stage_counts, referrer_metrics, stage_histories
-from .analysis import activity
+from .analysis import activity, monthly_stage_counts, referrer_metrics, stage_histories
 from .analysis.graph import add_referrer, new_graph
-from .analysis.layout import network_elements, network_layout
 from .analysis.graph import as_of as graph_as_of
 from .analysis.index import Index
+from .analysis.layout import network_elements, network_layout
 from .analysis.matching import match_client
 from .analysis.members import member_activity as activity_of_members
 from .analysis.practice import bridge_members, clinician_sharing, key_person_risk, practice_summary
@@ -70,7 +69,7 @@ class Insights:
         self.G = G
         self.options = options
         self.version = version
-        self.built_at = datetime.now(timezone.utc)
+        self.built_at = datetime.now(UTC)
         # When it was last known to match the database (``graphsvc.live`` moves it on).
         self.data_as_of = self.built_at
         self.instance: str | None = None  # the database's Practice.instance, when built by graphsvc.live
@@ -80,7 +79,7 @@ class Insights:
         self._layout_changed: set = set()
 
     @classmethod
-    def from_graph(cls, graph: Graph, options: AnalysisOptions | None = None) -> "Insights":
+    def from_graph(cls, graph: Graph, options: AnalysisOptions | None = None) -> Insights:
         version = current_version(graph)
         return cls(projection.project(graph), options or graph.settings.analysis_options(), version)
 
@@ -360,7 +359,7 @@ class Insights:
                                      index=self.index, accepting=accepting, weights=tuple(w["weights"]),
                                      decay=w["decay"])
 
-    def match(self, request: "MatchRequest") -> dict:
+    def match(self, request: MatchRequest) -> dict:
         return match_client(self.G, needs=request.needs, population=request.population,
                             insurance=request.insurance, schedule=request.schedule,
                             addressed_to=request.addressed_to, limit=request.limit, index=self.index)
@@ -437,7 +436,7 @@ class Insights:
         the count returned leaves it out.
         """
         began = time.perf_counter()
-        analysed_at = datetime.now(timezone.utc)
+        analysed_at = datetime.now(UTC)
         rows = [{"id": r, "props": _flat(self.histories[r], self.metrics[r])} for r in self.histories]
         not_started = sorted(self.G.graph.get("not_started", {}))
         if not_started:
@@ -501,7 +500,7 @@ def write_back_of(tx, referrer_ids, options: AnalysisOptions) -> int:
             rows.append({"id": r, "props": _unanalysed()})
         elif insights.G.nodes.get(r, {}).get("kind") == "referrer":
             rows.append({"id": r, "props": _flat(insights._history_of(r), insights._metrics_of(r))})
-    tx.run(query("write_back_referrers"), rows=rows, analysed_at=datetime.now(timezone.utc),
+    tx.run(query("write_back_referrers"), rows=rows, analysed_at=datetime.now(UTC),
            **options.stored()).consume()
     return sum(1 for row in rows if row["id"] not in not_started)
 

@@ -50,7 +50,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import Neo4jUnavailable
@@ -286,7 +286,7 @@ class InsightsCache:
             self._start_rebuild(why)
             return "rebuilding"
         if feed.version == insights.version:
-            insights.data_as_of = datetime.now(timezone.utc)
+            insights.data_as_of = datetime.now(UTC)
             return "current"
         if len(feed.referrers) > self.max_incremental:
             self._start_rebuild(f"{len(feed.referrers)} referrers changed")
@@ -303,7 +303,7 @@ class InsightsCache:
             applying = time.perf_counter()
             insights.apply(sub, feed.referrers, feed.version)
             self.last_apply_seconds = time.perf_counter() - applying
-        insights.data_as_of = datetime.now(timezone.utc)
+        insights.data_as_of = datetime.now(UTC)
         self.incremental_updates += 1
         self.last_update_seconds = time.perf_counter() - began
         _log.info("analysis: version %d applied, %d referrer(s) changed, in %.0f ms", feed.version,
@@ -381,7 +381,7 @@ class InsightsCache:
         self._publish(fresh)
 
     def _full_build(self) -> Insights:
-        began, started_at = time.perf_counter(), datetime.now(timezone.utc)
+        began, started_at = time.perf_counter(), datetime.now(UTC)
         feed = changes_since(self.graph, NO_REFERRERS)  # the version, read before the projection
         fresh = Insights(projection.project(self.graph), self.options, feed.version)
         fresh.instance = feed.instance
@@ -444,7 +444,7 @@ class InsightsCache:
         self._failed = time.monotonic()
         self.last_error = str(error)
         if self.unreachable_since is None:
-            self.unreachable_since = datetime.now(timezone.utc)
+            self.unreachable_since = datetime.now(UTC)
             served = self._insights
             _log.warning("analysis: %s; serving the analysis of %s", error,
                          None if served is None else served.data_as_of.isoformat(timespec="seconds"))
@@ -510,7 +510,7 @@ class InsightsCache:
         path = self._snapshot_path(feed.instance)
         if path is None or not path.exists():
             return None
-        began, started_at = time.perf_counter(), datetime.now(timezone.utc)
+        began, started_at = time.perf_counter(), datetime.now(UTC)
         if not _private(path):
             _log.warning("analysis: ignoring snapshot %s: its folder or file is open to other users", path)
             return None

@@ -21,7 +21,7 @@ from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -191,7 +191,7 @@ def _list_of(item):
 
 
 def _optional(item):
-    return Annotated[Optional[item], BeforeValidator(_empty_to_none)]
+    return Annotated[item | None, BeforeValidator(_empty_to_none)]
 
 
 class Record(BaseModel):
@@ -496,12 +496,12 @@ class MatchRequest(Record):
 
     needs: RequestSlugs = Field([], description="Specialties the client needs: a list, or text separated by ; "
                                                 "or , (any case).")
-    population: Annotated[Optional[Population], RequestWord, WithJsonSchema(_word_schema(POPULATIONS))] = None
-    insurance: Annotated[Optional[Slug], RequestWord, WithJsonSchema({"anyOf": [
+    population: Annotated[Population | None, RequestWord, WithJsonSchema(_word_schema(POPULATIONS))] = None
+    insurance: Annotated[Slug | None, RequestWord, WithJsonSchema({"anyOf": [
         {"type": "string", "pattern": f"^{_SP}(?:{_ANY_CASE_SLUG}{_SP})?$"}, {"type": "null"}]})] = None
-    schedule: Annotated[Optional[Slot], RequestWord, WithJsonSchema(_word_schema(SCHEDULE_SLOTS))] = Field(
+    schedule: Annotated[Slot | None, RequestWord, WithJsonSchema(_word_schema(SCHEDULE_SLOTS))] = Field(
         None, description="The slot the client wants; none for no preference.")
-    addressed_to: Annotated[Optional[Id], BeforeValidator(_request_id), WithJsonSchema({"anyOf": [
+    addressed_to: Annotated[Id | None, BeforeValidator(_request_id), WithJsonSchema({"anyOf": [
         {"type": "string", "pattern": f"^{_SP}(?:{ID_PATTERN.removeprefix('^').removesuffix('$')}{_SP})?$"},
         {"type": "null"}]})] = Field(
         None, description="The clinician the referral names, to check for a better match; 'practice' or a staff "

@@ -16,8 +16,8 @@ which file and line a problem came from, the write API names only the field.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from .batching import batched
 from .records import Kind

@@ -24,11 +24,11 @@ from argon2 import PasswordHasher
 from click.testing import CliRunner
 
 from graphsvc.config import Settings
-from graphsvc.store.db import Graph
 from graphsvc.localdb import LocalServer
+from graphsvc.store.db import Graph
 from graphsvc.store.schema import init_schema
-
-from tests.helpers import TEST_QUERIES, free_port, small_graph as build_small_graph
+from tests.helpers import TEST_QUERIES, free_port
+from tests.helpers import small_graph as build_small_graph
 
 # Fixtures that reach the test Neo4j: a test using any of them is marked
 # ``neo4j``, so ``pytest -m "not neo4j"`` runs the pure tests without a server.

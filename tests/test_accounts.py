@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -60,7 +60,7 @@ def accounts(db_path) -> Accounts:
 
 
 def at(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def raw_bytes(path: Path) -> bytes:
@@ -84,7 +84,7 @@ def test_add_list_and_look_up_users(accounts, monkeypatch):
     assert [(u.username, u.role, u.clinician_id) for u in accounts.users()] == [
         ("alice@example.org", "manager", None), ("b.in-take_1", "intake", None), ("carl", "clinician", "cn1")]
     assert accounts.user("CARL ") == carl
-    assert accounts.user("carl").created_at.tzinfo == timezone.utc
+    assert accounts.user("carl").created_at.tzinfo == UTC
     assert alice.as_dict() == {"username": "alice@example.org", "role": "manager", "clinician_id": None,
                                "created_at": "2026-01-02T03:04:05+00:00"}
     with pytest.raises(NotFound, match="^unknown user 'dora'$"):

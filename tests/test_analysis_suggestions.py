@@ -12,9 +12,6 @@ from graphsvc.analysis.suggestions import suggest_introductions
 from graphsvc.errors import NotFound
 from tests.helpers import add_small_team
 
-
-
-
 ADHD_CHILD = dict(needs=["adhd"], population="child", insurance="medicaid", schedule="weekday_evening")
 
 

@@ -11,6 +11,7 @@ once), ep2 County Forensic Services (forensic evaluation, neuropsych testing).
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import pytest
 
@@ -204,7 +205,7 @@ def test_openapi_documents_exactly_the_query_parameters_each_endpoint_takes(app)
 
 
 def test_status_says_what_the_process_serves(small, client, app):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from graphsvc.insights import current_version
 
@@ -216,7 +217,7 @@ def test_status_says_what_the_process_serves(small, client, app):
     assert client.get("/api/practice/summary").status_code == 200  # builds
     client.get("/api/referrers/rf1")  # served from the same build
     status = client.get("/api/status").get_json()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     built_at = datetime.fromisoformat(status.pop("last_build_at"))
     data_as_of = datetime.fromisoformat(status.pop("data_as_of"))
     seconds, rss = status.pop("last_build_seconds"), status.pop("rss_mb")

@@ -485,9 +485,10 @@ def test_each_write_is_audited_with_the_ids_it_touched(small, manager, web_accou
 
 
 def test_eight_clients_posting_referrals_at_once_record_each_exactly_once(small, app, web_accounts):
-    from werkzeug.serving import make_server
     import json
     import urllib.request
+
+    from werkzeug.serving import make_server
 
     _, token = web_accounts.create_token("intake", "tests")
     server = make_server("127.0.0.1", 0, app, threaded=True)

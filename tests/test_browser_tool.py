@@ -22,7 +22,6 @@ from graphsvc.errors import GraphsvcError
 from graphsvc.localdb import LocalServer
 from tests.helpers import free_port
 
-
 # -- the settings ---------------------------------------------------------------
 
 

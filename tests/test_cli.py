@@ -8,9 +8,7 @@ import subprocess
 import sys
 from datetime import date
 
-
-from tests.helpers import free_port
-from tests.helpers import TEST_QUERIES, fixture_path
+from tests.helpers import TEST_QUERIES, fixture_path, free_port
 
 SMALL = fixture_path("small")
 AS_OF = "2024-12-31"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from graphsvc.store import catalog
 from graphsvc.config import Settings
 from graphsvc.errors import GraphsvcError
+from graphsvc.store import catalog
 
 
 def test_defaults_then_environment_then_overrides(tmp_path):

@@ -7,11 +7,11 @@ from datetime import date as d
 
 import pytest
 
-from graphsvc.store import writes
-from graphsvc.csvio.importer import import_folder
 from graphsvc.analysis import stage_counts
+from graphsvc.csvio.importer import import_folder
 from graphsvc.insights import AnalysisOptions, Insights
 from graphsvc.live import InsightsCache
+from graphsvc.store import writes
 from graphsvc.store.projection import project
 from tests.helpers import fixture_path
 

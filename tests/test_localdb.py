@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from graphsvc.cli import main
 from graphsvc.config import Settings
-from graphsvc.store.db import Graph
 from graphsvc.errors import GraphsvcError
 from graphsvc.localdb import LocalServer
+from graphsvc.store.db import Graph
 from tests.helpers import free_port
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from datetime import date as d, timedelta
+from datetime import date as d
+from datetime import timedelta
 
 import pytest
 
@@ -11,10 +12,14 @@ from graphsvc.analysis import graph as p
 from graphsvc.analysis.backtest import evaluate, introduction_cases
 from graphsvc.analysis.fit import fit_score, profile
 from graphsvc.analysis.index import Index
-from graphsvc.analysis.suggestions import (_ready_for_stage_3, _trust, candidate_parts, rank_candidates,
-                                           suggest_introductions)
-from graphsvc.analysis.tuning import (DEFAULT_DECAY, MIN_CASES, _ranks, collect_cases, simplex, tune,
-                                      weights_reason)
+from graphsvc.analysis.suggestions import (
+    _ready_for_stage_3,
+    _trust,
+    candidate_parts,
+    rank_candidates,
+    suggest_introductions,
+)
+from graphsvc.analysis.tuning import DEFAULT_DECAY, MIN_CASES, _ranks, collect_cases, simplex, tune, weights_reason
 from tests.helpers import small_graph
 from tests.test_backtest_replay import generated  # noqa: F401  (a fixture)
 

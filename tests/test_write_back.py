@@ -7,7 +7,7 @@ analyze``) stores for that referrer, so analysts' Cypher never reads a stale cou
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -45,7 +45,7 @@ def assert_as_full_write_back(graph, *ids: str) -> None:
 
 def test_record_referral_stores_the_new_count_and_stage(small):
     assert "stage" not in stored(small, "rf1")  # never analysed
-    began = datetime.now(timezone.utc)
+    began = datetime.now(UTC)
     writes.record_referral(small, id="r20", date="2024-07-01", referrer_id="rf1", client_id="cl1",
                            addressed_to="cn1")
     with small.session() as s:

@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 from neo4j.exceptions import ConstraintError
 
-from graphsvc.store import writes
-from graphsvc.errors import InvalidInput, NotFound
 from graphsvc.csvio.importer import import_folder
+from graphsvc.errors import InvalidInput, NotFound
+from graphsvc.store import writes
 from tests.helpers import TEST_QUERIES, fixture_path, snapshot
 
 

@@ -45,8 +45,15 @@ def main(ctx, verbose):
     ctx.obj = settings
 
 
-from . import accounts, analysis, config, data, db, serve  # noqa: E402,F401  (registers the commands)
-from . import query  # noqa: E402,F401  (graphsvc query)
+from . import (  # noqa: E402,F401  (registers the commands)
+    accounts,
+    analysis,
+    config,
+    data,
+    db,
+    query,  # noqa: E402,F401  (graphsvc query)
+    serve,
+)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -19,7 +19,8 @@ from ..accounts import ROLES, Accounts, normalise_username, password_problem
 from ..config import Settings
 from ..errors import InvalidInput, NotFound
 from . import main
-from .common import FriendlyGroup, cli_user as _who, emit, json_option
+from .common import FriendlyGroup, emit, json_option
+from .common import cli_user as _who
 
 
 def _read_password(prompt: str) -> str:

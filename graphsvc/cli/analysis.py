@@ -6,8 +6,7 @@ import time
 
 import click
 
-from ..presentation import (STAGE_NAMES, count_of, flag_words, pace_words, pct, stage_label, trend_words,
-                            words)
+from ..presentation import STAGE_NAMES, count_of, flag_words, pace_words, pct, stage_label, trend_words, words
 from ..requests import MATCH_LIMIT, SUGGESTIONS_LIMIT, limit_help  # light: no pydantic
 from . import main
 from .common import analysis_options, emit, json_option, needs_graph, referrer_argument

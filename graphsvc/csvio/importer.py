@@ -17,9 +17,9 @@ import csv
 import io
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from pydantic import ValidationError
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from ..errors import GraphsvcError
@@ -59,7 +59,7 @@ class Catalog:
         return sorted(p.stem for p in self.folder.glob("*.cypher"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(path: Path, name: str) -> str:
     try:
         text = path.read_text(encoding="utf-8")
@@ -68,7 +68,7 @@ def _read(path: Path, name: str) -> str:
     return text.strip().rstrip(";").strip()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _split(text: str) -> tuple[str, ...]:
     out = []
     for part in re.split(r";[ \t]*(?:\n|$)", text + ";"):

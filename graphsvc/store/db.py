@@ -11,8 +11,9 @@ from __future__ import annotations
 import atexit
 import logging
 import re
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any, Callable
+from typing import Any
 
 from neo4j import READ_ACCESS, WRITE_ACCESS, GraphDatabase
 from neo4j.exceptions import (
@@ -46,7 +47,7 @@ class Graph:
         self.database = settings.neo4j_database
 
     @classmethod
-    def connect(cls, settings: Settings | None = None, *, retry_seconds: float = 15) -> "Graph":
+    def connect(cls, settings: Settings | None = None, *, retry_seconds: float = 15) -> Graph:
         """Open the driver and check that Neo4j answers; raise ``Neo4jUnavailable`` if not.
 
         ``retry_seconds`` bounds how long a managed transaction is retried on

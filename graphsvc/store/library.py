@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import GraphsvcError, InvalidInput, NotFound
 from .catalog import queries_dir
@@ -262,7 +263,7 @@ def close_matches(name: str, names, n: int = 3, cutoff: float = 0.6) -> list[str
     return [candidate for _, candidate in sorted(scored)[:n]]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(folder: Path) -> dict[str, AnalystQuery]:
     return {path.stem: parse(path) for path in sorted(folder.glob("*.cypher"))}
 

@@ -27,19 +27,28 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 import networkx as nx
 
-from ..analysis.graph import (add_contact, add_introduction, add_member, add_provider, add_referral,
-                              add_referral_out, add_referrer, new_graph)
+from ..analysis.graph import (
+    add_contact,
+    add_introduction,
+    add_member,
+    add_provider,
+    add_referral,
+    add_referral_out,
+    add_referrer,
+    new_graph,
+)
 from ..errors import GraphsvcError
-from .weights import in_force, stored_weights
 from .catalog import query
 from .db import Graph
+from .weights import in_force, stored_weights
 
 _CHUNK = 25_000     # referrers per events read (fewer, larger reads measured faster)
 _WORKERS = 2        # events reads at a time (Neo4j runs each on its own core)

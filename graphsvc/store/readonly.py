@@ -32,15 +32,15 @@ line; nothing is ever written.
 
 from __future__ import annotations
 
-import json
-
 import base64
+import json
 import math
 import re
 import time
+from collections.abc import Mapping
 from datetime import date, datetime
 from datetime import time as clock
-from typing import Any, Mapping
+from typing import Any
 
 from neo4j import Query
 from neo4j.exceptions import Neo4jError

@@ -82,9 +82,10 @@ else here, so the lock order holds.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import date as Date
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from neo4j.exceptions import ConstraintError
 from pydantic import ValidationError

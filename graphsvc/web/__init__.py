@@ -60,7 +60,7 @@ carry no such note; ``GET /api/status`` says it.
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta, timezone
+from datetime import UTC, date, timedelta, timezone
 
 from flask import Flask, abort, current_app, g, has_request_context, jsonify, make_response, request
 from flask.json.provider import DefaultJSONProvider
@@ -135,8 +135,22 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     from ..accounts import Accounts, secret_key
     from ..insights import AnalysisOptions
     from ..store.db import Graph
-    from . import (api, audit, auth, clinicians, console, extensions, health, home, pages, practice, record, referrers,
-                   views, worklists)
+    from . import (
+        api,
+        audit,
+        auth,
+        clinicians,
+        console,
+        extensions,
+        health,
+        home,
+        pages,
+        practice,
+        record,
+        referrers,
+        views,
+        worklists,
+    )
 
     if test_config and "GRAPH" in test_config:
         raise TypeError("pass the graph as create_app(graph=...), not in the config")
@@ -277,8 +291,8 @@ def stale_notice() -> str | None:
     down = current_app.extensions["insights"].unreachable_since
     if analysis is None or down is None:
         return None
-    built = analysis.data_as_of.astimezone(timezone.utc)
-    down = down.astimezone(timezone.utc)
+    built = analysis.data_as_of.astimezone(UTC)
+    down = down.astimezone(UTC)
     since = down.strftime("%H:%M UTC" if down.date() == built.date() else "%Y-%m-%d %H:%M UTC")
     return (f"Data as of {built:%Y-%m-%d %H:%M} UTC; the database has been unreachable since {since}, "
             "so recent changes may be missing.")

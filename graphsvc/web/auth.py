@@ -68,8 +68,7 @@ import hmac
 import time
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, current_app, g, jsonify, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user

@@ -22,7 +22,8 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from ..errors import InvalidInput, NotFound, QueryRefused
-from ..store.library import get as get_query, library
+from ..store.library import get as get_query
+from ..store.library import library
 from ..store.readonly import json_text, run_readonly
 from . import auth, extensions
 from .downloads import csv_download

@@ -16,9 +16,10 @@ runs); the templates put ``csrf_token()`` in every form.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field as dataclass_field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date as _date
-from typing import Iterable, Mapping
 
 # Field kinds: how a field is shown and read back from the request.
 TEXT, DATE, SELECT, CHECKS, CHECK = "text", "date", "select", "checks", "check"
@@ -78,7 +79,7 @@ class Form:
         except ValueError:
             return "text"
 
-    def read(self, formdata) -> "Form":
+    def read(self, formdata) -> Form:
         """Take what the user sent (``request.form``), as typed; a read-only field keeps its value."""
         for f in self.fields:
             if f.readonly:
@@ -98,7 +99,7 @@ class Form:
             value = value.strip()
         return value or None
 
-    def refused(self, messages: Iterable[str]) -> "Form":
+    def refused(self, messages: Iterable[str]) -> Form:
         """Place the store's messages beside their fields (``place``)."""
         self.errors, self.problems = place(messages, self.fields)
         return self

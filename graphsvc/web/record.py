@@ -34,17 +34,17 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from pydantic import ValidationError
 
-from ..errors import Forbidden as StoreForbidden, InvalidInput, Neo4jUnavailable
+from ..errors import Forbidden as StoreForbidden
+from ..errors import InvalidInput, Neo4jUnavailable
 from ..presentation import words
 from ..records import MatchRequest, today
 from ..requests import shown
 from ..store import reads, writes
-from ..vocabulary import CONTACT_KINDS, PASS_REASONS, POPULATIONS, PRACTICE, REFERRER_KINDS, SCHEDULE_SLOTS, \
-    STAFF_ROLES
+from ..vocabulary import CONTACT_KINDS, PASS_REASONS, POPULATIONS, PRACTICE, REFERRER_KINDS, SCHEDULE_SLOTS, STAFF_ROLES
 from . import auth, extensions
 from .forms import CHECK, CHECKS, DATE, SELECT, Field, Form, choices, words_choices
 

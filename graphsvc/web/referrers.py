@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, current_app, render_template, url_for
 
 from ..errors import NotFound
-from ..requests import shown
 from ..presentation import STAGE_NAMES, trend_words, words  # trend_words lives in presentation now
+from ..requests import shown
 from ..vocabulary import REFERRER_KINDS
 from . import extensions
 from .pages import only_parameters

@@ -28,13 +28,13 @@ import sys
 import time
 from pathlib import Path
 
-from graphsvc.store.db import Graph
+from graphsvc.analysis import stage_histories
+from graphsvc.analysis.graph import add_member, add_referral, add_referrer, new_graph
 from graphsvc.insights import AnalysisOptions, Insights
 from graphsvc.live import InsightsCache
 from graphsvc.procinfo import peak_rss_mb
-from graphsvc.analysis.graph import add_member, add_referral, add_referrer, new_graph
+from graphsvc.store.db import Graph
 from graphsvc.store.projection import project
-from graphsvc.analysis import stage_histories
 from tests.benchmarks.server import running_neo4j
 from tests.helpers import TEST_QUERIES
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphsvc.config import Settings
-from graphsvc.store.db import Graph
 from graphsvc.localdb import LocalServer
+from graphsvc.store.db import Graph
 from tests.helpers import free_port
 
 
