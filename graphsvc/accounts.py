@@ -45,17 +45,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from .errors import GraphsvcError, InvalidInput, NotFound
-from .requests import shown
-
-ROLES = ("manager", "intake", "clinician", "analyst")
+from .limits import CONTROL, ID_PATTERN, ID_RE, PATTERN_RULES, shown
+from .permissions import ROLES  # noqa: E402
 
 USERNAME_MAX = 64
 USERNAME_PATTERN = re.compile(rf"[a-z0-9._@-]{{1,{USERNAME_MAX}}}")
 PASSWORD_MIN, PASSWORD_MAX = 10, 1024
 TOKEN_NAME_MAX = 100
-# A clinician's id: the same rule as graphsvc.records.ID_PATTERN (not imported
-# from there: records pulls in pydantic, and every CLI command loads this module).
-CLINICIAN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 
 TOKEN_PREFIX = "gst_"
 _TOKEN = re.compile(r"gst_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
@@ -64,7 +60,6 @@ _TOKEN = re.compile(r"gst_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 BUSY_TIMEOUT_SECONDS = 30.0
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -146,9 +141,8 @@ def role_problems(role, clinician_id) -> list[str]:
     if role == "clinician":
         if clinician_id is None or clinician_id == "":
             problems.append("field 'clinician_id': required for role clinician (the id of its Clinician)")
-        elif not isinstance(clinician_id, str) or not CLINICIAN_ID_PATTERN.fullmatch(clinician_id):
-            problems.append("field 'clinician_id': must be 1-64 letters, digits or _ . : - starting with "
-                            f"a letter or digit (got {shown(clinician_id)})")
+        elif not isinstance(clinician_id, str) or not ID_RE.fullmatch(clinician_id):
+            problems.append(f"field 'clinician_id': {PATTERN_RULES[ID_PATTERN]} (got {shown(clinician_id)})")
     elif clinician_id is not None and role in ROLES:
         problems.append(f"field 'clinician_id': only for role clinician (got role {role!r})")
     return problems
@@ -385,7 +379,7 @@ class Accounts:
         if not isinstance(name, str):
             raise InvalidInput("field 'name': must be text")
         name = name.strip()
-        if len(name) > TOKEN_NAME_MAX or _CONTROL.search(name):
+        if len(name) > TOKEN_NAME_MAX or CONTROL.search(name):
             raise InvalidInput(f"field 'name': must be one line of at most {TOKEN_NAME_MAX} characters "
                                f"(got {shown(name)})")
         while True:

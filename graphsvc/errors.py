@@ -23,6 +23,15 @@ class NotFound(InvalidInput):
     """An id that names nothing in the graph."""
 
 
+class IdTaken(GraphsvcError):
+    """A new node's id is taken (a uniqueness constraint of ``label`` refused ``record_id``); the write
+    that tried it was rolled back. ``graphsvc.service`` says so for the field, or tries a new id."""
+
+    def __init__(self, label: str | None, record_id: str | None, message: str):
+        self.label, self.record_id = label, record_id
+        super().__init__(message)
+
+
 class Forbidden(GraphsvcError):
     """The signed-in user may not make this write (a clinician acting on a case or referrer that is not
     its own); nothing was written. The web answers 403 with the message."""

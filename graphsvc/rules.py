@@ -1,287 +1,283 @@
-"""The rules that tie records together, shared by the importer and the write API.
+"""The practice's rules, each written once, on plain values.
 
-A record is checked in isolation by its ``graphsvc.records`` model; this
-module checks what a record says about other records: that the ids it refers
-to exist (earlier in the same batch of records, or already in the graph), that
-they are of the right kind (a point person must be a clinician), and the rules
-that tie a referral's addressee, assignee and pass reason together, and a
-handoff to the tenure before it. Those hold for the history already stored
-too: a handoff must come after the referrer's ``since`` and after the latest
-handoff stored for it, and go to someone other than the holder then; one that
-restates a stored handoff exactly is accepted and changes nothing.
+Every part of graphsvc that needs one of these asks here: the analysis
+(stages, suggestions, worklists, metrics), the checks a write or an import
+goes through (``graphsvc.checks``), and the pages. Nothing here knows a
+graph, a database or a request; each rule is a small function with its
+examples.
 
-It knows record kinds (``records.KINDS``), not files: the CSV importer says
-which file and line a problem came from, the write API names only the field.
+* **The point person on a day** (``point_person_on``): the tenure begun by
+  then; the current one is the last.
+* **A colleague tried** (``tries_colleague``): a referral addressed to a
+  clinician other than the referrer's point person *on that referral's
+  date* (so a referral to a former point person, made while it held the
+  role, is never a try).
+* **Stage 3, the whole practice** (``whole_practice``, ``in_whole_practice``).
+* **Ready for stage 3** (``ready_for_stage_3``, ``coordinator_to_introduce``).
+* **What closes a follow-up** (``follow_up``).
+* **Ids of parties** (``party_id_problem``): clinicians, staff members,
+  referrers and outside providers share one id space; events keep their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from bisect import bisect_left, bisect_right
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from .batching import batched
-from .records import Kind
 from .vocabulary import PRACTICE
 
-LOOKUP_CHUNK = 20_000
+# -- the point person ------------------------------------------------------------------------------
 
-# Fields that name another record, looked up in the graph when not defined alongside.
-REFERENCE_FIELDS = ("referrer_id", "client_id", "point_person_id", "assigned_to", "addressed_to",
-                    "introduced_id", "by_id", "member_id", "provider_id")
+
+def point_person_on(tenures: Sequence[tuple], day: date | None = None):
+    """The point person on ``day`` (None: now, the latest tenure's).
+
+    ``tenures`` is a referrer's point-person history, ``[(since, until,
+    clinician), ...]`` oldest first. A day before the first tenure is
+    credited to the first point person.
+
+    >>> from datetime import date
+    >>> held = [(date(2023, 1, 1), date(2024, 1, 15), "ana"), (date(2024, 1, 15), None, "ben")]
+    >>> point_person_on(held, date(2023, 6, 1)), point_person_on(held, date(2024, 1, 15)), point_person_on(held)
+    ('ana', 'ben', 'ben')
+    >>> point_person_on(held, date(2020, 1, 1)), point_person_on([])
+    ('ana', None)
+    """
+    if not tenures:
+        return None
+    if day is None:
+        return tenures[-1][2]
+    starts = [t[0] for t in tenures]
+    return tenures[max(bisect_right(starts, day) - 1, 0)][2]
+
+
+def point_person_finder(tenures: Sequence[tuple]):
+    """``point_person_on(tenures, day)`` as a function of ``day``, for many days of one referrer.
+
+    >>> from datetime import date
+    >>> on = point_person_finder([(date(2023, 1, 1), None, "ana")])
+    >>> on(date(2022, 1, 1)), on(date(2025, 1, 1))
+    ('ana', 'ana')
+    """
+    if len(tenures) < 2:  # most referrers: one point person whatever the day
+        only = tenures[0][2] if tenures else None
+        return lambda day: only
+    starts = [t[0] for t in tenures]
+    return lambda day: tenures[max(bisect_right(starts, day) - 1, 0)][2]
+
+
+# -- stages ---------------------------------------------------------------------------------------
+
+
+def tries_colleague(addressed_to, *, to_practice: bool, point_person) -> bool:
+    """Whether a referral tries a colleague of the point person.
+
+    ``to_practice``: addressed to the practice as a whole (the practice, or a
+    staff member such as the intake coordinator); ``point_person``: who held
+    the role on the referral's date (``point_person_on``).
+
+    >>> tries_colleague("ben", to_practice=False, point_person="ana")
+    True
+    >>> tries_colleague("ana", to_practice=False, point_person="ana")   # the point person that day
+    False
+    >>> tries_colleague("st1", to_practice=True, point_person="ana")    # the intake coordinator: the practice
+    False
+    """
+    return not to_practice and addressed_to != point_person
+
+
+def whole_practice(recent: Sequence[bool], in_stage_3: bool) -> bool:
+    """Whether a referrer is in stage 3 (whole practice) after its latest referral.
+
+    Parameters
+    ----------
+    recent : sequence of bool
+        Whether each of its last ``window`` referrals (all of them while it
+        has fewer), the latest included, went to the practice as a whole.
+    in_stage_3 : bool
+        Whether it was in stage 3 before the latest referral.
+
+    Returns
+    -------
+    bool
+        Outside stage 3: whether at least half of ``recent`` went to the
+        practice (it enters). In stage 3: whether any of ``recent`` did (it
+        leaves only when none did).
+
+    Examples
+    --------
+    >>> whole_practice([True, False], in_stage_3=False)   # half: enters
+    True
+    >>> whole_practice([True, False, False], in_stage_3=False)
+    False
+    >>> whole_practice([True, False, False], in_stage_3=True)  # one is enough to stay
+    True
+    >>> whole_practice([False, False, False], in_stage_3=True)
+    False
+    """
+    hits = sum(map(bool, recent))
+    if in_stage_3:
+        return hits > 0
+    return bool(recent) and 2 * hits >= len(recent)
+
+
+def in_whole_practice(flags: Iterable[bool], window: int) -> bool:
+    """Whether a referrer is in stage 3 after all its referrals (``whole_practice`` replayed).
+
+    ``flags``: whether each of its referrals, in date order (ties by id), went to the practice as a whole.
+
+    Examples
+    --------
+    >>> in_whole_practice([True, True, False, False, False], window=3)  # none left in the last 3
+    False
+    >>> in_whole_practice([True, True, False, False], window=3)  # 1 of the last 3: stays
+    True
+    >>> in_whole_practice([False, False, True], window=3)  # 1 of 3: never entered
+    False
+    """
+    recent: deque = deque(maxlen=window)
+    state = False
+    for flag in flags:
+        recent.append(flag)
+        state = whole_practice(recent, state)
+    return state
+
+
+# -- ready for stage 3 ----------------------------------------------------------------------------
+
+INTAKE_ROLE = "intake_coordinator"
+READY_AFTER = 2  # colleagues tried before a referrer is ready for stage 3
+
+
+def ready_for_stage_3(colleagues_tried: int, *, in_stage_3: bool, ready_after: int = READY_AFTER) -> bool:
+    """Whether a referrer is ready to be introduced to the whole practice.
+
+    It has tried at least ``ready_after`` distinct colleagues of its point
+    person (``tries_colleague``) and is not in stage 3 yet
+    (``in_whole_practice`` over the stage window).
+
+    >>> ready_for_stage_3(2, in_stage_3=False), ready_for_stage_3(1, in_stage_3=False)
+    (True, False)
+    >>> ready_for_stage_3(3, in_stage_3=True)
+    False
+    """
+    check_ready_after(ready_after)
+    return colleagues_tried >= ready_after and not in_stage_3
+
+
+def check_ready_after(ready_after: int) -> None:
+    """``ValueError`` unless ``ready_after`` is at least 1 (a colleague tried)."""
+    if ready_after < 1:
+        raise ValueError(f"ready_after must be at least 1 (a colleague tried), not {ready_after}")
+
+
+def coordinator_to_introduce(staff: Mapping[str, str | None], met: set, addressed_counts: Mapping[str, int]):
+    """The staff member to introduce a referrer ready for stage 3 to, or None.
+
+    ``staff``: each staff member's role, by id; ``met``: the members the
+    referrer has met already (introduced to it, or named on one of its
+    referrals); ``addressed_counts``: referrals addressed to each member,
+    practice-wide. The intake coordinators when the practice has any (once
+    they have all met the referrer, nobody: an office manager does not take
+    referrals for the whole practice), else any staff member; among several,
+    the one addressed the most referrals, then by id.
+
+    >>> staff = {"st1": "intake_coordinator", "st2": "office_manager", "st3": "intake_coordinator"}
+    >>> coordinator_to_introduce(staff, set(), {"st3": 4, "st1": 2})
+    'st3'
+    >>> coordinator_to_introduce(staff, {"st1", "st3"}, {}) is None
+    True
+    >>> coordinator_to_introduce({"st2": "office_manager"}, set(), {})  # no intake coordinator at all
+    'st2'
+    """
+    pool = [m for m, role in staff.items() if role == INTAKE_ROLE] or list(staff)
+    left = [m for m in pool if m not in met]
+    if not left:
+        return None
+    return min(left, key=lambda m: (-addressed_counts.get(m, 0), m))
+
+
+# -- follow-up ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Problem:
-    """One reason a record is refused; ``source`` and ``line`` say where it came from, if anywhere."""
+class FollowUp:
+    """Where a referral's loop stands on a day.
 
-    source: str | None
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        if self.source is None:
-            return self.message
-        where = f"{self.source}:{self.line}" if self.line is not None else self.source
-        return f"{where}: {self.message}"
-
-
-@dataclass
-class Batch:
-    """Records of one kind to check together: ``(line, record)`` pairs, and which are bad.
-
-    ``source`` names where they came from (a CSV file), or is None for the
-    write API, whose records have no line.
+    ``status``: ``"due"`` (open, still in time), ``"overdue"`` (open, past
+    ``due``), ``"on_time"`` or ``"late"`` (closed by the follow-up of
+    ``closed_on``, by ``due`` or after it).
     """
 
-    kind: Kind
-    source: str | None = None
-    rows: list[tuple[int | None, object]] = field(default_factory=list)
-    bad_lines: set = field(default_factory=set)
-    unreadable: int = 0  # rows refused before they became records
+    status: str
+    due: date
+    closed_on: date | None = None
 
-    def good(self) -> Iterable[tuple[int | None, object]]:
-        return ((ln, r) for ln, r in self.rows if ln not in self.bad_lines)
+    @property
+    def open(self) -> bool:
+        return self.closed_on is None
 
 
-class Checker:
-    """Checks every reference a record makes, in write order.
+def follow_up(referred_on: date, follow_ups: Sequence[date], *, due_days: int, as_of: date) -> FollowUp:
+    """What closes a referral's loop: any follow-up contact with its referrer on or after its date.
 
-    An id is known when a good record earlier in the batches defines it, or
-    the graph already holds it. Records found bad here are marked in
-    ``bad_lines`` and so are unknown to the records that come after them.
+    ``follow_ups``: the dates of the referrer's ``follow_up`` contacts,
+    sorted. The first one on or after the referral (and by ``as_of``: a later
+    one has not happened on the day judged) closes the loop; after the due
+    day (``referred_on + due_days``) it closes it late. One follow-up closes
+    every referral of that referrer made before it.
+
+    >>> from datetime import date
+    >>> day, ups = date(2024, 12, 1), [date(2024, 11, 20), date(2024, 12, 20)]
+    >>> follow_up(day, ups, due_days=14, as_of=date(2024, 12, 10)).status   # the 11-20 one came before
+    'due'
+    >>> follow_up(day, ups, due_days=14, as_of=date(2024, 12, 19)).status
+    'overdue'
+    >>> follow_up(day, ups, due_days=14, as_of=date(2024, 12, 31))
+    FollowUp(status='late', due=datetime.date(2024, 12, 15), closed_on=datetime.date(2024, 12, 20))
+    >>> follow_up(day, ups, due_days=30, as_of=date(2024, 12, 31)).status
+    'on_time'
     """
-
-    def __init__(self, batches: Iterable[Batch], problems: list[Problem],
-                 lookup: Callable[[list[str]], list[dict]] | None = None):
-        self.lookup = lookup  # ids -> rows of queries/app/existing_ids.cypher
-        self.batches = list(batches)
-        self.problems = problems
-        self.members: dict[str, str] = {}        # id -> 'clinician' | 'staff'
-        self.referrers: dict[str, object] = {}   # id -> since (None if only in the graph)
-        self.holders: dict[str, str] = {}        # referrer id -> latest point person seen
-        self.tenures: dict[str, dict] = {}       # referrer id -> stored handoffs kept: {date: point person}
-        self.handed: set[str] = set()            # referrers with a new handoff accepted here
-        self.clients: set[str] = set()
-        self.providers: dict[str, list[str]] = {}  # id -> niches
-        self.stored: dict[str, dict] = {}
-        self.rules = {
-            "clinician": lambda rec: self._new_member(rec, "clinician"),
-            "staff": lambda rec: self._new_member(rec, "staff"),
-            "external_provider": lambda rec: [],
-            "client": lambda rec: [],
-            "referrer": self._referrer,
-            "handoff": self._handoff,
-            "referral": self._referral,
-            "introduction": self._introduction,
-            "contact": self._contact,
-            "referral_out": self._referral_out,
-        }
-
-    def check(self) -> None:
-        self.stored = self._lookup_stored()
-        for batch in self.batches:
-            rule = self.rules[batch.kind.name]
-            ordered = batch.rows
-            if batch.kind.name == "handoff":  # judge each handoff after the ones before it
-                ordered = sorted(batch.rows, key=lambda lr: (lr[1].referrer_id, lr[1].date))
-            for line, rec in ordered:
-                reasons = rule(rec)
-                if reasons:
-                    batch.bad_lines.add(line)
-                    self.problems.extend(Problem(batch.source, line, r) for r in reasons)
-                else:
-                    self._accept(batch.kind.name, rec)
-
-    # What a good record defines, for the records after it.
-    def _accept(self, kind: str, rec) -> None:
-        if kind in ("clinician", "staff"):
-            self.members[rec.id] = kind
-        elif kind == "referrer":
-            self.referrers[rec.id] = rec.since
-            self.holders[rec.id] = rec.point_person_id
-        elif kind == "handoff":
-            if self._stored_handoffs(rec.referrer_id).get(rec.date) != rec.point_person_id:
-                self.holders[rec.referrer_id] = rec.point_person_id  # a new handoff, the latest so far
-                self.handed.add(rec.referrer_id)
-        elif kind == "client":
-            self.clients.add(rec.id)
-        elif kind == "external_provider":
-            self.providers[rec.id] = list(rec.niches)
-
-    def _lookup_stored(self) -> dict[str, dict]:
-        """The graph's view of every id the batches refer to but do not define."""
-        if self.lookup is None:
-            return {}
-        defined = {rec.id for batch in self.batches if batch.kind.key == ("id",) for _, rec in batch.rows}
-        wanted = set()
-        for batch in self.batches:
-            for _, rec in batch.rows:
-                for f in REFERENCE_FIELDS:
-                    v = getattr(rec, f, None)
-                    if v is not None and v not in defined:
-                        wanted.add(v)
-            # Members defined here may clash with a member of the other kind stored,
-            # and referrers with a stored member or provider (the analysis keys
-            # every node by its id, so the two must differ).
-            if batch.kind.name in ("clinician", "staff", "referrer"):
-                wanted.update(rec.id for _, rec in batch.rows)
-            # A handoff is judged against the tenures stored, even for a referrer defined here.
-            if batch.kind.name == "handoff":
-                wanted.update(rec.referrer_id for _, rec in batch.rows)
-        wanted.discard(PRACTICE)
-        found = {}
-        for chunk in batched(sorted(wanted), LOOKUP_CHUNK):
-            for row in self.lookup(chunk):
-                found[row["id"]] = row
-        return found
-
-    def _member_kind(self, member_id: str) -> str | None:
-        kind = self.members.get(member_id)
-        if kind is None and member_id in self.stored:
-            kind = self.stored[member_id]["member"]
-        return kind
-
-    def _known_referrer(self, referrer_id: str) -> bool:
-        return referrer_id in self.referrers or bool(self.stored.get(referrer_id, {}).get("referrer"))
-
-    def _known_client(self, client_id: str) -> bool:
-        return client_id in self.clients or bool(self.stored.get(client_id, {}).get("client"))
-
-    def _needs(self, rec, *, referrer=True, client=False) -> list[str]:
-        out = []
-        if referrer and not self._known_referrer(rec.referrer_id):
-            out.append(f"unknown referrer_id {rec.referrer_id!r}")
-        if client and not self._known_client(rec.client_id):
-            out.append(f"unknown client_id {rec.client_id!r}")
-        return out
-
-    def _clinician(self, field: str, member_id: str) -> list[str]:
-        kind = self._member_kind(member_id)
-        if kind is None:
-            return [f"unknown {field} {member_id!r}"]
-        if kind != "clinician":
-            return [f"{field} {member_id!r} is a staff member, not a clinician"]
-        return []
-
-    def _member(self, field: str, member_id: str) -> list[str]:
-        return [] if self._member_kind(member_id) else [f"unknown {field} {member_id!r}"]
-
-    # One rule per kind: the reasons a record is bad, or [].
-    def _new_member(self, rec, kind: str) -> list[str]:
-        if rec.id == PRACTICE:
-            return [f"id {PRACTICE!r} is reserved for referrals addressed to the practice"]
-        other = self.members.get(rec.id) or (self.stored.get(rec.id) or {}).get("member")
-        if other and other != kind:
-            return [f"duplicate id {rec.id!r}: already a {other} (member ids are shared by clinicians and staff)"]
-        return []
-
-    def _referrer(self, rec) -> list[str]:
-        out = []
-        other = self._member_kind(rec.id) or ("outside provider" if rec.id in self.providers
-                                               or (self.stored.get(rec.id) or {}).get("provider") else None)
-        if other:
-            out.append(f"field 'id': {rec.id!r} is already a {other}'s id; a referrer needs an id of its own")
-        return out + self._clinician("point_person_id", rec.point_person_id)
-
-    def _stored_handoffs(self, referrer_id: str) -> dict:
-        """The handoffs stored for a referrer that this import keeps: ``{date: point person}``.
-
-        Those are the tenures after the referrer's first, and, when the
-        referrer is defined here too, after its ``since`` here (the upsert
-        replaces the tenures before it and the old first one).
-        """
-        kept = self.tenures.get(referrer_id)
-        if kept is None:
-            stored = self.stored.get(referrer_id) or {}
-            first = _native(stored.get("since"))
-            after = self.referrers.get(referrer_id)
-            kept = {}
-            for t in stored.get("tenures") or ():
-                since = _native(t["since"])
-                if (first is None or since > first) and (after is None or since > after):
-                    kept[since] = t["point_person_id"]
-            self.tenures[referrer_id] = kept
-        return kept
-
-    def _handoff(self, rec) -> list[str]:
-        out = self._needs(rec) + self._clinician("point_person_id", rec.point_person_id)
-        rid = rec.referrer_id
-        stored = self.stored.get(rid) or {}
-        defined_here = rid in self.referrers
-        kept = self._stored_handoffs(rid)
-        if kept.get(rec.date) == rec.point_person_id:
-            return out  # already stored as it is: importing it again changes nothing
-        since = self.referrers[rid] if defined_here else _native(stored.get("since"))
-        if since is not None and rec.date <= since:
-            out.append(f"date {rec.date} is not after the referrer's since date {since}")
-        elif kept and rec.date <= max(kept):
-            latest = max(kept)
-            out.append(f"date {rec.date} is not after the latest handoff already stored for {rid!r} "
-                       f"({latest}, to {kept[latest]!r}); an import only adds handoffs after it and "
-                       "does not rewrite the stored history")
-        if rid in self.handed:  # the holder now: the last new handoff's, else the last stored one's, else the first
-            holder = self.holders.get(rid)
-        elif kept:
-            holder = kept[max(kept)]
-        else:
-            holder = self.holders.get(rid) if defined_here else stored.get("point_person_id")
-        if holder == rec.point_person_id:
-            out.append(f"hands the role to {rec.point_person_id!r}, who already holds it")
-        return out
-
-    def _referral(self, rec) -> list[str]:
-        out = self._needs(rec, client=True) + self._clinician("assigned_to", rec.assigned_to)
-        if rec.addressed_to != PRACTICE:
-            kind = self._member_kind(rec.addressed_to)
-            if kind is None:
-                out.append(f"unknown addressed_to {rec.addressed_to!r} (a member id or 'practice')")
-            elif kind == "staff" and rec.pass_reason:
-                out.append("pass_reason given, but only a referral addressed to a clinician is passed")
-            elif kind == "clinician" and rec.assigned_to != rec.addressed_to and not rec.pass_reason:
-                out.append(f"assigned_to {rec.assigned_to!r} differs from addressed_to "
-                           f"{rec.addressed_to!r}: a pass needs a pass_reason")
-        return out
-
-    def _introduction(self, rec) -> list[str]:
-        return (self._needs(rec) + self._member("introduced_id", rec.introduced_id)
-                + self._member("by_id", rec.by_id))
-
-    def _contact(self, rec) -> list[str]:
-        return self._needs(rec) + self._member("member_id", rec.member_id)
-
-    def _referral_out(self, rec) -> list[str]:
-        out = self._needs(rec, client=True)
-        niches = self.providers.get(rec.provider_id)
-        if niches is None and (self.stored.get(rec.provider_id) or {}).get("provider"):
-            niches = self.stored[rec.provider_id]["niches"] or []
-        if niches is None:
-            out.append(f"unknown provider_id {rec.provider_id!r}")
-        elif rec.niche not in niches:
-            out.append(f"niche {rec.niche!r} is not one of provider {rec.provider_id!r}'s niches "
-                       f"({';'.join(niches) or 'none'})")
-        return out
+    due = referred_on + timedelta(days=due_days)
+    i = bisect_left(follow_ups, referred_on)
+    if i < len(follow_ups) and follow_ups[i] <= as_of:
+        closed = follow_ups[i]
+        return FollowUp("on_time" if closed <= due else "late", due, closed)
+    return FollowUp("due" if as_of <= due else "overdue", due)
 
 
-def _native(value):
-    """A Neo4j date from a lookup as a ``datetime.date`` (None and plain dates pass through)."""
-    return value.to_native() if hasattr(value, "to_native") else value
+# -- parties and their ids ----------------------------------------------------------------------------
+
+# The record kinds that are parties (nodes of the analysed graph, keyed by id), and how people call them.
+PARTY_KINDS = {"clinician": "clinician", "staff": "staff member", "referrer": "referrer",
+               "external_provider": "outside provider"}
+
+
+def party_id_problem(kind: str, party_id: str, held_by: str | None) -> str | None:
+    """Why ``party_id`` cannot be the id of a new ``kind`` of party, or None.
+
+    ``held_by`` is the kind of party that already holds the id (None: none).
+    Clinicians, staff members, referrers and outside providers share one id
+    space (the analysis keys them all by id), and ``"practice"`` names the
+    practice itself.
+
+    >>> party_id_problem("external_provider", "cn001", "clinician")
+    "field 'id': 'cn001' is already a clinician's id; an outside provider needs an id of its own"
+    >>> party_id_problem("referrer", "rf1", "referrer") is None   # the same kind: an update
+    True
+    >>> party_id_problem("staff", "practice", None)
+    "field 'id': 'practice' is reserved for the practice itself (referrals addressed to it)"
+    """
+    if party_id == PRACTICE:
+        return f"field 'id': {PRACTICE!r} is reserved for the practice itself (referrals addressed to it)"
+    if held_by is None or held_by == kind:
+        return None
+    return (f"field 'id': {party_id!r} is already {_a(PARTY_KINDS[held_by])}'s id; "
+            f"{_a(PARTY_KINDS[kind])} needs an id of its own")
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun

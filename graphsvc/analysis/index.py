@@ -13,8 +13,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..rules import point_person_on
 from ..vocabulary import PRACTICE
-from .referrals import point_person_on, tries_colleague
+from .referrals import colleague_tried
 
 
 @dataclass
@@ -122,7 +123,7 @@ class Index:
         """Clinicians the referrer addressed other than its point person on the day."""
         tenures = self.G.nodes[referrer]["tenures"]
         return {data["addressed_to"] for _, _, _, data in self.referrals.get(referrer, ())
-                if tries_colleague(self.G, tenures, data)}
+                if colleague_tried(self.G, tenures, data)}
 
     def point_person(self, referrer):
         tenures = self.G.nodes[referrer]["tenures"]

@@ -19,8 +19,8 @@ import difflib
 from collections import Counter
 
 from ..errors import InvalidInput, NotFound
+from ..limits import NOTHING_TO_MATCH
 from ..presentation import listing, plural, refer_out, words
-from ..requests import NOTHING_TO_MATCH
 from ..vocabulary import PRACTICE
 from .fit import fit_score, profile
 from .index import Index

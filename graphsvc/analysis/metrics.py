@@ -22,11 +22,13 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from ..config import DEFAULT_ANALYSIS
+from ..rules import point_person_finder
 from ..vocabulary import PASS_REASONS, PRACTICE
-from .referrals import PracticeFlags, current_point_person, point_person_finder
+from .referrals import PracticeFlags, current_point_person
 
 
-def referrer_metrics(G, referrers=None, *, window: int = 5, as_of: date | None = None) -> dict:
+def referrer_metrics(G, referrers=None, *, window: int = DEFAULT_ANALYSIS.window, as_of: date | None = None) -> dict:
     """Breadth, concentration, shares, passes and trend of each referrer.
 
     Parameters

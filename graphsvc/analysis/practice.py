@@ -20,7 +20,7 @@ import calendar
 from collections import Counter, defaultdict
 from datetime import date
 
-from .referrals import current_point_person, referral_edges, tries_colleague
+from .referrals import colleague_tried, current_point_person, referral_edges
 
 
 def clinician_sharing(G) -> dict:
@@ -91,7 +91,7 @@ def bridge_members(G) -> dict:
     """For how many referrers each member was the first colleague tried.
 
     A referrer's first referral addressed to a clinician other than its point
-    person on that date (``referrals.tries_colleague``) names the colleague
+    person on that date (``rules.tries_colleague``) names the colleague
     that opened the rest of the practice to it.
 
     Returns
@@ -117,7 +117,7 @@ def bridge_members(G) -> dict:
             continue
         tenures = G.nodes[r]["tenures"]
         for _, _, _, data in referral_edges(G, r):
-            if tries_colleague(G, tenures, data):
+            if colleague_tried(G, tenures, data):
                 first_colleague[data["addressed_to"]] += 1
                 break
     return {m: {"first_colleague_for": first_colleague[m]}

@@ -1,26 +1,32 @@
-"""Readers over a referral graph, and the stage rules every analysis module shares.
+"""Readers over a referral graph for the practice's rules (``graphsvc.rules``).
 
-The rules that define the stages live here once, used by stages,
-suggestions, practice and metrics alike:
+The rules themselves (the point person on a day, a colleague tried, stage 3,
+ready for stage 3) are ``graphsvc.rules``'; this module reads what they
+need from a graph built by ``analysis.graph``:
 
-* ``to_practice``: a referral addressed to the practice as a whole (the
-  practice itself, or a staff member such as the intake coordinator);
-* ``tries_colleague``: a referral addressed to a clinician other than the
-  referrer's point person **on that referral's date** (handoffs respected);
-* ``whole_practice``: whether a referrer is in stage 3 after its latest
-  referral. It enters when at least half of its last ``window`` referrals (all
-  of them while it has fewer) were addressed to the practice, and leaves only
-  when none of them was, so one referral naming a clinician does not throw
-  it out. ``in_whole_practice`` replays that rule over a whole run.
+* ``referral_edges``: a referrer's referrals in date order;
+* ``to_practice`` (``PracticeFlags``): a referral addressed to the practice as
+  a whole (the practice itself, or a staff member such as the intake
+  coordinator);
+* ``current_point_person``, ``colleague_tried``;
+* ``stage_3_introduction``: whom to introduce a referrer ready for stage 3
+  to, the one reading of that rule for suggestions and the ready worklist.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections import deque
-from collections.abc import Iterable, Sequence
-from datetime import date
+from collections import Counter
 
+from ..config import DEFAULT_ANALYSIS
+from ..rules import (
+    READY_AFTER,
+    coordinator_to_introduce,
+    in_whole_practice,
+    point_person_finder,
+    point_person_on,
+    ready_for_stage_3,
+    tries_colleague,
+)
 from ..vocabulary import PRACTICE
 
 
@@ -50,95 +56,86 @@ class PracticeFlags(dict):
         return flag
 
 
-def point_person_on(tenures: list[tuple], day: date):
-    """The point person on ``day``: the tenure that had begun by then.
-
-    A referral dated before the relationship's first tenure is credited to
-    the first point person.
-    """
-    if not tenures:
-        return None
-    starts = [t[0] for t in tenures]
-    i = bisect_right(starts, day) - 1
-    return tenures[max(i, 0)][2]
-
-
-def point_person_finder(tenures: list[tuple]):
-    """``point_person_on(tenures, day)`` as a function of ``day``, for many days of one referrer."""
-    if len(tenures) < 2:  # most referrers: one point person whatever the day
-        only = tenures[0][2] if tenures else None
-        return lambda day: only
-    starts = [t[0] for t in tenures]
-    return lambda day: tenures[max(bisect_right(starts, day) - 1, 0)][2]
-
-
 def current_point_person(G, referrer):
-    tenures = G.nodes[referrer]["tenures"]
-    return tenures[-1][2] if tenures else None
+    """The referrer's point person now (``rules.point_person_on``)."""
+    return point_person_on(G.nodes[referrer]["tenures"])
 
 
-def tries_colleague(G, tenures: list[tuple], referral: dict) -> bool:
-    """Whether a referral (edge data) names a colleague of the point person that day.
-
-    Neither addressed to the practice (or staff) nor to whoever was point
-    person on the referral's date.
-    """
+def colleague_tried(G, tenures: list[tuple], referral: dict) -> bool:
+    """Whether a referral (edge data) tries a colleague (``rules.tries_colleague``, on its date)."""
     addressed = referral["addressed_to"]
-    return not to_practice(G, addressed) and addressed != point_person_on(tenures, referral["date"])
+    return tries_colleague(addressed, to_practice=to_practice(G, addressed),
+                           point_person=point_person_on(tenures, referral["date"]))
 
 
-def whole_practice(recent: Sequence[bool], in_stage_3: bool) -> bool:
-    """Whether a referrer is in stage 3 (whole practice) after its latest referral.
+class StaffPool:
+    """The practice's staff and how many referrals each was addressed, for ``rules.coordinator_to_introduce``.
 
-    Parameters
-    ----------
-    recent : sequence of bool
-        ``to_practice`` of its last ``window`` referrals (all of them while it
-        has fewer), the latest included.
-    in_stage_3 : bool
-        Whether it was in stage 3 before the latest referral.
-
-    Returns
-    -------
-    bool
-        Outside stage 3: whether at least half of ``recent`` went to the
-        practice (it enters). In stage 3: whether any of ``recent`` did (it
-        leaves only when none did).
-
-    Examples
-    --------
-    >>> whole_practice([True, False], in_stage_3=False)   # half: enters
-    True
-    >>> whole_practice([True, False, False], in_stage_3=False)
-    False
-    >>> whole_practice([True, False, False], in_stage_3=True)  # one is enough to stay
-    True
-    >>> whole_practice([False, False, False], in_stage_3=True)
-    False
+    ``members``: the practice's members by id (an ``index.Index``'s, to spare
+    a walk over every node); the counts need a pass over every referral: taken
+    from ``counts`` when given (the index's ``addressed_counts``), else counted
+    the first time two staff members are left to choose from.
     """
-    hits = sum(map(bool, recent))
-    if in_stage_3:
-        return hits > 0
-    return bool(recent) and 2 * hits >= len(recent)
+
+    def __init__(self, G, members=None, counts=None):
+        self.G = G
+        members = members if members is not None else {n: a for n, a in G.nodes(data=True)
+                                                        if a.get("kind") in ("clinician", "staff")}
+        self.roles = {m: members[m].get("role") for m in sorted(members) if members[m].get("kind") == "staff"}
+        self._counts = counts
+
+    def __bool__(self) -> bool:
+        return bool(self.roles)
+
+    def pick(self, met: set):
+        """The staff member to introduce to a referrer that has met ``met``, or None."""
+        left = [m for m in self.roles if m not in met]
+        if len(left) <= 1:  # nobody to break a tie between: no need to count
+            counts = {}
+        else:
+            counts = self.addressed_counts()
+        return coordinator_to_introduce(self.roles, met, counts)
+
+    def addressed_counts(self):
+        if self._counts is None:
+            counts: Counter = Counter()
+            for r, kind in self.G.nodes(data="kind"):
+                if kind != "referrer":
+                    continue
+                for keyed in self.G._adj[r].values():
+                    for data in keyed.values():
+                        if data["type"] == "referral" and data["addressed_to"] in self.roles:
+                            counts[data["addressed_to"]] += 1
+            self._counts = counts
+        return self._counts
 
 
-def in_whole_practice(flags: Iterable[bool], window: int) -> bool:
-    """Whether a referrer is in stage 3 after all its referrals (``whole_practice`` replayed).
+def stage_3_introduction(G, referrer, referrals, introduced, *, staff: StaffPool, practice=None,
+                         ready_after: int = READY_AFTER, window: int = DEFAULT_ANALYSIS.window):
+    """``(staff member, colleagues tried)`` when a referrer is ready for stage 3, else None.
 
-    ``flags``: ``to_practice`` of each of its referrals in date order (ties by id).
-
-    Examples
-    --------
-    >>> in_whole_practice([True, True, False, False, False], window=3)  # one left in the last 3
-    False
-    >>> in_whole_practice([True, True, False, False], window=3)  # 1 of the last 3: stays
-    True
-    >>> in_whole_practice([False, False, True], window=3)  # 1 of 3: never entered
-    False
+    ``referrals``: the referrer's referrals as ``(date, id, assigned, data)``
+    in date order (ties by id); ``introduced``: the members introduced to it.
+    Ready by ``rules.ready_for_stage_3``; the staff member by
+    ``rules.coordinator_to_introduce`` among those it has not met (introduced
+    to it, or named on one of its referrals); colleagues tried in the order
+    first tried. The one rule for suggestions and the ready worklist.
     """
-    recent: deque = deque(maxlen=window)
-    state = False
-    for flag in flags:
-        recent.append(flag)
-        state = whole_practice(recent, state)
-    return state
+    practice = practice if practice is not None else PracticeFlags(G)
+    on = point_person_finder(G.nodes[referrer]["tenures"])
+    tried: dict = {}  # colleague -> None, in the order first tried
+    flags = []
+    for day, _, _, data in referrals:
+        addressed = data["addressed_to"]
+        flag = practice[addressed]
+        flags.append(flag)
+        if tries_colleague(addressed, to_practice=flag, point_person=on(day)):
+            tried.setdefault(addressed, None)
+    if not ready_for_stage_3(len(tried), in_stage_3=in_whole_practice(flags, window), ready_after=ready_after):
+        return None
+    met = set(introduced)
+    for _, _, assigned, data in referrals:
+        met.add(assigned)
+        met.add(data["addressed_to"])
+    coordinator = staff.pick(met)
+    return None if coordinator is None else (coordinator, list(tried))

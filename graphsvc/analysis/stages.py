@@ -8,7 +8,7 @@ Stage rules, evaluated after each referral in date order (ties by id):
   as a whole; a referral addressed to a staff member counts as addressed to the
   practice. Left only when **none** of its last ``window`` referrals was, so a
   referrer in stage 3 stays there while any of them was
-  (``referrals.whole_practice``).
+  (``rules.whole_practice``).
 * 2, trying colleagues: otherwise, if any referral so far was addressed to a
   clinician other than the point person on that referral's date. Never left
   for stage 1.
@@ -22,11 +22,13 @@ from __future__ import annotations
 from collections import deque
 from datetime import date
 
-from .referrals import PracticeFlags, point_person_finder, referral_edges, whole_practice
+from ..config import DEFAULT_ANALYSIS
+from ..rules import point_person_finder, tries_colleague, whole_practice
+from .referrals import PracticeFlags, referral_edges
 
 
-def stage_histories(G, referrers=None, *, window: int = 5, stall_days: int = 180,
-                    lapse_days: int = 180, as_of: date | None = None) -> dict:
+def stage_histories(G, referrers=None, *, window: int = DEFAULT_ANALYSIS.window, stall_days: int = DEFAULT_ANALYSIS.stall_days,
+                    lapse_days: int = DEFAULT_ANALYSIS.lapse_days, as_of: date | None = None) -> dict:
     """Stage, stage history and pace of each referrer.
 
     Parameters
@@ -84,9 +86,9 @@ def _history(G, referrer, window, stall_days, lapse_days, as_of, practice: Pract
         addressed = data["addressed_to"]
         flag = practice[addressed]
         recent.append(flag)
-        # referrals.tries_colleague, its two lookups done once per addressee and per referrer
-        if not tried_colleague and not flag and addressed != point_person(data["date"]):
-            tried_colleague = True
+        # rules.tries_colleague, its two lookups done once per addressee (flag) and per referrer
+        if not tried_colleague:
+            tried_colleague = tries_colleague(addressed, to_practice=flag, point_person=point_person(data["date"]))
         new = 3 if whole_practice(recent, stage == 3) else 2 if tried_colleague else 1
         if new != stage:
             stage = new

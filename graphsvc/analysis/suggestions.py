@@ -29,19 +29,22 @@ from collections import Counter, defaultdict
 from datetime import date
 from typing import NamedTuple
 
+from ..config import DEFAULT_ANALYSIS
 from ..errors import NotFound
 from ..presentation import count_of, verb, words
+from ..rules import READY_AFTER
 from .fit import fit_reasons, fit_score, profile
 from .index import Index
-from .referrals import in_whole_practice, to_practice
+from .referrals import StaffPool, stage_3_introduction
 
 BASIS_SIZE = 12
 DEFAULT_WEIGHTS = (0.3, 0.5, 0.2)  # fit, trust, track
+DEFAULT_DECAY = 0.85  # how much each older referral counts, relative to the next newer one
 
 
-def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay: float = 0.85,
+def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay: float = DEFAULT_DECAY,
                           weights: tuple[float, float, float] = DEFAULT_WEIGHTS, similar: int = 50,
-                          ready_after: int = 2, window: int = 5, index: Index | None = None,
+                          ready_after: int = READY_AFTER, window: int = DEFAULT_ANALYSIS.window, index: Index | None = None,
                           before: date | None = None, accepting: bool | None = None) -> list[dict]:
     """Ranked members to introduce to ``referrer`` next, with reasons.
 
@@ -63,7 +66,7 @@ def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay
         Colleagues tried in stage 2 before the intake staff member is suggested.
     window : int
         The stage-3 window: a referrer already in stage 3 by that window
-        (``referrals.whole_practice``) is not offered the intake staff member.
+        (``rules.whole_practice``) is not offered the intake staff member.
     index : Index, optional
         A prebuilt ``Index`` of ``G`` (the service keeps one); built if omitted.
     before : date, optional
@@ -155,7 +158,8 @@ class CandidateParts(NamedTuple):
     candidates: list
 
 
-def candidate_parts(G, referrer, *, index: Index, recent: int = 8, decay: float = 0.85, similar: int = 50,
+def candidate_parts(G, referrer, *, index: Index, recent: int = 8, decay: float = DEFAULT_DECAY,
+                    similar: int = 50,
                     accepting: bool | None = None) -> CandidateParts:
     """Every eligible clinician's fit, trust and track for ``referrer``, unranked and unweighted.
 
@@ -196,8 +200,8 @@ def rank_candidates(candidates, weights: tuple[float, float, float] = DEFAULT_WE
     return scored
 
 
-def intake_candidate(G, referrer, excluded: set, *, index: Index, ready_after: int = 2,
-                     window: int = 5) -> dict | None:
+def intake_candidate(G, referrer, excluded: set, *, index: Index, ready_after: int = READY_AFTER,
+                     window: int = DEFAULT_ANALYSIS.window) -> dict | None:
     """The intake staff member ``suggest_introductions`` offers first, when the referrer is ready for stage 3."""
     return _ready_for_stage_3(G, index, referrer, excluded, ready_after, window)
 
@@ -248,29 +252,19 @@ def _basis(index: Index, referrer, most: int = BASIS_SIZE) -> set:
 
 def _ready_for_stage_3(G, index: Index, referrer, excluded: set, ready_after: int,
                        window: int) -> dict | None:
-    """The intake staff member, when a referrer not yet in stage 3 has tried enough colleagues.
+    """The intake staff member as a suggestion, when the referrer is ready for stage 3.
 
-    Stage 3 is judged by the same rule as ``stages`` (``in_whole_practice``),
-    so a referrer that stays in stage 3 while only some of its recent
-    referrals go to the practice is never offered the intake coordinator, and
-    one that is not in stage 3 is, even if it sent one of them to the practice.
+    The rule is ``referrals.stage_3_introduction`` (``rules.ready_for_stage_3``
+    and ``rules.coordinator_to_introduce``), the one the ready worklist reads
+    too; the members it has met are those ``excluded`` here.
     """
-    tried = index.tried_colleagues(referrer)
-    if len(tried) < ready_after:
+    found = stage_3_introduction(G, referrer, index.referrals.get(referrer, ()), excluded,
+                                 staff=StaffPool(G, index.members, index.addressed_counts), ready_after=ready_after,
+                                 window=window)
+    if found is None:
         return None
-    flags = (to_practice(G, data["addressed_to"]) for *_, data in index.referrals.get(referrer, ()))
-    if in_whole_practice(flags, window):
-        return None
-    # The intake coordinator(s) when the practice has one: once met, nobody else is offered in its
-    # place (an office manager or billing does not take referrals for the whole practice). A
-    # practice with no member in that role offers its other staff.
-    everyone = [(m, a) for m, a in index.members.items() if a["kind"] == "staff"]
-    pool = [(m, a) for m, a in everyone if a.get("role") == "intake_coordinator"] or everyone
-    staff = [(m, a) for m, a in pool if m not in excluded]
-    if not staff:
-        return None
-    m, attrs = min(staff, key=lambda ma: (ma[1].get("role") != "intake_coordinator",
-                                          -index.addressed_counts.get(ma[0], 0), ma[0]))
+    m, tried = found
+    attrs = index.members[m]
     role = words(attrs.get("role") or "staff member")
     return {"member": m, "name": attrs["name"], "kind": "staff", "score": 1.0, "accepting_new": True,
             "parts": {"fit": 0.0, "trust": 0.0, "track": 0.0},

@@ -47,14 +47,15 @@ from datetime import date
 
 import numpy as np
 
+from ..config import DEFAULT_ANALYSIS
+from ..rules import READY_AFTER
 from .backtest import eligible_members, introduction_cases, most_referred, observed_fit, replay
 from .fit import fit_score, profile
-from .suggestions import DEFAULT_WEIGHTS, candidate_parts, intake_candidate
+from .suggestions import DEFAULT_DECAY, DEFAULT_WEIGHTS, candidate_parts, intake_candidate
 
 PARTS = ("fit", "trust", "track")
 MIN_CASES = 50
 MIN_VALIDATION = 20
-DEFAULT_DECAY = 0.85
 DECAYS = (0.5, 0.7, 0.85, 1.0)
 PART_WORDS = {"fit": "fit to the referrer's clients",
               "trust": "what similar referrers trust",
@@ -177,6 +178,33 @@ def tune(G, *, cut: date | None = None, grid=None, decays=DECAYS, min_cases: int
     return out
 
 
+def in_force(stored: dict | None) -> dict:
+    """``{"weights": (fit, trust, track), "decay", "tuned", "source"}``: the stored ones, else the defaults.
+
+    ``stored`` is what ``graphsvc evaluate --tune`` stored on the practice
+    (``store.weights.stored_weights``), or None. ``source`` says where the
+    weights come from, as a phrase that stands on its own, and ``tuned``
+    whether this practice's history chose them.
+
+    >>> in_force(None)["source"]
+    'the default weights, not tuned on this practice yet (graphsvc evaluate --tune)'
+    >>> in_force({"weights": [0.1, 0.8, 0.1], "decay": 0.7, "tuned_at": "2026-11-30T10:00:00",
+    ...           "cases_learn": 400, "cases_validate": 120})["source"]
+    "weights tuned on 2026-11-30 from this practice's history (400 learning and 120 validation cases)"
+    """
+    if not stored:
+        return {"weights": tuple(DEFAULT_WEIGHTS), "decay": DEFAULT_DECAY, "tuned": False,
+                "source": "the default weights, not tuned on this practice yet (graphsvc evaluate --tune)"}
+    when = stored["tuned_at"][:10] if stored.get("tuned_at") else "?"
+    cases = f"{stored.get('cases_learn') or 0} learning and {stored.get('cases_validate') or 0} validation cases"
+    if stored.get("kept_defaults"):
+        source = f"the default weights, kept by graphsvc evaluate --tune on {when} ({cases}): {stored.get('why')}"
+    else:
+        source = f"weights tuned on {when} from this practice's history ({cases})"
+    return {"weights": tuple(stored["weights"]), "decay": stored.get("decay") or DEFAULT_DECAY,
+            "tuned": not stored.get("kept_defaults"), "source": source}
+
+
 def weights_reason(weights) -> str:
     """Which parts weigh most, as a sentence for the suggestions' reasons.
 
@@ -201,8 +229,8 @@ def weights_reason(weights) -> str:
     return f"in this practice, {PART_WORDS[top[0]]} weighs most"
 
 
-def collect_cases(G, *, decays=(DEFAULT_DECAY,), recent: int = 8, similar: int = 50, ready_after: int = 2,
-                  window: int = 5, accepting: bool | None = None) -> list[dict]:
+def collect_cases(G, *, decays=(DEFAULT_DECAY,), recent: int = 8, similar: int = 50, ready_after: int = READY_AFTER,
+                  window: int = DEFAULT_ANALYSIS.window, accepting: bool | None = None) -> list[dict]:
     """Each evaluable case's per-candidate parts, computed once (one replay of the history).
 
     Returns one dict per case (cases whose member was not eligible are left

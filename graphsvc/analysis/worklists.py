@@ -75,12 +75,15 @@ one, or None), ``point_person_name``, ``stage``, ``referrals``,
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import date, timedelta
 
+from .. import rules
+from ..config import DEFAULT_ANALYSIS
 from ..presentation import listing, trend_words, words
+from ..rules import READY_AFTER
 from .practice import key_person_risk as _key_person_risk
-from .referrals import PracticeFlags, current_point_person, in_whole_practice, point_person_finder
+from .referrals import PracticeFlags, StaffPool, current_point_person, stage_3_introduction
 
 COMMON_COLUMNS = ("referrer", "name", "referrer_kind", "organization", "point_person", "point_person_name",
                   "stage", "referrals", "first_referral", "last_referral")
@@ -130,9 +133,9 @@ WORKLISTS = {
 }
 
 
-def worklists(G, histories: dict, metrics: dict, *, as_of: date, new_days: int = 90, follow_up_days: int = 14,
-              lookback_days: int = 90, key_person_risk: dict | None = None, ready_after: int = 2,
-              window: int = 5, index=None) -> dict:
+def worklists(G, histories: dict, metrics: dict, *, as_of: date, new_days: int = 90, follow_up_days: int = DEFAULT_ANALYSIS.follow_up_days,
+              lookback_days: int = 90, key_person_risk: dict | None = None, ready_after: int = READY_AFTER,
+              window: int = DEFAULT_ANALYSIS.window, index=None) -> dict:
     """Every worklist, each in its default order (most urgent first).
 
     Parameters
@@ -188,14 +191,14 @@ def worklists(G, histories: dict, metrics: dict, *, as_of: date, new_days: int =
     >>> lists["follow-up"][0]["status"], lists["follow-up"][0]["days_overdue"]
     ('due', -2)
     """
-    if ready_after < 1:
-        raise ValueError(f"ready_after must be at least 1 (a colleague tried), not {ready_after}")
+    rules.check_ready_after(ready_after)
     if key_person_risk is None:
         key_person_risk = _key_person_risk(G, histories, as_of=as_of)
     names = _Names(G)
     referrer = _ReferrerColumns(G, histories, names)
     ready, follow_up = _ready_and_follow_up(G, histories, referrer, names, as_of=as_of, ready_after=ready_after,
-                                            window=window, staff=_StaffPicker(G, index),
+                                            window=window, staff=StaffPool(G, index.members if index else None,
+                                                             index.addressed_counts if index else None),
                                             follow_up_days=follow_up_days, lookback_days=lookback_days)
     return {
         "new": _new(histories, referrer, as_of, new_days),
@@ -388,7 +391,7 @@ def _ready_and_follow_up(G, histories, referrer, names, *, as_of, ready_after, w
     for r, h in histories.items():
         # Only a referrer in stage 2 or 3 has tried a colleague; only one that referred since
         # `earliest` can have a referral waiting for a follow-up. The rest are never walked.
-        can_be_ready = h["stage"] >= 2 and bool(staff.staff)
+        can_be_ready = h["stage"] >= 2 and bool(staff)
         can_wait = h["referrals"] > 0 and h["first_referral"] <= as_of and h["last_referral"] >= earliest
         if not (can_be_ready or can_wait):
             continue
@@ -405,26 +408,11 @@ def _ready_and_follow_up(G, histories, referrer, names, *, as_of, ready_after, w
 
 
 def _ready_row(G, r, referrals, introduced, referrer, names, practice, ready_after, window, staff) -> dict | None:
-    point_person_on = point_person_finder(G.nodes[r]["tenures"])
-    tried = {}  # colleague -> None, in the order first tried (for the sentence)
-    flags = []
-    for _, _, _, data in referrals:
-        addressed = data["addressed_to"]
-        flag = practice[addressed]
-        flags.append(flag)
-        # referrals.tries_colleague, as Index.tried_colleagues asks it
-        if not flag and addressed != point_person_on(data["date"]):
-            tried.setdefault(addressed, None)
-    if len(tried) < ready_after or in_whole_practice(flags, window):
+    found = stage_3_introduction(G, r, referrals, introduced, staff=staff, practice=practice,
+                                 ready_after=ready_after, window=window)
+    if found is None:
         return None
-    # Members it has met, whom suggestions never offers: introduced to it, or named on a referral.
-    met = set(introduced)
-    for _, _, assigned, data in referrals:
-        met.add(assigned)
-        met.add(data["addressed_to"])
-    coordinator = staff.pick(met)
-    if coordinator is None:  # every staff member has met it: nobody left to introduce
-        return None
+    coordinator, tried = found
     row = referrer(r)
     role = G.nodes[coordinator].get("role") or "staff member"
     pp = _who(row["point_person_name"])
@@ -440,18 +428,13 @@ def _ready_row(G, r, referrals, introduced, referrer, names, practice, ready_aft
 
 def _follow_up_rows(rows, r, referrals, follow_ups, referrer, names, as_of, earliest, follow_up_days) -> None:
     common = None
-    # By date: start at the first referral of the window ((earliest,) sorts before any (earliest, id, ...)).
-    for day, key, assigned, _ in referrals[bisect_left(referrals, (earliest,)):]:
-        if day > as_of:
-            break
-        due = day + timedelta(days=follow_up_days)
-        # The first follow-up on or after the referral closes its loop if it came by the due day
-        # (and by as_of: one dated later has not happened on the day judged).
-        i = bisect_left(follow_ups, day)
-        if i < len(follow_ups) and follow_ups[i] <= min(due, as_of):
+    for day, key, assigned, _ in _in_window(referrals, earliest, as_of):
+        loop = rules.follow_up(day, follow_ups, due_days=follow_up_days, as_of=as_of)
+        if not loop.open:
             continue
         if common is None:
             common = referrer(r)
+        due = loop.due
         overdue = (as_of - due).days
         clinician = names(assigned)
         if overdue > 0:
@@ -461,11 +444,56 @@ def _follow_up_rows(rows, r, referrals, follow_ups, referrer, names, as_of, earl
         else:
             when = f"due in {_count(-overdue, 'day')} ({due})"
         rows.append({**common, "referral": key, "date": day, "clinician": assigned, "clinician_name": clinician,
-                     "due": due, "days_overdue": overdue, "status": "overdue" if overdue > 0 else "due",
+                     "due": due, "days_overdue": overdue, "status": loop.status,
                      "why": f"referred on {day} to {clinician}; no follow-up contact with {common['name']} "
                             f"since; {when}",
                      "next_step": f"Close the loop: {clinician} keeps {common['name']} informed about this "
                                   f"client (with the client's consent) and records the follow-up contact."})
+
+
+def _in_window(referrals, earliest, as_of):
+    """The referrals (``(date, id, assigned, data)`` in date order) dated from ``earliest`` to ``as_of``."""
+    # (earliest,) sorts before any (earliest, id, ...).
+    for referral in referrals[bisect_left(referrals, (earliest,)):]:
+        if referral[0] > as_of:
+            break
+        yield referral
+
+
+def follow_up_figures(G, histories: dict, *, as_of: date, follow_up_days: int = DEFAULT_ANALYSIS.follow_up_days, lookback_days: int = 90) -> dict:
+    """How the loops of the referrals of the last ``lookback_days`` stand on ``as_of`` (``rules.follow_up``).
+
+    Returns
+    -------
+    dict
+        ``referrals`` (dated from ``as_of - lookback_days`` to ``as_of``, the
+        follow-up worklist's window), and how many of them are ``on_time``
+        (closed by a follow-up within ``follow_up_days``), ``late`` (closed by
+        a later one), ``due`` (open, still in time) and ``overdue``.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from graphsvc.analysis import graph as p, stage_histories
+    >>> G = p.new_graph()
+    >>> p.add_member(G, "ana")
+    >>> p.add_referrer(G, "drx", point_person="ana", since=date(2024, 9, 1))
+    >>> p.add_referral(G, "drx", "r1", date(2024, 10, 15), "ana")
+    >>> p.add_referral(G, "drx", "r2", date(2024, 12, 20), "ana")
+    >>> p.add_contact(G, "drx", "k1", date(2024, 11, 2), "ana", kind="follow_up")
+    >>> day = date(2024, 12, 31)
+    >>> follow_up_figures(G, stage_histories(G, as_of=day), as_of=day)
+    {'referrals': 2, 'on_time': 0, 'late': 1, 'due': 1, 'overdue': 0}
+    """
+    earliest = as_of - timedelta(days=lookback_days)
+    counts = dict.fromkeys(("on_time", "late", "due", "overdue"), 0)
+    for r, h in histories.items():
+        if not (h["referrals"] and h["first_referral"] <= as_of and h["last_referral"] >= earliest):
+            continue
+        referrals, follow_ups, _ = _events(G, r)
+        for day, *_ in _in_window(referrals, earliest, as_of):
+            counts[rules.follow_up(day, follow_ups, due_days=follow_up_days, as_of=as_of).status] += 1
+    return {"referrals": sum(counts.values()), **counts}
 
 
 def _key_person_rows(histories, metrics, risk, referrer, names) -> list[dict]:
@@ -552,47 +580,6 @@ def _events(G, r) -> tuple[list, list, set]:
     referrals.sort(key=_by_date_and_id)
     follow_ups.sort()
     return referrals, follow_ups, introduced
-
-
-class _StaffPicker:
-    """The staff member ``suggestions._ready_for_stage_3`` offers a referrer, given the members it has met.
-
-    Only the staff with role ``"intake_coordinator"`` when the practice has any (once they have
-    all met the referrer, nobody), else any staff member; then the most referrals
-    addressed to it (``Index.addressed_counts``), then id. Those counts need
-    a pass over every referral, so they are taken from ``index`` if given,
-    else counted only when two staff members actually tie on role.
-    """
-
-    def __init__(self, G, index=None):
-        self.G = G
-        self.staff = sorted(m for m, kind in G.nodes(data="kind") if kind == "staff")
-        self.intake = {m for m in self.staff if G.nodes[m].get("role") == "intake_coordinator"}
-        self._counts = index.addressed_counts if index is not None else None
-
-    def pick(self, met: set):
-        # The intake coordinator(s) if the practice has any (once met, nobody else), else any staff.
-        pool = [m for m in self.staff if m in self.intake] or self.staff
-        group = [m for m in pool if m not in met]
-        if len(group) <= 1:
-            return group[0] if group else None
-        counts = self._addressed_counts()
-        return min(group, key=lambda m: (-counts.get(m, 0), m))
-
-    def _addressed_counts(self) -> Counter:
-        if self._counts is None:
-            staff = set(self.staff)
-            counts: Counter = Counter()
-            adj = self.G._adj
-            for r, kind in self.G.nodes(data="kind"):
-                if kind != "referrer":
-                    continue
-                for keyed in adj[r].values():
-                    for data in keyed.values():
-                        if data["type"] == "referral" and data["addressed_to"] in staff:
-                            counts[data["addressed_to"]] += 1
-            self._counts = counts
-        return self._counts
 
 
 def _by_date_and_id(referral: tuple) -> tuple:

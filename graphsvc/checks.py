@@ -1,0 +1,329 @@
+"""Checking records against each other and the stored graph: the one place a write's rules are applied.
+
+A record is checked in isolation by its ``graphsvc.records`` model; the
+``Checker`` here checks what a record says about other records, for every
+path that writes (``graphsvc.service``: the forms, the JSON API, the CLI and
+the importer alike):
+
+* the ids it refers to exist (earlier in the same batches of records, or
+  already in the graph) and are of the right kind (a point person must be a
+  clinician);
+* a party's id is its own (``rules.party_id_problem``): clinicians, staff
+  members, referrers and outside providers share one id space; adding a
+  record whose id is taken, or changing one that does not exist, is refused
+  (``Batch.mode``);
+* a referral's addressee, assignee and pass reason go together;
+* a handoff comes after the current tenure's start and goes to someone
+  other than the holder then; one that restates a stored handoff exactly
+  is accepted and changes nothing (so an import is idempotent).
+
+It knows record kinds (``records.KINDS``), not files: the CSV importer says
+which file and line a problem came from, a single write names only the
+field. Each problem says whether it is about an id that names nothing
+(``Problem.unknown``: a 404 for the API).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from .batching import batched
+from .records import Kind
+from .rules import PARTY_KINDS, party_id_problem
+from .vocabulary import PRACTICE
+
+LOOKUP_CHUNK = 20_000
+
+# Fields that name another record, looked up in the graph when not defined alongside.
+REFERENCE_FIELDS = ("referrer_id", "client_id", "point_person_id", "assigned_to", "addressed_to",
+                    "introduced_id", "by_id", "member_id", "provider_id")
+# How "already exists" names each kind of record.
+LABEL = {"clinician": "Clinician", "staff": "Staff member", "referrer": "Referrer", "client": "Client",
+         "external_provider": "Outside provider", "referral": "Referral", "introduction": "Introduction",
+         "contact": "Contact", "referral_out": "ReferralOut"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a record is refused; ``source`` and ``line`` say where it came from, if anywhere.
+
+    ``unknown``: the record names an id that names nothing (nothing else is wrong with it).
+    """
+
+    source: str | None
+    line: int | None
+    message: str
+    unknown: bool = False
+
+    def __str__(self) -> str:
+        if self.source is None:
+            return self.message
+        where = f"{self.source}:{self.line}" if self.line is not None else self.source
+        return f"{where}: {self.message}"
+
+
+class _Unknown(str):
+    """A reason about an id that names nothing (``Problem.unknown``)."""
+
+
+@dataclass
+class Batch:
+    """Records of one kind to check together: ``(line, record)`` pairs, and which are bad.
+
+    ``source`` names where they came from (a CSV file), or is None for a
+    single write, whose records have no line. ``mode``: None adds or updates
+    each record by its id (an import); ``"add"`` refuses an id already taken
+    by a record of the kind; ``"update"`` refuses one that names none.
+    """
+
+    kind: Kind
+    source: str | None = None
+    rows: list[tuple[int | None, object]] = field(default_factory=list)
+    bad_lines: set = field(default_factory=set)
+    unreadable: int = 0  # rows refused before they became records
+    mode: str | None = None
+
+    def good(self) -> Iterable[tuple[int | None, object]]:
+        return ((ln, r) for ln, r in self.rows if ln not in self.bad_lines)
+
+
+class Checker:
+    """Checks every record of ``batches`` in write order, adding what is wrong to ``problems``.
+
+    An id is known when a good record earlier in the batches defines it, or
+    the graph already holds it (``lookup``: ids -> rows of
+    ``queries/app/existing_ids.cypher``, as ``graphsvc.store`` reads them).
+    Records found bad here are marked in ``bad_lines`` and so are unknown to
+    the records that come after them.
+    """
+
+    def __init__(self, batches: Iterable[Batch], problems: list[Problem],
+                 lookup: Callable[[list[str]], list[dict]] | None = None):
+        self.lookup = lookup
+        self.batches = list(batches)
+        self.problems = problems
+        self.parties: dict[str, str] = {}        # id -> party kind, defined here
+        self.referrers: dict[str, object] = {}   # id -> since
+        self.holders: dict[str, str] = {}        # referrer id -> latest point person seen
+        self.tenures: dict[str, dict] = {}       # referrer id -> stored handoffs kept: {date: point person}
+        self.handed: set[str] = set()            # referrers with a new handoff accepted here
+        self.clients: set[str] = set()
+        self.providers: dict[str, list[str]] = {}  # id -> niches
+        self.stored: dict[str, dict] = {}
+        self.rules = {
+            "clinician": self._member,
+            "staff": self._member,
+            "external_provider": self._party,
+            "client": self._client,
+            "referrer": self._referrer,
+            "handoff": self._handoff,
+            "referral": self._referral,
+            "introduction": self._introduction,
+            "contact": self._contact,
+            "referral_out": self._referral_out,
+        }
+
+    def check(self) -> None:
+        self.stored = self._lookup_stored()
+        for batch in self.batches:
+            rule = self.rules[batch.kind.name]
+            ordered = batch.rows
+            if batch.kind.name == "handoff":  # judge each handoff after the ones before it
+                ordered = sorted(batch.rows, key=lambda lr: (lr[1].referrer_id, lr[1].date))
+            for line, rec in ordered:
+                reasons = rule(rec, batch)
+                if reasons:
+                    batch.bad_lines.add(line)
+                    self.problems.extend(Problem(batch.source, line, str(r), isinstance(r, _Unknown))
+                                         for r in reasons)
+                else:
+                    self._accept(batch.kind.name, rec)
+
+    # What a good record defines, for the records after it.
+    def _accept(self, kind: str, rec) -> None:
+        if kind in PARTY_KINDS:
+            self.parties[rec.id] = kind
+        if kind == "referrer":
+            self.referrers[rec.id] = rec.since
+            self.holders[rec.id] = rec.point_person_id
+        elif kind == "handoff":
+            if self._stored_handoffs(rec.referrer_id).get(rec.date) != rec.point_person_id:
+                self.holders[rec.referrer_id] = rec.point_person_id  # a new handoff, the latest so far
+                self.handed.add(rec.referrer_id)
+        elif kind == "client":
+            self.clients.add(rec.id)
+        elif kind == "external_provider":
+            self.providers[rec.id] = list(rec.niches)
+
+    def _lookup_stored(self) -> dict[str, dict]:
+        """The graph's view of every id the batches define or refer to."""
+        if self.lookup is None:
+            return {}
+        wanted = set()
+        for batch in self.batches:
+            # A party defined here may clash with one stored of another kind; an add or a change needs
+            # to know whether its id is taken.
+            keyed = batch.kind.name in PARTY_KINDS or batch.mode is not None
+            for _, rec in batch.rows:
+                for f in REFERENCE_FIELDS:
+                    v = getattr(rec, f, None)
+                    if v is not None:
+                        wanted.add(v)
+                if keyed:
+                    wanted.add(rec.id)
+        wanted.discard(PRACTICE)
+        found = {}
+        for chunk in batched(sorted(wanted), LOOKUP_CHUNK):
+            for row in self.lookup(chunk):
+                found[row["id"]] = row
+        return found
+
+    # -- what the graph and the batches hold -----------------------------------------------------
+
+    def _party_kind(self, party_id: str) -> str | None:
+        """Which kind of party holds ``party_id``: defined here, else stored; None if none."""
+        kind = self.parties.get(party_id)
+        if kind is not None:
+            return kind
+        stored = self.stored.get(party_id) or {}
+        if stored.get("member"):
+            return stored["member"]
+        if stored.get("referrer"):
+            return "referrer"
+        if stored.get("provider"):
+            return "external_provider"
+        return None
+
+    def _member_kind(self, member_id: str) -> str | None:
+        kind = self._party_kind(member_id)
+        return kind if kind in ("clinician", "staff") else None
+
+    def _known_referrer(self, referrer_id: str) -> bool:
+        return self._party_kind(referrer_id) == "referrer"
+
+    def _known_client(self, client_id: str) -> bool:
+        return client_id in self.clients or bool(self.stored.get(client_id, {}).get("client"))
+
+    def _needs(self, rec, *, referrer=True, client=False) -> list[str]:
+        out = []
+        if referrer and not self._known_referrer(rec.referrer_id):
+            out.append(_Unknown(f"unknown referrer_id {rec.referrer_id!r}"))
+        if client and not self._known_client(rec.client_id):
+            out.append(_Unknown(f"unknown client_id {rec.client_id!r}"))
+        return out
+
+    def _clinician(self, field: str, member_id: str) -> list[str]:
+        kind = self._member_kind(member_id)
+        if kind is None:
+            return [_Unknown(f"unknown {field} {member_id!r}")]
+        if kind != "clinician":
+            return [f"{field} {member_id!r} is a staff member, not a clinician"]
+        return []
+
+    def _named_member(self, field: str, member_id: str) -> list[str]:
+        return [] if self._member_kind(member_id) else [_Unknown(f"unknown {field} {member_id!r}")]
+
+    # -- one rule per kind: the reasons a record is bad, or [] ---------------------------------------
+
+    def _id_taken(self, rec, batch: Batch, exists: bool) -> list[str]:
+        """The ``mode`` rule: an add refuses an id taken by the kind, an update one that names none."""
+        kind = batch.kind.name
+        if batch.mode == "add" and exists:
+            return [f"field 'id': {LABEL[kind]} {rec.id!r} already exists"]
+        if batch.mode == "update" and not exists:
+            return [_Unknown(f"field 'id': unknown {kind.replace('_', ' ')} {rec.id!r}")]
+        return []
+
+    def _party(self, rec, batch: Batch) -> list[str]:
+        held_by = self._party_kind(rec.id)
+        if batch.mode == "update":  # a change of a stored record: one of this kind, or none to change
+            return self._id_taken(rec, batch, held_by == batch.kind.name)
+        problem = party_id_problem(batch.kind.name, rec.id, held_by)
+        if problem:
+            return [problem]
+        return self._id_taken(rec, batch, held_by == batch.kind.name)
+
+    def _member(self, rec, batch: Batch) -> list[str]:
+        return self._party(rec, batch)
+
+    def _client(self, rec, batch: Batch) -> list[str]:
+        return self._id_taken(rec, batch, self._known_client(rec.id))
+
+    def _referrer(self, rec, batch: Batch) -> list[str]:
+        return self._party(rec, batch) + self._clinician("point_person_id", rec.point_person_id)
+
+    def _stored_handoffs(self, referrer_id: str) -> dict:
+        """The handoffs stored for a referrer that these batches keep: ``{date: point person}``.
+
+        Those are the tenures after the referrer's first, and, when the
+        referrer is defined here too, after its ``since`` here (the upsert
+        replaces the tenures before it and the old first one).
+        """
+        kept = self.tenures.get(referrer_id)
+        if kept is None:
+            stored = self.stored.get(referrer_id) or {}
+            first = stored.get("since")
+            after = self.referrers.get(referrer_id)
+            kept = {}
+            for t in stored.get("tenures") or ():
+                since = t["since"]
+                if (first is None or since > first) and (after is None or since > after):
+                    kept[since] = t["point_person_id"]
+            self.tenures[referrer_id] = kept
+        return kept
+
+    def _handoff(self, rec, batch: Batch) -> list[str]:
+        out = self._needs(rec) + self._clinician("point_person_id", rec.point_person_id)
+        rid = rec.referrer_id
+        stored = self.stored.get(rid) or {}
+        defined_here = rid in self.referrers
+        kept = self._stored_handoffs(rid)
+        if kept.get(rec.date) == rec.point_person_id:
+            return out  # already stored as it is: writing it again changes nothing
+        # The current tenure's start: the latest handoff (new here, else stored), else the referrer's since.
+        since = self.referrers[rid] if defined_here else stored.get("since")
+        start = max([d for d in (since, max(kept, default=None)) if d is not None], default=None)
+        if start is not None and rec.date <= start:
+            out.append(f"field 'date': {rec.date} is not after the current tenure's start {start}")
+        if rid in self.handed:  # the holder now: the last new handoff's, else the last stored one's, else the first
+            holder = self.holders.get(rid)
+        elif kept:
+            holder = kept[max(kept)]
+        else:
+            holder = self.holders.get(rid) if defined_here else stored.get("point_person_id")
+        if holder == rec.point_person_id:
+            out.append(f"field 'point_person_id': {rec.point_person_id!r} already holds the role")
+        return out
+
+    def _referral(self, rec, batch: Batch) -> list[str]:
+        out = self._needs(rec, client=True) + self._clinician("assigned_to", rec.assigned_to)
+        if rec.addressed_to != PRACTICE:
+            kind = self._member_kind(rec.addressed_to)
+            if kind is None:
+                out.append(_Unknown(f"unknown addressed_to {rec.addressed_to!r} (a member id or 'practice')"))
+            elif kind == "staff" and rec.pass_reason:
+                out.append("pass_reason given, but only a referral addressed to a clinician is passed")
+            elif kind == "clinician" and rec.assigned_to != rec.addressed_to and not rec.pass_reason:
+                out.append(f"assigned_to {rec.assigned_to!r} differs from addressed_to "
+                           f"{rec.addressed_to!r}: a pass needs a pass_reason")
+        return out
+
+    def _introduction(self, rec, batch: Batch) -> list[str]:
+        return (self._needs(rec) + self._named_member("introduced_id", rec.introduced_id)
+                + self._named_member("by_id", rec.by_id))
+
+    def _contact(self, rec, batch: Batch) -> list[str]:
+        return self._needs(rec) + self._named_member("member_id", rec.member_id)
+
+    def _referral_out(self, rec, batch: Batch) -> list[str]:
+        out = self._needs(rec, client=True)
+        niches = self.providers.get(rec.provider_id)
+        if niches is None and self._party_kind(rec.provider_id) == "external_provider":
+            niches = self.stored[rec.provider_id]["niches"] or []
+        if niches is None:
+            out.append(_Unknown(f"unknown provider_id {rec.provider_id!r}"))
+        elif rec.niche not in niches:
+            out.append(f"niche {rec.niche!r} is not one of provider {rec.provider_id!r}'s niches "
+                       f"({';'.join(niches) or 'none'})")
+        return out

@@ -1,0 +1,101 @@
+"""The limits and patterns every path shares, written once: ids, slugs, free text, list sizes, echoes.
+
+The record models (``graphsvc.records``), the request models
+(``graphsvc.inputs``), the accounts (``graphsvc.accounts``) and the JSON
+API's schema all take their rules from here, so a value is accepted or
+refused the same way on every path, and whatever is saved can be exported
+and imported again. This module imports nothing of graphsvc and nothing
+heavy (no pydantic), so the CLI can name the limits in its help text without
+slowing every command down.
+"""
+
+from __future__ import annotations
+
+import re
+
+# The longest value of each kind of field, in characters.
+ID_MAX = 64
+SLUG_MAX = 64
+TEXT_MAX = 200  # names and organisations
+
+# Ids and slugs, as anchored patterns (pydantic-core's regex engine checks them: an import has millions).
+ID_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9_.:-]{{0,{ID_MAX - 1}}}$"
+SLUG_PATTERN = rf"^[a-z0-9][a-z0-9_]{{0,{SLUG_MAX - 1}}}$"
+ID_RE = re.compile(ID_PATTERN)
+SLUG_RE = re.compile(SLUG_PATTERN)
+# What each pattern means, in the words a refusal uses.
+PATTERN_RULES = {
+    ID_PATTERN: f"must be 1-{ID_MAX} letters, digits or _ . : - starting with a letter or digit",
+    SLUG_PATTERN: "must be a lowercase slug of letters, digits and _",
+}
+
+# Characters free text may not hold: C0 and C1 controls (NUL, tab, line breaks, escape, ...), DEL and the
+# Unicode line and paragraph separators (a name is one line of printable text). As a character class's
+# inside, so that a JSON schema's pattern and Python's regex say the same; lone surrogates (which cannot be
+# stored, and which no JSON text a schema engine reads holds) are refused by Python alone.
+CONTROL_CHARS = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+CONTROL = re.compile(f"[{CONTROL_CHARS}\\ud800-\\udfff]")
+# The spaces a value may not start or end with: Python's and ECMAScript's whitespace both, spelled out so
+# that both regex engines read a pattern alike.
+SPACES = (" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+          "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff")
+_EDGE_SPACE = r" \xa0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff"  # those not among the controls
+# One line of text with nothing blank around it, as a JSON schema pattern: a name (at least one
+# character) or an organization (may be empty).
+NAME_PATTERN = rf"^[^{_EDGE_SPACE}{CONTROL_CHARS}](?:[^{CONTROL_CHARS}]*[^{_EDGE_SPACE}{CONTROL_CHARS}])?$"
+TEXT_PATTERN = rf"^(?:[^{_EDGE_SPACE}{CONTROL_CHARS}](?:[^{CONTROL_CHARS}]*[^{_EDGE_SPACE}{CONTROL_CHARS}])?)?$"
+
+# How many results a caller may ask for (``limit``), and the defaults.
+LIMIT_MIN, LIMIT_MAX = 1, 100
+SUGGESTIONS_LIMIT = 5
+MATCH_LIMIT = 3
+
+# A match needs at least one of needs, population or insurance; schedule alone is not enough.
+NOTHING_TO_MATCH = "nothing to match on; give at least one of needs, population or insurance"
+
+# A message echoes at most about this many characters of a value someone sent (a 16 MB field must not
+# come back as a 32 MB error).
+SHOWN = 80
+
+
+def shown(value) -> str:
+    """``repr(value)`` for a message, cut to about ``SHOWN`` characters with "…".
+
+    Every message that quotes what a user sent (a CSV cell, a query
+    parameter, a JSON field) goes through this, so a 100 KB value is never
+    echoed back whole.
+
+    >>> shown("adhd")
+    "'adhd'"
+    >>> shown("x" * 1000) == "'" + "x" * 80 + "…'"
+    True
+    """
+    if isinstance(value, str):
+        if len(value) <= SHOWN:
+            return repr(value)
+        text = repr(value[:SHOWN])
+        return text[:SHOWN + 1] + "…" + text[0]
+    text = repr(value)
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+
+
+def one_line_problem(value: str) -> str | None:
+    """Why ``value`` is not one line of printable text, or None.
+
+    >>> one_line_problem("Dr. Hale"), one_line_problem("a\\nb")
+    (None, 'must be one line of text without control characters; found U+000A at character 2')
+    """
+    bad = CONTROL.search(value)
+    if bad is None:
+        return None
+    return (f"must be one line of text without control characters; found U+{ord(bad.group()):04X} "
+            f"at character {bad.start() + 1}")
+
+
+def limit_help(what: str, default: int) -> str:
+    """The help text of a ``--limit`` option, naming the shared bounds.
+
+    >>> limit_help("suggestions", SUGGESTIONS_LIMIT)
+    'How many suggestions to list, 1 to 100 (default 5).'
+    """
+    return f"How many {what} to list, {LIMIT_MIN} to {LIMIT_MAX} (default {default})."
