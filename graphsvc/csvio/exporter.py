@@ -1,23 +1,11 @@
 """``graphsvc export``: write the graph as a folder in the import format.
 
-Every file is read in ONE transaction, which first takes the lock on the
-Practice node. Neo4j's isolation is read-committed, so one transaction alone
-is not a snapshot; but every write of the API bumps the Practice node's
-change counter inside its own transaction, so while the export holds that
-lock no such write can commit (it waits, and commits after), and any that
-committed before has been applied in full. An import's batches do not take
-that lock (they would run one at a time); they write files in dependency
-order and never delete a node, so the export reads the files the other way
-round (events first, members last): a row read can only name a record that
-was already committed and is read later. Together: no referral names a client
-missing from clients.csv, whatever runs at the same time. The price: API
-writes wait while an export runs (a few seconds for the demo practice), and
-exporting needs a Neo4j user allowed to write (the lock changes nothing).
-
-The files are written into a temporary folder beside the target, which is
-then swapped in (atomically where the system can: Linux ``renameat2``), and
-the old folder removed; a failed or killed export leaves the old folder as
-it was (and at worst a hidden ``.NAME.export-*`` folder beside it). Rows come
+Every file is read in one transaction that holds the Practice lock
+(``store.exports.read_all``, which says why no file sees half a write). The
+files are written into a temporary folder beside the target, which is then
+swapped in (atomically where the system can: Linux ``renameat2``), and the
+old folder removed; a failed or killed export leaves the old folder as it
+was (and at worst a hidden ``.NAME.export-*`` folder beside it). Rows come
 out in key order, so exporting the same graph twice gives byte-identical
 files.
 """
@@ -35,25 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InvalidInput
-from ..store.catalog import query
+from ..store import exports
 from ..store.db import Graph
-from ..vocabulary import PRACTICE_ID
 from .format import FILES, CsvFile, to_cell
-
-# The read statement behind each file, rows in key order.
-EXPORT = {
-    "clinicians.csv": "export_clinicians",
-    "staff.csv": "export_staff",
-    "external_providers.csv": "export_external_providers",
-    "clients.csv": "export_clients",
-    "referrers.csv": "export_referrers",
-    "handoffs.csv": "export_handoffs",
-    "referrals.csv": "export_referrals",
-    "introductions.csv": "export_introductions",
-    "contacts.csv": "export_contacts",
-    "referrals_out.csv": "export_referrals_out",
-}
-
 
 @dataclass
 class ExportReport:
@@ -80,8 +52,11 @@ def export_folder(graph: Graph, folder: str | Path) -> ExportReport:
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.export-", dir=folder.parent))
     try:
         os.chmod(tmp, _folder_mode(folder))
-        counts = graph.write_tx(_export_all, tmp)
-        report.files = {spec.name: counts[spec.name] for spec in FILES}
+        by_kind = {spec.kind.name: spec for spec in FILES}
+        counts = exports.read_all(graph, [spec.kind.name for spec in reversed(FILES)],
+                                  lambda kind, rows: _write_file(by_kind[kind], tmp / by_kind[kind].name, rows),
+                                  lambda kind: by_kind[kind].columns)
+        report.files = {spec.name: counts[spec.kind.name] for spec in FILES}
         _swap_in(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -89,23 +64,14 @@ def export_folder(graph: Graph, folder: str | Path) -> ExportReport:
     return report
 
 
-def _export_all(tx, tmp: Path) -> dict[str, int]:
-    """Read every file in this one transaction, holding the Practice lock; see the module docstring.
-
-    A retried transaction writes every file again from the start.
-    """
-    tx.run(query("lock_practice"), practice_id=PRACTICE_ID).consume()
-    return {spec.name: _write_file(tx, spec, tmp / spec.name) for spec in reversed(FILES)}
-
-
-def _write_file(tx, spec: CsvFile, path: Path) -> int:
-    columns = spec.columns
+def _write_file(spec: CsvFile, path: Path, rows) -> int:
+    """One file from the start (a retried read writes it again): the header, then ``rows``."""
     count = 0
     with open(path, "w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle, lineterminator="\n")
-        out.writerow(columns)
-        for record in tx.run(query(EXPORT[spec.name])):
-            out.writerow([to_cell(record[c]) for c in columns])
+        out.writerow(spec.columns)
+        for row in rows:
+            out.writerow([to_cell(value) for value in row])
             count += 1
         handle.flush()
         os.fsync(handle.fileno())

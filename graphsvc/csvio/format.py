@@ -91,8 +91,6 @@ def _plain(value) -> str:
         return "true" if value else "false"
     if isinstance(value, date):
         return value.isoformat()
-    if hasattr(value, "iso_format"):  # neo4j.time.Date
-        return value.iso_format()
     return str(value)
 
 

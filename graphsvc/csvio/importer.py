@@ -1,14 +1,12 @@
-"""``graphsvc import``: validate a folder of CSV files, then write it in batches.
+"""Reading a folder of CSV files for ``graphsvc import``: every row validated, every problem named.
 
-Every row of every file is checked before anything is written: its fields
-(``graphsvc.records``), duplicates within the file, and every id it refers
-to, which must be defined earlier in the folder or already be in the graph.
-If any row is bad nothing is written, unless ``skip_bad`` is set; then the
-good rows are written, and rows that refer to a bad row count as bad too.
-
-Writes are ``UNWIND`` batches of upserts keyed on ids, so importing the same
-folder twice leaves the graph as it was. A write interrupted half-way (Neo4j
-stopped, say) is finished by importing the folder again.
+``read_folder`` parses each known file of the folder (``format.FILES``) into
+records (``graphsvc.records``), one ``checks.Batch`` per file in write order,
+noting each row it cannot read or that its model refuses as a ``Problem`` at
+its file and line (a duplicate key within a file too). The rules between
+records, and the writing, are ``graphsvc.service.Service.import_folder``'s:
+if any row is bad nothing is written (``ImportRejected``), unless the good
+rows are wanted alone.
 """
 
 from __future__ import annotations
@@ -16,22 +14,16 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from ..checks import Batch, Problem
 from ..errors import InvalidInput
+from ..limits import shown
 from ..presentation import count_of
 from ..records import TEXT_FIELDS, explain
-from ..requests import shown
-from ..rules import Batch, Checker, Problem
-from ..store.db import Graph
-from ..store.schema import ensure_schema
-from ..store.writes import UPSERT, parameters, write_batches
-from ..vocabulary import PRACTICE_ID
 from .format import BY_NAME, FILES, CsvFile, from_cell
 
 log = logging.getLogger(__name__)
@@ -80,69 +72,6 @@ class ImportReport:
             "validate_seconds": round(self.validate_seconds, 3),
             "seconds": round(self.seconds, 3),
         }
-
-
-def import_folder(
-    graph: Graph,
-    folder: str | Path,
-    *,
-    skip_bad: bool = False,
-    batch_size: int | None = None,
-    workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
-    on_total: Callable[[int], None] | None = None,
-) -> ImportReport:
-    """Validate ``folder`` and write it to the graph; see the module docstring.
-
-    Batches of one file are written by ``workers`` concurrent transactions
-    (Neo4j then uses every core); files are written one after another, in
-    dependency order. ``progress(n)`` is called after each batch with the
-    rows it wrote;
-    ``on_total(n)`` once, before writing, with the number of rows to write.
-    Raises ``ImportRejected`` (nothing written) when a row is bad and
-    ``skip_bad`` is false.
-    """
-    started = time.perf_counter()
-    folder = Path(folder)
-    problems: list[Problem] = []
-    parsed = read_folder(folder, problems)
-    log.info("import %s: %d file(s) read", folder, len(parsed))
-    Checker(parsed.values(), problems, lookup=lambda ids: graph.read("existing_ids", ids=ids)).check()
-
-    report = ImportReport(folder=str(folder))
-    for name, rows in parsed.items():
-        report.files[name] = FileCount(
-            rows=len(rows.rows) + rows.unreadable,
-            bad=len(rows.bad_lines) + rows.unreadable,
-        )
-    problems.sort(key=lambda p: (_order(p.source), p.line or 0))
-    report.problems = problems
-    if problems and not skip_bad:
-        log.warning("import %s rejected: %d problem(s), nothing written", folder, len(problems))
-        raise ImportRejected(folder, problems)
-
-    ensure_schema(graph)
-    graph.write("mark_bulk_change", practice_id=PRACTICE_ID)  # before and after: a half-done import counts too
-    batch_size = batch_size or graph.settings.batch_size
-    if on_total:
-        on_total(sum(len(r.rows) - len(r.bad_lines) for r in parsed.values()))
-    workers = workers or graph.settings.import_workers
-    report.validate_seconds = time.perf_counter() - started
-    for name, rows in parsed.items():
-        began = time.perf_counter()
-        kind = rows.kind.name
-        report.files[name].written = write_batches(
-            graph, UPSERT[kind], (parameters(kind, rec._asdict()) for _, rec in rows.good()),
-            batch_size=batch_size, workers=workers, progress=progress, practice_id=PRACTICE_ID)
-        report.files[name].seconds = round(time.perf_counter() - began, 3)
-    # upsert_referrers and upsert_handoffs close the tenures they touch within
-    # each batch, so no referrer ever has two current point persons, even
-    # between batches or after an import cut short.
-    graph.write("mark_bulk_change", practice_id=PRACTICE_ID)
-    report.seconds = time.perf_counter() - started
-    log.info("import %s: %d rows written, %d bad, in %.1fs", folder, report.written,
-             sum(c.bad for c in report.files.values()), report.seconds)
-    return report
 
 
 # -- reading ---------------------------------------------------------------
@@ -404,9 +333,7 @@ def _check_header(name: str, spec: CsvFile, header: list[str], problems: list[Pr
     return ok
 
 
-# -- writing ---------------------------------------------------------------
-
-
-def _order(name: str) -> int:
+def problem_order(problem: Problem) -> tuple[int, int]:
+    """The order problems are reported in: by file, in write order (stray files first), then by line."""
     names = [f.name for f in FILES]
-    return names.index(name) if name in names else -1
+    return (names.index(problem.source) if problem.source in names else -1), problem.line or 0

@@ -40,15 +40,15 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from ..config import Settings
 from ..errors import GraphsvcError
+from . import discovery
+from .discovery import MAIN_CLASS, neo4j_processes
 
-MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
 # org.neo4j.client:neo4j-browser on Maven Central (pom.xml has the same default), served at /browser/.
 BROWSER_VERSION = "5.24.0"
 BROWSER_ARTIFACT = f"org.neo4j.client:neo4j-browser:{BROWSER_VERSION}:jar"
@@ -262,7 +262,7 @@ class LocalServer:
             d.mkdir(parents=True, exist_ok=True)
         self._write_conf()
         first_start = not (self.data_dir / "data" / "dbms").exists()
-        password = self.settings.resolved_password(create=True)
+        password = discovery.password(self.settings, create=True)
         if first_start:
             # "--": a password may begin with "-" (token_urlsafe can), which picocli would read as an option.
             self._admin(java, "dbms", "set-initial-password", "--", password, secret=True)
@@ -426,7 +426,7 @@ dbms.usage_report.enabled=false
         from neo4j import GraphDatabase
         from neo4j.exceptions import AuthError, DriverError, Neo4jError
 
-        auth = (self.settings.neo4j_user, self.settings.resolved_password())
+        auth = (self.settings.neo4j_user, discovery.password(self.settings))
         try:
             with GraphDatabase.driver(self.settings.uri, auth=auth) as driver:
                 driver.verify_connectivity()
@@ -504,28 +504,6 @@ def _is_neo4j(pid: int) -> bool:
             return MAIN_CLASS.encode() in f.read()
     except OSError:
         return True  # no /proc (macOS): trust the pid file
-
-
-def neo4j_processes() -> Iterator[tuple[int, list[bytes]]]:
-    """Processes running Neo4j's entry point, as ``(pid, command-line args)``.
-
-    Read from /proc; none where there is no /proc (macOS).
-    """
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return
-    marker = MAIN_CLASS.encode()
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                args = f.read().split(b"\0")
-        except OSError:
-            continue
-        if marker in args:
-            yield int(entry), args
 
 
 def _find_server(data_dir: Path) -> int | None:

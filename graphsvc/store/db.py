@@ -26,6 +26,7 @@ from neo4j.exceptions import (
 
 from ..config import Settings
 from ..errors import Neo4jUnavailable
+from ..localdb import discovery
 from .catalog import APP, Catalog
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class Graph:
         settings = settings or Settings.load()
         uri = settings.uri
         with translate_errors(settings):
-            password = settings.resolved_password()
+            password = discovery.password(settings)
             driver = GraphDatabase.driver(
                 uri,
                 auth=(settings.neo4j_user, password),
@@ -111,12 +112,6 @@ class Graph:
         config = {"fetch_size": fetch_size} if fetch_size else {}
         with self.session(**config) as s:
             return s.execute_read(work, *args, **kwargs)
-
-    def run_script(self, name: str) -> None:
-        """Run each statement of a multi-statement file (e.g. the schema) in turn."""
-        with self.session(write=True) as s:
-            for text in APP.statements(name):
-                s.run(text).consume()
 
 
 @contextmanager

@@ -48,7 +48,7 @@ from ..analysis.graph import (
 from ..errors import GraphsvcError
 from .catalog import query
 from .db import Graph
-from .weights import in_force, stored_weights
+from .weights import stored_weights
 
 _CHUNK = 25_000     # referrers per events read (fewer, larger reads measured faster)
 _WORKERS = 2        # events reads at a time (Neo4j runs each on its own core)
@@ -111,20 +111,23 @@ def project(graph: Graph | Any, referrers: Iterable[str] | None = None) -> nx.Mu
                        populations=m["populations"], insurances=m["insurances"], schedule=m["schedule"],
                        accepting_new=m["accepting_new"] if m["accepting_new"] is not None else True,
                        role=m["role"])
+        clashes = []
         for p in reader.read("project_providers"):
+            if p["id"] in G:
+                clashes.append((p["id"], G.nodes[p["id"]]["kind"], "outside provider"))
+                continue
             add_provider(G, p["id"], name=p["name"], niches=p["niches"])
         if ids is None:
-            # The suggestion weights in force (tuned on this practice, or the defaults): a change
-            # of them is a bulk change, so only a whole-graph projection needs to read them.
-            G.graph["suggestion_weights"] = in_force(stored_weights(graph))
+            # The suggestion weights tuned on this practice, if any (analysis.tuning.in_force): a
+            # change of them is a bulk change, so only a whole-graph projection needs to read them.
+            G.graph["stored_weights"] = stored_weights(graph)
         if ids is None:
             rows = reader.stream("project_referrers", read_referrers)
         else:
             rows = reader.stream("project_referrers_of", read_referrers, ids=ids)
-        clashes = sorted(row[0] for row in rows if row[0] in G)
+        clashes += [(row[0], G.nodes[row[0]]["kind"], "referrer") for row in rows if row[0] in G]
         if clashes:
-            raise GraphsvcError("Referrer ids that are also member or provider ids cannot be analysed: "
-                                + ", ".join(clashes[:20]))
+            raise GraphsvcError(_clash_message(clashes))
         # Oldest first point person first (no tenure last), as before the
         # events were read by chunk; a stable sort keeps Neo4j's order on ties.
         rows.sort(key=lambda row: (not row[5], row[5][0][0] if row[5] else None))
@@ -135,6 +138,15 @@ def project(graph: Graph | Any, referrers: Iterable[str] | None = None) -> nx.Mu
         ready.set()
         reader.flush()
     return G
+
+
+def _clash_message(clashes: list[tuple[str, str, str]]) -> str:
+    """Parties of two kinds with one id (stored before graphsvc refused them): the analysis keys every
+    party by its id, so it cannot tell them apart."""
+    kinds = {"clinician": "clinician", "staff": "staff member", "provider": "outside provider"}
+    listed = ", ".join(f"{i!r} ({kinds.get(a, a)} and {b})" for i, a, b in sorted(clashes)[:20])
+    return (f"The graph cannot be analysed: {len(clashes)} id(s) name two kinds of party: {listed}. "
+            "Give one of each pair an id of its own (in Cypher, then run `graphsvc db init`).")
 
 
 @contextmanager

@@ -1,25 +1,82 @@
-"""The web view's reads of Neo4j itself: one function per catalog statement it runs.
+"""The reads of Neo4j itself outside the projection: one function per catalog statement.
 
-Pages never name a statement; they call these, which run the statements of
-``queries/app/`` by their literal names, always with parameters. Most pages
-need none: they are answered from the live analysis (``graphsvc.live``), the
-referrer list included.
+The pages, the CLI and the live analysis never name a statement; they call
+these, which run the statements of ``queries/app/`` by their literal names,
+always with parameters, and return plain Python values. Most pages need
+none: they are answered from the live analysis (``graphsvc.live``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from ..vocabulary import PRACTICE_ID
 from .db import Graph
+from .values import native_rows
 
 
-def client_attributes(graph: Graph, client_id: str) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Feed:
+    """The change feed as ``changes_since`` answered it: the graph's version now, its last bulk change
+    (an import), this database's instance id, and the referrers changed after the version asked about."""
+
+    version: int
+    bulk_version: int
+    instance: str | None
+    referrers: list[str]
+
+
+# A version no write reaches: ``changes_since`` then lists no referrers (just the version, for a full build).
+NO_REFERRERS = 2**62
+
+
+def changes_since(db: Graph, version: int = NO_REFERRERS) -> Feed:
+    """The graph's version now, its last bulk change, and the referrers changed after ``version``."""
+    row = db.read("changes_since", practice_id=PRACTICE_ID, since=version)[0]
+    return Feed(row["version"], row["bulk_version"], row["instance"], row["referrers"])
+
+
+def client_attributes(db: Graph, client_id: str) -> dict[str, Any] | None:
     """A client's ``id``, ``needs``, ``population``, ``insurance`` and ``schedule``; None if unknown."""
-    rows = graph.read("client_attributes", id=client_id)
+    rows = db.read("client_attributes", id=client_id)
     return rows[0] if rows else None
 
 
-def referrer_of_referral(graph: Graph, referral_id: str) -> str | None:
+def referrer_of_referral(db: Graph, referral_id: str) -> str | None:
     """The id of the referrer that sent referral ``referral_id``; None if there is no such referral."""
-    rows = graph.read("referrer_of_referral", id=referral_id)
+    rows = db.read("referrer_of_referral", id=referral_id)
     return rows[0]["referrer_id"] if rows else None
+
+
+def referrers_named(db: Graph, text: str) -> list[dict]:
+    """Referrers a person may mean by ``text``: the one with that id, or those with that name (any case):
+    ``{"id", "name", "organization"}`` by id."""
+    return db.read("find_referrers", text=text)
+
+
+def referrer_names(db: Graph) -> list[dict]:
+    """Every referrer's ``{"id", "name", "organization"}`` (to suggest a close name)."""
+    return db.read("referrer_names")
+
+
+def held_by(db: Graph, ids: list[str]) -> list[dict]:
+    """What the graph holds under each of ``ids`` that names something, a row each: ``id``, ``member``
+    (``"clinician"``, ``"staff"`` or None), ``referrer``, ``client``, ``provider`` (booleans), a
+    provider's ``niches``, and a referrer's ``since``, current point person and ``tenures``."""
+    return existing(db.read("existing_ids", ids=ids))
+
+
+def existing(rows: list[dict]) -> list[dict]:
+    """Rows of ``existing_ids`` with plain values (a referrer's tenures' dates too)."""
+    rows = native_rows(rows)
+    for row in rows:
+        row["tenures"] = native_rows(row["tenures"])
+    return rows
+
+
+def busiest_point_person(db: Graph) -> dict | None:
+    """The clinician who is the current point person of the most referrers: ``{"id", "name",
+    "referrers"}``; None when no referrer has one."""
+    rows = db.read("busiest_point_person")
+    return rows[0] if rows else None

@@ -1,19 +1,64 @@
-"""Constraints and indexes (``queries/schema.cypher``), created idempotently."""
+"""Constraints and indexes (``queries/app/schema.cypher``), created idempotently.
+
+One constraint may not be makeable on an older database: ``party_id`` (one
+id space for clinicians, staff members, referrers and outside providers)
+when two parties already share an id. ``init_schema`` (``graphsvc db init``)
+then says which ids; ``ensure_schema``, run before the first write of a
+process, logs it and carries on: every write is still checked for clashes
+(``graphsvc.checks``), the constraint only guards against races.
+"""
 
 from __future__ import annotations
 
-from .db import Graph
+import logging
+
+from neo4j.exceptions import ClientError
+
+from ..errors import GraphsvcError
+from .catalog import statements
+from .db import Graph, translate_errors
+
+log = logging.getLogger(__name__)
 
 _ready: set[tuple[str, str]] = set()
 
 
 def init_schema(graph: Graph) -> None:
-    """Create every constraint and index that is missing, and the Practice node."""
-    graph.run_script("schema")
+    """Create every constraint and index that is missing, and the Practice node.
+
+    ``GraphsvcError`` naming the ids when two kinds of party share one (the
+    rest of the schema is made all the same).
+    """
+    clash = None
+    with translate_errors(graph.settings), graph.session(write=True) as s:
+        for text in statements("schema"):
+            try:
+                s.run(text).consume()
+            except ClientError as e:
+                if "party_id" not in text or not e.code.startswith("Neo.ClientError.Schema"):
+                    raise
+                clash = party_clashes(graph)
     _ready.add((graph.settings.uri, graph.database))
+    if clash:
+        raise GraphsvcError(clash)
 
 
 def ensure_schema(graph: Graph) -> None:
-    """``init_schema`` once per process and database."""
-    if (graph.settings.uri, graph.database) not in _ready:
+    """``init_schema`` once per process and database (an id clash is logged, not raised)."""
+    if (graph.settings.uri, graph.database) in _ready:
+        return
+    try:
         init_schema(graph)
+    except GraphsvcError as e:
+        if not str(e).startswith("Ids held by two kinds of party"):
+            raise
+        log.warning("%s", e)
+
+
+def party_clashes(graph: Graph) -> str:
+    """The ids two kinds of party share, as a message saying what to do."""
+    rows = graph.read("party_id_clashes")
+    listed = ", ".join(f"{r['id']!r} ({' and '.join(r['kinds'])})" for r in rows)
+    return (f"Ids held by two kinds of party: {listed}. The analysis keys every party by its id, so "
+            "give one of each an id of its own (in Cypher), then run `graphsvc db init` again to make "
+            "the party_id constraint.")

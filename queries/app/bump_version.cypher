@@ -4,7 +4,7 @@
 // runs it FIRST in each transaction: its write lock on the Practice node is
 // then the first lock every API write takes, so those writes take turns on it
 // instead of deadlocking on locks taken in different orders (see
-// graphsvc/store/writes.py).
+// graphsvc.store.writes).
 // The lock is taken by a plain SET before the counter is read: with only
 // `SET p.version = p.version + 1`, a transaction waiting here still deadlocked
 // with the holder when that one then added a relationship to the Practice

@@ -1,6 +1,6 @@
 // Create a new Clinician with just its id ($id); upsert_clinicians fills in its fields next,
-// in the same transaction (an add through save_* or a referral's new client,
-// graphsvc/store/writes.py). CREATE, not MERGE: under the uniqueness
+// in the same transaction (an add, or a referral's new client: graphsvc.service).
+// CREATE, not MERGE: under the uniqueness
 // constraint a taken id fails with ConstraintValidationFailed, so an add
 // never silently updates a record that already has that id.
-CREATE (:Member:Clinician {id: $id})
+CREATE (:Member:Clinician:Party {id: $id})

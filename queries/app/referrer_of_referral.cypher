@@ -1,4 +1,4 @@
 // The referrer that sent referral $id (none if the referral is unknown).
-// record_pass stores that referrer's fresh analysis with the pass.
+// The pass form finds the referral through it (one index seek, then that referrer's events).
 MATCH (r:Referrer)-[:SENT]->(:Referral {id: $id})
 RETURN r.id AS referrer_id

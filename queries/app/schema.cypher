@@ -7,6 +7,11 @@ CREATE CONSTRAINT staff_id IF NOT EXISTS FOR (n:Staff) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT referrer_id IF NOT EXISTS FOR (n:Referrer) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT client_id IF NOT EXISTS FOR (n:Client) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT external_provider_id IF NOT EXISTS FOR (n:ExternalProvider) REQUIRE n.id IS UNIQUE;
+// Parties (clinicians, staff, referrers, outside providers) share one id space: the analysis keys them
+// all by id. Nodes stored before the Party label was added get it first; the constraint then holds
+// even between an import and a single write racing each other (graphsvc.checks refuses a clash first).
+MATCH (n) WHERE (n:Member OR n:Referrer OR n:ExternalProvider) AND NOT n:Party SET n:Party;
+CREATE CONSTRAINT party_id IF NOT EXISTS FOR (n:Party) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT referral_id IF NOT EXISTS FOR (n:Referral) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT introduction_id IF NOT EXISTS FOR (n:Introduction) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT contact_id IF NOT EXISTS FOR (n:Contact) REQUIRE n.id IS UNIQUE;

@@ -4,7 +4,7 @@ MERGE (p:Practice {id: $practice_id})
 WITH p
 UNWIND $rows AS row
 MERGE (c:Member:Clinician {id: row.id})
-SET c.name = row.name,
+SET c:Party, c.name = row.name,
     c.specialties = row.specialties,
     c.populations = row.populations,
     c.insurances = row.insurances,

@@ -1,4 +1,4 @@
 // Add or update trusted outside providers. $rows: [{id, name, niches}]
 UNWIND $rows AS row
 MERGE (e:ExternalProvider {id: row.id})
-SET e.name = row.name, e.niches = row.niches
+SET e:Party, e.name = row.name, e.niches = row.niches

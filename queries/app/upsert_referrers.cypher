@@ -10,7 +10,7 @@ MERGE (r:Referrer {id: row.id})
 WITH r, row, r.since AS before
 // Setting properties locks the referrer before its tenures are read, so two
 // transactions touching one referrer's tenures take turns.
-SET r.name = row.name,
+SET r:Party, r.name = row.name,
     r.kind = row.kind,
     r.organization = row.organization,
     r.since = row.since

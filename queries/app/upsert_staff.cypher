@@ -3,6 +3,6 @@ MERGE (p:Practice {id: $practice_id})
 WITH p
 UNWIND $rows AS row
 MERGE (s:Member:Staff {id: row.id})
-SET s.name = row.name, s.role = row.role
+SET s:Party, s.name = row.name, s.role = row.role
 WITH s, p
 MERGE (s)-[:MEMBER_OF]->(p)
