@@ -70,10 +70,9 @@ once into ``<data_dir>/graphsvc-secret-key`` (mode 0600); never a constant.
 from __future__ import annotations
 
 import os
-import secrets
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -112,6 +111,35 @@ def _default_log_file(environ: Mapping[str, str] = os.environ) -> Path:
 
 
 @dataclass(frozen=True)
+class AnalysisOptions:
+    """The options every analysis runs with: the one shape, the one place each default is written.
+
+    ``Settings.analysis`` holds the ones in force (``[analysis]`` in the
+    settings file, ``GRAPHSVC_ANALYSIS_*``); the CLI's ``--window`` and the
+    rest, the web and the API start from it.
+    """
+
+    window: int = 5  # recent referrals that decide stage 3
+    stall_days: int = 180  # days in stage 1 that count as stalled
+    lapse_days: int = 180  # days without a referral that count as lapsed
+    as_of: date | None = None  # the day judged on; None: today
+    follow_up_days: int = 14  # the follow-up worklist: days after a referral to close the loop
+
+    def day(self) -> date:
+        return self.as_of or date.today()
+
+    def stored(self) -> dict:
+        """The properties a stored analysis keeps beside ``analysed_at`` (``as_of`` is the day judged on)."""
+        return {"analysis_window": self.window, "analysis_stall_days": self.stall_days,
+                "analysis_lapse_days": self.lapse_days, "analysis_as_of": self.day()}
+
+
+# The defaults, for the analysis functions' own keyword defaults (each written once, above).
+DEFAULT_ANALYSIS = AnalysisOptions()
+ANALYSIS_PREFIX = "analysis."  # the Spec fields of AnalysisOptions: analysis.window, ...
+
+
+@dataclass(frozen=True)
 class Spec:
     """One setting: its ``Settings`` field, its place in the file, its environment variables."""
 
@@ -144,16 +172,16 @@ SPECS: tuple[Spec, ...] = (
     Spec("http_port", "local", "http_port", "int", ("GRAPHSVC_HTTP_PORT",), 1, 65535),
     Spec("batch_size", "import", "batch_size", "int", ("GRAPHSVC_BATCH_SIZE",), 1, 1_000_000),
     Spec("import_workers", "import", "workers", "int", ("GRAPHSVC_IMPORT_WORKERS",), 1, 16),
-    Spec("analysis_window", "analysis", "window", "int",
+    Spec("analysis.window", "analysis", "window", "int",
          ("GRAPHSVC_ANALYSIS_WINDOW", "GRAPHSVC_WEB_ANALYSIS_WINDOW"), 1, 1000),
-    Spec("analysis_stall_days", "analysis", "stall_days", "int",
+    Spec("analysis.stall_days", "analysis", "stall_days", "int",
          ("GRAPHSVC_ANALYSIS_STALL_DAYS", "GRAPHSVC_WEB_ANALYSIS_STALL_DAYS"), 1),
-    Spec("analysis_lapse_days", "analysis", "lapse_days", "int",
+    Spec("analysis.lapse_days", "analysis", "lapse_days", "int",
          ("GRAPHSVC_ANALYSIS_LAPSE_DAYS", "GRAPHSVC_WEB_ANALYSIS_LAPSE_DAYS"), 1),
-    Spec("analysis_as_of", "analysis", "as_of", "date",
+    Spec("analysis.as_of", "analysis", "as_of", "date",
          ("GRAPHSVC_ANALYSIS_AS_OF", "GRAPHSVC_WEB_ANALYSIS_AS_OF")),
     Spec("analysis_snapshot_dir", "analysis", "snapshot_dir", "path", ("GRAPHSVC_SNAPSHOT_DIR",)),
-    Spec("analysis_follow_up_days", "analysis", "follow_up_days", "int", ("GRAPHSVC_FOLLOW_UP_DAYS",), 1, 365),
+    Spec("analysis.follow_up_days", "analysis", "follow_up_days", "int", ("GRAPHSVC_FOLLOW_UP_DAYS",), 1, 365),
     Spec("web_page_size", "web", "page_size", "int", ("GRAPHSVC_WEB_PAGE_SIZE",), 1, 1000),
     Spec("web_poll_seconds", "web", "poll_seconds", "int", ("GRAPHSVC_WEB_POLL_SECONDS",), 0, 3600),
     Spec("accounts_db", "web", "accounts_db", "path", ("GRAPHSVC_ACCOUNTS_DB",)),
@@ -189,13 +217,9 @@ class Settings:
     http_port: int = 7474
     batch_size: int = 5_000
     import_workers: int = 3  # also the write-back's concurrent transactions
-    # Analysis options: the defaults of every command that analyses, the web and the API.
-    analysis_window: int = 5
-    analysis_stall_days: int = 180
-    analysis_lapse_days: int = 180
-    analysis_as_of: date | None = None  # None: today
+    # The analysis options of every command that analyses, the web and the API.
+    analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
     analysis_snapshot_dir: Path = field(default_factory=_default_snapshot_dir)
-    analysis_follow_up_days: int = 14  # a referral's follow-up contact is due within this many days
     web_page_size: int = 50
     web_poll_seconds: int = 1  # 0: no poller thread; requests read the change feed themselves
     # Accounts, tokens and the audit log (graphsvc.accounts). Given as None (not
@@ -260,20 +284,28 @@ class Settings:
                 values[spec.field] = _parse_text(spec, raw, var)
                 sources[spec.field] = f"environment {var}"
                 break
-        known = {f.name for f in fields(cls)} - {"config_file", "config_looked_for", "sources"}
-        for name, value in overrides.items():
-            if name not in known:
+        analysis_overrides = overrides.pop("analysis", None) or {}
+        if isinstance(analysis_overrides, AnalysisOptions):
+            analysis_overrides = asdict(analysis_overrides)
+        wanted = {**overrides, **{ANALYSIS_PREFIX + k: v for k, v in analysis_overrides.items()}}
+        for name, value in wanted.items():
+            spec = SPEC_BY_FIELD.get(name)
+            if spec is None or name in ("config_file", "config_looked_for", "sources"):
                 raise TypeError(f"Settings has no setting {name!r}")
             if value is None:
                 continue
-            spec = SPEC_BY_FIELD[name]
-            if isinstance(value, str) and spec.kind not in ("str", "optional_str"):
-                value = _parse_text(spec, value, f"override {name}")
-            elif spec.kind == "path":
-                value = _path(value)
-            values[name] = value
+            values[name] = _typed(spec, value, f"override {name}")
             sources[name] = "override"
-        return cls(**values, config_file=path, config_looked_for=looked_for, sources=sources)
+        analysis = {name.removeprefix(ANALYSIS_PREFIX): values.pop(name) for name in list(values)
+                    if name.startswith(ANALYSIS_PREFIX)}
+        return cls(**values, analysis=AnalysisOptions(**analysis), config_file=path, config_looked_for=looked_for,
+                   sources=sources)
+
+    def value(self, name: str):
+        """The value of the setting whose ``Spec.field`` is ``name`` (``analysis.window`` included)."""
+        if name.startswith(ANALYSIS_PREFIX):
+            return getattr(self.analysis, name.removeprefix(ANALYSIS_PREFIX))
+        return getattr(self, name)
 
     @property
     def manages_local_server(self) -> bool:
@@ -296,56 +328,6 @@ class Settings:
         """Where the value of field ``name`` came from."""
         return self.sources.get(name, "default")
 
-    def analysis_options(self):
-        """The analysis options these settings give (``insights.AnalysisOptions``)."""
-        from .insights import AnalysisOptions
-
-        return AnalysisOptions(window=self.analysis_window, stall_days=self.analysis_stall_days,
-                               lapse_days=self.analysis_lapse_days, as_of=self.analysis_as_of,
-                               follow_up_days=self.analysis_follow_up_days)
-
-    def resolved_password(self, create: bool = False) -> str:
-        """The Neo4j password: configured, or the local server's generated one.
-
-        The local server's password is generated once, stored mode 0600 beside
-        its data and never committed anywhere.
-        """
-        if self.neo4j_password:
-            return self.neo4j_password
-        if self.manages_local_server:
-            if self.password_file.exists():
-                return self.password_file.read_text().strip()
-            if create:
-                self.data_dir.mkdir(parents=True, exist_ok=True)
-                password = secrets.token_urlsafe(18)
-                self.password_file.touch(mode=0o600)
-                self.password_file.write_text(password + "\n")
-                return password
-            raise GraphsvcError(self._no_local_password())
-        raise GraphsvcError(
-            f"No Neo4j password for {self.uri}: set NEO4J_PASSWORD (or password under [neo4j] "
-            f"in the settings file). {self.describe_file()}"
-        )
-
-    def _no_local_password(self) -> str:
-        lines = [
-            f"No Neo4j password for {self.uri}: NEO4J_PASSWORD is not set and there is no "
-            f"{self.password_file} (data_dir from {self.source('data_dir')}).",
-            self.describe_file(),
-        ]
-        others = [s for s in running_local_servers() if s["data_dir"] != self.data_dir]
-        for s in others:
-            lines.append(describe_server(s))
-        if others:
-            lines.append("To use it, run the command where its settings file is (or set GRAPHSVC_CONFIG to "
-                         "that file), or set data_dir (GRAPHSVC_DATA_DIR) and bolt_port (GRAPHSVC_BOLT_PORT) "
-                         "to match; `graphsvc db start` here would start a second, empty database.")
-        else:
-            lines.append(f"If your database lives elsewhere, set data_dir (GRAPHSVC_DATA_DIR, or [local] "
-                         f"data_dir in {CONFIG_NAME}) to its folder; only if you have never started one, "
-                         f"`graphsvc db start` creates a new, empty database in {self.data_dir}.")
-        return "\n".join(lines)
-
     def describe_file(self) -> str:
         """One sentence: which settings file was read, or where one was looked for."""
         if self.config_file is not None:
@@ -356,8 +338,17 @@ class Settings:
         return f"No settings file ({CONFIG_ENV} is unset)."
 
     def with_(self, **changes) -> Settings:
+        """These settings with some changed (each then from "override"); ``analysis`` takes a dict of
+        option changes (``with_(analysis={"as_of": day})``) or a whole ``AnalysisOptions``."""
         sources = dict(self.sources)
-        sources.update({name: "override" for name in changes})
+        analysis = changes.pop("analysis", None)
+        if analysis is not None:
+            given = asdict(analysis) if isinstance(analysis, AnalysisOptions) else analysis
+            typed = {k: _typed(SPEC_BY_FIELD[ANALYSIS_PREFIX + k], v, f"override analysis.{k}")
+                     for k, v in given.items() if v is not None or k == "as_of"}
+            changes["analysis"] = replace(self.analysis, **typed)
+            sources.update({ANALYSIS_PREFIX + k: "override" for k in typed})
+        sources.update({name: "override" for name in changes if name != "analysis"})
         if "data_dir" in changes and "accounts_db" not in changes and self.source("accounts_db") == "default":
             changes["accounts_db"] = None  # the default follows data_dir
         return replace(self, **changes, sources=sources)
@@ -366,14 +357,14 @@ class Settings:
         """Every setting with its value (secrets hidden) and where it came from."""
         out = {}
         for spec in SPECS:
-            value = getattr(self, spec.field)
+            value = self.value(spec.field)
             if spec.field == "web_secret_key":
                 value = self._secret_key_display()
             elif spec.secret:
                 value = self._password_display()
             elif spec.field == "neo4j_uri" and value is None:
                 value = f"(unset: the local server at {self.uri})"
-            elif spec.field == "analysis_as_of" and value is None:
+            elif spec.field == "analysis.as_of" and value is None:
                 value = "today"
             elif isinstance(value, (Path, date)):
                 value = str(value)
@@ -525,6 +516,15 @@ def _parse_text(spec: Spec, raw: str, where: str):
     raise AssertionError(kind)  # pragma: no cover
 
 
+def _typed(spec: Spec, value, where: str):
+    """An override's value as its setting takes it: text parsed as the environment's would be."""
+    if isinstance(value, str) and spec.kind not in ("str", "optional_str"):
+        return _parse_text(spec, value, where)
+    if spec.kind == "path":
+        return _path(value)
+    return value
+
+
 def _in_range(spec: Spec, value: int, where: str) -> int:
     if spec.minimum is not None and value < spec.minimum:
         raise GraphsvcError(f"{where} must be at least {spec.minimum}, got {value}")
@@ -535,57 +535,3 @@ def _in_range(spec: Spec, value: int, where: str) -> int:
 
 def _path(value) -> Path:
     return Path(value).expanduser().absolute()
-
-
-# -- local servers -----------------------------------------------------------
-
-
-def running_local_servers() -> list[dict]:
-    """Every graphsvc-started Neo4j running on this machine: pid, data_dir, bolt_port, settings_file.
-
-    ``settings_file`` is the ``graphsvc.toml`` of the folder it was started
-    in (``make run`` writes one there), or None.
-
-    Found through /proc (empty where there is none), so a command can say
-    "your database is over there" instead of starting a second, empty one.
-    """
-    from .localdb.server import neo4j_processes
-
-    found = []
-    for pid, args in neo4j_processes():
-        home = next((a[len(b"--home-dir="):].decode(errors="replace") for a in args
-                     if a.startswith(b"--home-dir=")), None)
-        if home is None:
-            continue
-        try:  # where `graphsvc db start` ran: its graphsvc.toml, if any, points at this server
-            started_in = Path(os.readlink(f"/proc/{pid}/cwd"))
-        except OSError:
-            started_in = None
-        settings_file = started_in / CONFIG_NAME if started_in is not None else None
-        found.append({"pid": pid, "data_dir": Path(home), "bolt_port": _conf_bolt_port(Path(home)),
-                      "settings_file": settings_file if settings_file and settings_file.is_file() else None})
-    return sorted(found, key=lambda s: s["pid"])
-
-
-def describe_server(s: dict) -> str:
-    """'A graphsvc Neo4j is running (pid 12) with its data in ..., Bolt port 7687; settings file ...'."""
-    text = f"A graphsvc Neo4j is running (pid {s['pid']}) with its data in {s['data_dir']}"
-    if s.get("bolt_port"):
-        text += f", Bolt port {s['bolt_port']}"
-    if s.get("settings_file"):
-        text += f"; its settings file is {s['settings_file']}"
-    return text + "."
-
-
-def _conf_bolt_port(home: Path) -> int | None:
-    try:
-        text = (home / "conf" / "neo4j.conf").read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("server.bolt.listen_address="):
-            try:
-                return int(line.rsplit(":", 1)[1])
-            except (IndexError, ValueError):
-                return None
-    return None

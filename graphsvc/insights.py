@@ -1,20 +1,23 @@
-"""Analysis results for the whole practice, for one projection of the graph.
+"""Every analysis result for one projection of the graph, asked for through query methods.
 
-Neo4j -> ``projection.project`` -> ``analysis`` functions -> here -> web, API
-and CLI. ``graphsvc.live.InsightsCache`` keeps one ``Insights`` per process
-and keeps it current change by change (``Insights.apply``), so a request
-about one referrer never re-reads the whole graph.
+Neo4j -> ``store.projection`` -> ``analysis`` functions -> here -> web, API
+and CLI. ``Insights`` holds one analysed graph and computes each result
+once, when first asked. Pages and commands ask it (``referrer``,
+``suggestions``, ``members``, ``timeline``, ``worklists``, ...), never its graph.
+No database I/O happens here: ``graphsvc.live`` builds an ``Insights`` from
+the store and keeps it current change by change (``live.apply_change``);
+``stored_analysis`` and ``stored_rows`` give what a write or
+``graphsvc analyze`` stores on Referrer nodes.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from functools import cached_property
 
 from .analysis import activity, monthly_stage_counts, referrer_metrics, stage_histories
+from .analysis.backtest import evaluate
 from .analysis.graph import add_referrer, new_graph
 from .analysis.graph import as_of as graph_as_of
 from .analysis.index import Index
@@ -22,35 +25,15 @@ from .analysis.layout import network_elements, network_layout
 from .analysis.matching import match_client
 from .analysis.members import member_activity as activity_of_members
 from .analysis.practice import bridge_members, clinician_sharing, key_person_risk, practice_summary
+from .analysis.referrals import current_point_person
 from .analysis.suggestions import suggest_introductions
+from .analysis.tuning import in_force, tune, weights_reason
+from .analysis.worklists import follow_up_figures
 from .analysis.worklists import worklists as build_worklists
+from .config import AnalysisOptions
 from .errors import NotFound
-from .records import MatchRequest
-from .store import projection
-from .store.catalog import query
-from .store.db import Graph
-from .store.weights import in_force
-from .store.writes import write_batches
-from .vocabulary import PRACTICE, PRACTICE_ID
-
-_log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class AnalysisOptions:
-    window: int = 5
-    stall_days: int = 180
-    lapse_days: int = 180
-    as_of: date | None = None  # None: today
-    follow_up_days: int = 14  # the follow-up worklist: days after a referral to close the loop
-
-    def day(self) -> date:
-        return self.as_of or date.today()
-
-    def stored(self) -> dict:
-        """The properties write-back stores beside ``analysed_at`` (``as_of`` is the day judged on)."""
-        return {"analysis_window": self.window, "analysis_stall_days": self.stall_days,
-                "analysis_lapse_days": self.lapse_days, "analysis_as_of": self.day()}
+from .inputs import MatchRequest
+from .vocabulary import PRACTICE
 
 
 class Insights:
@@ -77,11 +60,6 @@ class Insights:
         # those move (``layout``), so the picture neither jumps nor is laid out from scratch.
         self._layout_before: dict | None = None
         self._layout_changed: set = set()
-
-    @classmethod
-    def from_graph(cls, graph: Graph, options: AnalysisOptions | None = None) -> Insights:
-        version = current_version(graph)
-        return cls(projection.project(graph), options or graph.settings.analysis_options(), version)
 
     @cached_property
     def histories(self) -> dict:
@@ -154,7 +132,8 @@ class Insights:
                          "point_person_id": pp, "point_person": names.get(pp) if pp else None,
                          "referrals": h["referrals"], "last_referral": h["last_referral"],
                          "introductions": m["introductions"], "contacts": m["contacts"],
-                         "stage": h["stage"], "stalled": h["stalled"], "lapsed": h["lapsed"]})
+                         "stage": h["stage"], "stalled": h["stalled"], "lapsed": h["lapsed"],
+                         "trend": m["trend"]["change"]})
         return rows
 
     @cached_property
@@ -263,87 +242,19 @@ class Insights:
     # Results over the whole practice: dropped by ``apply`` and computed again
     # when next asked. Per-referrer results (histories, metrics, index) are
     # updated in place for the referrers a change touches.
-    AGGREGATES = ("referrer_rows", "totals", "clinician_table", "headline", "monthly_stages", "sharing", "bridges",
-                  "key_person_risk", "worklists", "worklist_entries", "member_activity", "monthly_activity",
-                  "outreach", "coverage", "network")
-
-    def apply(self, sub, referrer_ids, version: int | None) -> None:
-        """Bring this analysis up to date with changes to some referrers, in place.
-
-        ``sub`` is ``projection.project(graph, referrers=referrer_ids)``: those
-        referrers as the database holds them now, with every member and
-        provider. Each referrer's node and events in ``G`` are replaced by
-        ``sub``'s (a referrer missing from ``sub`` is gone), members and
-        providers take ``sub``'s attributes, and only these referrers'
-        histories, metrics and suggestion-index entries are computed again;
-        the practice-wide results (``AGGREGATES``) are dropped, to be computed
-        when next asked. The result equals a full rebuild at ``version``
-        (a test checks it, write after write). The caller makes sure nobody
-        reads this analysis meanwhile (``graphsvc.live``).
-        """
-        ids = sorted(set(referrer_ids))
-        layout = self.__dict__.pop("layout", None)
-        if layout is not None:  # kept: the next layout moves only these referrers
-            self._layout_before, self._layout_changed = layout, set(ids)
-        elif getattr(self, "_layout_before", None) is not None:
-            self._layout_changed |= set(ids)
-        if self.options.as_of is not None:
-            sub = graph_as_of(sub, self.options.as_of)
-        G = self.G
-        index = self.__dict__.get("index")
-        for n, attrs in sub.nodes(data=True):
-            if attrs.get("kind") in ("clinician", "staff", "provider"):
-                if n in G:
-                    # In place: the index and any reader hold these very dicts.
-                    G.nodes[n].clear()
-                    G.nodes[n].update(attrs)
-                else:
-                    G.add_node(n, **attrs)
-                    if index is not None and attrs["kind"] != "provider":
-                        index.members[n] = G.nodes[n]
-        not_started = G.graph.get("not_started")
-        for r in ids:
-            if r in G and G.nodes[r].get("kind") == "referrer":
-                if index is not None:
-                    index.forget(r)
-                G.remove_node(r)
-            if not_started is not None:
-                not_started.pop(r, None)
-            if r in sub and sub.nodes[r].get("kind") == "referrer":
-                G.add_node(r, **sub.nodes[r])
-                G.add_edges_from(sub.out_edges(r, keys=True, data=True))
-                if index is not None:
-                    index.learn(r)
-            elif not_started is not None and r in sub.graph.get("not_started", {}):
-                not_started[r] = sub.graph["not_started"][r]
-        present = [r for r in ids if r in G and G.nodes[r].get("kind") == "referrer"]
-        o = self.options
-        if "histories" in self.__dict__:
-            for r in ids:
-                self.histories.pop(r, None)
-            if present:
-                self.histories.update(stage_histories(G, present, window=o.window, stall_days=o.stall_days,
-                                                      lapse_days=o.lapse_days, as_of=o.day()))
-        if "metrics" in self.__dict__:
-            for r in ids:
-                self.metrics.pop(r, None)
-            if present:
-                self.metrics.update(referrer_metrics(G, present, window=o.window, as_of=o.day()))
-        for name in self.AGGREGATES:
-            self.__dict__.pop(name, None)
-        self.version = version
+    AGGREGATES = ("referrer_rows", "referrer_row", "follow_up_figures", "totals", "clinician_table", "headline",
+                  "monthly_stages", "sharing", "bridges", "key_person_risk", "worklists", "worklist_entries",
+                  "member_activity", "monthly_activity", "outreach", "coverage", "network")
 
     @property
     def weights(self) -> dict:
         """The suggestion weights in force: ``{"weights": (fit, trust, track), "decay", "source"}``
         (tuned on this practice by ``graphsvc evaluate --tune``, or the defaults)."""
-        return self.G.graph.get("suggestion_weights") or in_force(None)
+        return in_force(self.G.graph.get("stored_weights"))
 
     def weights_note(self) -> dict:
         """The weights in force for people: ``fit``, ``trust``, ``track``, ``decay``, ``source`` and
         ``weighs_most`` (a sentence: which parts weigh most in this practice)."""
-        from .analysis.tuning import weights_reason
-
         w = self.weights
         fit, trust, track = w["weights"]
         most = weights_reason(w["weights"])
@@ -396,6 +307,146 @@ class Insights:
             "metrics": self._metrics_of(referrer_id),
         }
 
+    # -- what the pages and commands ask ---------------------------------------------------------
+
+    @property
+    def referrer_count(self) -> int:
+        """How many referrers this analysis judges (those started by ``as_of``)."""
+        return len(self.histories)
+
+    def members(self, kind: str | None = None) -> list[dict]:
+        """Clinicians and staff (or one ``kind``), each its attributes with ``id``, by name then id."""
+        rows = [{"id": m, **a} for m, a in self.index.members.items() if kind is None or a["kind"] == kind]
+        return sorted(rows, key=lambda r: (r["name"].lower(), r["id"]))
+
+    def member(self, member_id: str) -> dict:
+        """A clinician's or staff member's attributes with ``id``; ``NotFound`` if there is none."""
+        attrs = self.index.members.get(member_id)
+        if attrs is None:
+            raise NotFound(f"unknown clinician or staff member {member_id!r}")
+        return {"id": member_id, **attrs}
+
+    def member_names(self) -> dict[str, str]:
+        """Every member's name, by id."""
+        return {m: a["name"] for m, a in self.index.members.items()}
+
+    def name_of(self, node_id: str | None) -> str | None:
+        """The name of a member, referrer or outside provider (the id itself when it names none)."""
+        if node_id is None:
+            return None
+        return self.G.nodes[node_id].get("name", node_id) if node_id in self.G else node_id
+
+    def providers(self) -> list[dict]:
+        """The outside providers, each its attributes with ``id``, by name then id."""
+        rows = [{"id": n, **a} for n, a in self.G.nodes(data=True) if a.get("kind") == "provider"]
+        return sorted(rows, key=lambda r: (r["name"].lower(), r["id"]))
+
+    def provider(self, provider_id: str) -> dict:
+        node = self.G.nodes.get(provider_id)
+        if node is None or node.get("kind") != "provider":
+            raise NotFound(f"unknown outside provider {provider_id!r}")
+        return {"id": provider_id, **node}
+
+    def referrer_fields(self, referrer_id: str) -> dict:
+        """A referrer as its edit form shows it: ``id``, ``name``, ``kind``, ``organization``,
+        ``since``, its point person now (``point_person_id``) and its first one with that tenure's start."""
+        node = self._referrer_node(referrer_id)
+        tenures = node.get("tenures") or []
+        first = tenures[0] if tenures else (node.get("since"), None, None)
+        return {"id": referrer_id, "name": node["name"], "kind": node["referrer_kind"],
+                "organization": node.get("organization") or "", "since": node.get("since"),
+                "point_person_id": current_point_person(self.G, referrer_id),
+                "first_point_person_id": first[2], "first_since": first[0]}
+
+    def referral(self, referrer_id: str, referral_id: str) -> dict | None:
+        """One referral of a referrer: its edge's data with ``id``, ``referrer_id``, ``assigned_to``."""
+        if referrer_id not in self.G:
+            return None
+        for _, member, key, data in self.G.out_edges(referrer_id, keys=True, data=True):
+            if key == referral_id and data.get("type") == "referral":
+                return {**data, "id": key, "referrer_id": referrer_id, "assigned_to": member}
+        return None
+
+    def recent_referrals(self, referrer_id: str, limit: int = 10) -> list[dict]:
+        """The referrer's last ``limit`` referrals, newest first, each saying whether it can be passed
+        (``passable``: addressed to a clinician)."""
+        if referrer_id not in self.G:
+            return []
+        members = self.index.members
+        rows = [{**data, "id": key, "assigned_to": member,
+                 "passable": members.get(data["addressed_to"], {}).get("kind") == "clinician"}
+                for _, member, key, data in self.G.out_edges(referrer_id, keys=True, data=True)
+                if data.get("type") == "referral"]
+        rows.sort(key=lambda r: (r["date"], r["id"]), reverse=True)
+        return rows[:limit]
+
+    def timeline(self, referrer_id: str) -> list[dict]:
+        """Every referral, introduction, contact and referral out of the referrer, newest first."""
+        events = []
+        for _, target, key, data in self.G.out_edges(referrer_id, keys=True, data=True):
+            kind = data["type"]
+            event = {"date": data["date"], "id": key, "type": kind, "member": target}
+            if kind == "referral":
+                event.update(addressed_to=data["addressed_to"], pass_reason=data.get("pass_reason"),
+                             needs=data.get("needs") or ())
+            elif kind == "introduction":
+                event.update(by=data.get("by"))
+            elif kind == "contact":
+                event.update(contact_kind=data.get("contact_kind"))
+            elif kind == "referral_out":
+                event.update(niche=data.get("niche"), provider=self.name_of(target))
+            events.append(event)
+        events.sort(key=lambda e: (e["date"], e["id"]), reverse=True)
+        return events
+
+    def connections(self, referrer_id: str) -> list[dict]:
+        """The members a referrer is connected to, its point person first: each with its ``role``
+        (``point_person`` now, ``past_point_person``, ``tried`` (assigned a referral), ``introduced``
+        or ``contacted``) and its ``referrals``, ``introductions`` and ``contacts`` with the referrer."""
+        node = self._referrer_node(referrer_id)
+        tenures = node.get("tenures") or []
+        current = current_point_person(self.G, referrer_id)
+        past = {c for _, _, c in tenures if c != current}
+        counts: dict[str, dict] = {}
+        plural = {"referral": "referrals", "introduction": "introductions", "contact": "contacts"}
+        for _, member, data in self.G.out_edges(referrer_id, data=True):
+            if data["type"] in plural:
+                c = counts.setdefault(member, {"referrals": 0, "introductions": 0, "contacts": 0})
+                c[plural[data["type"]]] += 1
+        for m in (current, *past):
+            if m is not None:
+                counts.setdefault(m, {"referrals": 0, "introductions": 0, "contacts": 0})
+        out = []
+        for m in sorted(counts, key=lambda m: (m != current, m not in past, -counts[m]["referrals"], m)):
+            c = counts[m]
+            role = ("point_person" if m == current else "past_point_person" if m in past else
+                    "tried" if c["referrals"] else "introduced" if c["introductions"] else "contacted")
+            out.append({"member": m, "name": self.name_of(m), "role": role, **c})
+        return out
+
+    @cached_property
+    def referrer_row(self) -> dict[str, dict]:
+        """``referrer_rows`` by referrer id."""
+        return {row["id"]: row for row in self.referrer_rows}
+
+    @cached_property
+    def follow_up_figures(self) -> dict:
+        """How the loops of the follow-up worklist's referrals stand (``worklists.follow_up_figures``):
+        ``referrals``, ``on_time``, ``late``, ``due`` and ``overdue``."""
+        o = self.options
+        return follow_up_figures(self.G, self.histories, as_of=o.day(), follow_up_days=o.follow_up_days)
+
+    def backtest(self, limit_cases: int | None = None) -> dict:
+        """The suggestions replayed on past introductions, with the weights in force
+        (``analysis.backtest.evaluate``): hit@1, hit@3 and MRR against the baselines."""
+        w = self.weights
+        return evaluate(self.G, limit_cases=limit_cases, window=self.options.window, weights=tuple(w["weights"]),
+                        decay=w["decay"])
+
+    def tune(self) -> dict:
+        """Suggestion weights learned from this practice's history (``analysis.tuning.tune``)."""
+        return tune(self.G, window=self.options.window)
+
     def _referrer_node(self, referrer_id: str) -> dict:
         """The referrer's node attributes; ``NotFound`` if unknown or not started by ``as_of``."""
         node = self.G.nodes.get(referrer_id)
@@ -422,33 +473,15 @@ class Insights:
         return referrer_metrics(self.G, [referrer_id], window=self.options.window,
                                 as_of=self.options.day())[referrer_id]
 
-    def write_back(self, graph: Graph, batch_size: int | None = None, workers: int | None = None) -> int:
-        """Store stage, metrics and the options used on every Referrer node; returns how many.
-
-        Batches (``batch_size`` rows, default the ``batch_size`` setting) run
-        ``workers`` at a time (default the ``import_workers`` setting): each
-        touches only its own referrers, so they never wait on each other's locks.
-        Beside ``analysed_at`` each node gets ``analysis_window``,
-        ``analysis_stall_days``, ``analysis_lapse_days`` and ``analysis_as_of``.
-        A referrer whose relationship had not started by ``as_of`` gets those
-        too, and its stage and metrics are removed (left from an earlier
-        analysis, they would say it had a stage on a day it did not exist);
-        the count returned leaves it out.
-        """
-        began = time.perf_counter()
-        analysed_at = datetime.now(UTC)
+    def stored_rows(self) -> tuple[list[dict], int]:
+        """What ``graphsvc analyze`` stores on every Referrer node (``{"id", "props"}``), and how many
+        of them got a stage: a referrer whose relationship had not started by ``as_of`` gets its stage
+        and metrics removed (left from an earlier analysis, they would say it had a stage on a day it
+        did not exist)."""
         rows = [{"id": r, "props": _flat(self.histories[r], self.metrics[r])} for r in self.histories]
         not_started = sorted(self.G.graph.get("not_started", {}))
-        if not_started:
-            blank = _unanalysed()
-            rows += [{"id": r, "props": blank} for r in not_started]
-        write_batches(graph, "write_back_referrers", rows, batch_size=batch_size or graph.settings.batch_size,
-                      workers=workers or graph.settings.import_workers, analysed_at=analysed_at,
-                      **self.options.stored())
-        _log.info("write-back: stage and metrics stored on %d referrers, removed from %d not started yet "
-                  "(%s) in %.1fs", len(rows) - len(not_started), len(not_started), self.options,
-                  time.perf_counter() - began)
-        return len(rows) - len(not_started)
+        blank = _unanalysed()
+        return rows + [{"id": r, "props": blank} for r in not_started], len(rows)
 
 
 def _flat(history: dict, metrics: dict) -> dict:
@@ -480,30 +513,25 @@ def _unanalysed() -> dict:
     return dict.fromkeys(_flat(stage_histories(G, as_of=day)["x"], referrer_metrics(G, as_of=day)["x"]))
 
 
-def write_back_of(tx, referrer_ids, options: AnalysisOptions) -> int:
-    """Store fresh stage, metrics and options on some referrers, read and written in ``tx``.
+def stored_analysis(sub, referrer_ids, options: AnalysisOptions) -> tuple[list[dict], dict, dict]:
+    """What a write stores on the referrers it changed: ``(rows, histories, metrics)``.
 
-    The properties ``Insights.write_back`` stores, for these referrers only:
-    computed on a projection of just them (``project(tx, referrers=...)``;
-    per-referrer analysis gives the same answer on it as on the whole graph)
-    made with the transaction's own reads, so it counts that transaction's
-    uncommitted writes and commits or rolls back with them. A referrer not
-    started by ``options.as_of`` has them removed, as in ``write_back``;
-    unknown ids are skipped. Returns how many got a stage.
+    ``sub`` is the projection of just those referrers (with every member and
+    provider), made by the write's own transaction; per-referrer analysis
+    gives the same answer on it as on the whole graph. ``rows`` are as
+    ``Insights.stored_rows``'s (a referrer not started by ``options.as_of``
+    has its stage and metrics removed; unknown ids are skipped);
+    ``histories`` and ``metrics`` those of the referrers analysed, which the
+    live analysis takes as they are instead of computing them again.
     """
     ids = sorted(set(referrer_ids))
-    insights = Insights(projection.project(tx, referrers=ids), options)
+    insights = Insights(sub, options)
     not_started = insights.G.graph.get("not_started", {})
-    rows = []
-    for r in ids:
-        if r in not_started:
-            rows.append({"id": r, "props": _unanalysed()})
-        elif insights.G.nodes.get(r, {}).get("kind") == "referrer":
-            rows.append({"id": r, "props": _flat(insights._history_of(r), insights._metrics_of(r))})
-    tx.run(query("write_back_referrers"), rows=rows, analysed_at=datetime.now(UTC),
-           **options.stored()).consume()
-    return sum(1 for row in rows if row["id"] not in not_started)
-
-
-def current_version(graph: Graph) -> int:
-    return graph.read("graph_version", practice_id=PRACTICE_ID)[0]["version"]
+    present = [r for r in ids if r not in not_started and insights.G.nodes.get(r, {}).get("kind") == "referrer"]
+    o = options
+    histories = stage_histories(insights.G, present, window=o.window, stall_days=o.stall_days,
+                                lapse_days=o.lapse_days, as_of=o.day())
+    metrics = referrer_metrics(insights.G, present, window=o.window, as_of=o.day())
+    rows = [{"id": r, "props": _flat(histories[r], metrics[r])} for r in present]
+    rows += [{"id": r, "props": _unanalysed()} for r in ids if r in not_started]
+    return rows, histories, metrics

@@ -1,13 +1,16 @@
 """A live analysis: one ``Insights`` per process, kept current change by change.
 
-Neo4j -> ``projection`` -> ``Insights`` (built once) -> the change feed ->
-``Insights.apply`` -> web and API.
+Neo4j -> ``projection`` -> ``Insights`` (built once, ``build``) -> the change
+feed -> ``apply_change`` -> web and API.
 
 Every write stamps the referrers it changed with the graph version it
 produced (``graphsvc.store.writes``). ``InsightsCache`` holds an analysis at
 some version v; ``update()`` asks for the referrers changed after v
 (``changes_since``, one index seek), projects just those (with every member
-and provider, a few hundred rows) and applies them in place. A full
+and provider, a few hundred rows) and applies them in place
+(``apply_change``). After a write of its own process, ``written()`` applies
+the projection and analysis that write's transaction made, when the served
+analysis is at the version just before it: nothing read or analysed twice. A full
 projection happens only at start, after an import (imports write in
 parallel batches and stamp nothing; they set ``bulk_version``), when asked
 (``refresh``), or when the database is another one or went back in time; it
@@ -49,36 +52,33 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .analysis import referrer_metrics, stage_histories
+from .analysis.graph import as_of as graph_as_of
+from .config import AnalysisOptions
 from .errors import Neo4jUnavailable
-from .insights import AnalysisOptions, Insights
+from .insights import Insights
 from .store import projection
 from .store.db import Graph
-from .vocabulary import PRACTICE_ID
+from .store.reads import NO_REFERRERS, Feed, changes_since
 
 _log = logging.getLogger(__name__)
 
-SNAPSHOT_FORMAT = 1
-NO_REFERRERS = 2**62  # a version no write reaches: changes_since then lists no referrers
+SNAPSHOT_FORMAT = 2  # 2: the projection's stored weights are G.graph["stored_weights"]
 
 
-@dataclass(frozen=True)
-class Feed:
-    """What ``changes_since`` answered."""
+def build(db: Graph, options: AnalysisOptions, referrers=None) -> Insights:
+    """An analysis of the graph as it is now (``referrers``: of just those, with every member and provider).
 
-    version: int
-    bulk_version: int
-    instance: str | None
-    referrers: list[str]
-
-
-def changes_since(graph: Graph, version: int) -> Feed:
-    """The graph's version now, its last bulk change, and the referrers changed after ``version``."""
-    row = graph.read("changes_since", practice_id=PRACTICE_ID, since=version)[0]
-    return Feed(row["version"], row["bulk_version"], row["instance"], row["referrers"])
+    The version is read before the projection, so changes made while it is
+    read are applied by the next update, never missed.
+    """
+    feed = changes_since(db)
+    insights = Insights(projection.project(db, referrers=referrers), options, feed.version)
+    insights.instance = feed.instance
+    return insights
 
 
 class ReadWriteLock:
@@ -148,11 +148,11 @@ class InsightsCache:
     None of them waits on a lock or on Neo4j.
     """
 
-    def __init__(self, graph: Graph, options: AnalysisOptions | None = None, check_seconds: float = 2.0,
+    def __init__(self, graph: Graph, options: AnalysisOptions, check_seconds: float = 2.0,
                  retry_down_seconds: float = 5.0, refresh_seconds: float = 30.0,
                  snapshot_dir: Path | str | None = None, max_incremental: int = 5_000):
         self.graph = graph
-        self.options = options or graph.settings.analysis_options()
+        self.options = options
         self.check_seconds = check_seconds
         self.retry_down_seconds = retry_down_seconds
         self.refresh_seconds = refresh_seconds
@@ -273,6 +273,32 @@ class InsightsCache:
                 return "unreachable"
             return outcome
 
+    def written(self, write) -> str:
+        """Bring the served analysis up to date after a write of this process (``store.writes.Written``).
+
+        When the served analysis is at the version just before the write's,
+        the write's own projection and analysis (made in its transaction,
+        ``graphsvc.service``) are applied as they are: the referrers are read
+        and analysed once, not again. Otherwise (another write came between,
+        or the analysis is elsewhere) it is an ordinary ``update()``.
+        """
+        with self._update_lock:
+            current = self._insights
+            results = write.analysis.results if write.analysis is not None else None
+            usable = (current is not None and not self._snapshotting and write.projected is not None
+                      and current.version == write.version - 1 and results is not None
+                      and results[0] == current.options)
+            if usable:
+                began = time.perf_counter()
+                with self._rw.writing():
+                    apply_change(current, write.projected, write.referrers, write.version, analysed=results[1:])
+                    self.last_apply_seconds = time.perf_counter() - began
+                current.data_as_of = datetime.now(UTC)
+                self.incremental_updates += 1
+                self.last_update_seconds = time.perf_counter() - began
+                return "applied"
+        return self.update()
+
     def _catch_up(self, insights: Insights, feed: Feed, publish: bool) -> str:
         """Bring ``insights`` to ``feed.version`` in place, or start a full rebuild when it can't be."""
         if insights.instance is None and feed.version >= insights.version:
@@ -297,11 +323,11 @@ class InsightsCache:
         if publish:
             with self._rw.writing():
                 applying = time.perf_counter()
-                insights.apply(sub, feed.referrers, feed.version)
+                apply_change(insights, sub, feed.referrers, feed.version)
                 self.last_apply_seconds = time.perf_counter() - applying
         else:
             applying = time.perf_counter()
-            insights.apply(sub, feed.referrers, feed.version)
+            apply_change(insights, sub, feed.referrers, feed.version)
             self.last_apply_seconds = time.perf_counter() - applying
         insights.data_as_of = datetime.now(UTC)
         self.incremental_updates += 1
@@ -382,13 +408,11 @@ class InsightsCache:
 
     def _full_build(self) -> Insights:
         began, started_at = time.perf_counter(), datetime.now(UTC)
-        feed = changes_since(self.graph, NO_REFERRERS)  # the version, read before the projection
-        fresh = Insights(projection.project(self.graph), self.options, feed.version)
-        fresh.instance = feed.instance
-        fresh.index  # every request after this one reads them: compute them now
+        fresh = build(self.graph, self.options)
+        _ = fresh.index  # every request after this one reads it: computed now
         self.full_builds += 1
         self.last_build_at, self.last_build_seconds = started_at, time.perf_counter() - began
-        _log.info("analysis: full build of version %d in %.1fs", feed.version, self.last_build_seconds)
+        _log.info("analysis: full build of version %d in %.1fs", fresh.version, self.last_build_seconds)
         return fresh
 
     def _start_rebuild(self, why: str) -> bool:
@@ -404,7 +428,7 @@ class InsightsCache:
     def _rebuild(self) -> None:
         try:
             fresh = self._full_build()
-            fresh.histories, fresh.metrics  # computed aside, not in the first request after the swap
+            _ = fresh.histories, fresh.metrics  # computed aside, not in the first request after the swap
             self._save_snapshot(fresh)  # before anyone reads it: no lock needed
             with self._update_lock:
                 # Catch up with writes made while it was built, then swap it in.
@@ -564,3 +588,85 @@ def _private(path: Path) -> bool:
     folder, file = path.parent.stat(), path.stat()
     return (folder.st_uid == file.st_uid == os.getuid() and not folder.st_mode & 0o077
             and not file.st_mode & 0o022)
+
+
+def apply_change(insights: Insights, sub, referrer_ids, version: int | None, analysed=None) -> None:
+    """Bring ``insights`` up to date with changes to some referrers, in place.
+
+    ``sub`` is ``projection.project(graph, referrers=referrer_ids)``: those
+    referrers as the database holds them now, with every member and
+    provider. Each referrer's node and events in ``G`` are replaced by
+    ``sub``'s (a referrer missing from ``sub`` is gone), members and
+    providers take ``sub``'s attributes, and only these referrers' histories,
+    metrics and suggestion-index entries are computed again (or taken from
+    ``analysed``: ``(histories, metrics)`` computed on ``sub`` with the same
+    options, as a write's transaction did, ``insights.stored_analysis``); the
+    practice-wide results (``Insights.AGGREGATES``) are dropped, to be
+    computed when next asked. The result equals a full rebuild at
+    ``version`` (a test checks it, write after write). The caller makes sure
+    nobody reads the analysis meanwhile (``InsightsCache``'s write lock).
+    """
+    ids = sorted(set(referrer_ids))
+    _keep_layout(insights, ids)
+    if insights.options.as_of is not None:
+        sub = graph_as_of(sub, insights.options.as_of)
+    G = insights.G
+    index = insights.__dict__.get("index")
+    for n, attrs in sub.nodes(data=True):
+        if attrs.get("kind") in ("clinician", "staff", "provider"):
+            if n in G:
+                # In place: the index and any reader hold these very dicts.
+                G.nodes[n].clear()
+                G.nodes[n].update(attrs)
+            else:
+                G.add_node(n, **attrs)
+                if index is not None and attrs["kind"] != "provider":
+                    index.members[n] = G.nodes[n]
+    _replace_referrers(G, sub, ids, index)
+    present = [r for r in ids if r in G and G.nodes[r].get("kind") == "referrer"]
+    o = insights.options
+    histories, metrics = analysed if analysed is not None else (None, None)
+    if "histories" in insights.__dict__:
+        for r in ids:
+            insights.histories.pop(r, None)
+        if present:
+            insights.histories.update({r: histories[r] for r in present} if histories is not None else
+                                      stage_histories(G, present, window=o.window, stall_days=o.stall_days,
+                                                      lapse_days=o.lapse_days, as_of=o.day()))
+    if "metrics" in insights.__dict__:
+        for r in ids:
+            insights.metrics.pop(r, None)
+        if present:
+            insights.metrics.update({r: metrics[r] for r in present} if metrics is not None else referrer_metrics(
+                G, present, window=o.window, as_of=o.day()))
+    for name in Insights.AGGREGATES:
+        insights.__dict__.pop(name, None)
+    insights.version = version
+
+
+def _keep_layout(insights: Insights, ids: list[str]) -> None:
+    """Keep the /network picture's positions: the next layout moves only these referrers."""
+    layout = insights.__dict__.pop("layout", None)
+    if layout is not None:
+        insights._layout_before, insights._layout_changed = layout, set(ids)
+    elif getattr(insights, "_layout_before", None) is not None:
+        insights._layout_changed |= set(ids)
+
+
+def _replace_referrers(G, sub, ids: list[str], index) -> None:
+    """Each referrer's node and events in ``G`` replaced by ``sub``'s (gone if ``sub`` has none)."""
+    not_started = G.graph.get("not_started")
+    for r in ids:
+        if r in G and G.nodes[r].get("kind") == "referrer":
+            if index is not None:
+                index.forget(r)
+            G.remove_node(r)
+        if not_started is not None:
+            not_started.pop(r, None)
+        if r in sub and sub.nodes[r].get("kind") == "referrer":
+            G.add_node(r, **sub.nodes[r])
+            G.add_edges_from(sub.out_edges(r, keys=True, data=True))
+            if index is not None:
+                index.learn(r)
+        elif not_started is not None and r in sub.graph.get("not_started", {}):
+            not_started[r] = sub.graph["not_started"][r]

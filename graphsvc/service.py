@@ -1,0 +1,445 @@
+"""Every write to the graph goes through here: check, write, refresh, audit, bring the live analysis up to date.
+
+The forms (``graphsvc.web.record``), the JSON API (``graphsvc.web.api_writes``),
+the CLI and the importer all call a ``Service``; nothing else writes the
+graph. For each write it, in order:
+
+1. takes the request model (``graphsvc.inputs``) and makes the record it
+   means (``graphsvc.records``; an id is made when none is given);
+2. in one transaction (``graphsvc.store.writes.run_write``), after every
+   write committed before it: checks who may (``graphsvc.permissions``, with
+   what the database holds now: the referral a clinician passes, the
+   referrer it hands over) and the rules between records
+   (``graphsvc.checks``, the only place a rule is checked), writes, and stores
+   the changed referrers' fresh analysis (``insights.stored_analysis``, handed
+   to the store as a callback: the store does not import the analysis);
+3. audits it (``write <kind>`` with the ids it touched, who, from where);
+4. brings the live analysis up to date once (``graphsvc.live``), with the
+   projection and analysis the transaction made, when nothing else was
+   written meanwhile.
+
+A refused write changes nothing: ``InvalidInput`` (``NotFound`` when every
+problem is an id that names nothing) with one message per problem, each
+naming the request's field; ``Forbidden`` when the actor may not.
+
+From Python, each write takes its request model or a mapping of the same
+fields (parsed by that model: the same types and messages as the JSON API)::
+
+    service = Service(db, settings.analysis, audit=Accounts.open(settings))
+    service.record_contact({"date": "2024-08-02", "referrer_id": "rf3", "member_id": "cn1",
+                            "kind": "talk"}, by=Actor.command_line())
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import permissions
+from .accounts import Accounts
+from .checks import LABEL, Batch, Checker, Problem
+from .config import AnalysisOptions
+from .csvio.importer import FileCount, ImportRejected, ImportReport, problem_order, read_folder
+from .errors import Forbidden, GraphsvcError, IdTaken, InvalidInput, NotFound
+from .inputs import (
+    ADD,
+    CHANGE,
+    ContactInput,
+    HandoffInput,
+    Input,
+    IntroductionInput,
+    PassInput,
+    ReferralInput,
+    ReferralOutInput,
+    parse,
+)
+from .insights import Insights, stored_analysis
+from .live import InsightsCache
+from .records import KIND, Record, new_id
+from .store import reads
+from .store import weights as stored_weights
+from .store import writes as store
+from .store.db import Graph
+from .vocabulary import PRACTICE
+
+log = logging.getLogger(__name__)
+
+# How many generated ids a write tries before giving up (each clash is a 1 in 2**50 chance).
+ID_TRIES = 5
+# The events a write records: a new id each, never an update.
+EVENTS = ("referral", "introduction", "contact", "referral_out")
+# The field naming the referrer whose analysis a record of each kind changes.
+REFERRER_FIELD = {"referrer": "id", "referral": "referrer_id", "introduction": "referrer_id",
+                  "contact": "referrer_id", "referral_out": "referrer_id"}
+# The permission each kind of record's write needs (``graphsvc.permissions``), and the field of the
+# record a clinician's own rule is about.
+ACTION = {"referral": "record_referral", "introduction": "record_introduction", "contact": "record_contact",
+          "referral_out": "record_referral_out", "referrer": "save_referrer", "clinician": "save_clinician",
+          "staff": "save_staff", "external_provider": "save_provider", "client": "record_referral"}
+OWN_FIELD = {"introduction": "by_id", "contact": "member_id"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who writes: the audit log's name for them, the role and clinician the permissions are about, and
+    the address (a web request's). ``Actor.command_line()`` is whoever runs a ``graphsvc`` command."""
+
+    user: str
+    role: str = "manager"
+    clinician_id: str | None = None
+    address: str | None = None
+
+    @classmethod
+    def command_line(cls) -> Actor:
+        """``cli:<login name>``, with every right (who may run commands is the machine's business)."""
+        import getpass
+
+        try:
+            name = f"cli:{getpass.getuser()}"
+        except (KeyError, OSError):  # no login name (a container without a passwd entry)
+            name = f"cli:uid-{os.getuid()}"
+        return cls(name)
+
+
+class Service:
+    """Every write to one graph (see the module docstring).
+
+    ``options`` are the analysis options the stored analysis is computed
+    with; ``audit`` the accounts database whose audit log records each write
+    (None: not audited, e.g. a script); ``live`` the process's live analysis
+    to bring up to date after each write (None: none).
+    """
+
+    def __init__(self, db: Graph, options: AnalysisOptions, *, audit: Accounts | None = None,
+                 live: InsightsCache | None = None):
+        self.db = db
+        self.options = options
+        self.audit = audit
+        self.live = live
+
+    # -- events ------------------------------------------------------------------------------------
+
+    def record_referral(self, ask: ReferralInput, *, by: Actor) -> dict:
+        """Record a referral (and, with ``ask.client``, its new client, whose id is made here).
+
+        ``assigned_to`` defaults to ``addressed_to`` when that is a clinician
+        or staff member. The result is the stored record, ``id`` and
+        ``client_id`` included.
+        """
+        fields = _ask(ReferralInput, ask).given()
+        client = fields.pop("client", None)
+        if fields.get("assigned_to") is None and fields["addressed_to"] != PRACTICE:
+            fields["assigned_to"] = fields["addressed_to"]
+        return self._add("referral", fields, by=by, client=client)
+
+    def record_introduction(self, ask: IntroductionInput, *, by: Actor) -> dict:
+        """Record that member ``by_id`` introduced colleague ``introduced_id`` to a referrer."""
+        return self._add("introduction", _ask(IntroductionInput, ask).given(), by=by)
+
+    def record_contact(self, ask: ContactInput, *, by: Actor) -> dict:
+        """Record a contact (lunch, talk, follow-up, ...) between a member and a referrer."""
+        return self._add("contact", _ask(ContactInput, ask).given(), by=by)
+
+    def record_referral_out(self, ask: ReferralOutInput, *, by: Actor) -> dict:
+        """Record a client referred out to an outside provider for one of its niches."""
+        return self._add("referral_out", _ask(ReferralOutInput, ask).given(), by=by)
+
+    def pass_referral(self, ask: PassInput | dict, *, by: Actor) -> dict:
+        """Pass a referral to a better-matched colleague; passing it back to the clinician it was
+        addressed to undoes the pass. A clinician may pass only referrals addressed to it."""
+        names = {"assigned_to": "to_clinician_id", "pass_reason": "reason"}
+        ask = _ask(PassInput, ask)
+
+        def work(unit: store.WriteUnit) -> dict:
+            stored = unit.referral(ask.referral_id)
+            if stored is None:
+                raise NotFound(f"field 'referral_id': unknown referral {ask.referral_id!r}")
+            self._allowed(by, "record_pass", addressed_to=stored["addressed_to"])
+            back = ask.to_clinician_id == stored["addressed_to"]
+            record = _record("referral", {**stored, "assigned_to": ask.to_clinician_id,
+                                          "pass_reason": None if back else ask.reason}, names)
+            _check([Batch(KIND["referral"], rows=[(None, record)])], unit, names)
+            unit.pass_referral(record.id, record.assigned_to, record.pass_reason)
+            unit.changed_referrers([record.referrer_id])
+            return {"id": record.id, "referrer_id": record.referrer_id, "addressed_to": record.addressed_to,
+                    "assigned_to": record.assigned_to, "pass_reason": record.pass_reason}
+
+        row = self._write(work)
+        self._record_audit("pass", by, [row["id"], row["referrer_id"], row["addressed_to"], row["assigned_to"]])
+        return row
+
+    def hand_over(self, ask: HandoffInput, *, by: Actor) -> dict:
+        """Hand the point-person role for a referrer to another clinician from ``ask.date`` on.
+
+        The previous tenure is closed, not deleted, so the history stays. A
+        clinician may hand over only a referrer it is the current point person
+        of, checked after the referrer's lock (a concurrent handoff waits).
+        """
+        names = {"point_person_id": "to_clinician_id"}
+        ask = _ask(HandoffInput, ask)
+        handoff = _record("handoff", {"date": ask.date, "referrer_id": ask.referrer_id,
+                                      "point_person_id": ask.to_clinician_id}, names)
+
+        def work(unit: store.WriteUnit) -> dict:
+            unit.lock_referrer(ask.referrer_id)
+            held = {row["id"]: row for row in unit.lookup([ask.referrer_id])}.get(ask.referrer_id)
+            if held is None or not held["referrer"]:
+                raise NotFound(f"field 'referrer_id': unknown referrer {ask.referrer_id!r}")
+            previous = held["point_person_id"]
+            self._allowed(by, "hand_over", point_person_id=previous)
+            _check([Batch(KIND["handoff"], rows=[(None, handoff)])], unit, names)
+            unit.upsert("handoff", [handoff.row()])  # closes the previous tenure in the same statement
+            unit.changed_referrers([ask.referrer_id])
+            return {"referrer_id": ask.referrer_id, "point_person_id": ask.to_clinician_id, "since": ask.date,
+                    "previous": previous}
+
+        row = self._write(work)
+        self._record_audit("handoff", by, [row["referrer_id"], row["point_person_id"], row["previous"]])
+        return row
+
+    # -- referrers, members, outside providers ------------------------------------------------------
+
+    def save(self, kind: str, ask: Input, *, by: Actor, record_id: str | None = None) -> dict:
+        """Add a record of ``kind`` (``referrer``, ``clinician``, ``staff``, ``external_provider``,
+        ``client``), or
+        with ``record_id`` change the stored one (``ask`` a ``*Change``, without an id).
+
+        An add refuses an id already taken (``"already exists"``, or another
+        kind of party's); a change refuses an id that names no record of the
+        kind (``NotFound``). A referrer's ``point_person_id`` and ``since``
+        name its first point person; a handoff changes who holds the role.
+        """
+        if record_id is None:
+            return self._add(kind, _ask(ADD[kind], ask).given(), by=by, mode="add")
+        return self._add(kind, {**_ask(CHANGE[kind], ask).given(), "id": record_id}, by=by, mode="update")
+
+    # -- many at once ------------------------------------------------------------------------------
+
+    def import_folder(self, folder: str | Path, *, by: Actor, skip_bad: bool = False,
+                      batch_size: int | None = None, workers: int | None = None,
+                      progress=None, on_total=None) -> ImportReport:
+        """Validate a folder of CSV files (``graphsvc.csvio.importer``) and write it in batches.
+
+        Every row of every file is checked before anything is written: its
+        fields, duplicates within the file, and every id it refers to, which
+        must be defined earlier in the folder or already be in the graph. If
+        any row is bad nothing is written (``ImportRejected``), unless
+        ``skip_bad``; then the good rows are written, and rows that refer to
+        a bad row count as bad too. Writes are ``UNWIND`` batches of upserts
+        keyed on ids, ``workers`` transactions at a time, so importing the same
+        folder twice leaves the graph as it was, and an import cut short is
+        finished by importing the folder again. ``progress(n)`` after each
+        batch; ``on_total(n)`` once, before writing. Audited as ``import``
+        with the folder and the rows written per file.
+        """
+        started = time.perf_counter()
+        folder = Path(folder)
+        problems: list[Problem] = []
+        parsed = read_folder(folder, problems)
+        log.info("import %s: %d file(s) read", folder, len(parsed))
+        Checker(parsed.values(), problems, lookup=lambda ids: reads.held_by(self.db, ids)).check()
+        report = ImportReport(folder=str(folder))
+        for name, rows in parsed.items():
+            report.files[name] = FileCount(rows=len(rows.rows) + rows.unreadable,
+                                           bad=len(rows.bad_lines) + rows.unreadable)
+        problems.sort(key=problem_order)
+        report.problems = problems
+        if problems and not skip_bad:
+            log.warning("import %s rejected: %d problem(s), nothing written", folder, len(problems))
+            raise ImportRejected(folder, problems)
+        settings = self.db.settings
+        batch_size, workers = batch_size or settings.batch_size, workers or settings.import_workers
+        store.mark_bulk_change(self.db)  # before and after: a half-done import counts too
+        if on_total:
+            on_total(sum(len(r.rows) - len(r.bad_lines) for r in parsed.values()))
+        report.validate_seconds = time.perf_counter() - started
+        try:
+            for name, rows in parsed.items():
+                began = time.perf_counter()
+                report.files[name].written = store.write_records(
+                    self.db, rows.kind.name, (rec._asdict() for _, rec in rows.good()), batch_size=batch_size,
+                    workers=workers, progress=progress)
+                report.files[name].seconds = round(time.perf_counter() - began, 3)
+        except IdTaken as e:  # a single write took one of the folder's ids after it was checked
+            raise GraphsvcError(f"{folder}: id {e.record_id!r} was taken while the import wrote ({e}); "
+                                "import the folder again to see which row") from None
+        # upsert_referrers and upsert_handoffs close the tenures they touch within each batch, so no
+        # referrer ever has two current point persons, even between batches or after an import cut short.
+        store.mark_bulk_change(self.db)
+        report.seconds = time.perf_counter() - started
+        log.info("import %s: %d rows written, %d bad, in %.1fs", folder, report.written,
+                 sum(c.bad for c in report.files.values()), report.seconds)
+        self._audit("import", by, detail={"folder": os.path.abspath(folder),
+                                          "rows": {name: f.written for name, f in report.files.items()}})
+        self._after_bulk()
+        return report
+
+    def store_analysis(self, insights: Insights, *, batch_size: int | None = None,
+                       workers: int | None = None) -> int:
+        """Store stage, metrics and the options used on every Referrer node (``graphsvc analyze``).
+
+        A referrer whose relationship had not started by ``as_of`` gets the
+        options too, and its stage and metrics are removed. Returns how many
+        referrers got a stage. Batches run ``workers`` at a time; each touches
+        only its own referrers, so they never wait on each other's locks.
+        """
+        began = time.perf_counter()
+        rows, analysed = insights.stored_rows()
+        settings = self.db.settings
+        store.write_back(self.db, rows, insights.options.stored(), batch_size=batch_size or settings.batch_size,
+                         workers=workers or settings.import_workers)
+        log.info("write-back: stage and metrics stored on %d referrers, removed from %d not started yet "
+                 "(%s) in %.1fs", analysed, len(rows) - analysed, insights.options, time.perf_counter() - began)
+        return analysed
+
+    def store_weights(self, result: dict) -> None:
+        """Store the suggestion weights ``evaluate --tune`` learned, for every analysis after it."""
+        stored_weights.store_weights(self.db, result)
+        self._after_bulk()
+
+    # -- the steps ---------------------------------------------------------------------------------
+
+    def _add(self, kind: str, fields: dict, *, by: Actor, mode: str | None = None, client: dict | None = None):
+        """Make the record (and a referral's new client), write it; a generated id that clashes is
+        made again, at most ``ID_TRIES`` times."""
+        generate = fields.get("id") is None
+        for _ in range(ID_TRIES):
+            if generate:
+                fields = {**fields, "id": new_id(kind)}
+            new_client = None
+            if client is not None:
+                fields = {**fields, "client_id": new_id("client")}
+                new_client = _new_client(client, fields["client_id"])
+            record = _record(kind, fields)
+            try:
+                row = self._write(lambda unit, r=record, c=new_client: self._save(unit, kind, r, mode, c, by))
+            except IdTaken as e:
+                if not generate and e.record_id == record.id:
+                    raise InvalidInput(_taken(kind, e)) from None
+                continue  # a generated id (the record's or its new client's) clashed: new ones
+            self._record_audit(kind, by, _touched(kind, row))
+            return row
+        raise GraphsvcError(f"could not find a free id for a new {kind.replace('_', ' ')} in {ID_TRIES} tries")
+
+    def _save(self, unit: store.WriteUnit, kind: str, record: Record, mode: str | None, client: Record | None,
+              by: Actor) -> dict:
+        """One record's write, in its transaction: permission, checks, then the statements."""
+        own = OWN_FIELD.get(kind)
+        self._allowed(by, ACTION[kind], **({own: getattr(record, own)} if own else {}))
+        if kind in EVENTS:
+            unit.create(kind, record.id)  # a taken id fails here (IdTaken)
+        batches = [Batch(KIND[kind], rows=[(None, record)], mode=mode)]
+        if client is not None:
+            unit.create("client", client.id)
+            batches.insert(0, Batch(KIND["client"], rows=[(None, client)]))
+        _check(batches, unit)
+        if mode == "add":
+            unit.create(kind, record.id)  # under the id's constraint, after the checks
+        if client is not None:
+            unit.upsert("client", [client.row()])
+        row = record.row()
+        unit.upsert(kind, [row])  # a referrer's tenures are closed by its upsert itself
+        if kind in REFERRER_FIELD:
+            unit.changed_referrers([row[REFERRER_FIELD[kind]]])
+        elif kind == "client":
+            # Its attributes travel with its referrals in the analysed graph: the referrers that sent
+            # them changed (their stored analysis did not).
+            unit.changed_referrers(unit.referrers_of_client(record.id), analysis=False)
+        return row
+
+    def _write(self, work) -> dict:
+        """Run ``work`` as one write with the stored analysis refreshed; then the live analysis."""
+        written = store.run_write(self.db, work, analyse=self._analyse)
+        if self.live is not None:
+            try:
+                self.live.written(written)
+            except Exception:  # the write is committed: the change feed brings it to the analysis later
+                log.exception("updating the analysis after a write")
+        return written.result
+
+    def _analyse(self, sub, referrer_ids: list[str]) -> store.StoredAnalysis:
+        rows, histories, metrics = stored_analysis(sub, referrer_ids, self.options)
+        # The options go with the results: the live analysis takes them only if it uses the same.
+        return store.StoredAnalysis(rows, self.options.stored(), results=(self.options, histories, metrics))
+
+    def _allowed(self, by: Actor, action: str, **context) -> None:
+        reason = permissions.why_not(by, action, **context)
+        if reason is not None:
+            raise Forbidden(reason)
+
+    def _record_audit(self, kind: str, by: Actor, ids) -> None:
+        self._audit(f"write {kind}", by, ids=[i for i in dict.fromkeys(ids) if i])
+
+    def _audit(self, action: str, by: Actor, *, ids=(), detail: dict | None = None) -> None:
+        if self.audit is not None:
+            self.audit.record(action, user=by.user, address=by.address, ids=ids, detail=detail)
+
+    def _after_bulk(self) -> None:
+        """After an import or new weights: the live analysis rebuilds (it sees the bulk change)."""
+        if self.live is not None:
+            try:
+                self.live.update()
+            except Exception:
+                log.exception("updating the analysis after a bulk change")
+
+
+# -- records, problems, ids ------------------------------------------------------------------------------
+
+
+def _ask(model: type[Input], ask):
+    """A request as its model: as it is, or a mapping of its fields parsed by the model."""
+    return ask if isinstance(ask, model) else parse(model, ask)
+
+
+def _record(kind: str, fields: dict, names: dict | None = None) -> Record:
+    """``fields`` as a record of ``kind``; ``InvalidInput`` naming each bad field as the request does."""
+    try:
+        return KIND[kind].parse(**fields)
+    except InvalidInput as e:
+        raise InvalidInput(_renamed(e.problems, names)) from None
+
+
+def _new_client(fields: dict, client_id: str) -> Record:
+    """A referral's new client, its problems named ``client.<field>``."""
+    try:
+        return KIND["client"].parse(**fields, id=client_id)
+    except InvalidInput as e:
+        raise InvalidInput([re.sub(r"^field '([^']*)'", r"field 'client.\1'", p) for p in e.problems]) from None
+
+
+def _check(batches: list[Batch], unit: store.WriteUnit, names: dict | None = None) -> None:
+    """The rules between records (``graphsvc.checks``), against what the transaction sees."""
+    problems: list[Problem] = []
+    Checker(batches, problems, lookup=unit.lookup).check()
+    if problems:
+        messages = _renamed([p.message for p in problems], names)
+        raise (NotFound if all(p.unknown for p in problems) else InvalidInput)(messages)
+
+
+def _renamed(messages: list[str], names: dict | None) -> list[str]:
+    """Messages naming a record's field by the request's name for it (``point_person_id`` ->
+    ``to_clinician_id``), so that a form puts each beside its field."""
+    if not names:
+        return list(messages)
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
+    return [pattern.sub(lambda m: names[m.group(1)], message) for message in messages]
+
+
+def _taken(kind: str, error: IdTaken) -> str:
+    if error.label == "Party":  # taken meanwhile by another kind of party (graphsvc.checks refuses it first)
+        return f"field 'id': {error.record_id!r} is already another party's id"
+    return f"field 'id': {LABEL[kind]} {error.record_id!r} already exists"
+
+
+def _touched(kind: str, row: dict) -> list:
+    """The ids a write of ``kind`` touched, for the audit log: the record's, then those it names."""
+    names = {"referral": ("referrer_id", "client_id", "addressed_to", "assigned_to"),
+             "introduction": ("referrer_id", "introduced_id", "by_id"),
+             "contact": ("referrer_id", "member_id"),
+             "referral_out": ("referrer_id", "client_id", "provider_id"),
+             "referrer": ("point_person_id",)}.get(kind, ())
+    return [row["id"], *(row.get(n) for n in names)]
