@@ -18,9 +18,9 @@ import click
 from ..accounts import ROLES, Accounts, normalise_username, password_problem
 from ..config import Settings
 from ..errors import InvalidInput, NotFound
-from . import main
 from .common import FriendlyGroup, emit, json_option
 from .common import cli_user as _who
+from .root import main
 
 
 def _read_password(prompt: str) -> str:
@@ -51,11 +51,12 @@ def _check_role(role: str, clinician_id: str | None) -> None:
 
 def _check_clinician(settings: Settings, clinician_id: str) -> None:
     """``clinician_id`` names a Clinician in the graph (not a staff member, not anything else)."""
+    from ..store import reads
     from ..store.db import Graph
 
     graph = Graph.connect(settings)
     try:
-        rows = graph.read("existing_ids", ids=[clinician_id])
+        rows = reads.held_by(graph, [clinician_id])
     finally:
         graph.close()
     if not rows:
@@ -197,18 +198,18 @@ def user_demo(settings: Settings, as_json):
     password. An account that exists is left alone: its password is not
     shown again (`graphsvc user passwd NAME` sets a new one).
     """
+    from ..store import reads
     from ..store.db import Graph
 
     accounts = Accounts.open(settings)
     graph = Graph.connect(settings)
     try:
-        rows = graph.read("busiest_point_person")
+        busiest = reads.busiest_point_person(graph)
     finally:
         graph.close()
-    if not rows:
+    if busiest is None:
         raise InvalidInput("no referrer has a point person yet: import the practice first "
                            "(`graphsvc import FOLDER`), then run `graphsvc user demo`")
-    busiest = rows[0]
     wanted = [("manager", "manager", None), ("clinician", "clinician", busiest["id"])]
     out, lines = [], []
     for name, role, clinician_id in wanted:

@@ -6,14 +6,14 @@ import time
 
 import click
 
+from ..limits import MATCH_LIMIT, SUGGESTIONS_LIMIT, limit_help  # light: no pydantic
 from ..presentation import STAGE_NAMES, count_of, flag_words, pace_words, pct, stage_label, trend_words, words
-from ..requests import MATCH_LIMIT, SUGGESTIONS_LIMIT, limit_help  # light: no pydantic
-from . import main
 from .common import analysis_options, emit, json_option, needs_graph, referrer_argument
+from .root import main
 
 # Every command here takes --window, --stall-days, --lapse-days and --as-of
 # (``common.analysis_options``), defaulting to the analysis settings; inside
-# a command, ``graph.settings.analysis_options()`` is what to use.
+# a command, ``graph.settings.analysis`` is what to use.
 
 
 @main.command("analyze")
@@ -23,12 +23,13 @@ from .common import analysis_options, emit, json_option, needs_graph, referrer_a
 @needs_graph
 def analyze(graph, no_write, as_json):
     """Analyse the whole practice: stages now, and write them back for Cypher."""
-    from ..insights import Insights
+    from ..live import build
+    from .common import service
 
     began = time.perf_counter()
-    insights = Insights.from_graph(graph, graph.settings.analysis_options())
+    insights = build(graph, graph.settings.analysis)
     summary = insights.summary(monthly=as_json)
-    written = 0 if no_write else insights.write_back(graph)
+    written = 0 if no_write else service(graph).store_analysis(insights)
     summary["written_back"] = written
     summary["seconds"] = round(time.perf_counter() - began, 3)
     lines = [f"{summary['referrers']:,} referrers, {summary['referrals']:,} referrals, as of {summary['as_of']}:"]
@@ -57,14 +58,13 @@ def stage(graph, referrer_id, as_json):
     REFERRER is its id or its name (exact, any case). Only this referrer's
     events are read, not the whole graph.
     """
-    from ..insights import Insights
-    from ..store.projection import project
+    from ..live import build
 
-    options = graph.settings.analysis_options()
-    insights = Insights(project(graph, referrers=[referrer_id]), options)
+    options = graph.settings.analysis
+    insights = build(graph, options, referrers=[referrer_id])
     info = insights.referrer(referrer_id)
     m = info["metrics"]
-    info["point_person_name"] = _name_of(insights.G, m["point_person"])
+    info["point_person_name"] = insights.name_of(m["point_person"])
     when = f", as of {options.as_of}" if options.as_of else ""
     if info["referrals"]:
         referrals = (f"{count_of(info['referrals'], 'referral')}, first {info['first_referral']}, "
@@ -72,7 +72,7 @@ def stage(graph, referrer_id, as_json):
     else:
         referrals = "no referral yet"
     lines = [f"{info['name']} ({info['id']}, {words(info['kind'])}): stage {stage_label(info['stage'])}{when}",
-             f"  point person: {_named(insights.G, m['point_person'])}; {referrals}"]
+             f"  point person: {_named(insights, m['point_person'])}; {referrals}"]
     for change in info["history"]:
         lines.append(f"  {change['date']}  stage {stage_label(change['stage'])}  "
                      f"(after referral {change['referral']})")
@@ -96,16 +96,15 @@ def stage(graph, referrer_id, as_json):
 @needs_graph
 def suggest(graph, referrer_id, limit, as_json):
     """The next colleagues to introduce to a referrer, with reasons."""
-    from ..insights import Insights
-    from ..records import SuggestionsQuery
-    from ..requests import given, parse
+    from ..inputs import SuggestionsQuery, given, parse
+    from ..live import build
 
     query = parse(SuggestionsQuery, given(limit=limit))
-    insights = Insights.from_graph(graph)
+    insights = build(graph, graph.settings.analysis)
     info = insights.referrer(referrer_id)
     found = insights.suggestions(referrer_id, limit=query.limit)
     pp = info["metrics"]["point_person"]
-    who = f"point person {_name_of(insights.G, pp) or pp}" if pp else "no point person"
+    who = f"point person {insights.name_of(pp)}" if pp else "no point person"
     note = insights.weights_note()
     lines = [f"Suggestions for {info['name']} ({referrer_id}, {words(info['kind'])}; {who}, "
              f"stage {stage_label(info['stage'])}):",
@@ -116,7 +115,7 @@ def suggest(graph, referrer_id, limit, as_json):
     if not found:
         lines.append(f"  No one left to introduce to {info['name']}.")
     emit({"referrer": referrer_id, "referrer_name": info["name"], "point_person": pp,
-          "point_person_name": _name_of(insights.G, pp), "stage": info["stage"], "suggestions": found,
+          "point_person_name": insights.name_of(pp), "stage": info["stage"], "suggestions": found,
           "weights": note},
          as_json, "\n".join(lines))
 
@@ -140,14 +139,13 @@ def match(graph, needs, population, insurance, schedule, addressed_to, limit, as
     is never kept. Needs and an insurance nobody knows are named with the
     closest known ones and left out; if nothing known is left, it is an error.
     """
-    from ..insights import Insights
+    from ..inputs import MatchRequest, given, parse
+    from ..live import build
     from ..presentation import match_report
-    from ..records import MatchRequest
-    from ..requests import given, parse
 
     request = parse(MatchRequest, given(needs=needs, population=population, insurance=insurance,
                                         schedule=schedule, addressed_to=addressed_to, limit=limit))
-    out = Insights.from_graph(graph).match(request)
+    out = build(graph, graph.settings.analysis).match(request)
     emit(out, as_json, match_report(out))
 
 
@@ -171,23 +169,18 @@ def evaluate_command(graph, limit_cases, tune, as_json):
     """
     from dataclasses import asdict
 
-    from ..analysis.backtest import evaluate
-    from ..analysis.graph import as_of
-    from ..store.projection import project
+    from ..live import build
 
     began = time.perf_counter()
-    options = graph.settings.analysis_options()
-    G = project(graph)
-    force = G.graph["suggestion_weights"]
-    if options.as_of is not None:
-        G = as_of(G, options.as_of)
+    options = graph.settings.analysis
+    if tune and limit_cases is not None:
+        raise click.UsageError("--tune learns from every introduction: leave out --limit-cases")
+    insights = build(graph, options)
     if tune:
-        if limit_cases is not None:
-            raise click.UsageError("--tune learns from every introduction: leave out --limit-cases")
-        _tune(graph, G, options, began, as_json)
+        _tune(graph, insights, began, as_json)
         return
-    out = evaluate(G, limit_cases=limit_cases, window=options.window, weights=tuple(force["weights"]),
-                   decay=force["decay"])
+    force = insights.weights
+    out = insights.backtest(limit_cases=limit_cases)
     out["weights"] = {"fit": force["weights"][0], "trust": force["weights"][1], "track": force["weights"][2],
                       "decay": force["decay"], "source": force["source"]}
     out["options"] = asdict(options)
@@ -206,12 +199,11 @@ METHODS = (("suggestions", "graphsvc suggestions"), ("random", "random eligible 
            ("most_referred", "most referred member"), ("observed_fit", "observed fit to its clients"))
 
 
-def _tune(graph, G, options, began, as_json) -> None:
-    from ..analysis.tuning import tune
-    from ..store.weights import store_weights
+def _tune(graph, insights, began, as_json) -> None:
+    from .common import service
 
-    out = tune(G, window=options.window)
-    store_weights(graph, out)
+    out = insights.tune()
+    service(graph).store_weights(out)
     out["stored"] = True
     out["seconds"] = round(time.perf_counter() - began, 1)
     w = out["weights"]
@@ -243,14 +235,10 @@ def _pct(x) -> str:
     return "-" if x is None else f"{x:.1%}"
 
 
-def _name_of(G, member):
-    return G.nodes[member].get("name") if member is not None and member in G else None
-
-
-def _named(G, member) -> str:
+def _named(insights, member) -> str:
     """'Ana Ruiz (cn1)' as the web shows a member; the id alone if it has no name."""
     if member is None:
         return "none"
-    name = _name_of(G, member)
-    return f"{name} ({member})" if name else str(member)
+    name = insights.name_of(member)
+    return f"{name} ({member})" if name != member else str(member)
 

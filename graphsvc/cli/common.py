@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 from difflib import get_close_matches
 
 import click
@@ -20,12 +19,22 @@ log = logging.getLogger("graphsvc.cli")
 
 def cli_user() -> str:
     """The audit log's name for whoever runs a command: ``cli:<login name>``."""
-    import getpass
+    return command_line_actor().user
 
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name (a container without a passwd entry)
-        return f"cli:uid-{os.getuid()}"
+
+def command_line_actor():
+    """Whoever runs a command, as the service names who writes (``service.Actor.command_line``)."""
+    from ..service import Actor
+
+    return Actor.command_line()
+
+
+def service(graph):
+    """The write service for a command: the settings' analysis options, the audit log of its accounts."""
+    from ..accounts import Accounts
+    from ..service import Service
+
+    return Service(graph, graph.settings.analysis, audit=Accounts.open(graph.settings))
 
 
 def json_option(command):
@@ -91,29 +100,25 @@ def needs_graph(command):
 
 # -- analysis options ---------------------------------------------------------
 
-ANALYSIS_OPTIONS = {"window": "analysis_window", "stall_days": "analysis_stall_days",
-                    "lapse_days": "analysis_lapse_days", "as_of": "analysis_as_of"}
-
-
 def analysis_options(command):
     """``--window``, ``--stall-days``, ``--lapse-days``, ``--as-of``, defaulting to the settings.
 
-    The options given are folded into the settings before the command runs,
-    so inside it ``graph.settings.analysis_options()`` (and
-    ``Insights.from_graph(graph)``) are the effective options; the command
-    itself takes no parameter for them.
+    The options given are folded into the settings' ``analysis`` (the one
+    ``AnalysisOptions``) before the command runs, so inside it
+    ``graph.settings.analysis`` is what to use; the command itself takes no
+    parameter for them.
     """
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         given = {}
-        for option, name in ANALYSIS_OPTIONS.items():
+        for option in ("window", "stall_days", "lapse_days", "as_of"):
             value = kwargs.pop(option)
             if value is not None:
-                given[name] = value.date() if option == "as_of" else value
+                given[option] = value.date() if option == "as_of" else value
         if given:
             ctx = click.get_current_context()
-            ctx.obj = ctx.obj.with_(**given)
+            ctx.obj = ctx.obj.with_(analysis=given)
         return command(*args, **kwargs)
 
     for option in reversed([
@@ -150,7 +155,9 @@ def resolve_referrer(graph, text: str) -> str:
     Several with that name: ``InvalidInput`` listing them. None: ``NotFound``
     with the closest names.
     """
-    rows = graph.read("find_referrers", text=text)
+    from ..store import reads
+
+    rows = reads.referrers_named(graph, text)
     for row in rows:
         if row["id"] == text:
             return text
@@ -159,7 +166,7 @@ def resolve_referrer(graph, text: str) -> str:
     if rows:
         raise InvalidInput(f"{len(rows)} referrers are named {text!r}; give one of their ids:\n"
                            + _table(rows))
-    everyone = graph.read("referrer_names")
+    everyone = reads.referrer_names(graph)
     by_name: dict[str, list[dict]] = {}
     for row in everyone:
         by_name.setdefault((row["name"] or "").lower(), []).append(row)

@@ -12,8 +12,8 @@ import click
 
 from ..config import CONFIG_NAME, SPECS, Settings, read_config_file
 from ..errors import GraphsvcError
-from . import main
 from .common import FriendlyGroup, emit, json_option
+from .root import main
 
 
 @main.group("config", cls=FriendlyGroup)
@@ -48,8 +48,9 @@ def config_show(settings: Settings, as_json):
 def _weights_in_force(settings: Settings) -> dict:
     """The suggestion weights in force (stored in the graph by `evaluate --tune`, or the defaults);
     when Neo4j cannot be asked, why not."""
+    from ..analysis.tuning import in_force
     from ..store.db import Graph
-    from ..store.weights import in_force, stored_weights
+    from ..store.weights import stored_weights
 
     try:
         graph = Graph.connect(settings, retry_seconds=2)
@@ -154,12 +155,12 @@ def settings_file_text(settings: Settings, keep_password: bool = False) -> tuple
     for spec in SPECS:
         if spec.secret:
             if keep_password and spec.field == "neo4j_password":  # never another secret
-                lines.append(f"{spec.key} = {_toml(getattr(settings, spec.field))}")
+                lines.append(f"{spec.key} = {_toml(settings.value(spec.field))}")
             continue
         if spec.section != section:
             section = spec.section
             lines += ["", f"[{section}]"]
-        value = getattr(settings, spec.field)
+        value = settings.value(spec.field)
         if spec.field == "neo4j_uri" and value is None:
             lines.append("# uri = \"bolt://host:7687\"   # unset: the local server graphsvc manages")
             continue
@@ -193,7 +194,7 @@ def _differences(settings: Settings, path: Path) -> list[dict]:
     for spec in SPECS:
         if spec.secret or spec.field == "log_echo" or settings.source(spec.field) == "override":
             continue  # the password is never written; -v and the like are for one command
-        mine, theirs = getattr(settings, spec.field), getattr(from_file, spec.field)
+        mine, theirs = settings.value(spec.field), from_file.value(spec.field)
         if mine != theirs:
             out.append({"setting": spec.name, "file": _plain(theirs), "now": _plain(mine),
                         "source": settings.source(spec.field)})

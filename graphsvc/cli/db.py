@@ -6,10 +6,11 @@ import sys
 
 import click
 
-from ..config import Settings, describe_server, running_local_servers
+from ..config import Settings
 from ..errors import GraphsvcError
-from . import main
+from ..localdb.discovery import describe_server, running_local_servers
 from .common import FriendlyGroup, emit, json_option, needs_graph
+from .root import main
 
 
 @main.group(cls=FriendlyGroup)

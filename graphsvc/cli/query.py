@@ -17,8 +17,8 @@ from datetime import date, datetime
 import click
 
 from ..errors import InvalidInput, QueryRefused
-from . import main
 from .common import cli_user, needs_graph
+from .root import main
 
 FORMATS = ("table", "csv", "json")
 CYPHER_SHOWN = 500  # characters of a query's text kept in the audit log

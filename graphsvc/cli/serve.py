@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from werkzeug.serving import WSGIRequestHandler
 
-from . import main
+from .root import main
 
 
 class RequestHandler(WSGIRequestHandler):

@@ -1,19 +1,17 @@
 """The Flask web view and JSON API.
 
-``create_app(test_config=None, *, graph=None, settings=None)`` follows the
-application-factory pattern of Flask's tutorial. Configuration comes from
-``Settings`` (its defaults, then the ``GRAPHSVC_*`` environment variables it
-reads, ``GRAPHSVC_WEB_PAGE_SIZE`` among them), then ``test_config``:
+``create_app(test_config=None, *, graph=None, settings=None, accounts=None)``
+follows the application-factory pattern of Flask's tutorial. Configuration
+comes from ``Settings`` (its defaults, the settings file, then the
+``GRAPHSVC_*`` environment variables, ``GRAPHSVC_WEB_PAGE_SIZE`` among them),
+then ``test_config``. The analysis options are ``settings.analysis``, the
+one ``AnalysisOptions`` (to analyse as of another day, pass settings with
+other options); the Flask config keys are only these:
 
 ============================  ================================
 config key                    from ``Settings``
 ============================  ================================
 ``PAGE_SIZE``                 ``web_page_size``
-``ANALYSIS_WINDOW``           ``analysis_window``
-``ANALYSIS_STALL_DAYS``       ``analysis_stall_days``
-``ANALYSIS_LAPSE_DAYS``       ``analysis_lapse_days``
-``ANALYSIS_AS_OF``            ``analysis_as_of`` (a date or ``YYYY-MM-DD``; none: today)
-``FOLLOW_UP_DAYS``            ``analysis_follow_up_days`` (the follow-up worklist)
 ``ACCOUNTS_DB``               ``accounts_db`` (unless ``create_app(accounts=...)``)
 ``SECRET_KEY``                ``graphsvc.accounts.secret_key(settings)``
 ``SESSION_COOKIE_SECURE``     ``web_cookie_secure`` (the cookie is Secure over HTTPS anyway)
@@ -60,7 +58,7 @@ carry no such note; ``GET /api/status`` says it.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, timedelta, timezone
+from datetime import UTC, date
 
 from flask import Flask, abort, current_app, g, has_request_context, jsonify, make_response, request
 from flask.json.provider import DefaultJSONProvider
@@ -71,31 +69,13 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTo
 
 from ..config import Settings
 from ..errors import Neo4jUnavailable
+from ..limits import SHOWN
 from ..presentation import STAGE_NAMES, count_of, pct, stage_label, words
-from ..requests import SHOWN
+
+# What every request and response of the web holds to, named here too (tests, ``graphsvc serve``).
+from .http import MAX_CONTENT_LENGTH, SECURITY_HEADERS, SERVER, SESSION_LIFETIME, WEB_RETRY_SECONDS  # noqa: F401
 
 _log = logging.getLogger(__name__)
-
-
-WEB_RETRY_SECONDS = 2
-
-# The largest request body taken, in bytes: a POST /api/match is a few hundred
-# bytes, and the pages take none. Past it a 413 (JSON under /api/, a page
-# elsewhere), before the body is read.
-MAX_CONTENT_LENGTH = 64 * 1024
-
-
-# On every response. The pages use no inline script or style (tests hold the templates to it).
-SECURITY_HEADERS = {
-    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                                "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
-SERVER = "graphsvc"  # the Server header: no name or version of the software underneath
-# A signed session cookie is refused after this long, however long the browser keeps it.
-SESSION_LIFETIME = timedelta(hours=12)
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -133,10 +113,10 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
         settings' ``accounts_db``) if omitted.
     """
     from ..accounts import Accounts, secret_key
-    from ..insights import AnalysisOptions
     from ..store.db import Graph
-    from . import (
+    from . import (  # noqa: F401  (api_writes and openapi register their views on api.bp)
         api,
+        api_writes,
         audit,
         auth,
         clinicians,
@@ -144,6 +124,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
         extensions,
         health,
         home,
+        openapi,
         pages,
         practice,
         record,
@@ -161,11 +142,6 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     app.json = JSONProvider(app)
     app.config.from_mapping(
         PAGE_SIZE=settings.web_page_size,
-        ANALYSIS_WINDOW=settings.analysis_window,
-        ANALYSIS_STALL_DAYS=settings.analysis_stall_days,
-        ANALYSIS_LAPSE_DAYS=settings.analysis_lapse_days,
-        ANALYSIS_AS_OF=settings.analysis_as_of,
-        FOLLOW_UP_DAYS=settings.analysis_follow_up_days,
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         ACCOUNTS_DB=settings.accounts_db,
         SESSION_COOKIE_HTTPONLY=True,
@@ -191,19 +167,15 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     if app.config["PAGE_SIZE"] < 1:
         raise ValueError(f"PAGE_SIZE must be at least 1, got {app.config['PAGE_SIZE']}")
 
-    options = AnalysisOptions(window=int(app.config["ANALYSIS_WINDOW"]),
-                              stall_days=int(app.config["ANALYSIS_STALL_DAYS"]),
-                              lapse_days=int(app.config["ANALYSIS_LAPSE_DAYS"]),
-                              as_of=_as_date(app.config["ANALYSIS_AS_OF"]),
-                              follow_up_days=int(app.config["FOLLOW_UP_DAYS"]))
     if graph is None:
         # A page waits at most a few seconds for a Neo4j that went away, then
         # says so; the CLI's commands may wait longer.
         graph = Graph.connect(settings, retry_seconds=WEB_RETRY_SECONDS)
-    extensions.init_app(app, graph, options,
-                        poll_seconds=int(app.config.get("ANALYSIS_POLL_SECONDS", 0 if app.testing else
-                                                        settings.web_poll_seconds)),
-                        snapshot_dir=app.config.get("ANALYSIS_SNAPSHOT_DIR", settings.analysis_snapshot_dir))
+    if accounts is None:
+        accounts = Accounts(app.config["ACCOUNTS_DB"])
+    extensions.init_app(app, graph, settings.analysis, accounts,
+                        poll_seconds=0 if app.testing else settings.web_poll_seconds,
+                        snapshot_dir=settings.analysis_snapshot_dir)
 
     app.jinja_env.globals.update(STAGE_NAMES=STAGE_NAMES, pct=pct, stage_label=stage_label,
                                  count_of=count_of, noun_for=pages.noun_for, words=words)
@@ -232,7 +204,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
         if limit is not None and (request.content_length or 0) > limit:
             abort(413, f"the request body is {request.content_length} bytes; at most {limit} are accepted")
 
-    auth.init_app(app, accounts if accounts is not None else Accounts(app.config["ACCOUNTS_DB"]))
+    auth.init_app(app, accounts)
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)
 
@@ -316,9 +288,3 @@ def api_error_message(error: HTTPException) -> str:
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         return f"the request body is larger than {limit} bytes, the most accepted"
     return error.description or error.name
-
-
-def _as_date(value):
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))

@@ -26,9 +26,9 @@ import re
 from flask import Blueprint, current_app, jsonify, request
 
 from ..errors import InvalidInput, NotFound
+from ..inputs import MatchRequest, SuggestionsQuery, parse
+from ..limits import ID_PATTERN, shown
 from ..presentation import listing
-from ..records import ID_PATTERN, MatchRequest, SuggestionsQuery
-from ..requests import parse, shown
 from . import auth, extensions
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -212,12 +212,5 @@ def rss_mb() -> float | None:
     return None
 
 
-@bp.get("/openapi.json")
-def openapi():
-    from .openapi import document
-
-    return jsonify(document())
-
-
-# The writes register their views on this blueprint.
-from . import api_writes  # noqa: E402,F401
+# The writes (``api_writes``) and the document (``openapi``) register their views on this blueprint;
+# ``create_app`` imports them before registering it.

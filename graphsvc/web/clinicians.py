@@ -24,7 +24,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, url_
 from flask_login import current_user
 
 from ..errors import NotFound
-from ..requests import shown
+from ..limits import shown
 from . import extensions
 from .pages import only_parameters, page_number
 
@@ -55,16 +55,16 @@ def mine():
 
 def _member_page(member_id: str, page: int, *, mine: bool):
     insights = extensions.insights()
-    node = insights.G.nodes.get(member_id)
-    if node is None or node.get("kind") not in ("clinician", "staff"):
+    try:
+        node = insights.member(member_id)
+    except NotFound:
         if mine:
             abort(404, f"Your account is linked to clinician {shown(member_id)}, which is not in the graph; "
                        "ask a manager to link it to the right clinician (graphsvc user role).")
         abort(404, f"No clinician or staff member {shown(member_id)}")
     activity = insights.member_activity[member_id]
-    histories, metrics = insights.histories, insights.metrics
-    entries = insights.worklist_entries
-    referrers = [_referrer_row(insights, r, histories, metrics, entries) for r in activity["point_person_for"]]
+    rows, entries = insights.referrer_row, insights.worklist_entries
+    referrers = [_referrer_row(rows[r], entries.get(r, [])) for r in activity["point_person_for"]]
     # Most in need of something first: on a worklist, then the most referrals.
     referrers.sort(key=lambda row: (not row["todo"], -row["referrals"], row["name"].lower(), row["id"]))
     size = current_app.config["PAGE_SIZE"]
@@ -73,28 +73,23 @@ def _member_page(member_id: str, page: int, *, mine: bool):
         abort(404, f"Page {page} is past the end: {pages} page{'s' if pages != 1 else ''} of referrers")
     stages = Counter(row["stage"] for row in referrers)
     risk = insights.key_person_risk.get(member_id, {"count": 0, "referrers": [], "referrals_last_12_months": 0})
-    names = {m: a["name"] for m, a in insights.index.members.items()}
-
-    def referrer_name(r: str) -> str:
-        return insights.G.nodes[r]["name"] if r in insights.G else r
+    names = insights.member_names()
 
     return render_template(
         "clinicians/detail.html", member_id=member_id, member=node, mine=mine,
         referrers=referrers[(page - 1) * size:page * size], referrer_count=len(referrers), stages=stages,
         page=page, pages=pages, queue=_introduction_queue(insights, referrers), activity=activity,
         contact_kinds=Counter(c["kind"] for c in activity["contacts"]), recent=RECENT, risk=risk, names=names,
-        referrer_name=referrer_name,
+        referrer_name=insights.name_of,
         page_url=lambda n: url_for("clinicians.mine" if mine else "clinicians.detail",
                                    **({} if mine else {"clinician_id": member_id}), **({"page": n} if n > 1 else {})))
 
 
-def _referrer_row(insights, r, histories, metrics, entries) -> dict:
-    node, h = insights.G.nodes[r], histories[r]
-    todo = entries.get(r, [])
-    return {"id": r, "name": node["name"], "kind": node["referrer_kind"], "organization": node.get("organization"),
-            "stage": h["stage"], "referrals": h["referrals"], "last_referral": h["last_referral"],
-            "stalled": h["stalled"], "lapsed": h["lapsed"], "trend": metrics[r]["trend"]["change"],
-            "todo": todo}
+def _referrer_row(row: dict, todo: list) -> dict:
+    """The page's row of one of the member's referrers (``Insights.referrer_row``), with its worklist entries."""
+    return {"id": row["id"], "name": row["name"], "kind": row["kind"], "organization": row["organization"],
+            "stage": row["stage"], "referrals": row["referrals"], "last_referral": row["last_referral"],
+            "stalled": row["stalled"], "lapsed": row["lapsed"], "trend": row["trend"], "todo": todo}
 
 
 def _introduction_queue(insights, referrers: list[dict]) -> list[dict]:

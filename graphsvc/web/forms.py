@@ -1,13 +1,15 @@
 """The web's write forms: which fields each one shows, what the user typed, and where each error goes.
 
-A form here validates nothing itself. What the user typed goes, as typed,
-to the store's write (``graphsvc.store.writes``), which validates it with the
-same record models and reference rules as the JSON API, the Python API and
-the import; its ``InvalidInput`` messages each name a field ("field 'date':
-must be a date in the form YYYY-MM-DD (got '2024-13-01')", "unknown
-client_id 'cl99'"), and ``place`` puts each one beside that field. So the
-rules and their wording live in one place, and a form can never accept what
-an import would refuse (or the other way round).
+A form here validates nothing itself. ``Form.data`` turns what the user
+typed into the JSON types of the write's request model (``graphsvc.inputs``,
+the same model the JSON API takes): text trimmed, a blank left out, a
+``;``-separated list split, checkboxes as a list or a flag. The model and
+then the service (``graphsvc.service``: the same rules as the JSON API and
+the import) judge it; their ``InvalidInput`` messages each name a field
+("field 'date': must be a date in the form YYYY-MM-DD (got '2024-13-01')",
+"unknown client_id 'cl99'"), and ``place`` puts each one beside that field.
+So the rules and their wording live in one place, and a form can never
+accept what the API or an import would refuse (or the other way round).
 
 The CSRF token is Flask-WTF's ``CSRFProtect`` (every POST, before the view
 runs); the templates put ``csrf_token()`` in every form.
@@ -21,8 +23,8 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date as _date
 
-# Field kinds: how a field is shown and read back from the request.
-TEXT, DATE, SELECT, CHECKS, CHECK = "text", "date", "select", "checks", "check"
+# Field kinds: how a field is shown and read back from the request (LIST: text of items separated by ;).
+TEXT, DATE, SELECT, CHECKS, CHECK, LIST = "text", "date", "select", "checks", "check", "list"
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,25 @@ class Form:
             else:
                 self.values[f.name] = formdata.get(f.name, "")
         return self
+
+    def data(self, names=None) -> dict:
+        """What the user typed, as the request model's JSON types: text and dates trimmed, ``LIST``
+        split on ``;``, ``CHECKS`` a list, ``CHECK`` a flag; a blank field left out (so a blank id is
+        made by the service, and a blank required field is "is required"). ``names``: only those."""
+        out = {}
+        for f in self.fields:
+            if f.readonly or (names is not None and f.name not in names):
+                continue
+            value = self.values.get(f.name)
+            if f.kind == CHECKS:
+                out[f.name] = list(value or [])
+            elif f.kind == CHECK:
+                out[f.name] = bool(value)
+            elif f.kind == LIST:
+                out[f.name] = [part.strip() for part in (value or "").split(";") if part.strip()]
+            elif self.text(f.name) is not None:
+                out[f.name] = self.text(f.name)
+        return out
 
     def text(self, name: str) -> str | None:
         """The field's text, trimmed; None when blank (for optional arguments such as a generated id)."""

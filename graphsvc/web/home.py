@@ -65,4 +65,5 @@ def dashboard():
                  "series": [{"label": "referrals", "values": [row["referrals"] for row in activity]}]}
     return render_template("home/dashboard.html", s=summary, monthly=monthly, activity=activity,
                            worklists=WORKLISTS, counts={name: len(lists[name]) for name in WORKLISTS},
+                           follow_up=insights.follow_up_figures,
                            funnel=funnel, over_time=over_time, breadth=breadth, referrals=referrals)

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of the JSON API, served at /api/openapi.json.
 
 Request bodies and query parameters come from the same pydantic models that
-parse them (``graphsvc.records.MatchRequest``, ``SuggestionsQuery``), so the
+parse them (``graphsvc.inputs``: ``MatchRequest``, ``SuggestionsQuery``, each write's), so the
 document cannot drift from what the API accepts. Each endpoint lists every
 query parameter it takes (``graphsvc.web.api.QUERY``; a test holds the two
 together): any other is a 400. ``refresh`` lists exactly the words
@@ -13,18 +13,26 @@ Every operation needs a signed-in caller (``security``): an API token as
 ``Authorization: Bearer <token>`` (``graphsvc token create``), or the web
 view's session cookie; without one a 401. ``refresh=1`` is for managers: a
 403 for the other roles. The writes (``graphsvc.web.api_writes``) take the
-token only, and document their bodies and answers from the record models
-(``api_writes.request_schema``, ``record_schema``): 201 (200 for a PUT) with
+token only, and document their bodies from their request models
+(``Input.request_schema``) and their answers from the record models
+(``record_schema``): 201 (200 for a PUT) with
 the stored record, 400 naming each bad field, 403 for a user who may not
 write it, 404 for an unknown id. The document itself is public.
 """
 
 from __future__ import annotations
 
+from flask import jsonify
+
 from .. import __version__
 from ..analysis.matching import GAP_ORDER
-from ..records import ID_PATTERN, MatchRequest, SuggestionsQuery
+from ..inputs import ADD, CHANGE, MatchRequest, SuggestionsQuery
+from ..limits import ID_PATTERN, NAME_PATTERN, TEXT_PATTERN
+from ..records import KIND
 from ..vocabulary import PASS_REASONS
+from .api import NO, YES, bp
+from .api_writes import EVENTS, SAVES
+from .http import MAX_CONTENT_LENGTH
 
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
 _BAD_INPUT = {"type": "object", "required": ["error", "problems"], "properties": {
@@ -158,10 +166,27 @@ def _status() -> dict:
     return {"type": "object", "required": list(fields), "properties": fields, "additionalProperties": False}
 
 
-def _write_paths(too_large: dict) -> dict:
-    """The writes (``graphsvc.web.api_writes``): bodies and answers from the record models."""
-    from .api_writes import EVENTS, SAVES, record_schema, request_schema
+def record_schema(kind: str) -> dict:
+    """The stored record of ``kind`` as an answer has it (``graphsvc.records``): names one line with
+    nothing blank around them, lists without repeats; titles dropped."""
+    schema = {k: v for k, v in KIND[kind].model.model_json_schema().items() if k != "title"}
+    props = {}
+    for name, prop in schema.get("properties", {}).items():
+        prop = {k: v for k, v in prop.items() if k != "title"}
+        if name == "name":
+            prop["pattern"] = NAME_PATTERN
+        elif name == "organization":
+            prop["pattern"] = TEXT_PATTERN
+        if prop.get("type") == "array":
+            prop["uniqueItems"] = True
+        props[name] = prop
+    schema["properties"] = props
+    return schema
 
+
+def _write_paths(too_large: dict) -> dict:
+    """The writes (``graphsvc.web.api_writes``): bodies from their request models (``graphsvc.inputs``),
+    answers from the record models."""
     bad = {"description": "A field is invalid, missing, unknown or of the wrong JSON type, or a rule "
                           "between records refuses the write (each named in problems); nothing was written",
            "content": {"application/json": {"schema": _BAD_INPUT}}}
@@ -183,11 +208,12 @@ def _write_paths(too_large: dict) -> dict:
              "referrer": "a referrer", "clinician": "a clinician", "staff": "a staff member",
              "external_provider": "an outside provider"}
     paths = {}
-    for collection, kind in EVENTS.items():
-        paths[f"/api/{collection}"] = {"post": operation(f"Record {words[kind]}", request_schema(kind),
+    for collection, (kind, _) in EVENTS.items():
+        paths[f"/api/{collection}"] = {"post": operation(f"Record {words[kind]}", ADD[kind].request_schema(),
                                                          record_schema(kind))}
-    pass_answer = {"type": "object", "required": ["id", "addressed_to", "assigned_to", "pass_reason"],
-                   "properties": {"id": {"type": "string"}, "addressed_to": {"type": "string"},
+    pass_answer = {"type": "object", "required": ["id", "referrer_id", "addressed_to", "assigned_to", "pass_reason"],
+                   "properties": {"id": {"type": "string"}, "referrer_id": {"type": "string"},
+                                  "addressed_to": {"type": "string"},
                                   "assigned_to": {"type": "string"},
                                   "pass_reason": {"type": ["string", "null"], "enum": [*PASS_REASONS, None]}}}
     handoff_answer = {"type": "object", "required": ["referrer_id", "point_person_id", "since", "previous"],
@@ -195,20 +221,20 @@ def _write_paths(too_large: dict) -> dict:
                                      "since": {"type": "string", "format": "date"},
                                      "previous": {"type": ["string", "null"]}}}
     paths["/api/passes"] = {"post": operation(
-        "Pass a referral to another clinician (a clinician: one addressed to it)", request_schema("pass"),
+        "Pass a referral to another clinician (a clinician: one addressed to it)", ADD["pass"].request_schema(),
         pass_answer)}
     paths["/api/handoffs"] = {"post": operation(
-        "Hand a referrer to another point person (a clinician: a referrer it holds)", request_schema("handoff"),
-        handoff_answer)}
-    for collection, (kind, _, _) in SAVES.items():
+        "Hand a referrer to another point person (a clinician: a referrer it holds)",
+        ADD["handoff"].request_schema(), handoff_answer)}
+    for collection, (kind, _) in SAVES.items():
         record_id = {"name": "record_id", "in": "path", "required": True,
                      "description": f"The id of {words[kind]} (any other text names nothing: a 404).",
                      "schema": {"type": "string", "pattern": ID_PATTERN}}
         paths[f"/api/{collection}"] = {"post": operation(
-            f"Add {words[kind]} (a taken id is a 400 \"already exists\")", request_schema(kind),
+            f"Add {words[kind]} (a taken id is a 400 \"already exists\")", ADD[kind].request_schema(),
             record_schema(kind))}
         paths[f"/api/{collection}/{{record_id}}"] = {"put": operation(
-            f"Change {words[kind]} (an unknown id is a 404)", request_schema(kind, method="put"),
+            f"Change {words[kind]} (an unknown id is a 404)", CHANGE[kind].request_schema(),
             record_schema(kind), "200", [record_id])}
     return paths
 
@@ -218,9 +244,13 @@ _WRITE_NOTE = ("Takes an API token only (Authorization: Bearer <token>; the sess
                "Audited with the ids it touched.")
 
 
+@bp.get("/openapi.json")
+def openapi():
+    """The document itself (public)."""
+    return jsonify(document())
+
+
 def document() -> dict:
-    from . import MAX_CONTENT_LENGTH
-    from .api import NO, YES
 
     metrics = {
         "type": "object",

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from flask import abort, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from ..limits import SHOWN, shown
 from ..presentation import count_of
-from ..requests import SHOWN, shown
 
 
 def error_page(error: HTTPException, detail: str | None = None):

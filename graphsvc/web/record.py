@@ -1,23 +1,21 @@
 """The write forms: record a referral, a pass, an introduction, a contact, a referral out, a handoff;
 add or change a referrer, a clinician, a staff member, an outside provider.
 
-Every route answers GET with the form and POST by writing through
-``graphsvc.store.writes``, which validates (the same rules and messages as
-the JSON API, the Python API and the import: ``graphsvc.web.forms``). Who
-may do what is ``auth.require(action, **context)``, on GET and on POST, the
-context being the write's own fields (``member_id`` of a contact, ``by_id``
-of an introduction, ``addressed_to`` of the referral passed, the current
-``point_person_id`` of the referrer handed over); for a clinician, a pass
-and a handoff also go to the store with ``acting_clinician``, which checks
-it again inside the write's transaction. A refused write changes nothing
-and shows the form again with what the user typed and each message beside
-its field; a forbidden one is a 403 page saying why.
+Every route answers GET with the form and POST by handing what was typed,
+as the write's request model (``graphsvc.inputs``, the JSON API's too;
+``forms.Form.data``), to the service (``graphsvc.service``), which checks
+it with the same rules and messages as the JSON API and the import, writes,
+audits and updates the live analysis. Who may do what is asked before a
+form is shown (``auth.require``, with the write's own context: ``member_id``
+of a contact, ``by_id`` of an introduction, ``addressed_to`` of the
+referral passed, the current point person of the referrer handed over);
+the service asks again, inside the write's transaction. A refused write
+changes nothing and shows the form again with what the user typed and each
+message beside its field; a forbidden one is a 403 page saying why.
 
-After a write: an audit entry (``write <kind>`` with the ids it touched),
-the live analysis brought up to date (``InsightsCache.update``, so the
-next page of this worker shows the write), a confirmation in the session
-(``flash``), and a 303 to the referrer's page (a clinician, staff member
-or provider: to its edit page). Ids left blank are made by the store.
+After a write: a confirmation in the session (``flash``) and a 303 to the
+referrer's page (a clinician, staff member or provider: to its edit page).
+Ids left blank are made by the service.
 
 A POST never holds the request's analysis (``extensions.insights``) before
 its write: the update after it takes the analysis' write lock, which would
@@ -31,25 +29,23 @@ written), and "Assign to ..." fills in the suggested colleague and reason.
 
 from __future__ import annotations
 
-import logging
 from contextlib import contextmanager
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from pydantic import ValidationError
 
-from ..errors import Forbidden as StoreForbidden
-from ..errors import InvalidInput, Neo4jUnavailable
+from ..errors import InvalidInput, Neo4jUnavailable, NotFound
+from ..inputs import ADD, CHANGE, MatchRequest, parse
+from ..limits import shown
 from ..presentation import words
-from ..records import MatchRequest, today
-from ..requests import shown
-from ..store import reads, writes
+from ..records import today
+from ..store import reads
 from ..vocabulary import CONTACT_KINDS, PASS_REASONS, POPULATIONS, PRACTICE, REFERRER_KINDS, SCHEDULE_SLOTS, STAFF_ROLES
 from . import auth, extensions
-from .forms import CHECK, CHECKS, DATE, SELECT, Field, Form, choices, words_choices
+from .forms import CHECK, CHECKS, DATE, LIST, SELECT, Field, Form, choices, words_choices
 
 bp = Blueprint("record", __name__)
-_log = logging.getLogger(__name__)
 
 ID_HELP = "Leave blank: the service makes one."
 NEEDS_HELP = "Lowercase, separated by ; (adhd; anxiety)."
@@ -65,49 +61,30 @@ def _lookup():
     if request.method == "GET":
         yield extensions.insights()
     else:
-        with current_app.extensions["insights"].reading() as insights:
+        with extensions.reading() as insights:
             yield insights
 
 
+def _found(look, what: str, some_id: str):
+    """``look()``, or a 404 page naming what was not found."""
+    try:
+        return look()
+    except NotFound:
+        abort(404, f"No {what} {shown(some_id)}")
+
+
 def _referrer(insights, referrer_id: str) -> dict:
-    node = insights.G.nodes.get(referrer_id)
-    if node is None or node.get("kind") != "referrer":
-        abort(404, f"No referrer {shown(referrer_id)}")
-    tenures = node.get("tenures") or []
-    current = next((c for s, u, c in reversed(tenures) if u is None), None)
-    first = tenures[0] if tenures else (node.get("since"), None, None)
-    return {"id": referrer_id, "name": node["name"], "kind": node["referrer_kind"],
-            "organization": node.get("organization") or "", "since": node.get("since"),
-            "point_person_id": current, "first_point_person_id": first[2], "first_since": first[0]}
-
-
-def _node(insights, node_id: str, kind: str, what: str) -> dict:
-    node = insights.G.nodes.get(node_id)
-    if node is None or node.get("kind") != kind:
-        abort(404, f"No {what} {shown(node_id)}")
-    return {"id": node_id, **node}
-
-
-def _members(insights, kind: str | None = None) -> list[dict]:
-    """Clinicians and staff (or one ``kind``), by name."""
-    rows = [{"id": m, **a} for m, a in insights.index.members.items() if kind is None or a["kind"] == kind]
-    return sorted(rows, key=lambda r: (r["name"].lower(), r["id"]))
-
-
-def _providers(insights) -> list[dict]:
-    rows = [{"id": n, **a} for n, a in insights.G.nodes(data=True) if a.get("kind") == "provider"]
-    return sorted(rows, key=lambda r: (r["name"].lower(), r["id"]))
+    return _found(lambda: insights.referrer_fields(referrer_id), "referrer", referrer_id)
 
 
 def _referral(insights, referral_id: str) -> dict:
-    # Its referrer from Neo4j (one index seek), then that referrer's edges: scanning every edge of
+    # Its referrer from Neo4j (one index seek), then that referrer's events: scanning every event of
     # the analysed graph would cost a second at 100,000 referrers.
     referrer = reads.referrer_of_referral(extensions.graph(), referral_id)
-    if referrer is not None and referrer in insights.G:
-        for _, member, key, data in insights.G.out_edges(referrer, keys=True, data=True):
-            if key == referral_id and data.get("type") == "referral":
-                return {**data, "id": key, "referrer_id": referrer, "assigned_to": member}
-    abort(404, f"No referral {shown(referral_id)}")
+    found = insights.referral(referrer, referral_id) if referrer is not None else None
+    if found is None:
+        abort(404, f"No referral {shown(referral_id)}")
+    return found
 
 
 def _member_label(m: dict) -> str:
@@ -115,17 +92,17 @@ def _member_label(m: dict) -> str:
 
 
 def _clinician_choices(insights) -> tuple:
-    return choices(_members(insights, "clinician"), label=lambda m: f"{m['name']} ({m['id']})"
+    return choices(insights.members("clinician"), label=lambda m: f"{m['name']} ({m['id']})"
                    + ("" if m["accepting_new"] else ", not accepting new clients"))
 
 
 def _member_choices(insights) -> tuple:
-    return choices(_members(insights), label=_member_label)
+    return choices(insights.members(), label=_member_label)
 
 
 def _match(insights, *, needs, population, insurance, schedule, addressed_to) -> dict | None:
     """The match from the analysis for a client, or None when there is nothing to match on."""
-    members = insights.index.members
+    members = insights.member_names()
     addressed = addressed_to if addressed_to == PRACTICE or addressed_to in members else None
     try:
         wanted = MatchRequest(needs=needs or [], population=population or None, insurance=insurance or None,
@@ -146,39 +123,20 @@ def _clinician_id() -> str | None:
     return current_user.clinician_id if getattr(current_user, "role", None) == "clinician" else None
 
 
-def _acting() -> dict:
-    """``acting_clinician`` for the store's own check, when a clinician writes."""
-    mine = _clinician_id()
-    return {"acting_clinician": mine} if mine else {}
-
-
-def _attempt(form: Form, write):
-    """Run ``write()``; its result, or None with the store's messages placed on ``form``."""
+def _write(form: Form, model, data: dict, write):
+    """``write(ask, by)`` with ``data`` as the request ``model``; its result, or None with the messages
+    placed on ``form`` (the model's and the service's alike)."""
     try:
-        return write()
+        return write(parse(model, data), extensions.actor())
     except InvalidInput as e:
         form.refused(e.problems)
         return None
-    except StoreForbidden as e:  # a clinician's pass or handoff, checked again in the write's transaction
-        abort(403, str(e))
 
 
-def _done(kind: str, ids, message: str, target: str):
-    """Audit (``write <kind>``, the record kinds' names as the JSON API's writes use them), bring the
-    analysis up to date, confirm, and go to ``target`` (303)."""
-    auth.record(f"write {kind}", user=current_user.username, ids=[i for i in dict.fromkeys(ids) if i])
-    try:
-        current_app.extensions["insights"].update()
-    except Exception:  # the write is committed: the change feed brings it to the analysis later
-        _log.exception("updating the analysis after a write")
+def _done(message: str, target: str):
+    """Confirm and go to ``target`` (303): the service has audited the write and updated the analysis."""
     flash(message)
     return redirect(target, code=303)
-
-
-def _given(**fields) -> dict:
-    """The arguments for a write: blanks left out (so a blank id is made by the store, a blank
-    required field is "is required")."""
-    return {k: v for k, v in fields.items() if v not in (None, "")}
 
 
 def _referrer_page(referrer_id: str) -> str:
@@ -202,7 +160,7 @@ def _referral_form(insights) -> Form:
         Field("date", "Date", DATE),
         Field("client_id", "Existing client id",
               help="A client already in the graph; or leave blank and describe a new client below."),
-        Field("needs", "New client: needs", help=NEEDS_HELP, aliases=("client.needs",)),
+        Field("needs", "New client: needs", LIST, help=NEEDS_HELP, aliases=("client.needs",)),
         Field("population", "New client: population", SELECT, words_choices(POPULATIONS), blank="—",
               aliases=("client.population",)),
         Field("insurance", "New client: insurance", help="A slug (medicaid, bcbs, ...).",
@@ -238,22 +196,16 @@ def referral(referrer_id):
         return _referral_page(form, referrer)
     if request.form.get("do") == "check":
         return _referral_page(form, referrer)
-    client_id = form.text("client_id")
-    new_client = {k: form.values[k] for k in CLIENT_FIELDS}
-    described = any(str(v).strip() for v in new_client.values())
-    fields = _given(id=form.text("id"), date=form.values["date"], referrer_id=referrer_id,
-                    client_id=client_id, addressed_to=form.values["addressed_to"],
-                    assigned_to=form.text("assigned_to"), pass_reason=form.text("pass_reason"))
-    if described:  # a new client; with client_id too, the store says to give one or the other
-        fields["client"] = new_client
-    row = _attempt(form, lambda: writes.record_referral(extensions.graph(), **fields))
+    data = {**form.data(("id", "date", "client_id", "addressed_to", "assigned_to", "pass_reason")),
+            "referrer_id": referrer_id}
+    client = form.data(CLIENT_FIELDS)
+    if client.get("needs") or len(client) > 1:  # a new client; with client_id too, the model says choose one
+        data["client"] = client
+    row = _write(form, ADD["referral"], data, lambda ask, by: extensions.service().record_referral(ask, by=by))
     if row is None:
         return _referral_page(form, referrer)
-    return _done("referral", [row["id"], referrer_id, row.get("client_id"), row.get("addressed_to"),
-                              row.get("assigned_to")],
-                 f"Recorded referral {row['id']}" + (f" (new client {row['client_id']})" if described and
-                                                     row.get("client_id") else "") + ".",
-                 _referrer_page(referrer_id))
+    new_client = f" (new client {row['client_id']})" if "client" in data else ""
+    return _done(f"Recorded referral {row['id']}{new_client}.", _referrer_page(referrer_id))
 
 
 def _usual_address(insights, referrer: dict) -> str:
@@ -289,9 +241,8 @@ def _referral_page(form: Form, referrer: dict):
         match = _match(insights, needs=source.get("needs"), population=source.get("population"),
                        insurance=source.get("insurance"), schedule=source.get("schedule"),
                        addressed_to=v.get("addressed_to"))
-    names = {m: a["name"] for m, a in insights.index.members.items()}
-    return _page("record/referral.html", form, referrer=referrer, match=match, names=names, client=client,
-                 title=f"Record a referral from {referrer['name']}")
+    return _page("record/referral.html", form, referrer=referrer, match=match, names=insights.member_names(),
+                 client=client, title=f"Record a referral from {referrer['name']}")
 
 
 # -- a pass --------------------------------------------------------------------------------------
@@ -318,16 +269,13 @@ def pass_referral(referral_id):
             form.values.update(to_clinician_id=match["pass"]["member"], reason=match["pass"]["reason"])
         return _pass_page(form, found, referrer)
     form.read(request.form)
-    row = _attempt(form, lambda: writes.record_pass(
-        extensions.graph(), referral_id, to_clinician_id=form.values["to_clinician_id"],
-        reason=form.values["reason"], **_acting()))
+    row = _write(form, ADD["pass"], {**form.data(), "referral_id": referral_id},
+                 lambda ask, by: extensions.service().pass_referral(ask, by=by))
     if row is None:
         return _pass_page(form, found, referrer)
-    return _done("pass", [referral_id, referrer["id"], row.get("addressed_to"), row.get("assigned_to")],
-                 f"Passed referral {referral_id} to {row['assigned_to']}"
+    return _done(f"Passed referral {referral_id} to {row['assigned_to']}"
                  + (f" ({words(row['pass_reason'])})." if row.get("pass_reason") else ": back to the clinician "
-                    "it was addressed to."),
-                 _referrer_page(referrer["id"]))
+                    "it was addressed to."), _referrer_page(referrer["id"]))
 
 
 def _pass_match(found: dict) -> dict | None:
@@ -338,9 +286,8 @@ def _pass_match(found: dict) -> dict | None:
 
 def _pass_page(form: Form, found: dict, referrer: dict):
     insights = extensions.insights()
-    names = {m: a["name"] for m, a in insights.index.members.items()}
     return _page("record/pass.html", form, referral=found, referrer=referrer, match=_pass_match(found),
-                 names=names, title=f"Pass referral {found['id']}", submit="Pass referral")
+                 names=insights.member_names(), title=f"Pass referral {found['id']}", submit="Pass referral")
 
 
 # -- an introduction, a contact ----------------------------------------------------------------
@@ -365,12 +312,10 @@ def introduction(referrer_id):
         form.values.update(date=today().isoformat(), by_id=mine or "")
     else:
         form.read(request.form)
-        row = _attempt(form, lambda: writes.record_introduction(extensions.graph(), **_given(
-            id=form.text("id"), date=form.values["date"], referrer_id=referrer_id,
-            introduced_id=form.values["introduced_id"], by_id=form.values["by_id"])))
+        row = _write(form, ADD["introduction"], {**form.data(), "referrer_id": referrer_id},
+                     lambda ask, by: extensions.service().record_introduction(ask, by=by))
         if row is not None:
-            return _done("introduction", [row["id"], referrer_id, row["introduced_id"], row["by_id"]],
-                         f"Recorded introduction {row['id']}.", _referrer_page(referrer_id))
+            return _done(f"Recorded introduction {row['id']}.", _referrer_page(referrer_id))
     return _page("record/form.html", form, referrer=referrer, title=f"Record an introduction to {referrer['name']}",
                  submit="Record introduction")
 
@@ -394,12 +339,10 @@ def contact(referrer_id):
         form.values.update(date=today().isoformat(), member_id=mine or "")
     else:
         form.read(request.form)
-        row = _attempt(form, lambda: writes.record_contact(extensions.graph(), **_given(
-            id=form.text("id"), date=form.values["date"], referrer_id=referrer_id,
-            member_id=form.values["member_id"], kind=form.values["kind"])))
+        row = _write(form, ADD["contact"], {**form.data(), "referrer_id": referrer_id},
+                     lambda ask, by: extensions.service().record_contact(ask, by=by))
         if row is not None:
-            return _done("contact", [row["id"], referrer_id, row["member_id"]],
-                         f"Recorded contact {row['id']}.", _referrer_page(referrer_id))
+            return _done(f"Recorded contact {row['id']}.", _referrer_page(referrer_id))
     return _page("record/form.html", form, referrer=referrer, title=f"Record a contact with {referrer['name']}",
                  submit="Record contact")
 
@@ -413,7 +356,7 @@ def referral_out(referrer_id):
     auth.require("record_referral_out")
     with _lookup() as insights:
         referrer = _referrer(insights, referrer_id)
-        providers = _providers(insights)
+        providers = insights.providers()
     niches = sorted({n for p in providers for n in p["niches"]})
     covering = [(n, [p for p in providers if n in p["niches"]]) for n in niches]
     form = Form([
@@ -428,12 +371,10 @@ def referral_out(referrer_id):
         form.values.update(date=today().isoformat())
     else:
         form.read(request.form)
-        row = _attempt(form, lambda: writes.record_referral_out(extensions.graph(), **_given(
-            id=form.text("id"), date=form.values["date"], referrer_id=referrer_id, client_id=form.text("client_id"),
-            provider_id=form.values["provider_id"], niche=form.values["niche"])))
+        row = _write(form, ADD["referral_out"], {**form.data(), "referrer_id": referrer_id},
+                     lambda ask, by: extensions.service().record_referral_out(ask, by=by))
         if row is not None:
-            return _done("referral_out", [row["id"], referrer_id, row["client_id"], row["provider_id"]],
-                         f"Recorded referral out {row['id']}.", _referrer_page(referrer_id))
+            return _done(f"Recorded referral out {row['id']}.", _referrer_page(referrer_id))
     return _page("record/referral_out.html", form, referrer=referrer, covering=covering,
                  title=f"Record a referral out ({referrer['name']})", submit="Record referral out")
 
@@ -448,7 +389,7 @@ def handoff(referrer_id):
         referrer = _referrer(insights, referrer_id)
         auth.require("hand_over", point_person_id=referrer["point_person_id"])
         clinicians = _clinician_choices(insights)
-        names = {m: a["name"] for m, a in insights.index.members.items()}
+        names = insights.member_names()
     form = Form([
         Field("to_clinician_id", "New point person", SELECT, clinicians, blank="— choose —",
               aliases=("point_person_id",)),
@@ -458,12 +399,10 @@ def handoff(referrer_id):
         form.values.update(date=today().isoformat())
     else:
         form.read(request.form)
-        row = _attempt(form, lambda: writes.hand_over(extensions.graph(), referrer_id,
-                                                      to_clinician_id=form.values["to_clinician_id"],
-                                                      date=form.values["date"], **_acting()))
+        row = _write(form, ADD["handoff"], {**form.data(), "referrer_id": referrer_id},
+                     lambda ask, by: extensions.service().hand_over(ask, by=by))
         if row is not None:
-            return _done("handoff", [referrer_id, row["point_person_id"], row.get("previous")],
-                         f"{referrer['name']} handed over to {names.get(row['point_person_id'], row['point_person_id'])}"
+            return _done(f"{referrer['name']} handed over to {names.get(row['point_person_id'], row['point_person_id'])}"
                          f" from {row['since']}.", _referrer_page(referrer_id))
     current = referrer["point_person_id"]
     return _page("record/form.html", form, referrer=referrer, title=f"Hand {referrer['name']} over",
@@ -475,13 +414,19 @@ def handoff(referrer_id):
 # -- add or change: referrers, clinicians, staff, outside providers ----------------------------------
 
 
-def _save(kind: str, what: str, form: Form, write, *, target):
-    """Save a record from ``form``: None (errors placed on it) or the redirect."""
-    row = _attempt(form, write)
+def _save(kind: str, what: str, form: Form, record_id: str | None, target):
+    """Save a record from ``form`` (``record_id``: change that one, else add): the redirect, or None
+    with the messages placed on ``form``."""
+    data = form.data()
+    if record_id is None:
+        row = _write(form, ADD[kind], data, lambda ask, by: extensions.service().save(kind, ask, by=by))
+    else:
+        data.pop("id", None)
+        row = _write(form, CHANGE[kind], data,
+                     lambda ask, by: extensions.service().save(kind, ask, by=by, record_id=record_id))
     if row is None:
         return None
-    return _done(kind, [row["id"], row.get("point_person_id")],
-                 f"Saved {what} {row['id']}" + (f" ({row['name']})" if row.get("name") else "") + ".", target(row))
+    return _done(f"Saved {what} {row['id']}" + (f" ({row['name']})" if row.get("name") else "") + ".", target(row))
 
 
 def _referrer_form(insights, new: bool) -> Form:
@@ -493,11 +438,6 @@ def _referrer_form(insights, new: bool) -> Form:
               help="" if new else "Who held the role first; to change who holds it now, hand the referrer over."),
         Field("since", "Relationship since", DATE),
     ])
-
-
-def _mode(old) -> str:
-    """``add`` for a new record (an id already taken is refused, not overwritten), else ``update``."""
-    return "add" if old is None else "update"
 
 
 @bp.route("/referrers/new", methods=["GET", "POST"], defaults={"referrer_id": None})
@@ -517,12 +457,7 @@ def save_referrer(referrer_id):
                                since=str(old["first_since"] or ""))
     else:
         form.read(request.form)
-        v = form.values
-        done = _save("referrer", "referrer", form, lambda: writes.save_referrer(
-            extensions.graph(), mode=_mode(old), **_given(
-                id=referrer_id or form.text("id"), name=v["name"], kind=v["kind"],
-                point_person_id=v["point_person_id"], since=v["since"]), organization=v["organization"]),
-            target=lambda row: _referrer_page(row["id"]))
+        done = _save("referrer", "referrer", form, referrer_id, lambda row: _referrer_page(row["id"]))
         if done is not None:
             return done
     return _page("record/form.html", form, referrer=old, title=f"Change {old['name']}" if old else "Add a referrer",
@@ -532,9 +467,9 @@ def save_referrer(referrer_id):
 def _clinician_form(new: bool) -> Form:
     return Form(([Field("id", "Clinician id", help=ID_HELP)] if new else []) + [
         Field("name", "Name"),
-        Field("specialties", "Specialties", help="Lowercase, separated by ; (adhd; trauma)."),
+        Field("specialties", "Specialties", LIST, help="Lowercase, separated by ; (adhd; trauma)."),
         Field("populations", "Populations", CHECKS, words_choices(POPULATIONS)),
-        Field("insurances", "Insurances", help="Lowercase, separated by ; (medicaid; bcbs)."),
+        Field("insurances", "Insurances", LIST, help="Lowercase, separated by ; (medicaid; bcbs)."),
         Field("schedule", "Schedule", CHECKS, words_choices(SCHEDULE_SLOTS)),
         Field("accepting_new", "Accepting new clients", CHECK),
     ])
@@ -547,7 +482,7 @@ def save_clinician(clinician_id):
     auth.require("save_clinician")
     form = _clinician_form(new=clinician_id is None)
     with _lookup() as insights:
-        old = _node(insights, clinician_id, "clinician", "clinician") if clinician_id else None
+        old = _member(insights, clinician_id, "clinician") if clinician_id else None
     if request.method == "GET":
         if old is None:
             form.values.update(accepting_new=True)
@@ -559,16 +494,21 @@ def save_clinician(clinician_id):
                                accepting_new=old["accepting_new"])
     else:
         form.read(request.form)
-        v = form.values
-        done = _save("clinician", "clinician", form, lambda: writes.save_clinician(
-            extensions.graph(), mode=_mode(old), **_given(id=clinician_id or form.text("id"), name=v["name"]),
-            specialties=v["specialties"], populations=v["populations"], insurances=v["insurances"],
-            schedule=v["schedule"], accepting_new=v["accepting_new"]),
-            target=lambda row: url_for("record.save_clinician", clinician_id=row["id"]))
+        done = _save("clinician", "clinician", form, clinician_id,
+                     lambda row: url_for("record.save_clinician", clinician_id=row["id"]))
         if done is not None:
             return done
     return _page("record/form.html", form, title=f"Change {old['name']}" if old else "Add a clinician",
                  submit="Save clinician")
+
+
+def _member(insights, member_id: str, kind: str) -> dict:
+    """A clinician or staff member (``kind``) for its edit form; a 404 page if there is none."""
+    what = "clinician" if kind == "clinician" else "staff member"
+    member = _found(lambda: insights.member(member_id), what, member_id)
+    if member["kind"] != kind:
+        abort(404, f"No {what} {shown(member_id)}")
+    return member
 
 
 @bp.route("/staff/new", methods=["GET", "POST"], defaults={"staff_id": None})
@@ -581,16 +521,14 @@ def save_staff(staff_id):
         Field("role", "Role", SELECT, words_choices(STAFF_ROLES), blank="— choose —"),
     ])
     with _lookup() as insights:
-        old = _node(insights, staff_id, "staff", "staff member") if staff_id else None
+        old = _member(insights, staff_id, "staff") if staff_id else None
     if request.method == "GET":
         if old is not None:
             form.values.update(name=old["name"], role=old.get("role") or "")
     else:
         form.read(request.form)
-        done = _save("staff", "staff member", form, lambda: writes.save_staff(
-            extensions.graph(), mode=_mode(old), **_given(id=staff_id or form.text("id"), name=form.values["name"],
-                                                          role=form.values["role"])),
-            target=lambda row: url_for("record.save_staff", staff_id=row["id"]))
+        done = _save("staff", "staff member", form, staff_id,
+                     lambda row: url_for("record.save_staff", staff_id=row["id"]))
         if done is not None:
             return done
     return _page("record/form.html", form, title=f"Change {old['name']}" if old else "Add a staff member",
@@ -604,19 +542,18 @@ def save_provider(provider_id):
     auth.require("save_provider")
     form = Form(([Field("id", "Provider id", help=ID_HELP)] if provider_id is None else []) + [
         Field("name", "Name"),
-        Field("niches", "Niches", help="Lowercase, separated by ; (inpatient_eating_disorders; forensic_evaluation)."),
+        Field("niches", "Niches", LIST,
+              help="Lowercase, separated by ; (inpatient_eating_disorders; forensic_evaluation)."),
     ])
     with _lookup() as insights:
-        old = _node(insights, provider_id, "provider", "outside provider") if provider_id else None
+        old = _found(lambda: insights.provider(provider_id), "outside provider", provider_id) if provider_id else None
     if request.method == "GET":
         if old is not None:
             form.values.update(name=old["name"], niches="; ".join(sorted(old["niches"])))
     else:
         form.read(request.form)
-        done = _save("external_provider", "outside provider", form, lambda: writes.save_external_provider(
-            extensions.graph(), mode=_mode(old), **_given(id=provider_id or form.text("id"), name=form.values["name"]),
-            niches=form.values["niches"]),
-            target=lambda row: url_for("record.save_provider", provider_id=row["id"]))
+        done = _save("external_provider", "outside provider", form, provider_id,
+                     lambda row: url_for("record.save_provider", provider_id=row["id"]))
         if done is not None:
             return done
     return _page("record/form.html", form, title=f"Change {old['name']}" if old else "Add an outside provider",
@@ -630,18 +567,5 @@ def save_provider(provider_id):
 def record_helpers():
     """``may(action, **context)`` (links only for those who may) and ``recent_referrals(referrer_id)``."""
     return {"may": lambda action, **context: auth.can(current_user, action, **context),
-            "recent_referrals": _recent_referrals}
-
-
-def _recent_referrals(referrer_id: str, limit: int = 10) -> list[dict]:
-    """The referrer's last ``limit`` referrals, newest first, from the request's analysis."""
-    insights = extensions.insights()
-    if referrer_id not in insights.G:
-        return []
-    members = insights.index.members
-    rows = [{**data, "id": key, "assigned_to": member,
-             "passable": members.get(data["addressed_to"], {}).get("kind") == "clinician"}
-            for _, member, key, data in insights.G.out_edges(referrer_id, keys=True, data=True)
-            if data.get("type") == "referral"]
-    rows.sort(key=lambda r: (r["date"], r["id"]), reverse=True)
-    return rows[:limit]
+            "recent_referrals": lambda referrer_id, limit=10: extensions.insights().recent_referrals(referrer_id,
+                                                                                                   limit)}

@@ -28,13 +28,14 @@ the last page. ``/referrers/<id>`` takes no parameters.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, render_template, url_for
 
 from ..errors import NotFound
+from ..limits import shown
 from ..presentation import STAGE_NAMES, trend_words, words  # trend_words lives in presentation now
-from ..requests import shown
 from ..vocabulary import REFERRER_KINDS
 from . import extensions
 from .pages import only_parameters
@@ -149,8 +150,7 @@ def index():
     """
     args = only_parameters(PARAMETERS)
     insights = extensions.insights()
-    members = insights.index.members
-    clinicians = sorted(({"id": m, "name": a["name"]} for m, a in members.items() if a["kind"] == "clinician"),
+    clinicians = sorted(({"id": c["id"], "name": c["name"]} for c in insights.members("clinician")),
                         key=lambda c: (c["name"], c["id"]))
     filters, page = parse_filters(args, {c["id"]: c["name"] for c in clinicians})
     matching = [row for row in insights.referrer_rows if filters.keeps(row)]
@@ -189,42 +189,23 @@ def detail(referrer_id):
         info = insights.referrer(referrer_id)
     except NotFound:
         abort(404, f"No referrer {shown(referrer_id)}")
-    names = {m: a["name"] for m, a in insights.index.members.items()}
+    names = insights.member_names()
     # Two groups, each in score order: whom to introduce now, and strong
     # colleagues to keep in mind once they take new clients again.
     accepting = insights.suggestions(referrer_id, limit=5, accepting=True)
     not_accepting = insights.suggestions(referrer_id, limit=3, accepting=False)
-    events = timeline(insights.G, referrer_id)
+    events = insights.timeline(referrer_id)
     return render_template("referrers/detail.html", r=info, m=info["metrics"], names=names,
                            accepting=accepting, not_accepting=not_accepting,
                            trend=trend_words(info["metrics"]["trend"]),
                            events=events[:TIMELINE_SHOWN], event_count=len(events),
                            stage_chart=stage_chart(info, insights.options.day()),
-                           ego=ego_network(insights.G, referrer_id, names), weights=insights.weights_note())
+                           ego=ego_network(info, insights.connections(referrer_id)),
+                           weights=insights.weights_note())
 
 
 # The referrer page's time line lists this many events, newest first (the rest are counted).
 TIMELINE_SHOWN = 50
-
-
-def timeline(G, referrer_id: str) -> list[dict]:
-    """Every referral, introduction, contact and referral out of the referrer, newest first."""
-    events = []
-    for _, target, key, data in G.out_edges(referrer_id, keys=True, data=True):
-        kind = data["type"]
-        event = {"date": data["date"], "id": key, "type": kind, "member": target}
-        if kind == "referral":
-            event.update(addressed_to=data["addressed_to"], pass_reason=data.get("pass_reason"),
-                         needs=data.get("needs") or ())
-        elif kind == "introduction":
-            event.update(by=data.get("by"))
-        elif kind == "contact":
-            event.update(contact_kind=data.get("contact_kind"))
-        elif kind == "referral_out":
-            event.update(niche=data.get("niche"), provider=G.nodes[target].get("name", target))
-        events.append(event)
-    events.sort(key=lambda e: (e["date"], e["id"]), reverse=True)
-    return events
 
 
 def stage_chart(info: dict, as_of) -> dict | None:
@@ -237,38 +218,21 @@ def stage_chart(info: dict, as_of) -> dict | None:
     return {"labels": labels, "series": [{"label": "stage", "values": values}], "max": 3}
 
 
-def ego_network(G, referrer_id: str, names: dict) -> dict:
-    """The referrer and the members it is connected to, laid out in a circle around it.
+def ego_network(info: dict, connections: list[dict]) -> dict:
+    """The referrer and the members it is connected to (``Insights.connections``), in a circle around it.
 
     Nodes carry ``role``: ``referrer``, ``point_person`` (now), ``past_point_person``,
     ``tried`` (assigned a referral), ``introduced`` or ``contacted``; edges carry the
     referral, introduction and contact counts.
     """
-    import math
-
-    node = G.nodes[referrer_id]
-    tenures = node.get("tenures") or []
-    current = next((c for s, u, c in reversed(tenures) if u is None), None)
-    past = {c for s, u, c in tenures if c != current}
-    counts: dict[str, dict] = {}
-    for _, member, data in G.out_edges(referrer_id, data=True):
-        if data["type"] == "referral_out":
-            continue
-        c = counts.setdefault(member, {"referrals": 0, "introductions": 0, "contacts": 0})
-        c[{"referral": "referrals", "introduction": "introductions", "contact": "contacts"}[data["type"]]] += 1
-    for m in (current, *past):
-        if m is not None:
-            counts.setdefault(m, {"referrals": 0, "introductions": 0, "contacts": 0})
-    members = sorted(counts, key=lambda m: (m != current, m not in past, -counts[m]["referrals"], m))
-    nodes = [{"id": referrer_id, "label": node["name"], "role": "referrer", "x": 0.0, "y": 0.0}]
+    referrer_id = info["id"]
+    nodes = [{"id": referrer_id, "label": info["name"], "role": "referrer", "x": 0.0, "y": 0.0}]
     edges = []
-    for i, m in enumerate(members):
-        angle = 2 * math.pi * i / max(1, len(members)) - math.pi / 2
-        c = counts[m]
-        role = ("point_person" if m == current else "past_point_person" if m in past else
-                "tried" if c["referrals"] else "introduced" if c["introductions"] else "contacted")
-        nodes.append({"id": m, "label": names.get(m, m), "role": role,
+    for i, c in enumerate(connections):
+        angle = 2 * math.pi * i / max(1, len(connections)) - math.pi / 2
+        counts = {k: c[k] for k in ("referrals", "introductions", "contacts")}
+        nodes.append({"id": c["member"], "label": c["name"], "role": c["role"],
                       "x": round(200 * math.cos(angle), 1), "y": round(200 * math.sin(angle), 1)})
-        edges.append({"id": f"{referrer_id}->{m}", "source": referrer_id, "target": m, **c,
+        edges.append({"id": f"{referrer_id}->{c['member']}", "source": referrer_id, "target": c["member"], **counts,
                       "weight": c["referrals"] + c["introductions"]})
     return {"nodes": nodes, "edges": edges}

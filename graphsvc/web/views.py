@@ -41,7 +41,7 @@ def outreach():
     kinds = [k for k in data["by_kind"] if data["by_kind"][k]] or list(CONTACT_KINDS)
     chart = {"labels": [row["month"] for row in months],
              "series": [{"label": k.replace("_", " "), "values": [row.get(k, 0) for row in months]} for k in kinds]}
-    names = {m: a["name"] for m, a in insights.index.members.items()}
+    names = insights.member_names()
     members = sorted(((m, counts) for m, counts in data["by_member"].items()),
                      key=lambda mc: (-sum(mc[1].values()), names.get(mc[0], mc[0]).lower()))
     return render_template("views/outreach.html", o=data, kinds=kinds, months=months, chart=chart,
@@ -53,11 +53,10 @@ def network():
     """The practice network as an interactive picture (drawn from ``/api/network``), with filters."""
     only_parameters()
     insights = extensions.insights()
-    members = insights.index.members
-    clinicians = sorted(((m, a["name"]) for m, a in members.items() if a["kind"] == "clinician"),
-                        key=lambda ma: (ma[1].lower(), ma[0]))
-    return render_template("views/network.html", referrers=len(insights.histories), members=len(members),
-                           aggregate=len(insights.histories) > insights.NETWORK_MAX_NODES,
+    members = insights.members()
+    clinicians = [(m["id"], m["name"]) for m in members if m["kind"] == "clinician"]
+    return render_template("views/network.html", referrers=insights.referrer_count, members=len(members),
+                           aggregate=insights.referrer_count > insights.NETWORK_MAX_NODES,
                            kinds=REFERRER_KINDS, clinicians=clinicians)
 
 

@@ -28,8 +28,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, url_for
 
 from ..analysis.worklists import WORKLISTS, filter_sort_page
+from ..limits import shown
 from ..presentation import STAGE_NAMES
-from ..requests import shown
 from . import extensions
 from .downloads import csv_download
 from .pages import only_parameters, page_number
@@ -111,14 +111,13 @@ def worklist(name):
 
     columns = [c for c in spec["columns"] if c not in HIDDEN_ON_PAGE]
     insights = extensions.insights()
-    clinicians = sorted(((m, a["name"]) for m, a in insights.index.members.items() if a["kind"] == "clinician"),
-                        key=lambda ma: (ma[1].lower(), ma[0]))
+    clinicians = [(c["id"], c["name"]) for c in insights.members("clinician")]
     html = render_template("worklists/list.html", name=name, spec=spec, rows=shown_rows, total=total,
                            all_rows=len(rows), page=page, pages=pages, columns=columns, labels=LABELS,
                            numeric=NUMERIC, filters=filters, sort=sort, desc=desc == "1", page_url=page_url,
                            sort_url=sort_url, clinicians=clinicians, worklists=WORKLISTS,
-                           names={m: a["name"] for m, a in insights.index.members.items()},
-                           choices=_choices(rows, spec),
+                           names=insights.member_names(), choices=_choices(rows, spec),
+                           follow_up=insights.follow_up_figures if name == "follow-up" else None,
                            csv_url=url_for("worklists.worklist", name=name, **kept, format="csv"))
     return html, 404 if page > pages else 200
 

@@ -1,0 +1,31 @@
+"""What the web holds every request and response to: limits, headers, how long a session lasts.
+
+A module of its own (rather than ``graphsvc.web``'s) so that the modules of
+the web, the OpenAPI document among them, can name them without importing
+the app factory.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+# A page waits at most this long for a Neo4j that went away, then says so.
+WEB_RETRY_SECONDS = 2
+
+# The largest request body taken, in bytes: a POST /api/match is a few hundred
+# bytes, and the pages take none. Past it a 413 (JSON under /api/, a page
+# elsewhere), before the body is read.
+MAX_CONTENT_LENGTH = 64 * 1024
+
+
+# On every response. The pages use no inline script or style (tests hold the templates to it).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+SERVER = "graphsvc"  # the Server header: no name or version of the software underneath
+# A signed session cookie is refused after this long, however long the browser keeps it.
+SESSION_LIFETIME = timedelta(hours=12)
