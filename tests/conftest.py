@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from datetime import date
 
 import pytest
 from argon2 import PasswordHasher
@@ -27,12 +28,12 @@ from graphsvc.config import Settings
 from graphsvc.localdb import LocalServer
 from graphsvc.store.db import Graph
 from graphsvc.store.schema import init_schema
-from tests.helpers import TEST_QUERIES, free_port
+from tests.helpers import TEST_QUERIES, fixture_path, free_port, import_folder
 from tests.helpers import small_graph as build_small_graph
 
 # Fixtures that reach the test Neo4j: a test using any of them is marked
 # ``neo4j``, so ``pytest -m "not neo4j"`` runs the pure tests without a server.
-NEO4J_FIXTURES = {"neo4j_settings", "session_graph", "graph", "neo4j_env", "cli", "app", "client"}
+NEO4J_FIXTURES = {"neo4j_settings", "session_graph", "graph", "small", "neo4j_env", "cli", "app", "client"}
 
 # One account per role; the clinician is cn1 of the small fixture (Dr. Ana Ruiz).
 PASSWORD = "correct horse battery"
@@ -86,6 +87,7 @@ def neo4j_settings(tmp_path_factory) -> Settings:
         heap_size="512m",
         pagecache_size="128m",
         browser=False,
+        analysis_snapshot_dir=tmp_path_factory.mktemp("snapshots"),
     )
     server = LocalServer(local)
     server.start(timeout=180, echo=lambda m: None)
@@ -108,6 +110,18 @@ def graph(session_graph) -> Graph:
     session_graph.write("wipe_graph", catalog=TEST_QUERIES)
     init_schema(session_graph)
     return session_graph
+
+
+@pytest.fixture
+def small(graph) -> Graph:
+    """The test graph holding the small fixture practice (``tests/fixtures/small``), imported as
+    ``graphsvc import`` would (``tests.helpers.small_graph`` is the same practice without a database)."""
+    import_folder(graph, fixture_path("small"))
+    return graph
+
+
+# The day the web's analysis judges on in the tests: stalled, lapsed, trends and monthly counts stay put.
+AS_OF = date(2024, 12, 31)
 
 
 @pytest.fixture
@@ -157,8 +171,8 @@ def app(graph, neo4j_settings, web_accounts):
     from graphsvc.web import create_app
 
     # A fixed "today" keeps stalled, lapsed, trends and monthly counts reproducible.
-    return create_app({"TESTING": True, "ANALYSIS_AS_OF": "2024-12-31", "SECRET_KEY": secrets.token_hex(16)},
-                      graph=graph, settings=neo4j_settings, accounts=web_accounts)
+    return create_app({"TESTING": True, "SECRET_KEY": secrets.token_hex(16)}, graph=graph,
+                      settings=neo4j_settings.with_(analysis={"as_of": AS_OF}), accounts=web_accounts)
 
 
 def csrf_token_of(html: str) -> str:

@@ -33,7 +33,8 @@ def snapshot(graph, analysis: bool = True) -> tuple:
     # bookkeeping for the live analysis (graphsvc.live), not data.
     skip = {"version", "changed_at", "bulk_version", "instance"}
     if not analysis:
-        from graphsvc.insights import AnalysisOptions, _unanalysed
+        from graphsvc.config import AnalysisOptions
+        from graphsvc.insights import _unanalysed
 
         # changed_in: a referrer's place in the change feed, set by writes.
         skip |= set(_unanalysed()) | set(AnalysisOptions().stored()) | {"analysed_at", "changed_in"}
@@ -46,6 +47,25 @@ def snapshot(graph, analysis: bool = True) -> tuple:
 
 def fixture_path(name: str) -> str:
     return os.path.join(FIXTURES, name)
+
+
+def service_of(graph, **kwargs):
+    """The write service over ``graph``, with its settings' analysis options (``audit``, ``live``: as given)."""
+    from graphsvc.service import Service
+
+    return Service(graph, graph.settings.analysis, **kwargs)
+
+
+def someone():
+    """Who writes in a test that is about something else (every right, audited as ``tester``)."""
+    from graphsvc.service import Actor
+
+    return Actor("tester")
+
+
+def import_folder(graph, folder, **options):
+    """Import a folder of CSV files through the service, as ``graphsvc import`` does."""
+    return service_of(graph).import_folder(folder, by=someone(), **options)
 
 
 def small_graph():
@@ -120,3 +140,10 @@ def add_small_team(G) -> None:
     p.add_member(G, "dot", name="Dot", specialties=["adhd"], populations=["child"], insurances=["medicaid"],
                  schedule=["weekday_evening"], accepting_new=False)
     p.add_member(G, "eve", name="Eve", kind="staff", role="intake_coordinator")
+
+
+def clinician(clinician_id: str):
+    """A clinician writing about its own cases (its permissions are checked), named after its id."""
+    from graphsvc.service import Actor
+
+    return Actor(clinician_id, "clinician", clinician_id)

@@ -13,9 +13,9 @@ import pytest
 from graphsvc.analysis import graph as p
 from graphsvc.analysis.matching import match_client
 from graphsvc.errors import InvalidInput, NotFound
+from graphsvc.inputs import MatchRequest, parse
+from graphsvc.limits import NOTHING_TO_MATCH
 from graphsvc.presentation import match_report
-from graphsvc.records import MatchRequest
-from graphsvc.requests import NOTHING_TO_MATCH, parse
 from tests.helpers import add_small_team
 
 

@@ -9,7 +9,8 @@ import pytest
 from graphsvc.analysis import graph as p
 from graphsvc.analysis import stage_histories
 from graphsvc.analysis.practice import _months_before, bridge_members, clinician_sharing, key_person_risk
-from graphsvc.insights import AnalysisOptions, Insights
+from graphsvc.config import AnalysisOptions
+from graphsvc.insights import Insights
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from graphsvc.analysis import referrer_metrics, stage_histories
 from graphsvc.analysis.index import Index
 from graphsvc.analysis.practice import key_person_risk
 from graphsvc.analysis.suggestions import suggest_introductions
-from graphsvc.analysis.worklists import COMMON_COLUMNS, WORKLISTS, filter_sort_page, worklists
+from graphsvc.analysis.worklists import COMMON_COLUMNS, WORKLISTS, filter_sort_page, follow_up_figures, worklists
 from tests.helpers import add_small_team, small_graph
 
 AS_OF = d(2024, 12, 31)
@@ -259,16 +259,16 @@ def test_lapsed_and_declining_with_their_reason_biggest_drop_first():
 def loops():
     G = p.new_graph()
     team(G)
-    for r in ("f1", "f2", "f3", "f4", "f5", "f6"):
+    for r in ("f1", "f2", "f3", "f4", "f5", "f6", "f7"):
         p.add_referrer(G, r, name=f"Dr. {r.upper()}", point_person="ana", since=d(2024, 1, 1))
     p.add_referral(G, "f1", "a1", d(2024, 11, 1), "ana")
     p.add_contact(G, "f1", "k1", d(2024, 11, 15), "ben", "follow_up")   # day 14, by anyone: closed
     p.add_referral(G, "f2", "b1", d(2024, 11, 1), "ana")
-    p.add_contact(G, "f2", "k2", d(2024, 11, 16), "ana", "follow_up")   # day 15: too late
+    p.add_contact(G, "f2", "k2", d(2024, 11, 16), "ana", "follow_up")   # day 15: closed, late
     p.add_contact(G, "f3", "k3", d(2024, 10, 31), "ana", "follow_up")   # before the referral: no
     p.add_contact(G, "f3", "k4", d(2024, 11, 2), "ana", "lunch")        # not a follow-up
     p.add_referral(G, "f3", "c1", d(2024, 11, 1), "ana")
-    # One follow-up closes the loop of every referral of the 14 days before it.
+    # One follow-up closes the loop of every referral before it (those of more than 14 days before, late).
     p.add_referral(G, "f4", "d0", d(2024, 11, 10), "ana", "ben", pass_reason="scheduling")  # 22 days before
     p.add_referral(G, "f4", "d1", d(2024, 11, 20), "ana")
     p.add_referral(G, "f4", "d2", d(2024, 11, 25), "cai")
@@ -280,38 +280,51 @@ def loops():
     p.add_referral(G, "f5", "e3", d(2025, 1, 5), "ana")                 # after AS_OF: not listed
     p.add_referral(G, "f6", "g1", d(2024, 10, 2), "ana")                # 90 days back: looked at
     p.add_referral(G, "f6", "h1", d(2024, 10, 1), "ana")                # 91 days: not
+    p.add_referral(G, "f7", "j1", d(2024, 11, 1), "ana")                # no follow-up at all
     return G
 
 
 def test_follow_up_one_row_per_referral_most_overdue_first(loops):
     rows = lists(loops)["follow-up"]
+    # a1 closed in time, b1 and d0 late (still closed): not listed.
     assert [(r["referral"], r["referrer"], r["status"], r["days_overdue"]) for r in rows] == [
-        ("g1", "f6", "overdue", 76), ("b1", "f2", "overdue", 46), ("c1", "f3", "overdue", 46),
-        ("d0", "f4", "overdue", 37), ("e1", "f5", "due", 0), ("e2", "f5", "due", -3)]
+        ("g1", "f6", "overdue", 76), ("c1", "f3", "overdue", 46), ("j1", "f7", "overdue", 46),
+        ("e1", "f5", "due", 0), ("e2", "f5", "due", -3)]
     assert rows[1] == {
-        "referrer": "f2", "name": "Dr. F2", "referrer_kind": "other", "organization": "", "point_person": "ana",
+        "referrer": "f3", "name": "Dr. F3", "referrer_kind": "other", "organization": "", "point_person": "ana",
         "point_person_name": "Ana Ruiz", "stage": 1, "referrals": 1, "first_referral": d(2024, 11, 1),
-        "last_referral": d(2024, 11, 1), "referral": "b1", "date": d(2024, 11, 1), "clinician": "ana",
+        "last_referral": d(2024, 11, 1), "referral": "c1", "date": d(2024, 11, 1), "clinician": "ana",
         "clinician_name": "Ana Ruiz", "due": d(2024, 11, 15), "days_overdue": 46, "status": "overdue",
-        "why": "referred on 2024-11-01 to Ana Ruiz; no follow-up contact with Dr. F2 since; 46 days overdue "
+        "why": "referred on 2024-11-01 to Ana Ruiz; no follow-up contact with Dr. F3 since; 46 days overdue "
                "(due 2024-11-15)",
-        "next_step": "Close the loop: Ana Ruiz keeps Dr. F2 informed about this client (with the client's "
+        "next_step": "Close the loop: Ana Ruiz keeps Dr. F3 informed about this client (with the client's "
                      "consent) and records the follow-up contact.",
     }
-    assert (rows[3]["clinician"], rows[3]["clinician_name"]) == ("ben", "Ben Okafor")  # the assigned clinician
-    assert rows[4]["why"].endswith("; due today (2024-12-31)")
-    assert rows[5]["why"].endswith("; due in 3 days (2025-01-03)")
+    assert rows[3]["why"].endswith("; due today (2024-12-31)")
+    assert rows[4]["why"].endswith("; due in 3 days (2025-01-03)")
+    # Before f4's follow-up of 2 December, d0 was open: a row naming the clinician assigned (passed to ben).
+    (d0,) = [r for r in lists(loops, as_of=d(2024, 12, 1))["follow-up"] if r["referral"] == "d0"]
+    assert (d0["clinician"], d0["clinician_name"], d0["days_overdue"]) == ("ben", "Ben Okafor", 7)
 
 
 def test_follow_up_window_lookback_and_as_of(loops):
-    # 15 days: f2's follow-up on day 15 now closes b1's loop.
-    assert "b1" not in [r["referral"] for r in lists(loops, follow_up_days=15)["follow-up"]]
     assert [r["referral"] for r in lists(loops, lookback_days=91)["follow-up"]][:2] == ["h1", "g1"]
     assert [r["referral"] for r in lists(loops, lookback_days=30)["follow-up"]] == ["e1", "e2"]
-    # Judged on 2 January, f5's follow-up of that day has happened: it closes e2's loop (due 3 January)
-    # but not e1's (due 31 December); e3 (5 January) is still in the future.
+    # Judged on 2 January, f5's follow-up of that day has happened: it closes e2's loop (due 3 January) and
+    # e1's (due 31 December, so late); e3 (5 January) is still in the future.
     on_2nd = [r["referral"] for r in lists(loops, as_of=d(2025, 1, 2))["follow-up"]]
-    assert "e1" in on_2nd and "e2" not in on_2nd and "e3" not in on_2nd
+    assert "e1" not in on_2nd and "e2" not in on_2nd and "e3" not in on_2nd
+
+
+def test_follow_up_figures_count_late_closings_apart(loops):
+    histories = stage_histories(loops, as_of=AS_OF)
+    # From 2024-10-02 (90 days) to AS_OF: a1, d1, d2 (closed by 12-02) and d3 (the same day) in time; b1 (day
+    # 15) and d0 (day 22) late; e1 and e2 still due; c1 (its follow-up came before it), g1 and j1 overdue.
+    assert follow_up_figures(loops, histories, as_of=AS_OF) == {
+        "referrals": 11, "on_time": 4, "late": 2, "due": 2, "overdue": 3}
+    # 15 days: f2's follow-up on day 15 is in time.
+    assert follow_up_figures(loops, histories, as_of=AS_OF, follow_up_days=15)["late"] == 1
+    assert "b1" not in [r["referral"] for r in lists(loops, follow_up_days=15)["follow-up"]]
 
 
 # --- key-person risk ---------------------------------------------------------------------------------------
@@ -367,17 +380,17 @@ def test_key_person_risk_uses_the_dict_given(risky):
 def test_filter_sort_page_pages_and_sorts_with_ties_in_the_default_order(loops):
     rows = lists(loops)["follow-up"]
     ids = [r["referral"] for r in rows]
-    assert filter_sort_page(rows, "follow-up", page_size=4) == (rows[:4], 6)
-    assert filter_sort_page(rows, "follow-up", page=2, page_size=4) == (rows[4:], 6)
-    assert filter_sort_page(rows, "follow-up", page=3, page_size=4) == ([], 6)
+    assert filter_sort_page(rows, "follow-up", page_size=4) == (rows[:4], 5)
+    assert filter_sort_page(rows, "follow-up", page=2, page_size=4) == (rows[4:], 5)
+    assert filter_sort_page(rows, "follow-up", page=3, page_size=4) == ([], 5)
     page, total = filter_sort_page(rows, "follow-up", descending=True, page_size=100)
     assert [r["referral"] for r in page] == ids[::-1]
     page, _ = filter_sort_page(rows, "follow-up", sort="date")
-    assert [r["referral"] for r in page] == ["g1", "b1", "c1", "d0", "e1", "e2"]   # b1 and c1 tie: default order
+    assert [r["referral"] for r in page] == ["g1", "c1", "j1", "e1", "e2"]   # c1 and j1 tie: default order
     page, _ = filter_sort_page(rows, "follow-up", sort="date", descending=True)
-    assert [r["referral"] for r in page] == ["e2", "e1", "d0", "b1", "c1", "g1"]
+    assert [r["referral"] for r in page] == ["e2", "e1", "c1", "j1", "g1"]
     page, _ = filter_sort_page(rows, "follow-up", sort="name")   # case-insensitive text
-    assert [r["referrer"] for r in page] == ["f2", "f3", "f4", "f5", "f5", "f6"]
+    assert [r["referrer"] for r in page] == ["f3", "f5", "f5", "f6", "f7"]
 
 
 def test_filter_sort_page_empty_values_come_last_either_way():

@@ -37,15 +37,13 @@ import pytest
 from neo4j.graph import Node, Path, Relationship
 from neo4j.time import Date
 
-from graphsvc.csvio.importer import import_folder
 from graphsvc.errors import GraphsvcError, InvalidInput, NotFound
-from graphsvc.insights import Insights
+from graphsvc.live import build
 from graphsvc.store import library as lib
-from graphsvc.store import writes
 from graphsvc.store.db import Graph
 from graphsvc.store.library import TODAY, AnalystQuery, Param, get, library
 from graphsvc.store.schema import init_schema
-from tests.helpers import TEST_QUERIES, fixture_path
+from tests.helpers import TEST_QUERIES, fixture_path, import_folder, service_of, someone
 
 AS_OF = date(2024, 12, 31)  # the day the practice is analysed on
 D = date
@@ -53,19 +51,15 @@ D = date
 
 def extra(graph: Graph) -> None:
     """The hand-made events written on top of the small fixture (module docstring: EXTRA)."""
-    writes.save_referrer(graph, id="rf4", name="Dr. Ode", kind="physician", organization="Ode Family Medicine",
-                         point_person_id="cn3", since="2024-10-01")
-    writes.record_contact(graph, id="k4", date="2024-04-08", referrer_id="rf3", member_id="cn2", kind="follow_up")
-    writes.record_contact(graph, id="k5", date="2024-10-20", referrer_id="rf4", member_id="cn3",
-                          kind="case_consult")
-    writes.record_contact(graph, id="k6", date="2024-06-15", referrer_id="rf1", member_id="cn2", kind="talk")
-    writes.record_referral(graph, id="r7", date="2024-11-15", referrer_id="rf4", client_id="cl1", addressed_to="cn3")
-    writes.record_referral(graph, id="r8", date="2024-07-01", referrer_id="rf1", client_id="cl3", addressed_to="cn2")
-    writes.record_introduction(graph, id="i3", date="2024-06-01", referrer_id="rf3", introduced_id="cn1",
-                               by_id="cn2")
-    writes.record_referral_out(graph, id="o2", date="2024-08-03", referrer_id="rf3", client_id="cl3",
-                               provider_id="ep2", niche="forensic_evaluation")
-    writes.record_pass(graph, "r4", "cn1", "scheduling")
+    service_of(graph).save("referrer", {"id": "rf4", "name": "Dr. Ode", "kind": "physician", "organization": "Ode Family Medicine", "point_person_id": "cn3", "since": "2024-10-01"}, by=someone())
+    service_of(graph).record_contact({"id": "k4", "date": "2024-04-08", "referrer_id": "rf3", "member_id": "cn2", "kind": "follow_up"}, by=someone())
+    service_of(graph).record_contact({"id": "k5", "date": "2024-10-20", "referrer_id": "rf4", "member_id": "cn3", "kind": "case_consult"}, by=someone())
+    service_of(graph).record_contact({"id": "k6", "date": "2024-06-15", "referrer_id": "rf1", "member_id": "cn2", "kind": "talk"}, by=someone())
+    service_of(graph).record_referral({"id": "r7", "date": "2024-11-15", "referrer_id": "rf4", "client_id": "cl1", "addressed_to": "cn3"}, by=someone())
+    service_of(graph).record_referral({"id": "r8", "date": "2024-07-01", "referrer_id": "rf1", "client_id": "cl3", "addressed_to": "cn2"}, by=someone())
+    service_of(graph).record_introduction({"id": "i3", "date": "2024-06-01", "referrer_id": "rf3", "introduced_id": "cn1", "by_id": "cn2"}, by=someone())
+    service_of(graph).record_referral_out({"id": "o2", "date": "2024-08-03", "referrer_id": "rf3", "client_id": "cl3", "provider_id": "ep2", "niche": "forensic_evaluation"}, by=someone())
+    service_of(graph).pass_referral({"referral_id": "r4", "to_clinician_id": "cn1", "reason": "scheduling"}, by=someone())
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +68,9 @@ def practice(session_graph) -> Graph:
     session_graph.write("wipe_graph", catalog=TEST_QUERIES)  # as the ``graph`` fixture does
     init_schema(session_graph)
     import_folder(session_graph, fixture_path("small"))
-    graph = Graph(session_graph.settings.with_(analysis_as_of=AS_OF), session_graph.driver)
+    graph = Graph(session_graph.settings.with_(analysis={"as_of": AS_OF}), session_graph.driver)
     extra(graph)
-    Insights.from_graph(graph).write_back(graph)
+    service_of(graph).store_analysis(build(graph, graph.settings.analysis))
     return graph
 
 
@@ -197,7 +191,7 @@ def test_key_person_risk_by_clinician(practice):
         ("cn3", "Cleo Park", 1, ["rf4"], 1),
     ]
     # The same answer as the practice page's analysis.
-    risk = Insights.from_graph(practice).key_person_risk
+    risk = build(practice, practice.settings.analysis).key_person_risk
     assert {c: (n, refs, k) for c, _, n, refs, k in rows} == {
         c: (r["count"], r["referrers"], r["referrals_last_12_months"]) for c, r in risk.items()}
 
@@ -257,7 +251,7 @@ def test_introductions_that_led_to_referrals(practice):
         ("cn2", "Ben Okafor", 1, 0, 0.0),
     ]
     # The practice page's introductions_made and introductions_led say the same.
-    sharing = Insights.from_graph(practice).sharing
+    sharing = build(practice, practice.settings.analysis).sharing
     assert (sharing["cn1"]["introductions_made"], sharing["cn1"]["introductions_led"]) == (2, 2)
     assert (sharing["cn2"]["introductions_made"], sharing["cn2"]["introductions_led"]) == (1, 0)
 

@@ -15,16 +15,8 @@ from datetime import UTC
 
 import pytest
 
-from graphsvc.csvio.importer import import_folder
-from graphsvc.records import MatchRequest, SuggestionsQuery
-from graphsvc.requests import NOTHING_TO_MATCH
-from tests.helpers import fixture_path
-
-
-@pytest.fixture
-def small(graph):
-    import_folder(graph, fixture_path("small"))
-    return graph
+from graphsvc.inputs import MatchRequest, SuggestionsQuery
+from graphsvc.limits import NOTHING_TO_MATCH
 
 
 def match(client, **body):
@@ -207,7 +199,7 @@ def test_openapi_documents_exactly_the_query_parameters_each_endpoint_takes(app)
 def test_status_says_what_the_process_serves(small, client, app):
     from datetime import datetime, timedelta
 
-    from graphsvc.insights import current_version
+    from graphsvc.store.reads import changes_since
 
     before = client.get("/api/status").get_json()  # no analysis yet: nothing built, Neo4j not asked
     assert {k: v for k, v in before.items() if k != "rss_mb"} == {
@@ -221,7 +213,7 @@ def test_status_says_what_the_process_serves(small, client, app):
     built_at = datetime.fromisoformat(status.pop("last_build_at"))
     data_as_of = datetime.fromisoformat(status.pop("data_as_of"))
     seconds, rss = status.pop("last_build_seconds"), status.pop("rss_mb")
-    assert status == {"version": current_version(small), "full_builds": 1, "warm_starts": 0,
+    assert status == {"version": changes_since(small).version, "full_builds": 1, "warm_starts": 0,
                       "incremental_updates": 0, "last_update_ms": None, "rebuilding": False,
                       "neo4j_reachable": True, "unreachable_since": None}
     assert now - timedelta(minutes=1) < built_at <= data_as_of <= now
@@ -235,14 +227,14 @@ def test_status_says_what_the_process_serves(small, client, app):
     # A write is applied in place: no full build.
     from datetime import date
 
-    from graphsvc.store import writes
+    from tests.helpers import service_of, someone
 
-    writes.record_contact(small, id="k9", date=date(2024, 6, 1), referrer_id="rf1", member_id="cn1", kind="talk")
+    service_of(small).record_contact({"id": "k9", "date": date(2024, 6, 1), "referrer_id": "rf1", "member_id": "cn1", "kind": "talk"}, by=someone())
     cache.check_seconds = 0  # read the change feed on the next request (the web server's poller does it every second)
     assert client.get("/api/referrers/rf1").get_json()["metrics"]["contacts"] == 2
     status = client.get("/api/status").get_json()
     assert (status["version"], status["full_builds"], status["incremental_updates"]) == (
-        current_version(small), 1, 1)
+        changes_since(small).version, 1, 1)
     assert 0 < status["last_update_ms"] < 10_000
 
 
@@ -446,7 +438,7 @@ def test_the_match_schema_and_the_model_agree(body, valid):
     from jsonschema import Draft202012Validator
 
     from graphsvc.errors import InvalidInput
-    from graphsvc.requests import parse
+    from graphsvc.inputs import parse
 
     assert Draft202012Validator(MatchRequest.model_json_schema()).is_valid(body) is valid
     try:

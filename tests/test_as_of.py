@@ -8,8 +8,9 @@ import pytest
 
 from graphsvc.analysis import graph as p
 from graphsvc.analysis import monthly_stage_counts, stage_counts, stage_histories
+from graphsvc.config import AnalysisOptions
 from graphsvc.errors import NotFound
-from graphsvc.insights import AnalysisOptions, Insights
+from graphsvc.insights import Insights
 
 D = d(2024, 5, 31)
 

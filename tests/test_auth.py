@@ -19,7 +19,7 @@ from graphsvc.accounts import ROLES, User
 from graphsvc.web import auth
 from graphsvc.web.auth import ACTIONS, can, safe_next, why_not
 from tests.conftest import PASSWORD, csrf_token_of
-from tests.helpers import fixture_path, free_port
+from tests.helpers import free_port
 
 PAGES = ["/", "/dashboard", "/referrers", "/referrers/rf1", "/practice", "/worklists", "/worklists/new",
          "/worklists/stalled", "/worklists/ready", "/worklists/lapsed", "/worklists/follow-up",
@@ -29,13 +29,6 @@ API_READS = [("GET", "/api/referrers/rf1"), ("GET", "/api/referrers/rf1/suggesti
 MATCH_BODY = {"needs": ["adhd"], "population": "child"}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-
-
-@pytest.fixture
-def small(graph):
-    from graphsvc.csvio.importer import import_folder
-
-    import_folder(graph, fixture_path("small"))
 
 
 def call(client, method, url, **kwargs):

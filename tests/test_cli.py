@@ -8,7 +8,7 @@ import subprocess
 import sys
 from datetime import date
 
-from tests.helpers import TEST_QUERIES, fixture_path, free_port
+from tests.helpers import TEST_QUERIES, fixture_path, free_port, service_of, someone
 
 SMALL = fixture_path("small")
 AS_OF = "2024-12-31"
@@ -187,11 +187,9 @@ def test_evaluate_as_of_replays_only_the_history_up_to_that_day(cli, graph):
 
 
 def test_stage_lists_the_candidates_when_a_name_is_ambiguous_or_unknown(cli, graph):
-    from graphsvc.store import writes
-
+    
     assert cli("import", SMALL).exit_code == 0
-    writes.save_referrer(graph, id="rf9", name="Dr. Hale", kind="physician", organization="Hale Family Medicine",
-                         point_person_id="cn2", since="2024-01-02")
+    service_of(graph).save("referrer", {"id": "rf9", "name": "Dr. Hale", "kind": "physician", "organization": "Hale Family Medicine", "point_person_id": "cn2", "since": "2024-01-02"}, by=someone())
     result = cli("stage", "dr. hale")
     assert (result.exit_code, result.output) == (1, (
         "Error: 2 referrers are named 'dr. hale'; give one of their ids:\n"
@@ -208,11 +206,12 @@ def test_stage_lists_the_candidates_when_a_name_is_ambiguous_or_unknown(cli, gra
 
 
 def test_stage_reads_one_referrer_and_agrees_with_the_whole_graph(cli, graph):
-    from graphsvc.insights import AnalysisOptions, Insights
+    from graphsvc.config import AnalysisOptions
+    from graphsvc.live import build
     from graphsvc.store.projection import project
 
     assert cli("import", SMALL).exit_code == 0
-    whole = Insights.from_graph(graph, AnalysisOptions(as_of=date.fromisoformat(AS_OF)))
+    whole = build(graph, AnalysisOptions(as_of=date.fromisoformat(AS_OF)))
     for rid in ("rf1", "rf2", "rf3"):
         G = project(graph, referrers=[rid])
         assert [n for n, kind in G.nodes(data="kind") if kind == "referrer"] == [rid]

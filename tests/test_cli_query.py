@@ -218,7 +218,7 @@ def test_csv_cells_are_formula_safe_and_nodes_are_json(loaded):
     node = loaded("query", "--cypher", "MATCH (r:Referrer {id: 'rf3'}) RETURN r", "--format", "csv")
     header, cell = node.output.splitlines()
     parsed = json.loads(next(csv.reader([cell]))[0])
-    assert header == "r" and parsed["type"] == "node" and parsed["labels"] == ["Referrer"]
+    assert header == "r" and parsed["type"] == "node" and parsed["labels"] == ["Party", "Referrer"]
     assert parsed["properties"] == {"id": "rf3", "kind": "clergy", "name": "Rev. Stone",
                                     "organization": "First Community Church", "since": "2024-02-01"}
 
@@ -228,7 +228,7 @@ def test_the_table_shows_nodes_and_paths_like_cypher(loaded):
                                          "RETURN r.id AS id, p")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[2].startswith('rf3  (:Referrer {id: "rf3", kind: "clergy", name: "Rev. Stone", ')
+    assert lines[2].startswith('rf3  (:Party:Referrer {id: "rf3", kind: "clergy", name: "Rev. Stone", ')
     assert lines[2].endswith("…") and len(lines[2]) == len("rf3  ") + 100
     back = loaded("query", "--cypher", "MATCH p = (c:Clinician {id: 'cn2'})<-[:POINT_PERSON]-(r {id: 'rf3'}) "
                                        "RETURN [n IN nodes(p) | n.id] AS ids, relationships(p)[0] AS rel")

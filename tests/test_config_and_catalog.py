@@ -8,6 +8,7 @@ import pytest
 
 from graphsvc.config import Settings
 from graphsvc.errors import GraphsvcError
+from graphsvc.localdb.discovery import password
 from graphsvc.store import catalog
 
 
@@ -32,18 +33,21 @@ def test_every_setting_has_a_key_in_the_file_and_an_environment_variable():
 
     from graphsvc.config import SPECS
 
-    settings = {f.name for f in fields(Settings)} - {"config_file", "config_looked_for", "sources"}
-    assert {s.field for s in SPECS} == settings
+    from graphsvc.config import AnalysisOptions
+
+    settings = {f.name for f in fields(Settings)} - {"config_file", "config_looked_for", "sources", "analysis"}
+    options = {f"analysis.{f.name}" for f in fields(AnalysisOptions)}  # the one AnalysisOptions, each a setting
+    assert {s.field for s in SPECS} == settings | options
     assert len({s.name for s in SPECS}) == len(SPECS) and all(s.env for s in SPECS)
-    assert Settings.ENV["GRAPHSVC_WEB_ANALYSIS_WINDOW"] == Settings.ENV["GRAPHSVC_ANALYSIS_WINDOW"] == "analysis_window"
+    assert Settings.ENV["GRAPHSVC_WEB_ANALYSIS_WINDOW"] == Settings.ENV["GRAPHSVC_ANALYSIS_WINDOW"] == "analysis.window"
 
 
 def test_local_password_is_generated_once_and_private(tmp_path):
     s = Settings.load(environ={}, data_dir=tmp_path)
     with pytest.raises(GraphsvcError, match="No Neo4j password"):
-        s.resolved_password()
-    first = s.resolved_password(create=True)
-    assert s.resolved_password() == first and len(first) >= 20
+        password(s)
+    first = password(s, create=True)
+    assert password(s) == first and len(first) >= 20
     assert (s.password_file.stat().st_mode & 0o777) == 0o600
 
 
@@ -53,8 +57,8 @@ def test_every_cypher_file_loads_and_schema_is_split_into_statements():
     for name in names:
         assert catalog.query(name)
     statements = catalog.statements("schema")
-    assert all(s.startswith(("CREATE CONSTRAINT", "CREATE INDEX", "MERGE")) for s in statements)
-    assert sum(s.startswith("CREATE CONSTRAINT") for s in statements) == 11
+    assert all(s.startswith(("CREATE CONSTRAINT", "CREATE INDEX", "MERGE", "MATCH")) for s in statements)
+    assert sum(s.startswith("CREATE CONSTRAINT") for s in statements) == 12
 
 
 def test_unknown_statement_is_a_clear_error():

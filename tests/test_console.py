@@ -8,20 +8,10 @@ import io
 import json
 import re
 
-import pytest
-
 from graphsvc.accounts import ROLES
-from graphsvc.csvio.importer import import_folder
 from graphsvc.store.library import get as get_query
 from graphsvc.store.readonly import json_text, run_readonly
 from tests.conftest import csrf_token_of
-from tests.helpers import fixture_path
-
-
-@pytest.fixture
-def small(graph):
-    import_folder(graph, fixture_path("small"))
-    return graph
 
 
 def run(client, **form):

@@ -11,11 +11,9 @@ import pytest
 
 from graphsvc.csvio import exporter
 from graphsvc.csvio.exporter import export_folder
-from graphsvc.csvio.importer import import_folder
 from graphsvc.errors import InvalidInput
-from graphsvc.store import writes
 from graphsvc.store.schema import init_schema
-from tests.helpers import TEST_QUERIES, fixture_path, snapshot
+from tests.helpers import TEST_QUERIES, fixture_path, import_folder, service_of, snapshot, someone
 
 SMALL = Path(fixture_path("small"))
 
@@ -38,9 +36,8 @@ def test_export_during_writes_is_consistent_and_imports_again(graph, tmp_path):
         n = 0
         while not stop.is_set():
             n += 1
-            writes.save_client(graph, id=f"cw{n}", needs=["adhd"], population="child", insurance="medicaid")
-            writes.record_referral(graph, id=f"rw{n}", date="2024-05-01", referrer_id="rf1",
-                                   client_id=f"cw{n}", addressed_to="cn1")
+            service_of(graph).save("client", {"id": f"cw{n}", "needs": ["adhd"], "population": "child", "insurance": "medicaid"}, by=someone())
+            service_of(graph).record_referral({"id": f"rw{n}", "date": "2024-05-01", "referrer_id": "rf1", "client_id": f"cw{n}", "addressed_to": "cn1"}, by=someone())
             recorded.append(n)
 
     writer = threading.Thread(target=keep_writing)
@@ -72,16 +69,16 @@ def test_a_write_waits_for_the_export_so_no_file_sees_it(graph, tmp_path, monkey
     real = exporter._write_file
     started = []
 
-    def write_file(tx, spec, path):
+    def write_file(spec, path, rows):
         if not started:  # the first file read (referrals_out.csv): a new clinician is saved meanwhile
-            thread = threading.Thread(target=writes.save_clinician, kwargs=dict(
-                graph=graph, id="cn9", name="Ida Wu", specialties=["ocd"], populations=["adult"],
-                insurances=["aetna"], schedule=["weekend"], accepting_new=True))
+            thread = threading.Thread(target=lambda: service_of(graph).save("clinician", {
+                "id": "cn9", "name": "Ida Wu", "specialties": ["ocd"], "populations": ["adult"],
+                "insurances": ["aetna"], "schedule": ["weekend"], "accepting_new": True}, by=someone()))
             thread.start()
             started.append(thread)
             time.sleep(1.0)
             assert thread.is_alive()  # waiting for the export's lock on the Practice node
-        return real(tx, spec, path)
+        return real(spec, path, rows)
 
     monkeypatch.setattr(exporter, "_write_file", write_file)
     export_folder(graph, tmp_path / "out")
@@ -95,15 +92,15 @@ def test_a_failed_export_leaves_the_old_folder_as_it_was(graph, tmp_path, monkey
     out = tmp_path / "out"
     export_folder(graph, out)
     old = contents(out)
-    writes.save_client(graph, id="cl9", needs=["ocd"], population="adult", insurance="aetna")
+    service_of(graph).save("client", {"id": "cl9", "needs": ["ocd"], "population": "adult", "insurance": "aetna"}, by=someone())
     real = exporter._write_file
     calls = []
 
-    def write_file(tx, spec, path):
+    def write_file(spec, path, rows):
         calls.append(spec.name)
         if len(calls) == 5:
             raise OSError(28, "No space left on device")
-        return real(tx, spec, path)
+        return real(spec, path, rows)
 
     monkeypatch.setattr(exporter, "_write_file", write_file)
     with pytest.raises(OSError):

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from graphsvc.csvio.exporter import export_folder
-from graphsvc.csvio.importer import ImportRejected, import_folder
+from graphsvc.csvio.importer import ImportRejected
+from graphsvc.store.reads import held_by
 from graphsvc.store.schema import init_schema
-from tests.helpers import TEST_QUERIES, fixture_path, snapshot
+from tests.helpers import TEST_QUERIES, fixture_path, import_folder, snapshot
 
 SMALL = Path(fixture_path("small"))
 FILES = sorted(p.name for p in SMALL.glob("*.csv"))
@@ -41,10 +42,10 @@ def test_small_fixture_imports_with_exact_counts(graph):
     tenures = graph.read("export_handoffs")
     assert [(str(t["date"]), t["referrer_id"], t["point_person_id"]) for t in tenures] == [
         ("2024-01-15", "rf2", "cn2")]
-    assert graph.read("current_point_person", referrer_id="rf2") == [
-        {"referrer_id": "rf2", "point_person_id": "cn2", "since": graph.read("export_handoffs")[0]["date"]}]
+    (held,) = held_by(graph, ["rf2"])  # its current tenure: the one without an end
+    assert (held["point_person_id"], str(held["current_since"])) == ("cn2", "2024-01-15")
     # The handed-over tenure is closed, not deleted.
-    closed = graph.read("referral_parties", id="r6")
+    closed = graph.read("referral_parties", catalog=TEST_QUERIES, id="r6")
     assert closed[0]["addressed_kind"] == "staff" and closed[0]["assigned_to"] == "cn1"
 
 
@@ -126,8 +127,8 @@ def test_skip_bad_writes_good_rows_and_drops_rows_that_depend_on_bad_ones(graph,
     ]
     assert (report.files["clients.csv"].written, report.files["clients.csv"].bad) == (6, 1)
     assert (report.files["referrals.csv"].written, report.files["referrals.csv"].bad) == (7, 1)
-    assert graph.read("referral_parties", id="r8")[0]["assigned_to"] == "cn1"
-    assert graph.read("referral_parties", id="r7") == []
+    assert graph.read("referral_parties", catalog=TEST_QUERIES, id="r8")[0]["assigned_to"] == "cn1"
+    assert graph.read("referral_parties", catalog=TEST_QUERIES, id="r7") == []
 
 
 def test_import_is_idempotent(graph):
@@ -145,7 +146,7 @@ def test_a_corrected_row_replaces_the_old_one(graph, tmp_path):
         "id,date,referrer_id,client_id,addressed_to,assigned_to,pass_reason\n"
         "r3,2023-06-21,rf2,cl2,practice,cn2,\n")
     import_folder(graph, folder)  # refers to ids already in the graph
-    assert graph.read("referral_parties", id="r3") == [
+    assert graph.read("referral_parties", catalog=TEST_QUERIES, id="r3") == [
         {"id": "r3", "addressed_to": "practice", "addressed_kind": "practice",
          "assigned_to": "cn2", "pass_reason": None}]
 
@@ -159,7 +160,7 @@ def test_incremental_import_checks_ids_against_the_graph(graph, tmp_path):
     with pytest.raises(ImportRejected) as caught:
         import_folder(graph, folder)
     assert caught.value.problems == [
-        "staff.csv:2: duplicate id 'cn1': already a clinician (member ids are shared by clinicians and staff)",
+        "staff.csv:2: field 'id': 'cn1' is already a clinician's id; a staff member needs an id of its own",
         "contacts.csv:2: unknown referrer_id 'rf9'",
     ]
 

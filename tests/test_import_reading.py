@@ -18,11 +18,10 @@ import pytest
 from graphsvc import records
 from graphsvc.csvio.exporter import export_folder
 from graphsvc.csvio.format import from_cell, to_cell
-from graphsvc.csvio.importer import ImportRejected, import_folder, read_folder
+from graphsvc.csvio.importer import ImportRejected, read_folder
 from graphsvc.errors import InvalidInput
-from graphsvc.store import writes
 from graphsvc.store.schema import init_schema
-from tests.helpers import TEST_QUERIES, fixture_path, snapshot
+from tests.helpers import TEST_QUERIES, fixture_path, import_folder, service_of, snapshot, someone
 
 CLIENTS = "id,needs,population,insurance,schedule\n"
 PROVIDERS = "id,name,niches\n"
@@ -185,13 +184,13 @@ def test_a_100_kb_value_is_not_echoed_in_full(tmp_path):
 
 def test_limits_are_the_same_for_the_python_api(graph):
     with pytest.raises(InvalidInput) as caught:
-        writes.save_external_provider(graph, id="e" * 65, name="N" * 131_072)
+        service_of(graph).save("external_provider", {"id": "e" * 65, "name": "N" * 131_072}, by=someone())
     assert caught.value.problems == [
         "field 'id' is 65 characters; the limit is 64",
         "field 'name' is 131,072 characters; the limit is 200",
     ]
     assert records.PATTERN_RULES[records.ID_PATTERN].startswith("must be 1-64 letters")
-    writes.save_external_provider(graph, id="e" * 64, name="N" * 200)  # at the limits: fine
+    service_of(graph).save("external_provider", {"id": "e" * 64, "name": "N" * 200}, by=someone())  # at the limits: fine
 
 
 # -- control characters ----------------------------------------------------------
@@ -223,7 +222,7 @@ def test_control_characters_are_refused_on_import_and_in_the_write_api(graph, tm
         "found U+000A at character 6 (got 'North\\nside')",
     ]
     with pytest.raises(InvalidInput) as caught:
-        writes.save_staff(graph, id="st9", name="Max\x7fBell", role="other")
+        service_of(graph).save("staff", {"id": "st9", "name": "Max\x7fBell", "role": "other"}, by=someone())
     assert caught.value.problems == [
         "field 'name': must be one line of text without control characters; found U+007F at character 4 "
         "(got 'Max\\x7fBell')"]
@@ -268,14 +267,13 @@ def test_record_contact_refuses_a_future_date(graph):
     import_folder(graph, fixture_path("small"))
     before = snapshot(graph)
     with pytest.raises(InvalidInput) as caught:
-        writes.record_contact(graph, id="k9", date="2030-01-01", referrer_id="rf1", member_id="cn1", kind="lunch")
+        service_of(graph).record_contact({"id": "k9", "date": "2030-01-01", "referrer_id": "rf1", "member_id": "cn1", "kind": "lunch"}, by=someone())
     assert caught.value.problems == ["field 'date': 2030-01-01 is in the future"]
     with pytest.raises(InvalidInput) as caught:
-        writes.record_contact(graph, id="k9", date=date.fromordinal(records.today().toordinal() + 1),
-                              referrer_id="rf1", member_id="cn1", kind="lunch")
+        service_of(graph).record_contact({"id": "k9", "date": date.fromordinal(records.today().toordinal() + 1), "referrer_id": "rf1", "member_id": "cn1", "kind": "lunch"}, by=someone())
     assert caught.value.problems[0].endswith(" is in the future")
     assert snapshot(graph) == before
-    writes.record_contact(graph, id="k9", date=records.today(), referrer_id="rf1", member_id="cn1", kind="lunch")
+    service_of(graph).record_contact({"id": "k9", "date": records.today(), "referrer_id": "rf1", "member_id": "cn1", "kind": "lunch"}, by=someone())
 
 
 # -- spreadsheet formulas ------------------------------------------------------------

@@ -5,23 +5,13 @@ from __future__ import annotations
 import json
 from datetime import date as d
 
-import pytest
-
 from graphsvc.analysis import stage_counts
-from graphsvc.csvio.importer import import_folder
-from graphsvc.insights import AnalysisOptions, Insights
-from graphsvc.live import InsightsCache
-from graphsvc.store import writes
+from graphsvc.config import AnalysisOptions
+from graphsvc.live import InsightsCache, build
 from graphsvc.store.projection import project
-from tests.helpers import fixture_path
+from tests.helpers import service_of, someone
 
 AS_OF = "2024-12-31"
-
-
-@pytest.fixture
-def small(graph):
-    import_folder(graph, fixture_path("small"))
-    return graph
 
 
 def test_projection_reads_every_node_and_event(small):
@@ -42,7 +32,7 @@ def test_projection_reads_every_node_and_event(small):
 
 
 def test_stages_and_metrics_of_the_fixture(small):
-    insights = Insights.from_graph(small, AnalysisOptions(as_of=d(2024, 12, 31)))
+    insights = build(small, AnalysisOptions(as_of=d(2024, 12, 31)))
     assert stage_counts(insights.histories) == {0: 0, 1: 2, 2: 0, 3: 1}
     rf1 = insights.referrer("rf1")
     assert (rf1["stage"], rf1["history"]) == (1, [{"stage": 1, "date": d(2023, 2, 1), "referral": "r1"}])
@@ -146,8 +136,7 @@ def test_cache_refreshes_when_the_graph_changes(small):
     cache = InsightsCache(small, AnalysisOptions(as_of=d(2024, 12, 31)), check_seconds=0)
     first = cache.get()
     assert cache.get() is first  # nothing changed: no new projection
-    writes.record_referral(small, id="r7", date="2024-06-01", referrer_id="rf1", client_id="cl1",
-                           addressed_to="cn2")
+    service_of(small).record_referral({"id": "r7", "date": "2024-06-01", "referrer_id": "rf1", "client_id": "cl1", "addressed_to": "cn2"}, by=someone())
     second = cache.get()
     assert second is first and second.referrer("rf1")["stage"] == 2  # the write, applied in place
     assert (cache.full_builds, cache.incremental_updates) == (1, 1)

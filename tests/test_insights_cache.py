@@ -8,12 +8,11 @@ import time
 import pytest
 
 from graphsvc.config import Settings
-from graphsvc.csvio.importer import import_folder
 from graphsvc.errors import Neo4jUnavailable
 from graphsvc.live import InsightsCache
 from graphsvc.localdb import LocalServer
 from graphsvc.store.db import Graph
-from tests.helpers import fixture_path, free_port
+from tests.helpers import fixture_path, free_port, import_folder
 
 
 @pytest.mark.neo4j  # starts and stops a server of its own
@@ -29,7 +28,7 @@ def test_the_last_analysis_is_served_while_neo4j_is_down_and_recovery_needs_no_r
     try:
         graph = Graph.connect(settings, retry_seconds=1)
         import_folder(graph, fixture_path("small"))
-        cache = InsightsCache(graph, check_seconds=0, retry_down_seconds=60)
+        cache = InsightsCache(graph, graph.settings.analysis, check_seconds=0, retry_down_seconds=60)
         first = cache.get()
         assert (first.histories["rf3"]["stage"], cache.unreachable_since) == (3, None)
 
@@ -51,7 +50,7 @@ def test_the_last_analysis_is_served_while_neo4j_is_down_and_recovery_needs_no_r
 
         # With no analysis to fall back on, the error is the caller's.
         with pytest.raises(Neo4jUnavailable):
-            InsightsCache(graph).get()
+            InsightsCache(graph, graph.settings.analysis).get()
 
         server.start(timeout=180, echo=lambda m: None)
         cache.retry_down_seconds = 0

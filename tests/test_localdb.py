@@ -14,6 +14,7 @@ from graphsvc.cli import main
 from graphsvc.config import Settings
 from graphsvc.errors import GraphsvcError
 from graphsvc.localdb import LocalServer
+from graphsvc.localdb.discovery import password
 from graphsvc.store.db import Graph
 from tests.helpers import free_port
 
@@ -79,10 +80,10 @@ def test_start_status_stop_and_data_survives_a_restart(tmp_path):
         assert data_dir.stat().st_mode & 0o777 == 0o700
         settings = Settings.load(environ=env)
         # The initial password never was on a command line (the admin tool read it from an @file, now gone).
-        password = settings.resolved_password().encode()
+        secret = password(settings).encode()
         admin = [c for c in commands.seen if b"org.neo4j.cli.AdminTool" in c and bytes(data_dir) in c]
         assert len(admin) == 1 and b"\0@" + bytes(data_dir / ".graphsvc-admin-") in admin[0], admin
-        assert not [c for c in commands.seen if password in c]
+        assert not [c for c in commands.seen if secret in c]
         assert not list(data_dir.glob(".graphsvc-admin-*"))
         status = runner.invoke(main, ["db", "status", "--json"], env=env)
         assert status.exit_code == 0 and '"running": true' in status.output
@@ -139,7 +140,7 @@ def test_no_password_points_at_the_running_server(tmp_path, neo4j_settings):
     running = local_session_server(neo4j_settings)
     settings = Settings.load(environ={}, data_dir=tmp_path / "elsewhere")
     with pytest.raises(GraphsvcError) as e:
-        settings.resolved_password()
+        password(settings)
     message = str(e.value)
     assert message.startswith(f"No Neo4j password for bolt://127.0.0.1:7687: NEO4J_PASSWORD is not set and "
                               f"there is no {tmp_path / 'elsewhere' / 'graphsvc-password'} (data_dir from override).")

@@ -13,11 +13,10 @@ import time
 
 import pytest
 
-from graphsvc.csvio.importer import import_folder
 from graphsvc.errors import InvalidInput, QueryRefused
 from graphsvc.store import readonly
 from graphsvc.store.readonly import MAX_QUERY_CHARS, READ_PROCEDURES, run_readonly, to_plain
-from tests.helpers import fixture_path, snapshot
+from tests.helpers import snapshot
 
 WRITES = "; only read-only queries are run, and nothing was written"
 
@@ -83,12 +82,6 @@ def state(graph) -> tuple:
             "CALL db.relationshipTypes()", "CALL db.propertyKeys()"))
     users = sorted(r["user"] for r in graph.driver.execute_query("SHOW USERS YIELD user", database_="system").records)
     return snapshot(graph), schema, users
-
-
-@pytest.fixture
-def small(graph):
-    import_folder(graph, fixture_path("small"))
-    return graph
 
 
 @pytest.mark.parametrize("statement, reason, message", REFUSED, ids=[r[0][:40] for r in REFUSED])
@@ -189,10 +182,10 @@ def test_nodes_relationships_and_paths_are_plain_data(small):
         "RETURN elementId(r) AS r, elementId(p) AS p, elementId(c) AS c").records[0]
     answer = run_readonly(small, "MATCH p = (r:Referrer {id: 'rf1'})-[pp:POINT_PERSON]->(c) "
                                  "RETURN p, r, pp, c.id AS id, [r.since, {n: 1}] AS misc")
-    referrer = {"type": "node", "id": ids["r"], "labels": ["Referrer"],
+    referrer = {"type": "node", "id": ids["r"], "labels": ["Party", "Referrer"],
                 "properties": {"id": "rf1", "kind": "pediatrician", "name": "Dr. Hale",
                                "organization": "Northside Pediatrics", "since": "2023-01-10"}}
-    clinician = {"type": "node", "id": ids["c"], "labels": ["Clinician", "Member"],
+    clinician = {"type": "node", "id": ids["c"], "labels": ["Clinician", "Member", "Party"],
                  "properties": {"accepting_new": True, "id": "cn1", "insurances": ["medicaid", "bcbs"],
                                 "name": "Ana Ruiz", "populations": ["child", "adolescent"],
                                 "schedule": ["weekday_day", "weekday_evening"],

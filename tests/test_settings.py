@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from graphsvc.cli import main
-from graphsvc.config import Settings
+from graphsvc.config import AnalysisOptions, Settings
 from graphsvc.errors import GraphsvcError
-from graphsvc.insights import AnalysisOptions
+from graphsvc.localdb.discovery import password
 from tests.helpers import free_port
 
 FILE = """\
@@ -63,48 +63,46 @@ def clean_env(**given) -> dict:
 def test_default_then_file_then_environment_then_override(tmp_path):
     f = settings_file(tmp_path)
     s = Settings.load(environ={})
-    assert (s.bolt_port, s.neo4j_user, s.analysis_window, s.analysis_stall_days, s.analysis_as_of,
+    assert (s.bolt_port, s.neo4j_user, s.analysis.window, s.analysis.stall_days, s.analysis.as_of,
             s.batch_size, s.log_level) == (7687, "neo4j", 5, 180, None, 5000, "INFO")
     assert s.config_file is None and s.source("bolt_port") == "default"
 
     s = Settings.load(environ={}, config_file=f)
-    assert (s.bolt_port, s.neo4j_user, s.data_dir, s.analysis_window, s.analysis_stall_days,
-            s.analysis_lapse_days, s.analysis_as_of, s.batch_size, s.log_level) == (
+    assert (s.bolt_port, s.neo4j_user, s.data_dir, s.analysis.window, s.analysis.stall_days,
+            s.analysis.lapse_days, s.analysis.as_of, s.batch_size, s.log_level) == (
         7700, "analyst", tmp_path / "neo", 7, 90, 180, date(2024, 12, 31), 1000, "WARNING")
-    assert s.config_file == f and s.source("analysis_window") == f"file {f}"
-    assert s.source("analysis_lapse_days") == "default"
+    assert s.config_file == f and s.source("analysis.window") == f"file {f}"
+    assert s.source("analysis.lapse_days") == "default"
 
     env = {"GRAPHSVC_CONFIG": str(f), "GRAPHSVC_ANALYSIS_WINDOW": "9", "GRAPHSVC_BOLT_PORT": "7701",
            "GRAPHSVC_ANALYSIS_AS_OF": "today"}
     s = Settings.load(environ=env)
-    assert (s.bolt_port, s.analysis_window, s.analysis_stall_days, s.analysis_as_of, s.neo4j_user) == (
+    assert (s.bolt_port, s.analysis.window, s.analysis.stall_days, s.analysis.as_of, s.neo4j_user) == (
         7701, 9, 90, None, "analyst")
-    assert s.source("analysis_window") == "environment GRAPHSVC_ANALYSIS_WINDOW"
-    assert s.source("analysis_stall_days") == f"file {f}"
+    assert s.source("analysis.window") == "environment GRAPHSVC_ANALYSIS_WINDOW"
+    assert s.source("analysis.stall_days") == f"file {f}"
 
-    s = Settings.load(environ=env, analysis_window=11, bolt_port=None, analysis_as_of="2025-01-31")
-    assert (s.bolt_port, s.analysis_window, s.analysis_as_of) == (7701, 11, date(2025, 1, 31))
-    assert s.source("analysis_window") == "override" and s.source("bolt_port") == "environment GRAPHSVC_BOLT_PORT"
-    assert s.with_(analysis_window=3).source("analysis_window") == "override"
+    s = Settings.load(environ=env, analysis={"window": 11, "as_of": "2025-01-31"}, bolt_port=None)
+    assert (s.bolt_port, s.analysis.window, s.analysis.as_of) == (7701, 11, date(2025, 1, 31))
+    assert s.source("analysis.window") == "override" and s.source("bolt_port") == "environment GRAPHSVC_BOLT_PORT"
+    assert s.with_(analysis={"window": 3}).source("analysis.window") == "override"
 
 
 def test_analysis_options_come_from_the_settings(tmp_path):
     s = Settings.load(environ={"GRAPHSVC_CONFIG": str(settings_file(tmp_path)),
                                "GRAPHSVC_ANALYSIS_LAPSE_DAYS": "30"})
-    assert s.analysis_options() == AnalysisOptions(window=7, stall_days=90, lapse_days=30,
-                                                   as_of=date(2024, 12, 31))
-    assert Settings.load(environ={}).analysis_options() == AnalysisOptions()
+    assert s.analysis == AnalysisOptions(window=7, stall_days=90, lapse_days=30, as_of=date(2024, 12, 31))
+    assert Settings.load(environ={}).analysis == AnalysisOptions()
 
 
 def test_old_web_names_still_work_and_the_new_name_wins():
     old = {"GRAPHSVC_WEB_ANALYSIS_WINDOW": "4", "GRAPHSVC_WEB_ANALYSIS_STALL_DAYS": "20",
            "GRAPHSVC_WEB_ANALYSIS_LAPSE_DAYS": "21", "GRAPHSVC_WEB_ANALYSIS_AS_OF": "2024-06-30"}
     s = Settings.load(environ=old)
-    assert s.analysis_options() == AnalysisOptions(window=4, stall_days=20, lapse_days=21,
-                                                   as_of=date(2024, 6, 30))
-    assert s.source("analysis_window") == "environment GRAPHSVC_WEB_ANALYSIS_WINDOW"
+    assert s.analysis == AnalysisOptions(window=4, stall_days=20, lapse_days=21, as_of=date(2024, 6, 30))
+    assert s.source("analysis.window") == "environment GRAPHSVC_WEB_ANALYSIS_WINDOW"
     s = Settings.load(environ={**old, "GRAPHSVC_ANALYSIS_WINDOW": "6"})
-    assert (s.analysis_window, s.source("analysis_window")) == (6, "environment GRAPHSVC_ANALYSIS_WINDOW")
+    assert (s.analysis.window, s.source("analysis.window")) == (6, "environment GRAPHSVC_ANALYSIS_WINDOW")
 
 
 def test_the_working_directory_file_is_read_and_graphsvc_config_wins(tmp_path, monkeypatch):
@@ -169,13 +167,13 @@ def test_no_password_names_the_password_file_and_the_settings_file(tmp_path):
     f = settings_file(tmp_path, f'[local]\ndata_dir = "{tmp_path / "neo4j"}"\n')
     s = Settings.load(environ={"GRAPHSVC_CONFIG": str(f)})
     with pytest.raises(GraphsvcError) as e:
-        s.resolved_password()
+        password(s)
     message = str(e.value)
     assert f"there is no {tmp_path / 'neo4j' / 'graphsvc-password'} (data_dir from file {f})" in message
     assert f"Settings file: {f}." in message
     s = Settings.load(environ={})
     with pytest.raises(GraphsvcError, match=r"No settings file \(GRAPHSVC_CONFIG is unset\)"):
-        s.with_(data_dir=tmp_path / "empty").resolved_password()
+        password(s.with_(data_dir=tmp_path / "empty"))
 
 
 # -- graphsvc config show / init ------------------------------------------------
@@ -192,7 +190,7 @@ def test_config_show_json_gives_each_value_and_its_source(tmp_path):
     assert shown["file"] == str(f)
     rows = shown["settings"]
     assert rows["analysis.window"] == {"value": 9, "source": "environment GRAPHSVC_ANALYSIS_WINDOW",
-                                       "env": "GRAPHSVC_ANALYSIS_WINDOW", "field": "analysis_window"}
+                                       "env": "GRAPHSVC_ANALYSIS_WINDOW", "field": "analysis.window"}
     assert (rows["local.bolt_port"]["value"], rows["local.bolt_port"]["source"]) == (7700, f"file {f}")
     assert (rows["local.data_dir"]["value"], rows["local.data_dir"]["source"]) == (str(tmp_path / "neo"), f"file {f}")
     assert (rows["analysis.as_of"]["value"], rows["analysis.lapse_days"]["source"]) == ("2024-12-31", "default")

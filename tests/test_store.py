@@ -11,10 +11,9 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from graphsvc.csvio.importer import import_folder
 from graphsvc.store import catalog
 from graphsvc.store.projection import project
-from tests.helpers import TEST_QUERIES, fixture_path, small_graph
+from tests.helpers import TEST_QUERIES, fixture_path, import_folder, small_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -34,7 +33,7 @@ def test_every_app_statement_plans_on_the_real_neo4j(graph, name):
     # missing label or a removed function fails here, not in a user's import.
     kind = _planned(graph, catalog.query(name))
     expected = "r" if name.startswith(("project_", "export_", "existing_", "referral_parties", "current_",
-                                       "graph_version", "practice_totals",
+                                       "practice_totals",
                                        "referrer_overview")) else None
     if expected:
         assert kind == expected, f"{name} should be read-only, plans as {kind!r}"
@@ -54,10 +53,8 @@ def test_every_test_statement_plans(graph, name):
 def test_projection_of_the_small_fixture_equals_the_hand_built_graph(graph):
     import_folder(graph, fixture_path("small"))
     projected, built = project(graph), small_graph()
-    # Not tuned: the default suggestion weights are in force (graphsvc.store.weights).
-    assert projected.graph.pop("suggestion_weights") == {
-        "weights": (0.3, 0.5, 0.2), "decay": 0.85, "tuned": False,
-        "source": "the default weights, not tuned on this practice yet (graphsvc evaluate --tune)"}
+    # Not tuned: nothing stored, so the default suggestion weights are in force (analysis.tuning.in_force).
+    assert projected.graph.pop("stored_weights") is None
     assert dict(projected.nodes(data=True)) == dict(built.nodes(data=True))
     assert sorted(projected.edges(keys=True, data=True), key=lambda e: e[2]) == \
         sorted(built.edges(keys=True, data=True), key=lambda e: e[2])

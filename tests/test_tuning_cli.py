@@ -14,11 +14,10 @@ import json
 import pytest
 
 from graphsvc.analysis.suggestions import suggest_introductions
-from graphsvc.csvio.importer import import_folder
-from graphsvc.insights import Insights
+from graphsvc.live import build
 from graphsvc.store.weights import stored_weights
 from seed.generate import generate
-from tests.helpers import fixture_path
+from tests.helpers import fixture_path, import_folder
 
 
 @pytest.fixture
@@ -43,7 +42,7 @@ def test_tuning_learns_fit_stores_it_and_suggestions_use_it(fit_world, cli):
     assert stored["validation"]["tuned"] == out["validation"]["tuned"]
 
     # The analysis built from the graph now suggests with those weights.
-    insights = Insights.from_graph(fit_world)
+    insights = build(fit_world, fit_world.settings.analysis)
     assert insights.weights["weights"] == (1.0, 0.0, 0.0) and insights.weights["tuned"] is True
     referrer = next(r for r in sorted(insights.histories) if insights.suggestions(r, limit=3))
     expected = suggest_introductions(insights.G, referrer, limit=3, window=insights.options.window,

@@ -22,15 +22,6 @@ import re
 
 import pytest
 
-from graphsvc.csvio.importer import import_folder
-from tests.helpers import fixture_path
-
-
-@pytest.fixture
-def small(graph):
-    import_folder(graph, fixture_path("small"))
-    return graph
-
 
 def text_of(page) -> str:
     raw = page if isinstance(page, str) else page.get_data(as_text=True)
@@ -168,8 +159,8 @@ def test_the_follow_up_days_are_a_setting(small, graph, neo4j_settings, web_acco
     from graphsvc.web import create_app
 
     def follow_ups(days):
-        app = create_app({"TESTING": True, "SECRET_KEY": "k", "ANALYSIS_AS_OF": "2024-05-10",
-                          "FOLLOW_UP_DAYS": days}, graph=graph, settings=neo4j_settings, accounts=web_accounts)
+        settings = neo4j_settings.with_(analysis={"as_of": "2024-05-10", "follow_up_days": days})
+        app = create_app({"TESTING": True, "SECRET_KEY": "k"}, graph=graph, settings=settings, accounts=web_accounts)
         answer = sign_in(app, "manager").get("/worklists/follow-up?format=csv")
         return [(r["referral"], r["due"], r["days_overdue"], r["status"])
                 for r in csv.DictReader(io.StringIO(answer.get_data(as_text=True)))]

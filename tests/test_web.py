@@ -8,8 +8,7 @@ from datetime import date
 
 import pytest
 
-from graphsvc.csvio.importer import import_folder
-from tests.helpers import fixture_path, free_port, small_graph
+from tests.helpers import fixture_path, free_port, import_folder, small_graph
 
 
 @pytest.fixture
@@ -154,7 +153,8 @@ def test_key_person_risk_links_only_to_a_filter_that_lists_exactly_the_referrers
     from datetime import date as d
 
     from graphsvc.analysis import graph as p
-    from graphsvc.insights import AnalysisOptions, Insights
+    from graphsvc.config import AnalysisOptions
+    from graphsvc.insights import Insights
     from graphsvc.web.practice import clinician_rows
 
     G = small_graph()
@@ -338,20 +338,21 @@ def test_create_app_takes_the_graph_and_settings_as_keywords(graph, neo4j_settin
 
     monkeypatch.setenv("GRAPHSVC_WEB_PAGE_SIZE", "7")  # read by Settings.load only, never by Flask
     # data_dir: where the accounts database and the secret key go when not given.
-    settings = neo4j_settings.with_(web_page_size=3, analysis_window=4, analysis_stall_days=90,
+    settings = neo4j_settings.with_(web_page_size=3, analysis={"window": 4, "stall_days": 90},
                                     data_dir=tmp_path / "data")
     app = create_app(graph=graph, settings=settings)
     assert app.extensions["graph"] is graph
     assert "GRAPH" not in app.config
     assert app.config["PAGE_SIZE"] == 3
+    # The analysis options are the settings' one AnalysisOptions, for the live analysis and the writes alike.
     options = app.extensions["insights"].options
+    assert options is settings.analysis is app.extensions["service"].options
     assert (options.window, options.stall_days, options.lapse_days, options.as_of) == (4, 90, 180, None)
-    # test_config overrides the settings.
-    app = create_app({"PAGE_SIZE": "2", "ANALYSIS_AS_OF": "2024-12-31", "ANALYSIS_LAPSE_DAYS": 30},
-                     graph=graph, settings=settings)
+    # test_config overrides the settings' Flask keys.
+    app = create_app({"PAGE_SIZE": "2"}, graph=graph, settings=settings.with_(analysis={"as_of": date(2024, 12, 31)}))
     options = app.extensions["insights"].options
     assert app.config["PAGE_SIZE"] == 2
-    assert (options.window, options.lapse_days, options.as_of) == (4, 30, date(2024, 12, 31))
+    assert (options.window, options.lapse_days, options.as_of) == (4, 180, date(2024, 12, 31))
     with pytest.raises(TypeError, match="create_app\\(graph=...\\)"):
         create_app({"GRAPH": graph}, settings=settings)
 

@@ -11,12 +11,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from graphsvc.csvio.importer import import_folder
 from graphsvc.errors import NotFound
-from graphsvc.insights import Insights
-from graphsvc.store import writes
+from graphsvc.live import build
 from graphsvc.store.db import Graph
-from tests.helpers import fixture_path
+from tests.helpers import fixture_path, import_folder, service_of, someone
 
 AS_OF = date(2024, 12, 31)  # a fixed "today": stalls, lapses and trends stay reproducible
 
@@ -24,7 +22,7 @@ AS_OF = date(2024, 12, 31)  # a fixed "today": stalls, lapses and trends stay re
 @pytest.fixture
 def small(graph):
     import_folder(graph, fixture_path("small"))
-    return Graph(graph.settings.with_(analysis_as_of=AS_OF), graph.driver)
+    return Graph(graph.settings.with_(analysis={"as_of": AS_OF}), graph.driver)
 
 
 def stored(graph, rid: str) -> dict:
@@ -39,15 +37,14 @@ def without_stamp(props: dict) -> dict:
 def assert_as_full_write_back(graph, *ids: str) -> None:
     """The stored properties of ``ids`` are what ``graphsvc analyze`` would store now."""
     after_write = {r: without_stamp(stored(graph, r)) for r in ids}
-    Insights.from_graph(graph).write_back(graph)
+    service_of(graph).store_analysis(build(graph, graph.settings.analysis))
     assert after_write == {r: without_stamp(stored(graph, r)) for r in ids}
 
 
 def test_record_referral_stores_the_new_count_and_stage(small):
     assert "stage" not in stored(small, "rf1")  # never analysed
     began = datetime.now(UTC)
-    writes.record_referral(small, id="r20", date="2024-07-01", referrer_id="rf1", client_id="cl1",
-                           addressed_to="cn1")
+    service_of(small).record_referral({"id": "r20", "date": "2024-07-01", "referrer_id": "rf1", "client_id": "cl1", "addressed_to": "cn1"}, by=someone())
     with small.session() as s:
         row = s.run("MATCH (r:Referrer {id:'rf1'}) RETURN r.referrals, r.stage, r.analysed_at").single()
     assert row["r.referrals"] == 3 and row["r.stage"] == 1
@@ -61,71 +58,64 @@ def test_record_referral_stores_the_new_count_and_stage(small):
 
 
 def test_after_analyze_one_write_moves_the_stored_count(small):
-    Insights.from_graph(small).write_back(small)
+    service_of(small).store_analysis(build(small, small.settings.analysis))
     analysed = stored(small, "rf1")
     assert analysed["referrals"] == 2
-    writes.record_referral(small, id="r20", date="2024-07-01", referrer_id="rf1", client_id="cl1",
-                           addressed_to="cn1")
+    service_of(small).record_referral({"id": "r20", "date": "2024-07-01", "referrer_id": "rf1", "client_id": "cl1", "addressed_to": "cn1"}, by=someone())
     fresh = stored(small, "rf1")
     assert fresh["referrals"] == 3 and fresh["analysed_at"] > analysed["analysed_at"]
     assert_as_full_write_back(small, "rf1")
 
 
 def test_hand_over_stores_the_point_person_share_and_stage(small):
-    Insights.from_graph(small).write_back(small)
+    service_of(small).store_analysis(build(small, small.settings.analysis))
     before = stored(small, "rf1")
     assert (before["point_person_share"], before["stage"]) == (1.0, 1)
     # From 2023-03-01 cn2 holds the role: r2 (2023-05-02, addressed to cn1) is no longer to the point person.
-    writes.hand_over(small, "rf1", "cn2", "2023-03-01")
+    service_of(small).hand_over({"referrer_id": "rf1", "to_clinician_id": "cn2", "date": "2023-03-01"}, by=someone())
     after = stored(small, "rf1")
     assert (after["point_person_share"], after["stage"], after["stage_2_on"].to_native()) == (0.5, 2, date(2023, 5, 2))
     assert_as_full_write_back(small, "rf1", "rf2", "rf3")
 
 
 def test_pass_and_every_event_store_their_referrers_analysis(small):
-    Insights.from_graph(small).write_back(small)
+    service_of(small).store_analysis(build(small, small.settings.analysis))
     assert stored(small, "rf1")["passes"] == 1 and stored(small, "rf3")["contacts"] == 1
-    writes.record_pass(small, "r1", "cn2", "scheduling")  # r1 was sent by rf1
+    service_of(small).pass_referral({"referral_id": "r1", "to_clinician_id": "cn2", "reason": "scheduling"}, by=someone())  # r1 was sent by rf1
     assert (stored(small, "rf1")["passes"], stored(small, "rf1")["passes_scheduling"]) == (2, 1)
-    writes.record_introduction(small, id="i9", date="2024-08-01", referrer_id="rf3", introduced_id="cn1",
-                               by_id="cn2")
-    writes.record_contact(small, id="k9", date="2024-08-02", referrer_id="rf3", member_id="cn1", kind="case_consult")
-    writes.record_referral_out(small, id="o9", date="2024-08-03", referrer_id="rf3", client_id="cl3",
-                               provider_id="ep2", niche="forensic_evaluation")
+    service_of(small).record_introduction({"id": "i9", "date": "2024-08-01", "referrer_id": "rf3", "introduced_id": "cn1", "by_id": "cn2"}, by=someone())
+    service_of(small).record_contact({"id": "k9", "date": "2024-08-02", "referrer_id": "rf3", "member_id": "cn1", "kind": "case_consult"}, by=someone())
+    service_of(small).record_referral_out({"id": "o9", "date": "2024-08-03", "referrer_id": "rf3", "client_id": "cl3", "provider_id": "ep2", "niche": "forensic_evaluation"}, by=someone())
     rf3 = stored(small, "rf3")
     assert (rf3["introductions"], rf3["contacts"], rf3["last_contact"].to_native()) == (1, 2, date(2024, 8, 2))
     assert_as_full_write_back(small, "rf1", "rf2", "rf3")
 
 
 def test_save_referrer_stores_its_analysis_and_one_not_started_has_none(small):
-    writes.save_referrer(small, id="rf2", name="Ms. Vega", kind="school_counselor", organization="Lincoln High",
-                         point_person_id="cn1", since="2023-03-01")
+    service_of(small).save("referrer", {"name": "Ms. Vega", "kind": "school_counselor", "organization": "Lincoln High",
+                                        "point_person_id": "cn1", "since": "2023-03-01"}, by=someone(), record_id="rf2")
     assert (stored(small, "rf2")["referrals"], stored(small, "rf2")["stage"]) == (3, 1)
     # Begun after the day analysed: stamped with the options, no stage or metrics (as write_back does).
-    writes.save_referrer(small, id="rf9", name="Dr. Ode", kind="physician", organization="Ode Family Medicine",
-                         point_person_id="cn1", since="2025-03-01")
+    service_of(small).save("referrer", {"id": "rf9", "name": "Dr. Ode", "kind": "physician", "organization": "Ode Family Medicine", "point_person_id": "cn1", "since": "2025-03-01"}, by=someone())
     rf9 = stored(small, "rf9")
     assert "stage" not in rf9 and "referrals" not in rf9 and rf9["analysis_as_of"].to_native() == AS_OF
-    writes.save_referrer(small, id="rf8", name="Dr. New", kind="physician", organization="New Clinic",
-                         point_person_id="cn2", since="2024-06-01")
+    service_of(small).save("referrer", {"id": "rf8", "name": "Dr. New", "kind": "physician", "organization": "New Clinic", "point_person_id": "cn2", "since": "2024-06-01"}, by=someone())
     assert (stored(small, "rf8")["stage"], stored(small, "rf8")["referrals"]) == (0, 0)
     assert_as_full_write_back(small, "rf2", "rf8", "rf9")
 
 
 def test_a_refused_write_stores_nothing(small):
-    Insights.from_graph(small).write_back(small)
+    service_of(small).store_analysis(build(small, small.settings.analysis))
     before = stored(small, "rf1")
     with pytest.raises(NotFound):
-        writes.record_referral(small, id="r20", date="2024-07-01", referrer_id="rf1", client_id="nope",
-                               addressed_to="cn1")
+        service_of(small).record_referral({"id": "r20", "date": "2024-07-01", "referrer_id": "rf1", "client_id": "nope", "addressed_to": "cn1"}, by=someone())
     assert stored(small, "rf1") == before
 
 
 def test_concurrent_writes_leave_the_last_count_stored(small):
     def write(n: int) -> None:
         for i in range(10):
-            writes.record_referral(small, id=f"r{n}_{i}", date="2024-07-01", referrer_id="rf1", client_id="cl1",
-                                   addressed_to="cn1")
+            service_of(small).record_referral({"id": f"r{n}_{i}", "date": "2024-07-01", "referrer_id": "rf1", "client_id": "cl1", "addressed_to": "cn1"}, by=someone())
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
     for t in threads:

@@ -30,7 +30,8 @@ from pathlib import Path
 
 from graphsvc.analysis import stage_histories
 from graphsvc.analysis.graph import add_member, add_referral, add_referrer, new_graph
-from graphsvc.insights import AnalysisOptions, Insights
+from graphsvc.config import AnalysisOptions
+from graphsvc.insights import Insights
 from graphsvc.live import InsightsCache
 from graphsvc.procinfo import peak_rss_mb
 from graphsvc.store.db import Graph

@@ -24,11 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from graphsvc.csvio.importer import import_folder
-from graphsvc.insights import Insights, current_version
+from graphsvc.insights import Insights
 from graphsvc.live import InsightsCache
 from graphsvc.store import projection
+from graphsvc.store.reads import changes_since
 from graphsvc.store.schema import init_schema
+from tests.helpers import import_folder
 from tests.benchmarks.server import running_neo4j
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,8 +48,8 @@ def frozen_never_thawed(graph, rebuilds: int) -> list[int]:
     sizes, current = [], None
     for _ in range(rebuilds):
         current = None
-        fresh = Insights(projection.project(graph), graph.settings.analysis_options(), current_version(graph))
-        fresh.index
+        fresh = Insights(projection.project(graph), graph.settings.analysis, changes_since(graph).version)
+        _ = fresh.index
         gc.freeze()
         current = fresh
         sizes.append(rss_mb())
@@ -58,7 +59,7 @@ def frozen_never_thawed(graph, rebuilds: int) -> list[int]:
 
 def cache_now(graph, rebuilds: int) -> tuple[list[int], float]:
     """The live analysis's forced rebuilds: built aside in the background, swapped in, the old one collected."""
-    cache = InsightsCache(graph, refresh_seconds=0)
+    cache = InsightsCache(graph, graph.settings.analysis, refresh_seconds=0)
     sizes, seconds = [], []
     for n in range(rebuilds):
         t = time.perf_counter()
@@ -66,7 +67,7 @@ def cache_now(graph, rebuilds: int) -> tuple[list[int], float]:
             # What a worker holds once it has served its first pages, as every
             # rebuilt analysis holds from the start: stages and metrics computed.
             first = cache.get()
-            first.histories, first.metrics
+            _ = first.histories, first.metrics
             del first
         else:
             cache.refresh()

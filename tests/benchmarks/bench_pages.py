@@ -109,7 +109,7 @@ def run_scale(scale: str, options: dict) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"graphsvc-bench-pages-{scale}-"))
     try:
         if scale == "demo":
-            from graphsvc.csvio.importer import import_folder
+            from tests.helpers import import_folder
             from graphsvc.store.schema import init_schema
             from seed.generate import generate
 
@@ -128,7 +128,6 @@ def measure(graph, work: Path, args, scale: str) -> dict:
     from argon2 import PasswordHasher
 
     from graphsvc.accounts import Accounts
-    from graphsvc.analysis.referrals import current_point_person
     from graphsvc.procinfo import peak_rss_mb
     from graphsvc.web import create_app
     from tests.conftest import FAST_HASHER, PASSWORD, sign_in_client
@@ -136,9 +135,10 @@ def measure(graph, work: Path, args, scale: str) -> dict:
     accounts = Accounts(work / "accounts.sqlite3", hasher=PasswordHasher(**FAST_HASHER))
     accounts.add_user("manager", "manager", PASSWORD)
     # No snapshots (a warm start is bench_live's), the poller as `graphsvc serve` runs it.
-    app = create_app({"SECRET_KEY": secrets.token_hex(16), "ANALYSIS_SNAPSHOT_DIR": None,
-                      "ANALYSIS_POLL_SECONDS": 1}, graph=graph, settings=graph.settings, accounts=accounts)
+    app = create_app({"SECRET_KEY": secrets.token_hex(16)}, graph=graph, settings=graph.settings.with_(
+        web_poll_seconds=1), accounts=accounts)
     cache = app.extensions["insights"]
+    cache.snapshot_dir = None
     try:
         manager = sign_in_client(app, "manager")
         log(scale, "first request: building the analysis")
@@ -150,7 +150,7 @@ def measure(graph, work: Path, args, scale: str) -> dict:
         sampled_clinicians = rng.sample(clinicians, min(SAMPLED, len(clinicians)))
         # /my-referrers for the clinician with the most referrers: the longest such page. (Counted
         # here rather than read from Insights.member_activity, which a page's first request computes.)
-        referrers_of = Counter(current_point_person(insights.G, r) for r in insights.histories)
+        referrers_of = Counter(row["point_person_id"] for row in insights.referrer_rows)
         busiest = max(clinicians, key=lambda m: (referrers_of[m], m))
         accounts.add_user("clinician", "clinician", PASSWORD, busiest)
         clinician = sign_in_client(app, "clinician")

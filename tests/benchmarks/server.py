@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphsvc.config import Settings
-from graphsvc.localdb import LocalServer
+from graphsvc.localdb import LocalServer, discovery
 from graphsvc.store.db import Graph
 from tests.helpers import free_port
 
@@ -29,7 +29,7 @@ def running_neo4j(data_dir: Path, heap: str, pagecache: str):
     server.start(timeout=300, echo=lambda m: print(m, flush=True))
     graph = None
     try:
-        password = settings.resolved_password()
+        password = discovery.password(settings)
         graph = Graph.connect(settings.with_(neo4j_uri=settings.uri, neo4j_password=password))
         yield BenchNeo4j(server, graph, {**os.environ, "NEO4J_URI": settings.uri, "NEO4J_PASSWORD": password})
     finally:

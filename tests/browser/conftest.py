@@ -140,7 +140,7 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture
 def live_server(app, graph):
     """The base URL (``http://127.0.0.1:<port>``) of ``app`` served over HTTP, the small fixture practice loaded."""
-    from graphsvc.csvio.importer import import_folder
+    from tests.helpers import import_folder
 
     import_folder(graph, fixture_path("small"))
     # Port 0: the system picks a free port when the socket is bound, so no other process can take it first.
