@@ -14,7 +14,7 @@ PORT   ?= 5000
 VENDOR := graphsvc/web/static/vendor
 VENDOR_FILES := $(VENDOR)/chart.umd.js $(VENDOR)/cytoscape.min.js
 
-.PHONY: install vendor run demo serve test bench stop status clean
+.PHONY: install vendor run demo serve test lint docs bench stop status clean
 
 # Virtual environment, Python dependencies, the browser libraries, and Neo4j
 # Community from Maven Central.
@@ -69,10 +69,18 @@ demo: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(BIN)/graphsvc serve --host $(HOST) --port $(PORT)
 
-# Install, then run the tests against a Neo4j the tests start on a free port
-# (never reading the graphsvc.toml `make run` writes here).
+# Install, lint, build the docs (a broken link fails), then run the tests against a Neo4j the tests
+# start on a free port (never reading the graphsvc.toml `make run` writes here).
 test: install
+	$(BIN)/ruff check graphsvc tests seed docs
+	$(BIN)/mkdocs build --strict --quiet
 	GRAPHSVC_CONFIG=/dev/null $(BIN)/pytest -q
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check graphsvc tests seed docs
+
+docs: $(VENV)/.installed
+	$(BIN)/mkdocs build --strict
 
 bench: install
 	$(BIN)/python -m tests.benchmarks.bench_import
@@ -89,4 +97,4 @@ status:
 	$(BIN)/graphsvc db status
 
 clean: stop
-	rm -rf $(VENV) $(DEMO) .bench .pytest_cache node_modules $(VENDOR) test-results
+	rm -rf $(VENV) $(DEMO) .bench .pytest_cache node_modules $(VENDOR) test-results site

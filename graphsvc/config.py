@@ -34,11 +34,11 @@ has a place in it and an environment variable::
     [web]
     page_size = 50                # GRAPHSVC_WEB_PAGE_SIZE
     poll_seconds = 1              # GRAPHSVC_WEB_POLL_SECONDS: how often a web worker reads the change feed
-    accounts_db = "~/.local/share/graphsvc/neo4j/graphsvc-accounts.sqlite3"  # GRAPHSVC_ACCOUNTS_DB; default: in data_dir
+    accounts_db = "~/.local/share/graphsvc/neo4j/graphsvc-accounts.sqlite3"  # GRAPHSVC_ACCOUNTS_DB; in data_dir
     secret_key = "..."            # GRAPHSVC_SECRET_KEY; default: generated into data_dir (graphsvc-secret-key)
     cookie_secure = false         # GRAPHSVC_COOKIE_SECURE: the session cookie Secure always (it is over HTTPS anyway)
     trusted_proxies = 0           # GRAPHSVC_TRUSTED_PROXIES: proxies in front that set X-Forwarded-For/-Proto
-    ratelimit_storage = "memory://"  # GRAPHSVC_RATELIMIT_STORAGE: where failed logins are counted (redis://... to share)
+    ratelimit_storage = "memory://"  # GRAPHSVC_RATELIMIT_STORAGE: where failed logins count (redis://... shares)
 
     [log]
     file = "~/.local/state/graphsvc/graphsvc.log"   # GRAPHSVC_LOG_FILE

@@ -584,7 +584,8 @@ def _trim_heap() -> None:
 
 
 def _private(path: Path) -> bool:
-    """Whether ``path`` and its folder belong to this user, the folder closed to others, the file not writable by them."""
+    """Whether ``path`` and its folder belong to this user, the folder closed to others, the file not writable
+    by them."""
     folder, file = path.parent.stat(), path.stat()
     return (folder.st_uid == file.st_uid == os.getuid() and not folder.st_mode & 0o077
             and not file.st_mode & 0o022)

@@ -110,7 +110,8 @@ def why_not(user, action: str, **context) -> str | None:
         if mine and context.get(field) == mine:
             return None
         return f"A clinician may {which}; you are clinician {mine or '(linked to no clinician)'}."
-    allowed = (["a manager"] + (["an analyst"] if action in _ANALYST else []) + (["intake"] if action in _INTAKE else [])
+    allowed = (["a manager"] + (["an analyst"] if action in _ANALYST else [])
+               + (["intake"] if action in _INTAKE else [])
                + (["a clinician (its own)"] if action in _CLINICIAN_OWN else []))
     who = allowed[0] if len(allowed) == 1 else ", ".join(allowed[:-1]) + " or " + allowed[-1]
     return f"Only {who} may {doing}; you are signed in as {role}."
@@ -122,8 +123,10 @@ def own_context(user, action: str) -> dict:
     before the details are known; the details are checked with the real context later.
 
     >>> from graphsvc.accounts import User
-    >>> own_context(User("ana", "clinician", "cn1", None), "record_pass"), own_context(User("m", "manager", None, None), "record_pass")
-    ({'addressed_to': 'cn1'}, {})
+    >>> own_context(User("ana", "clinician", "cn1", None), "record_pass")
+    {'addressed_to': 'cn1'}
+    >>> own_context(User("mo", "manager", None, None), "record_pass")
+    {}
     """
     if getattr(user, "role", None) == "clinician" and action in _CLINICIAN_OWN:
         return {_CLINICIAN_OWN[action][0]: getattr(user, "clinician_id", None)}

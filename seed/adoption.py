@@ -94,9 +94,9 @@ class Caseload:
         if tables is None:
             need_w = [SPECIALTY_DEMAND[s] * NEED_FIT.get(s, {}).get(pop, 1) * self.lean[s] for s in self.specs]
             mix = INSURANCE_MIX.get(pop, _COMMERCIAL)
-            ins_w = [(mix.get(i, 0.3) or 0.01) * lean for i, lean in zip(INSURANCES, self.ins_lean)]
+            ins_w = [(mix.get(i, 0.3) or 0.01) * lean for i, lean in zip(INSURANCES, self.ins_lean, strict=False)]
             wanted = SCHEDULE_WANTED.get(pop, {})
-            slot_w = [wanted.get(s, 0.5) * lean for s, lean in zip(SCHEDULE_SLOTS, self.slot_lean)]
+            slot_w = [wanted.get(s, 0.5) * lean for s, lean in zip(SCHEDULE_SLOTS, self.slot_lean, strict=False)]
             tables = self._by_pop[pop] = (_cum(need_w), _cum(ins_w), _cum(slot_w))
         need_cum, ins_cum, slot_cum = tables
         needs = _draw_needs(rng, self.specs, need_cum, None)

@@ -119,7 +119,8 @@ NEED_FIT = {
     "perinatal": {"adult": 1, "couples": 0.5},
     "adhd": {"child": 2.5, "adolescent": 2, "adult": 0.7, "older_adult": 0.1, "couples": 0.2, "family": 0.8},
     "autism": {"child": 2.5, "adolescent": 1.5, "adult": 0.5, "older_adult": 0.1, "couples": 0.1, "family": 0.8},
-    "psychological_testing": {"child": 2, "adolescent": 1.5, "adult": 0.7, "older_adult": 0.5, "couples": 0, "family": 0.2},
+    "psychological_testing": {"child": 2, "adolescent": 1.5, "adult": 0.7, "older_adult": 0.5, "couples": 0,
+                              "family": 0.2},
     "grief": {"older_adult": 3, "family": 1.5},
     "substance_use": {"child": 0, "adolescent": 1, "adult": 1.5, "family": 0.7},
     "eating_disorders": {"child": 0.3, "adolescent": 2.5, "older_adult": 0.2, "couples": 0.1, "family": 0.5},
@@ -368,7 +369,7 @@ def _years_before(day: date, years: int) -> date:
 
 def _id_format(prefix: str, count: int, min_digits: int) -> str:
     """A format for ids whose string order equals their number order."""
-    return prefix + "{:0%dd}" % max(min_digits, len(str(count)))
+    return prefix + f"{{:0{max(min_digits, len(str(count)))}d}}"
 
 
 def _cum(weights):
@@ -377,7 +378,7 @@ def _cum(weights):
 
 def _weighted(rng, items, weights, k=1):
     """Up to k distinct items drawn by weight (zero weights never drawn)."""
-    pool = [(item, w) for item, w in zip(items, weights) if w > 0]
+    pool = [(item, w) for item, w in zip(items, weights, strict=False) if w > 0]
     chosen = []
     while pool and len(chosen) < k:
         pick = rng.choices(range(len(pool)), weights=[w for _, w in pool])[0]
@@ -470,7 +471,7 @@ class _Practice:
             prefs = KIND_POPULATIONS.get(kind, {})
             affinity = [0.1 + sum(prefs.get(p, 0.05 if prefs else 1) for p in pops) for pops in self.populations]
             self.kind_affinity[kind] = affinity
-            self.point_person_cum[kind] = _cum(a * w for a, w in zip(affinity, self.networking))
+            self.point_person_cum[kind] = _cum(a * w for a, w in zip(affinity, self.networking, strict=False))
             self.intake_cum[kind] = _cum(affinity[c] for c in accepting)
         self._profiles = {}
         self._population_choice = {}
@@ -529,7 +530,7 @@ class _Practice:
     def write_staff(self, out):
         handle, writer = _open(out, "staff.csv")
         with handle:
-            writer.writerows(zip(self.staff_ids, self.staff_names, self.staff_roles))
+            writer.writerows(zip(self.staff_ids, self.staff_names, self.staff_roles, strict=False))
         return len(self.staff_ids)
 
 
@@ -557,7 +558,9 @@ class _Providers:
             self.niches.append([n for n in NICHES if n in niches])
             name = f"{rng.choice(PLACES)} {PROVIDER_SUFFIX[main]}"
             while name in used:
-                name = f"{rng.choice(PLACES)} {rng.choice(('North', 'South', 'East', 'West', 'Regional'))} {PROVIDER_SUFFIX[main]}"
+                place = rng.choice(PLACES)  # drawn first, then the side: the generator's order
+                side = rng.choice(("North", "South", "East", "West", "Regional"))
+                name = f"{place} {side} {PROVIDER_SUFFIX[main]}"
                 if name in used:
                     name = f"{name} {i + 1}"
             used.add(name)
@@ -575,7 +578,7 @@ class _Providers:
     def write(self, out):
         handle, writer = _open(out, "external_providers.csv")
         with handle:
-            for pid, name, niches in zip(self.ids, self.names, self.niches):
+            for pid, name, niches in zip(self.ids, self.names, self.niches, strict=False):
                 writer.writerow((pid, name, ";".join(niches)))
         return len(self.ids)
 
@@ -666,7 +669,8 @@ def _referrer_identity(rng, kind):
     if kind == "pediatrician":
         return f"Dr. {first} {last}", rng.choice((f"{place} Pediatrics", f"{place} Children's Clinic"))
     if kind == "school_counselor":
-        return f"{first} {last}", f"{place} {rng.choice(('Elementary School', 'Middle School', 'High School', 'Academy'))}"
+        school = rng.choice(("Elementary School", "Middle School", "High School", "Academy"))
+        return f"{first} {last}", f"{place} {school}"
     if kind == "clergy":
         title = rng.choice(("Rev.", "Pastor", "Father", "Rabbi", "Imam"))
         org = {"Rabbi": f"Congregation Beth Shalom of {place}", "Imam": f"{place} Islamic Center",
@@ -754,7 +758,7 @@ def _plan_events(rng, referrers, total, span):
     events = []
     append = events.append
     random_ = rng.random
-    for i, (r, k) in enumerate(zip(referrers, volumes)):
+    for i, (r, k) in enumerate(zip(referrers, volumes, strict=False)):
         r.count = k
         first, width = r.first, r.last - r.first + 1
         for _ in range(k):
@@ -1021,7 +1025,7 @@ def _pass(rng, practice, c, reason, kind):
     """
     options = practice.pass_options(c)
     # Fall back to another reason when c lacks nothing of the drawn kind.
-    for reason in [reason] + [r for r, _ in PASS_REASON_SHARE if r != reason]:
+    for reason in [reason] + [r for r, _ in PASS_REASON_SHARE if r != reason]:  # noqa: B020  (the drawn one first)
         lacking = options[reason]
         if reason == PASS_OTHER and not practice.accepting[c]:
             colleague = rng.choice([x for x in practice.accepting_list if x != c] or [None])

@@ -100,15 +100,17 @@ def neo4j_settings(tmp_path_factory) -> Settings:
 @pytest.fixture(scope="session")
 def session_graph(neo4j_settings) -> Graph:
     graph = Graph.connect(neo4j_settings)
+    init_schema(graph)
     yield graph
     graph.close()
 
 
 @pytest.fixture
 def graph(session_graph) -> Graph:
-    """The test graph, emptied (schema kept) before each test."""
+    """The test graph, emptied before each test: its constraints and indexes stay, the Practice node is
+    made again as the schema makes it."""
     session_graph.write("wipe_graph", catalog=TEST_QUERIES)
-    init_schema(session_graph)
+    session_graph.write("practice_node", catalog=TEST_QUERIES)
     return session_graph
 
 

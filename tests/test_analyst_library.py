@@ -51,15 +51,25 @@ D = date
 
 def extra(graph: Graph) -> None:
     """The hand-made events written on top of the small fixture (module docstring: EXTRA)."""
-    service_of(graph).save("referrer", {"id": "rf4", "name": "Dr. Ode", "kind": "physician", "organization": "Ode Family Medicine", "point_person_id": "cn3", "since": "2024-10-01"}, by=someone())
-    service_of(graph).record_contact({"id": "k4", "date": "2024-04-08", "referrer_id": "rf3", "member_id": "cn2", "kind": "follow_up"}, by=someone())
-    service_of(graph).record_contact({"id": "k5", "date": "2024-10-20", "referrer_id": "rf4", "member_id": "cn3", "kind": "case_consult"}, by=someone())
-    service_of(graph).record_contact({"id": "k6", "date": "2024-06-15", "referrer_id": "rf1", "member_id": "cn2", "kind": "talk"}, by=someone())
-    service_of(graph).record_referral({"id": "r7", "date": "2024-11-15", "referrer_id": "rf4", "client_id": "cl1", "addressed_to": "cn3"}, by=someone())
-    service_of(graph).record_referral({"id": "r8", "date": "2024-07-01", "referrer_id": "rf1", "client_id": "cl3", "addressed_to": "cn2"}, by=someone())
-    service_of(graph).record_introduction({"id": "i3", "date": "2024-06-01", "referrer_id": "rf3", "introduced_id": "cn1", "by_id": "cn2"}, by=someone())
-    service_of(graph).record_referral_out({"id": "o2", "date": "2024-08-03", "referrer_id": "rf3", "client_id": "cl3", "provider_id": "ep2", "niche": "forensic_evaluation"}, by=someone())
-    service_of(graph).pass_referral({"referral_id": "r4", "to_clinician_id": "cn1", "reason": "scheduling"}, by=someone())
+    service_of(graph).save("referrer", {"id": "rf4", "name": "Dr. Ode", "kind": "physician",
+                                        "organization": "Ode Family Medicine", "point_person_id": "cn3",
+                                        "since": "2024-10-01"}, by=someone())
+    service_of(graph).record_contact({"id": "k4", "date": "2024-04-08", "referrer_id": "rf3", "member_id": "cn2",
+                                      "kind": "follow_up"}, by=someone())
+    service_of(graph).record_contact({"id": "k5", "date": "2024-10-20", "referrer_id": "rf4", "member_id": "cn3",
+                                      "kind": "case_consult"}, by=someone())
+    service_of(graph).record_contact({"id": "k6", "date": "2024-06-15", "referrer_id": "rf1", "member_id": "cn2",
+                                      "kind": "talk"}, by=someone())
+    service_of(graph).record_referral({"id": "r7", "date": "2024-11-15", "referrer_id": "rf4", "client_id": "cl1",
+                                       "addressed_to": "cn3"}, by=someone())
+    service_of(graph).record_referral({"id": "r8", "date": "2024-07-01", "referrer_id": "rf1", "client_id": "cl3",
+                                       "addressed_to": "cn2"}, by=someone())
+    service_of(graph).record_introduction({"id": "i3", "date": "2024-06-01", "referrer_id": "rf3",
+                                           "introduced_id": "cn1", "by_id": "cn2"}, by=someone())
+    service_of(graph).record_referral_out({"id": "o2", "date": "2024-08-03", "referrer_id": "rf3", "client_id": "cl3",
+                                           "provider_id": "ep2", "niche": "forensic_evaluation"}, by=someone())
+    service_of(graph).pass_referral({"referral_id": "r4", "to_clinician_id": "cn1",
+                                     "reason": "scheduling"}, by=someone())
 
 
 @pytest.fixture(scope="module")
@@ -348,7 +358,8 @@ def test_lapsed_referrers(practice):
     # At least 3 referrals, none for more than 180 days: rf2 (last r6, 2024-05-01) and rf1 (last
     # r8, 2024-07-01: 183 days before 2024-12-31). rf3 and rf4 have one referral each.
     assert run(practice, "lapsed_referrers") == [
-        ("rf2", "Ms. Vega", "school_counselor", "cn2", "Ben Okafor", 3, D(2024, 5, 1), days(D(2024, 5, 1), date.today())),
+        ("rf2", "Ms. Vega", "school_counselor", "cn2", "Ben Okafor", 3, D(2024, 5, 1),
+         days(D(2024, 5, 1), date.today())),
         ("rf1", "Dr. Hale", "pediatrician", "cn1", "Ana Ruiz", 3, D(2024, 7, 1), days(D(2024, 7, 1), date.today())),
     ]
     rows = run(practice, "lapsed_referrers", as_of="2024-12-31")

@@ -229,7 +229,8 @@ def test_status_says_what_the_process_serves(small, client, app):
 
     from tests.helpers import service_of, someone
 
-    service_of(small).record_contact({"id": "k9", "date": date(2024, 6, 1), "referrer_id": "rf1", "member_id": "cn1", "kind": "talk"}, by=someone())
+    service_of(small).record_contact({"id": "k9", "date": date(2024, 6, 1), "referrer_id": "rf1", "member_id": "cn1",
+                                      "kind": "talk"}, by=someone())
     cache.check_seconds = 0  # read the change feed on the next request (the web server's poller does it every second)
     assert client.get("/api/referrers/rf1").get_json()["metrics"]["contacts"] == 2
     status = client.get("/api/status").get_json()

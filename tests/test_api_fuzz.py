@@ -1,7 +1,8 @@
 """Schemathesis against the live API: the OpenAPI document and the code agree.
 
 The app is the ``app`` fixture's (the test Neo4j) with the small fixture
-imported, called with a manager's API token (``Authorization: Bearer``); schemathesis loads ``/api/openapi.json`` from it through WSGI and
+imported, called with a manager's API token (``Authorization: Bearer``); schemathesis loads
+``/api/openapi.json`` from it through WSGI and
 sends each operation schema-valid requests (which must be answered, never
 refused as bad input) and schema-violating ones (which must be refused), and
 checks every answer: no 500, a documented status, and a body conforming to
@@ -28,10 +29,10 @@ from schemathesis.core.failures import Failure  # noqa: E402
 from schemathesis.generation.modes import GenerationMode  # noqa: E402
 from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402
 
-from tests.helpers import (
-    fixture_path,  # noqa: E402
-    import_folder,  # noqa: E402
-)
+from tests.helpers import fixture_path, import_folder  # noqa: E402
+
+# Over a thousand generated requests.
+pytestmark = pytest.mark.slow
 
 MAX_EXAMPLES = 50
 # The writes (fourteen operations, each a transaction and an analysis update): fewer cases each, so the
@@ -97,8 +98,9 @@ def test_the_api_answers_as_its_openapi_document_says(app, graph, web_accounts):
             @settings(max_examples=MAX_EXAMPLES if operation.method.upper() == "GET" or operation.path == "/api/match"
                       else WRITE_EXAMPLES, deadline=None, database=None,
                       suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-            def run(case):
-                sent[operation.label, mode.value] = sent.get((operation.label, mode.value), 0) + 1
+            def run(case):  # noqa: B023 (run is called right below, in the same turn of the loop)
+                sent[case.operation.label, case.meta.generation.mode.value] = sent.get(
+                    (case.operation.label, case.meta.generation.mode.value), 0) + 1
                 case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance],
                                        additional_checks=[valid_requests_are_answered])
 

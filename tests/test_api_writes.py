@@ -47,18 +47,24 @@ def rows(graph, name: str, **where) -> list[dict]:
 
 
 def test_the_store_makes_ids_when_none_is_given(small):
-    referral = service_of(small).record_referral({"date": "2024-07-01", "referrer_id": "rf1", "client_id": "cl1", "addressed_to": "cn1"}, by=someone())
+    referral = service_of(small).record_referral({"date": "2024-07-01", "referrer_id": "rf1", "client_id": "cl1",
+                                                  "addressed_to": "cn1"}, by=someone())
     assert generated(referral["id"], "ref-")
     assert rows(small, "export_referrals", id=referral["id"])[0]["client_id"] == "cl1"
     made = {
-        "int-": service_of(small).record_introduction({"date": "2024-07-02", "referrer_id": "rf3", "introduced_id": "cn1", "by_id": "cn2"}, by=someone()),
-        "con-": service_of(small).record_contact({"date": "2024-07-03", "referrer_id": "rf3", "member_id": "cn2", "kind": "talk"}, by=someone()),
-        "out-": service_of(small).record_referral_out({"date": "2024-07-04", "referrer_id": "rf2", "client_id": "cl6", "provider_id": "ep1", "niche": "inpatient_eating_disorders"}, by=someone()),
+        "int-": service_of(small).record_introduction({"date": "2024-07-02", "referrer_id": "rf3",
+                                                       "introduced_id": "cn1", "by_id": "cn2"}, by=someone()),
+        "con-": service_of(small).record_contact({"date": "2024-07-03", "referrer_id": "rf3", "member_id": "cn2",
+                                                  "kind": "talk"}, by=someone()),
+        "out-": service_of(small).record_referral_out({"date": "2024-07-04", "referrer_id": "rf2", "client_id": "cl6",
+                                                       "provider_id": "ep1",
+                                                       "niche": "inpatient_eating_disorders"}, by=someone()),
         "cn-": service_of(small).save("clinician", {"name": "Ida Wu"}, by=someone()),
         "st-": service_of(small).save("staff", {"name": "Max Bell", "role": "office_manager"}, by=someone()),
         "ep-": service_of(small).save("external_provider", {"name": "Hill Clinic", "niches": ["dbt"]}, by=someone()),
         "cl-": service_of(small).save("client", {"needs": ["ocd"]}, by=someone()),
-        "rfr-": service_of(small).save("referrer", {"name": "Dr. Ode", "kind": "physician", "point_person_id": "cn1", "since": "2024-01-02"}, by=someone()),
+        "rfr-": service_of(small).save("referrer", {"name": "Dr. Ode", "kind": "physician", "point_person_id": "cn1",
+                                                    "since": "2024-01-02"}, by=someone()),
     }
     for prefix, row in made.items():
         assert generated(row["id"], prefix), (prefix, row)
@@ -83,7 +89,8 @@ def test_a_generated_id_that_clashes_is_tried_again(small, monkeypatch):
 
 
 def test_an_explicit_id_is_kept_and_refused_when_taken(small):
-    assert service_of(small).record_contact({"id": "k9", "date": "2024-07-03", "referrer_id": "rf3", "member_id": "cn2", "kind": "talk"}, by=someone())["id"] == "k9"
+    assert service_of(small).record_contact({"id": "k9", "date": "2024-07-03", "referrer_id": "rf3", "member_id": "cn2",
+                                             "kind": "talk"}, by=someone())["id"] == "k9"
     before = snapshot(small)
     with pytest.raises(InvalidInput) as caught:
         service_of(small).save("staff", {"id": "st1", "name": "Dee Lang", "role": "office_manager"}, by=someone())
@@ -101,7 +108,9 @@ def test_an_explicit_id_is_kept_and_refused_when_taken(small):
 
 
 def test_a_referral_with_a_new_client(small):
-    out = service_of(small).record_referral({"date": "2024-07-01", "referrer_id": "rf1", "addressed_to": "cn1", "client": {"needs": ["ocd", "adhd"], "population": "child", "insurance": "medicaid"}}, by=someone())
+    out = service_of(small).record_referral({
+        "date": "2024-07-01", "referrer_id": "rf1", "addressed_to": "cn1",
+        "client": {"needs": ["ocd", "adhd"], "population": "child", "insurance": "medicaid"}}, by=someone())
     assert generated(out["id"], "ref-") and generated(out["client_id"], "cl-")
     assert out == {"id": out["id"], "date": date(2024, 7, 1), "referrer_id": "rf1", "client_id": out["client_id"],
                    "addressed_to": "cn1", "assigned_to": "cn1", "pass_reason": None}
@@ -137,16 +146,21 @@ def test_the_acting_clinician_is_checked_in_the_writing_transaction(small):
     before = snapshot(small)
     with pytest.raises(Forbidden, match=r"^A clinician may record passes only of referrals addressed to it; "
                                         r"you are clinician cn1\.$"):
-        service_of(small).pass_referral({"referral_id": "r4", "to_clinician_id": "cn1", "reason": "scheduling"}, by=clinician("cn1"))
+        service_of(small).pass_referral({"referral_id": "r4", "to_clinician_id": "cn1",
+                                         "reason": "scheduling"}, by=clinician("cn1"))
     with pytest.raises(Forbidden, match=r"^A clinician may hand over only referrers it is the point person of; "
                                         r"you are clinician cn1\.$"):
-        service_of(small).hand_over({"referrer_id": "rf2", "to_clinician_id": "cn3", "date": "2024-12-01"}, by=clinician("cn1"))
+        service_of(small).hand_over({"referrer_id": "rf2", "to_clinician_id": "cn3",
+                                     "date": "2024-12-01"}, by=clinician("cn1"))
     assert snapshot(small) == before
-    assert service_of(small).pass_referral({"referral_id": "r1", "to_clinician_id": "cn2", "reason": "scheduling"}, by=clinician("cn1"))["assigned_to"] == "cn2"
-    assert service_of(small).hand_over({"referrer_id": "rf1", "to_clinician_id": "cn2", "date": "2024-12-01"}, by=clinician("cn1"))["previous"] == "cn1"
+    assert service_of(small).pass_referral({"referral_id": "r1", "to_clinician_id": "cn2",
+                                            "reason": "scheduling"}, by=clinician("cn1"))["assigned_to"] == "cn2"
+    assert service_of(small).hand_over({"referrer_id": "rf1", "to_clinician_id": "cn2",
+                                        "date": "2024-12-01"}, by=clinician("cn1"))["previous"] == "cn1"
     # Now cn2 holds rf1: cn1 may no longer hand it over.
     with pytest.raises(Forbidden):
-        service_of(small).hand_over({"referrer_id": "rf1", "to_clinician_id": "cn3", "date": "2024-12-02"}, by=clinician("cn1"))
+        service_of(small).hand_over({"referrer_id": "rf1", "to_clinician_id": "cn3",
+                                     "date": "2024-12-02"}, by=clinician("cn1"))
 
 
 # -- the JSON API: each write -------------------------------------------------------------------------
@@ -184,7 +198,8 @@ def test_post_a_referral_with_a_new_client(small, manager):
 def test_post_each_event(small, manager):
     answer = manager.post("/api/passes", json={"referral_id": "r1", "to_clinician_id": "cn2", "reason": "scheduling"})
     assert (answer.status_code, answer.get_json()) == (
-        201, {"id": "r1", "referrer_id": "rf1", "addressed_to": "cn1", "assigned_to": "cn2", "pass_reason": "scheduling"})
+        201, {"id": "r1", "referrer_id": "rf1", "addressed_to": "cn1", "assigned_to": "cn2",
+              "pass_reason": "scheduling"})
     answer = manager.post("/api/introductions", json={"date": "2024-08-01", "referrer_id": "rf3",
                                                       "introduced_id": "cn1", "by_id": "cn2"})
     body = answer.get_json()
@@ -467,6 +482,7 @@ def test_each_write_is_audited_with_the_ids_it_touched(small, manager, web_accou
 # -- concurrent callers -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_eight_clients_posting_referrals_at_once_record_each_exactly_once(small, app, web_accounts):
     import json
     import urllib.request

@@ -492,7 +492,7 @@ def test_under_gunicorn_one_server_header_without_a_version(small, neo4j_env, tm
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(server.stderr.read().decode() if server.poll() is not None
-                                         else "gunicorn did not answer in 60 s")
+                                         else "gunicorn did not answer in 60 s") from None
                 time.sleep(0.3)
     finally:
         server.terminate()

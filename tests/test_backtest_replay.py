@@ -45,7 +45,7 @@ def _tables(index: Index) -> dict:
 
 def test_the_stepped_index_equals_one_rebuilt_for_each_day(generated):
     seen = 0
-    for (referrer, member, day), index in replay(generated, introduction_cases(generated)):
+    for (_referrer, _member, day), index in replay(generated, introduction_cases(generated)):
         assert index.before == day
         assert _tables(index) == _tables(Index(generated, before=day))
         seen += 1

@@ -22,6 +22,9 @@ from graphsvc.errors import GraphsvcError
 from graphsvc.localdb import LocalServer
 from tests.helpers import free_port
 
+# It starts a Neo4j server with Neo4j Browser of its own.
+pytestmark = pytest.mark.slow
+
 # -- the settings ---------------------------------------------------------------
 
 

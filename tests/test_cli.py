@@ -187,9 +187,11 @@ def test_evaluate_as_of_replays_only_the_history_up_to_that_day(cli, graph):
 
 
 def test_stage_lists_the_candidates_when_a_name_is_ambiguous_or_unknown(cli, graph):
-    
+
     assert cli("import", SMALL).exit_code == 0
-    service_of(graph).save("referrer", {"id": "rf9", "name": "Dr. Hale", "kind": "physician", "organization": "Hale Family Medicine", "point_person_id": "cn2", "since": "2024-01-02"}, by=someone())
+    service_of(graph).save("referrer", {"id": "rf9", "name": "Dr. Hale", "kind": "physician",
+                                        "organization": "Hale Family Medicine", "point_person_id": "cn2",
+                                        "since": "2024-01-02"}, by=someone())
     result = cli("stage", "dr. hale")
     assert (result.exit_code, result.output) == (1, (
         "Error: 2 referrers are named 'dr. hale'; give one of their ids:\n"

@@ -31,9 +31,7 @@ def test_bad_number_names_the_variable():
 def test_every_setting_has_a_key_in_the_file_and_an_environment_variable():
     from dataclasses import fields
 
-    from graphsvc.config import SPECS
-
-    from graphsvc.config import AnalysisOptions
+    from graphsvc.config import SPECS, AnalysisOptions
 
     settings = {f.name for f in fields(Settings)} - {"config_file", "config_looked_for", "sources", "analysis"}
     options = {f"analysis.{f.name}" for f in fields(AnalysisOptions)}  # the one AnalysisOptions, each a setting

@@ -36,8 +36,10 @@ def test_export_during_writes_is_consistent_and_imports_again(graph, tmp_path):
         n = 0
         while not stop.is_set():
             n += 1
-            service_of(graph).save("client", {"id": f"cw{n}", "needs": ["adhd"], "population": "child", "insurance": "medicaid"}, by=someone())
-            service_of(graph).record_referral({"id": f"rw{n}", "date": "2024-05-01", "referrer_id": "rf1", "client_id": f"cw{n}", "addressed_to": "cn1"}, by=someone())
+            service_of(graph).save("client", {"id": f"cw{n}", "needs": ["adhd"], "population": "child",
+                                              "insurance": "medicaid"}, by=someone())
+            service_of(graph).record_referral({"id": f"rw{n}", "date": "2024-05-01", "referrer_id": "rf1",
+                                               "client_id": f"cw{n}", "addressed_to": "cn1"}, by=someone())
             recorded.append(n)
 
     writer = threading.Thread(target=keep_writing)
@@ -92,7 +94,8 @@ def test_a_failed_export_leaves_the_old_folder_as_it_was(graph, tmp_path, monkey
     out = tmp_path / "out"
     export_folder(graph, out)
     old = contents(out)
-    service_of(graph).save("client", {"id": "cl9", "needs": ["ocd"], "population": "adult", "insurance": "aetna"}, by=someone())
+    service_of(graph).save("client", {"id": "cl9", "needs": ["ocd"], "population": "adult",
+                                      "insurance": "aetna"}, by=someone())
     real = exporter._write_file
     calls = []
 

@@ -95,19 +95,31 @@ ROUTES = [
 
 # Why each role may not, as the 403 page says it.
 REASONS = {
-    ("/referrers/rf1/referrals/new", "clinician"): "Only a manager or intake may record referrals; you are signed in as clinician.",
-    ("/referrers/rf1/referrals/new", "analyst"): "Only a manager or intake may record referrals; you are signed in as analyst.",
-    ("/referrals/r1/pass", "analyst"): "Only a manager, intake or a clinician (its own) may record passes; you are signed in as analyst.",
-    ("/referrals/r4/pass", "clinician"): "A clinician may record passes only of referrals addressed to it; you are clinician cn1.",
-    ("/referrers/rf1/introductions/new", "intake"): "Only a manager or a clinician (its own) may record introductions; you are signed in as intake.",
-    ("/referrers/rf1/contacts/new", "analyst"): "Only a manager or a clinician (its own) may record contacts; you are signed in as analyst.",
-    ("/referrers/rf1/referrals-out/new", "clinician"): "Only a manager may record referrals out; you are signed in as clinician.",
-    ("/referrers/rf3/handoff", "clinician"): "A clinician may hand over only referrers it is the point person of; you are clinician cn1.",
-    ("/referrers/rf3/handoff", "intake"): "Only a manager or a clinician (its own) may hand a referrer over to another point person; you are signed in as intake.",
+    ("/referrers/rf1/referrals/new", "clinician"):
+        "Only a manager or intake may record referrals; you are signed in as clinician.",
+    ("/referrers/rf1/referrals/new", "analyst"):
+        "Only a manager or intake may record referrals; you are signed in as analyst.",
+    ("/referrals/r1/pass", "analyst"):
+        "Only a manager, intake or a clinician (its own) may record passes; you are signed in as analyst.",
+    ("/referrals/r4/pass", "clinician"):
+        "A clinician may record passes only of referrals addressed to it; you are clinician cn1.",
+    ("/referrers/rf1/introductions/new", "intake"):
+        "Only a manager or a clinician (its own) may record introductions; you are signed in as intake.",
+    ("/referrers/rf1/contacts/new", "analyst"):
+        "Only a manager or a clinician (its own) may record contacts; you are signed in as analyst.",
+    ("/referrers/rf1/referrals-out/new", "clinician"):
+        "Only a manager may record referrals out; you are signed in as clinician.",
+    ("/referrers/rf3/handoff", "clinician"):
+        "A clinician may hand over only referrers it is the point person of; you are clinician cn1.",
+    ("/referrers/rf3/handoff", "intake"):
+        "Only a manager or a clinician (its own) may hand a referrer over to another point person; you are signed "
+        "in as intake.",
     ("/referrers/new", "intake"): "Only a manager may add or change referrers; you are signed in as intake.",
-    ("/clinicians/cn1/edit", "clinician"): "Only a manager may add or change clinicians; you are signed in as clinician.",
+    ("/clinicians/cn1/edit", "clinician"):
+        "Only a manager may add or change clinicians; you are signed in as clinician.",
     ("/staff/new", "analyst"): "Only a manager may add or change staff; you are signed in as analyst.",
-    ("/providers/ep1/edit", "intake"): "Only a manager may add or change outside providers; you are signed in as intake.",
+    ("/providers/ep1/edit", "intake"):
+        "Only a manager may add or change outside providers; you are signed in as intake.",
 }
 
 
@@ -139,9 +151,11 @@ def test_anonymous_redirect_names_the_form(small, anon):
 
 
 def test_unknown_records_are_404(small, client):
-    for url, what in (("/referrers/nope/referrals/new", "No referrer 'nope'"), ("/referrals/nope/pass", "No referral 'nope'"),
+    for url, what in (("/referrers/nope/referrals/new", "No referrer 'nope'"),
+                      ("/referrals/nope/pass", "No referral 'nope'"),
                       ("/referrers/nope/edit", "No referrer 'nope'"), ("/clinicians/st1/edit", "No clinician 'st1'"),
-                      ("/staff/cn1/edit", "No staff member 'cn1'"), ("/providers/cn1/edit", "No outside provider 'cn1'")):
+                      ("/staff/cn1/edit", "No staff member 'cn1'"),
+                      ("/providers/cn1/edit", "No outside provider 'cn1'")):
         answer = client.get(url)
         assert answer.status_code == 404, url
         assert what in text_of(answer), url
@@ -204,7 +218,8 @@ def test_a_referral_for_an_existing_client(small, graph, client, web_accounts):
                          "(x)-[:ASSIGNED_TO]->(s) RETURN rf.id AS referrer, toString(x.date) AS date, c.id AS client, "
                          "a.id AS addressed, s.id AS assigned") == [
         {"referrer": "rf1", "date": "2024-06-10", "client": "cl3", "addressed": "cn2", "assigned": "cn2"}]
-    assert last_audit(web_accounts) == {"action": "write referral", "user": "manager", "ids": ["r9", "rf1", "cl3", "cn2"]}
+    assert last_audit(web_accounts) == {"action": "write referral", "user": "manager",
+                                        "ids": ["r9", "rf1", "cl3", "cn2"]}
     # The page the user lands on shows it at once: a colleague tried (stage 2), one more clinician seen.
     text = text_of(client.get("/referrers/rf1"))
     assert "Recorded referral r9." in text
@@ -228,7 +243,9 @@ def test_checking_the_fit_of_an_existing_client_uses_its_attributes(small, clien
     described = text_of(post(client, "/referrers/rf1/referrals/new",
                              {**base, "needs": "trauma", "population": "adult", "insurance": "aetna",
                               "schedule": "weekend"}))
-    match_of = lambda text: text[text.index('<aside class="match"'):text.index("</aside>")]
+    def match_of(text):
+        return text[text.index('<aside class="match"'):text.index("</aside>")]
+
     assert match_of(page) == match_of(described)  # the same match as the client described by hand
     unknown = text_of(post(client, "/referrers/rf1/referrals/new", {**base, "client_id": "cl99"}))
     assert ("No client 'cl99' in the graph: check the id, or leave it blank and describe a new client."
@@ -331,7 +348,8 @@ def test_the_service_checks_a_clinicians_handoff_again(small, graph, app, client
     cache.check_seconds = 3600  # the analysis is not told of the write below
     clinician = client_as("clinician")
     token = csrf_token_of(clinician.get("/referrers/rf1/handoff").get_data(as_text=True))
-    service_of(graph).hand_over({"referrer_id": "rf1", "to_clinician_id": "cn2", "date": "2024-06-01"}, by=someone())  # behind the web's back
+    service_of(graph).hand_over({"referrer_id": "rf1", "to_clinician_id": "cn2",
+                                 "date": "2024-06-01"}, by=someone())  # behind the web's back
     before, audited = snapshot(graph), len(web_accounts.entries())
     answer = clinician.post("/referrers/rf1/handoff", data={"csrf_token": token, "to_clinician_id": "cn3",
                                                              "date": "2024-06-10"})
@@ -343,7 +361,8 @@ def test_the_service_checks_a_clinicians_handoff_again(small, graph, app, client
 
 def test_a_handoff(small, graph, client_as, web_accounts):
     clinician = client_as("clinician")
-    assert "The point person now is Ana Ruiz (cn1); the history is kept." in text_of(clinician.get("/referrers/rf1/handoff"))
+    page = text_of(clinician.get("/referrers/rf1/handoff"))
+    assert "The point person now is Ana Ruiz (cn1); the history is kept." in page
     answer = post(clinician, "/referrers/rf1/handoff", {"to_clinician_id": "cn2", "date": "2024-06-10"})
     assert answer.status_code == 303 and answer.headers["Location"] == "/referrers/rf1"
     assert last_audit(web_accounts) == {"action": "write handoff", "user": "clinician", "ids": ["rf1", "cn2", "cn1"]}
@@ -356,7 +375,8 @@ def test_a_handoff(small, graph, client_as, web_accounts):
 
 def test_a_referral_out_lists_the_providers_by_niche(small, graph, client, web_accounts):
     page = text_of(client.get("/referrers/rf2/referrals-out/new"))
-    assert re.search(r"<td>forensic evaluation</td><td>County Forensic Services <span class=\"muted\">\(ep2\)</span></td>", page)
+    assert re.search(r"<td>forensic evaluation</td><td>County Forensic Services "
+                     r"<span class=\"muted\">\(ep2\)</span></td>", page)
     assert re.search(r"<td>inpatient eating disorders</td><td>Riverside Eating Disorders Center", page)
     answer = post(client, "/referrers/rf2/referrals-out/new", {"id": "o9", "date": "2024-06-10", "client_id": "cl2",
                                                                "provider_id": "ep2", "niche": "neuropsych_testing"})
@@ -481,13 +501,16 @@ def test_a_taken_id_is_refused_not_overwritten(small, graph, client, web_account
 def test_a_refused_pass_and_handoff(small, graph, client, web_accounts):
     page = refused(graph, web_accounts, client, "/referrals/r1/pass", {"to_clinician_id": "st1", "reason": ""})
     assert messages_of(page, "reason") == ["field 'reason': is required"]
-    page = refused(graph, web_accounts, client, "/referrers/rf1/handoff", {"to_clinician_id": "cn1", "date": "2024-06-10"})
+    page = refused(graph, web_accounts, client, "/referrers/rf1/handoff", {
+        "to_clinician_id": "cn1", "date": "2024-06-10"})
     assert messages_of(page, "to_clinician_id") == ["field 'to_clinician_id': 'cn1' already holds the role"]
-    page = refused(graph, web_accounts, client, "/referrers/rf1/handoff", {"to_clinician_id": "cn2", "date": "2022-01-01"})
+    page = refused(graph, web_accounts, client, "/referrers/rf1/handoff", {
+        "to_clinician_id": "cn2", "date": "2022-01-01"})
     assert messages_of(page, "date") == ["field 'date': 2022-01-01 is not after the current tenure's start 2023-01-10"]
     # A referral to the practice cannot be passed: said beside the reason, nothing written.
     page = refused(graph, web_accounts, client, "/referrals/r5/pass", {"to_clinician_id": "cn1", "reason": "other"})
-    assert messages_of(page, "reason") == ["field 'reason': a referral addressed to the practice is assigned, not passed"]
+    assert messages_of(page, "reason") == [
+        "field 'reason': a referral addressed to the practice is assigned, not passed"]
 
 
 def test_a_referral_needs_a_client(small, graph, client, web_accounts):
@@ -509,7 +532,8 @@ def test_the_place_of_each_message():
     fields = [Field("date", "Date"), Field("member_id", "Member"), Field("kind", "Kind")]
     assert place(["unknown member_id 'cn9'", "field 'kind': must be one of 'lunch', 'talk'",
                   "unknown referrer_id 'rf9'", "date 2020-01-01 is not after the referrer's since date 2021-01-01"],
-                 fields) == ({"member_id": ["unknown member_id 'cn9'"], "kind": ["field 'kind': must be one of 'lunch', 'talk'"],
+                 fields) == ({"member_id": ["unknown member_id 'cn9'"],
+                              "kind": ["field 'kind': must be one of 'lunch', 'talk'"],
                               "date": ["date 2020-01-01 is not after the referrer's since date 2021-01-01"]},
                              ["unknown referrer_id 'rf9'"])
 

@@ -146,6 +146,7 @@ def split_folder(tmp_path: Path) -> tuple[Path, Path, Path]:
     return whole, first, second
 
 
+@pytest.mark.slow
 def test_referrers_then_handoffs_leave_one_open_tenure_each(graph, tmp_path):
     whole, first, second = split_folder(tmp_path)
     import_folder(graph, first, batch_size=1)

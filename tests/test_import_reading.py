@@ -190,7 +190,8 @@ def test_limits_are_the_same_for_the_python_api(graph):
         "field 'name' is 131,072 characters; the limit is 200",
     ]
     assert records.PATTERN_RULES[records.ID_PATTERN].startswith("must be 1-64 letters")
-    service_of(graph).save("external_provider", {"id": "e" * 64, "name": "N" * 200}, by=someone())  # at the limits: fine
+    service_of(graph).save("external_provider", {"id": "e" * 64,
+                                                 "name": "N" * 200}, by=someone())  # at the limits: fine
 
 
 # -- control characters ----------------------------------------------------------
@@ -267,13 +268,16 @@ def test_record_contact_refuses_a_future_date(graph):
     import_folder(graph, fixture_path("small"))
     before = snapshot(graph)
     with pytest.raises(InvalidInput) as caught:
-        service_of(graph).record_contact({"id": "k9", "date": "2030-01-01", "referrer_id": "rf1", "member_id": "cn1", "kind": "lunch"}, by=someone())
+        service_of(graph).record_contact({"id": "k9", "date": "2030-01-01", "referrer_id": "rf1", "member_id": "cn1",
+                                          "kind": "lunch"}, by=someone())
     assert caught.value.problems == ["field 'date': 2030-01-01 is in the future"]
     with pytest.raises(InvalidInput) as caught:
-        service_of(graph).record_contact({"id": "k9", "date": date.fromordinal(records.today().toordinal() + 1), "referrer_id": "rf1", "member_id": "cn1", "kind": "lunch"}, by=someone())
+        service_of(graph).record_contact({"id": "k9", "date": date.fromordinal(records.today().toordinal() + 1),
+                                          "referrer_id": "rf1", "member_id": "cn1", "kind": "lunch"}, by=someone())
     assert caught.value.problems[0].endswith(" is in the future")
     assert snapshot(graph) == before
-    service_of(graph).record_contact({"id": "k9", "date": records.today(), "referrer_id": "rf1", "member_id": "cn1", "kind": "lunch"}, by=someone())
+    service_of(graph).record_contact({"id": "k9", "date": records.today(), "referrer_id": "rf1", "member_id": "cn1",
+                                      "kind": "lunch"}, by=someone())
 
 
 # -- spreadsheet formulas ------------------------------------------------------------

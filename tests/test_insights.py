@@ -136,7 +136,8 @@ def test_cache_refreshes_when_the_graph_changes(small):
     cache = InsightsCache(small, AnalysisOptions(as_of=d(2024, 12, 31)), check_seconds=0)
     first = cache.get()
     assert cache.get() is first  # nothing changed: no new projection
-    service_of(small).record_referral({"id": "r7", "date": "2024-06-01", "referrer_id": "rf1", "client_id": "cl1", "addressed_to": "cn2"}, by=someone())
+    service_of(small).record_referral({"id": "r7", "date": "2024-06-01", "referrer_id": "rf1", "client_id": "cl1",
+                                       "addressed_to": "cn2"}, by=someone())
     second = cache.get()
     assert second is first and second.referrer("rf1")["stage"] == 2  # the write, applied in place
     assert (cache.full_builds, cache.incremental_updates) == (1, 1)

@@ -16,6 +16,7 @@ from tests.helpers import fixture_path, free_port, import_folder
 
 
 @pytest.mark.neo4j  # starts and stops a server of its own
+@pytest.mark.slow
 def test_the_last_analysis_is_served_while_neo4j_is_down_and_recovery_needs_no_restart(tmp_path):
     env = {"GRAPHSVC_CONFIG": os.devnull, "GRAPHSVC_DATA_DIR": str(tmp_path / "neo4j"), "GRAPHSVC_BROWSER": "false",
            "GRAPHSVC_BOLT_PORT": str(free_port()), "GRAPHSVC_NEO4J_HEAP": "512m",

@@ -59,24 +59,41 @@ def writes_in_turn(graph, day):
     """One write of every kind that changes the analysed graph, each a function of no arguments."""
     later = date(2025, 6, 1)  # after DEC_2024's as_of: an analysis as of then must leave it out
     return [
-        lambda: service_of(graph).record_referral({"id": "w1", "date": day, "referrer_id": "rf1", "client_id": "cl2", "addressed_to": "cn2"}, by=someone()),
-        lambda: service_of(graph).save("referrer", {"id": "rf9", "name": "Dr. New", "kind": "physician", "organization": "Clinic", "point_person_id": "cn2", "since": day}, by=someone()),
-        lambda: service_of(graph).record_referral({"id": "w2", "date": day, "referrer_id": "rf9", "client_id": "cl3", "addressed_to": "practice", "assigned_to": "cn1"}, by=someone()),
-        lambda: service_of(graph).record_introduction({"id": "w3", "date": day, "referrer_id": "rf3", "introduced_id": "cn1", "by_id": "cn2"}, by=someone()),
-        lambda: service_of(graph).record_referral({"id": "w4", "date": day, "referrer_id": "rf3", "client_id": "cl1", "addressed_to": "cn1"}, by=someone()),
-        lambda: service_of(graph).record_contact({"id": "w5", "date": day, "referrer_id": "rf2", "member_id": "cn2", "kind": "lunch"}, by=someone()),
-        lambda: service_of(graph).hand_over({"referrer_id": "rf1", "to_clinician_id": "cn2", "date": day}, by=someone()),
-        lambda: service_of(graph).pass_referral({"referral_id": "w1", "to_clinician_id": "cn3", "reason": "specialty"}, by=someone()),
-        lambda: service_of(graph).save("client", {"needs": ["adhd", "trauma"], "population": "child", "insurance": "bcbs",
+        lambda: service_of(graph).record_referral({"id": "w1", "date": day, "referrer_id": "rf1", "client_id": "cl2",
+                                                   "addressed_to": "cn2"}, by=someone()),
+        lambda: service_of(graph).save("referrer", {"id": "rf9", "name": "Dr. New", "kind": "physician",
+                                                    "organization": "Clinic", "point_person_id": "cn2",
+                                                    "since": day}, by=someone()),
+        lambda: service_of(graph).record_referral({"id": "w2", "date": day, "referrer_id": "rf9", "client_id": "cl3",
+                                                   "addressed_to": "practice", "assigned_to": "cn1"}, by=someone()),
+        lambda: service_of(graph).record_introduction({"id": "w3", "date": day, "referrer_id": "rf3",
+                                                       "introduced_id": "cn1", "by_id": "cn2"}, by=someone()),
+        lambda: service_of(graph).record_referral({"id": "w4", "date": day, "referrer_id": "rf3", "client_id": "cl1",
+                                                   "addressed_to": "cn1"}, by=someone()),
+        lambda: service_of(graph).record_contact({"id": "w5", "date": day, "referrer_id": "rf2", "member_id": "cn2",
+                                                  "kind": "lunch"}, by=someone()),
+        lambda: service_of(graph).hand_over({"referrer_id": "rf1", "to_clinician_id": "cn2",
+                                             "date": day}, by=someone()),
+        lambda: service_of(graph).pass_referral({"referral_id": "w1", "to_clinician_id": "cn3",
+                                                 "reason": "specialty"}, by=someone()),
+        lambda: service_of(graph).save("client", {"needs": ["adhd", "trauma"], "population": "child",
+                                                  "insurance": "bcbs",
                                                   "schedule": "weekend"}, by=someone(), record_id="cl1"),
         lambda: service_of(graph).save("clinician", {"name": "Cleo Park", "specialties": ["autism", "adhd"],
                                                      "populations": ["child"], "insurances": ["medicaid"],
                                                      "schedule": ["weekday_day"], "accepting_new": True},
                                    by=someone(), record_id="cn3"),
-        lambda: service_of(graph).save("clinician", {"id": "cn4", "name": "Dana Wu", "specialties": ["adhd"], "populations": ["child"], "insurances": ["bcbs"], "schedule": ["weekend"]}, by=someone()),
-        lambda: service_of(graph).record_referral_out({"id": "w6", "date": day, "referrer_id": "rf1", "client_id": "cl3", "provider_id": "ep2", "niche": "forensic_evaluation"}, by=someone()),
-        lambda: service_of(graph).record_referral({"id": "w7", "date": later, "referrer_id": "rf2", "client_id": "cl3", "addressed_to": "cn4"}, by=someone()),
-        lambda: service_of(graph).save("referrer", {"id": "rf10", "name": "Ms. Later", "kind": "attorney", "organization": "", "point_person_id": "cn4", "since": later}, by=someone()),
+        lambda: service_of(graph).save("clinician", {"id": "cn4", "name": "Dana Wu", "specialties": ["adhd"],
+                                                     "populations": ["child"], "insurances": ["bcbs"],
+                                                     "schedule": ["weekend"]}, by=someone()),
+        lambda: service_of(graph).record_referral_out({"id": "w6", "date": day, "referrer_id": "rf1",
+                                                       "client_id": "cl3", "provider_id": "ep2",
+                                                       "niche": "forensic_evaluation"}, by=someone()),
+        lambda: service_of(graph).record_referral({"id": "w7", "date": later, "referrer_id": "rf2", "client_id": "cl3",
+                                                   "addressed_to": "cn4"}, by=someone()),
+        lambda: service_of(graph).save("referrer", {"id": "rf10", "name": "Ms. Later", "kind": "attorney",
+                                                    "organization": "", "point_person_id": "cn4",
+                                                    "since": later}, by=someone()),
     ]
 
 
@@ -101,8 +118,10 @@ def test_a_referrer_added_then_changed_before_the_update_is_read_once(graph):
     cache = InsightsCache(graph, TODAY, check_seconds=3600)
     live = cache.get()
     before = live.version
-    service_of(graph).record_contact({"id": "c1", "date": date.today(), "referrer_id": "rf3", "member_id": "cn1", "kind": "talk"}, by=someone())
-    service_of(graph).record_contact({"id": "c2", "date": date.today(), "referrer_id": "rf3", "member_id": "cn2", "kind": "site_visit"}, by=someone())
+    service_of(graph).record_contact({"id": "c1", "date": date.today(), "referrer_id": "rf3", "member_id": "cn1",
+                                      "kind": "talk"}, by=someone())
+    service_of(graph).record_contact({"id": "c2", "date": date.today(), "referrer_id": "rf3", "member_id": "cn2",
+                                      "kind": "site_visit"}, by=someone())
     service_of(graph).save("staff", {"id": "st3", "name": "Flo Ray", "role": "billing"}, by=someone())
     feed = changes_since(graph, before)
     assert (feed.version, feed.referrers) == (before + 3, ["rf3"])
@@ -144,7 +163,8 @@ def test_an_update_waits_for_readers_and_readers_never_see_half_a_change(graph):
     import_folder(graph, fixture_path("small"))
     cache = InsightsCache(graph, TODAY, check_seconds=3600)
     cache.get()
-    service_of(graph).record_referral({"id": "w1", "date": date.today(), "referrer_id": "rf1", "client_id": "cl2", "addressed_to": "cn2"}, by=someone())
+    service_of(graph).record_referral({"id": "w1", "date": date.today(), "referrer_id": "rf1", "client_id": "cl2",
+                                       "addressed_to": "cn2"}, by=someone())
     outcome = []
     with cache.reading() as insights:
         seen = insights.metrics["rf1"]["referrals"]
@@ -166,7 +186,8 @@ def test_a_poller_serves_another_process_write_within_two_seconds(graph):
     cache.get()
     cache.start(poll_seconds=0.2)
     try:
-        service_of(graph).record_referral({"id": "w1", "date": date.today(), "referrer_id": "rf3", "client_id": "cl2", "addressed_to": "cn1"}, by=someone())
+        service_of(graph).record_referral({"id": "w1", "date": date.today(), "referrer_id": "rf3", "client_id": "cl2",
+                                           "addressed_to": "cn1"}, by=someone())
         version = changes_since(graph, 0).version
         began = time.monotonic()
         while cache.served.version != version and time.monotonic() - began < 5:
@@ -188,7 +209,8 @@ def test_a_warm_start_loads_the_snapshot_and_applies_the_changes_since(graph, tm
     saved = list(snapshots.iterdir())
     assert len(saved) == 1 and saved[0].suffix == ".pickle"
     assert (os.stat(snapshots).st_mode & 0o777, os.stat(saved[0]).st_mode & 0o777) == (0o700, 0o600)
-    service_of(graph).record_referral({"id": "w1", "date": date.today(), "referrer_id": "rf2", "client_id": "cl1", "addressed_to": "cn3"}, by=someone())
+    service_of(graph).record_referral({"id": "w1", "date": date.today(), "referrer_id": "rf2", "client_id": "cl1",
+                                       "addressed_to": "cn3"}, by=someone())
 
     second = InsightsCache(graph, TODAY, snapshot_dir=snapshots)
     warm = second.get()
@@ -244,5 +266,6 @@ def test_a_database_without_an_instance_id_yet_keeps_its_analysis_when_it_gets_o
     cache = InsightsCache(graph, TODAY, check_seconds=3600)
     live = cache.get()
     assert live.instance is None
-    service_of(graph).record_contact({"id": "c1", "date": date.today(), "referrer_id": "rf1", "member_id": "cn1", "kind": "talk"}, by=someone())
+    service_of(graph).record_contact({"id": "c1", "date": date.today(), "referrer_id": "rf1", "member_id": "cn1",
+                                      "kind": "talk"}, by=someone())
     assert cache.update() == "applied" and cache.served is live and live.instance is not None

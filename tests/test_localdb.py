@@ -18,6 +18,9 @@ from graphsvc.localdb.discovery import password
 from graphsvc.store.db import Graph
 from tests.helpers import free_port
 
+# Each test starts and stops a Neo4j server of its own.
+pytestmark = pytest.mark.slow
+
 
 def local_env(tmp_path, port) -> dict:
     env = {"GRAPHSVC_DATA_DIR": str(tmp_path / "neo4j"), "GRAPHSVC_BOLT_PORT": str(port),

@@ -220,7 +220,8 @@ def test_parameters_are_passed_never_built_into_the_text(small):
 def test_a_missing_parameter_is_a_clear_error(small):
     with pytest.raises(QueryRefused) as refused:
         run_readonly(small, "MATCH (r:Referrer {id: $who}) RETURN r")
-    assert (refused.value.reason, str(refused.value)) == ("params", "a parameter is missing: Expected parameter(s): who")
+    assert (refused.value.reason, str(refused.value)) == (
+        "params", "a parameter is missing: Expected parameter(s): who")
 
 
 def test_syntax_errors_name_the_position_in_the_text_as_given(small):

@@ -72,13 +72,13 @@ def test_the_dashboard_counts_the_worklists_and_charts_the_stages(small, client)
         "labels": ["0 · new", "1 · point person", "2 · trying colleagues", "3 · whole practice"],
         "series": [{"label": "referrers", "values": [0, 2, 0, 1]}]}
     referrals = chart_data(page, "chart-referrals")
-    by_month = dict(zip(referrals["labels"], referrals["series"][0]["values"]))
+    by_month = dict(zip(referrals["labels"], referrals["series"][0]["values"], strict=False))
     assert by_month["2023-01"] == 0 and by_month["2024-04"] == 1 and sum(by_month.values()) == 6
     assert referrals["labels"][-1] == "2024-12" and len(referrals["labels"]) == 24
     breadth = chart_data(page, "chart-breadth")
     # By the end of 2024: rf1 1/(0.5²+0.5²) = 2.0, rf2 1/((2/3)²+(1/3)²) = 1.8, rf3 1.0; median 1.8.
     assert breadth["series"][0]["values"][-1] == 1.8
-    shares = dict(zip(breadth["labels"], breadth["series"][1]["values"]))
+    shares = dict(zip(breadth["labels"], breadth["series"][1]["values"], strict=False))
     assert shares["2024-04"] == 100.0 and shares["2024-05"] == 100.0 and shares["2024-03"] == 0.0  # r6 to staff
     assert 'src="/static/vendor/chart.umd.js"' in page and 'src="/static/js/charts.js"' in page
 
@@ -104,7 +104,9 @@ def test_a_worklist_lists_why_and_what_to_do_next(small, client):
 
 
 def test_worklists_filter_sort_and_page(small, app, client):
-    names = lambda url: [r[0].split(" ")[0] + " " + r[0].split(" ")[1] for r in table_rows(client.get(url).get_data(as_text=True))]  # noqa: E731
+    def names(url):
+        return [r[0].split(" ")[0] + " " + r[0].split(" ")[1]
+                for r in table_rows(client.get(url).get_data(as_text=True))]
     assert names("/worklists/key-person-risk") == ["Ms. Vega", "Rev. Stone", "Dr. Hale"]  # most referrals at stake
     assert names("/worklists/key-person-risk?sort=name") == ["Dr. Hale", "Ms. Vega", "Rev. Stone"]
     assert names("/worklists/key-person-risk?sort=name&desc=1") == ["Rev. Stone", "Ms. Vega", "Dr. Hale"]
@@ -145,7 +147,8 @@ def test_a_worklist_downloads_as_csv_every_matching_row_audited(small, app, clie
     assert answer.headers["Content-Disposition"] == 'attachment; filename="worklist-key-person-risk.csv"'
     rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
     assert [(r["referrer"], r["name"], r["depends_on"], r["depends_on_names"], r["referrals_last_12_months"])
-            for r in rows] == [("rf2", "Ms. Vega", "cn2", "Ben Okafor", "2"), ("rf3", "Rev. Stone", "cn2", "Ben Okafor", "1")]
+            for r in rows] == [("rf2", "Ms. Vega", "cn2", "Ben Okafor", "2"),
+                               ("rf3", "Rev. Stone", "cn2", "Ben Okafor", "1")]
     assert list(rows[0]) == ["referrer", "name", "referrer_kind", "organization", "point_person", "point_person_name",
                              "stage", "referrals", "first_referral", "last_referral", "depends_on", "depends_on_names",
                              "referrals_last_12_months", "why", "next_step"]
@@ -232,8 +235,8 @@ def test_my_referrers_is_the_clinicians_own(small, client_as):
     rows = table_rows(page, "My referrers</h2>")
     assert [r[0] for r in rows] == ["Dr. Hale Northside Pediatrics"]
     assert rows[0][5] == ("lapsed Check in: Ana Ruiz asks Dr. Hale how recent referrals went and how the practice can "
-                          "serve them better. key person risk Broaden the relationship: Ana Ruiz introduces Dr. Hale to "
-                          "a colleague, so its referrals no longer depend on Ana Ruiz alone.")
+                          "serve them better. key person risk Broaden the relationship: Ana Ruiz introduces Dr. Hale "
+                          "to a colleague, so its referrals no longer depend on Ana Ruiz alone.")
     # Dr. Hale last referred in 2023: not in the introduction queue of 2024-12-31.
     assert "No referrer in stage 1 or 2 that referred in the last 12 months" in text_of(page)
     assert client_as("manager").get("/my-referrers").headers["Location"] == "/"  # no clinician of its own

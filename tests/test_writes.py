@@ -43,14 +43,16 @@ def test_save_members_referrer_and_client(graph):
                                "insurances": ["aetna", "cigna"], "schedule": ["weekend"], "accepting_new": False},
                  by=someone())
     service.save("staff", {"id": "st9", "name": "Max Bell", "role": "intake_coordinator"}, by=someone())
-    service.save("referrer", {"id": "rf9", "name": "Dr. Ode", "kind": "physician", "organization": "Ode Family Medicine",
+    service.save("referrer", {"id": "rf9", "name": "Dr. Ode", "kind": "physician",
+                              "organization": "Ode Family Medicine",
                               "point_person_id": "cn9", "since": "2024-01-02"}, by=someone())
     service.save("client", {"id": "cl9", "needs": ["ocd"], "population": "adult", "insurance": "aetna"}, by=someone())
     rows = {f: graph.read("export_" + f) for f in ("clinicians", "staff", "referrers", "clients")}
     assert rows["clinicians"] == [{"id": "cn9", "name": "Ida Wu", "specialties": ["ocd"], "populations": ["adult"],
                                    "insurances": ["aetna", "cigna"], "schedule": ["weekend"], "accepting_new": False}]
     assert rows["staff"] == [{"id": "st9", "name": "Max Bell", "role": "intake_coordinator"}]
-    assert [(r["id"], r["point_person_id"], str(r["since"])) for r in rows["referrers"]] == [("rf9", "cn9", "2024-01-02")]
+    assert [(r["id"], r["point_person_id"], str(r["since"])) for r in rows["referrers"]] == [
+        ("rf9", "cn9", "2024-01-02")]
     assert rows["clients"] == [{"id": "cl9", "needs": ["ocd"], "population": "adult",
                                 "insurance": "aetna", "schedule": None}]
     # A change updates in place.

@@ -100,18 +100,59 @@ def monthly_activity(G, histories: dict, metrics: dict | None = None, *, as_of: 
     [('2024-01', 1, 0.0, 1.0), ('2024-02', 0, None, 1.0), ('2024-03', 1, 1.0, 2.0)]
     """
     practice = PracticeFlags(G)
+    tally = _MonthTally()
     first_event = date.max
-    # Months as whole numbers (year * 12 + month - 1), tallies in flat dicts and arrays: at
-    # 100,000 referrers, a list per referrer and month kept to the end made Python's garbage
-    # collector walk them again and again (it tripled the run).
-    referrals: dict[int, int] = {}
-    addressed: dict[int, int] = {}
-    active: dict[int, int] = {}
-    new: dict[int, int] = {}
-    # Per month: the referrers (by number) with a referral in it, and their breadth at its end.
-    updated: dict[int, tuple] = {}
-    number = 0
     for r in histories:
+        first_event = min(first_event, tally.referrer(G, r, as_of, practice))
+    if first_event == date.max:
+        return []
+    base = first_event.year * 12 + first_event.month - 1
+    reached = _reached_by_month(histories, first_event, as_of)
+    breadth = np.zeros(tally.number)
+    begun = np.zeros(tally.number, dtype=bool)  # a referrer's first update is in its first month
+    rows = []
+    for i, month in enumerate(_month_keys(first_event, as_of)):
+        m = base + i
+        if m in tally.updated:
+            who, values = tally.updated[m]
+            breadth[who] = values
+            begun[who] = True
+        n = tally.referrals.get(m, 0)
+        addressed = tally.addressed.get(m, 0)
+        rows.append({
+            "month": month,
+            "referrals": n,
+            "addressed_to_practice": addressed,
+            "practice_share": _round(addressed / n) if n else None,
+            "referrers_active": tally.active.get(m, 0),
+            "new_referrers": tally.new.get(m, 0),
+            "reached": reached.get(m, {1: 0, 2: 0, 3: 0}),
+            "median_effective_breadth": _round(float(np.median(breadth[begun]))) if begun.any() else None,
+        })
+    return rows
+
+
+class _MonthTally:
+    """``monthly_activity``'s counts, month by month, a referrer at a time.
+
+    Months are whole numbers (year * 12 + month - 1) and the tallies flat
+    dicts and arrays: at 100,000 referrers, a list per referrer and month kept
+    to the end made Python's garbage collector walk them again and again (it
+    tripled the run).
+    """
+
+    def __init__(self):
+        self.referrals: dict[int, int] = {}
+        self.addressed: dict[int, int] = {}
+        self.active: dict[int, int] = {}
+        self.new: dict[int, int] = {}
+        # Per month: the referrers (by number) with a referral in it, and their breadth at its end.
+        self.updated: dict[int, tuple] = {}
+        self.number = 0
+
+    def referrer(self, G, r, as_of: date, practice) -> date:
+        """Count one referrer's referrals up to ``as_of``; returns its first event's day (``date.max``: none)."""
+        first_event = date.max
         months, members = [], []
         for member, keyed in G._adj[r].items():
             for data in keyed.values():
@@ -124,13 +165,18 @@ def monthly_activity(G, histories: dict, metrics: dict | None = None, *, as_of: 
                     m = day.year * 12 + day.month - 1
                     months.append(m)
                     members.append(member)
-                    referrals[m] = referrals.get(m, 0) + 1
+                    self.referrals[m] = self.referrals.get(m, 0) + 1
                     if practice[data["addressed_to"]]:
-                        addressed[m] = addressed.get(m, 0) + 1
-        if not months:
-            continue
+                        self.addressed[m] = self.addressed.get(m, 0) + 1
+        if months:
+            self._breadth(months, members)
+            self.number += 1
+        return first_event
+
+    def _breadth(self, months: list, members: list) -> None:
+        """Its effective breadth at the end of each month it referred in (``n**2 / sum(c**2)``)."""
         order = sorted(range(len(months)), key=months.__getitem__)
-        new[months[order[0]]] = new.get(months[order[0]], 0) + 1
+        self.new[months[order[0]]] = self.new.get(months[order[0]], 0) + 1
         counts: dict = {}
         n = squares = 0
         for j, i in enumerate(order):
@@ -140,43 +186,23 @@ def monthly_activity(G, histories: dict, metrics: dict | None = None, *, as_of: 
             n += 1
             m = months[i]
             if j + 1 == len(order) or months[order[j + 1]] != m:  # the month's last referral
-                active[m] = active.get(m, 0) + 1
-                slot = updated.get(m)
+                self.active[m] = self.active.get(m, 0) + 1
+                slot = self.updated.get(m)
                 if slot is None:
-                    slot = updated[m] = (array("q"), array("d"))
-                slot[0].append(number)
+                    slot = self.updated[m] = (array("q"), array("d"))
+                slot[0].append(self.number)
                 slot[1].append(n * n / squares)
-        number += 1
-    if first_event == date.max:
-        return []
-    base = first_event.year * 12 + first_event.month - 1
+
+
+def _reached_by_month(histories: dict, first_event: date, as_of: date) -> dict[int, dict]:
+    """Referrers that first reached each stage, by month (whole numbers, as ``_MonthTally``'s)."""
     reached: dict[int, dict] = {}
     for h in histories.values():
         for stage, day in h["reached"].items():
             if stage in (1, 2, 3) and first_event <= day <= as_of:
                 m = day.year * 12 + day.month - 1
                 reached.setdefault(m, {1: 0, 2: 0, 3: 0})[stage] += 1
-    breadth = np.zeros(number)
-    begun = np.zeros(number, dtype=bool)  # a referrer's first update is in its first month
-    rows = []
-    for i, month in enumerate(_month_keys(first_event, as_of)):
-        m = base + i
-        if m in updated:
-            who, values = updated[m]
-            breadth[who] = values
-            begun[who] = True
-        n = referrals.get(m, 0)
-        rows.append({
-            "month": month,
-            "referrals": n,
-            "addressed_to_practice": addressed.get(m, 0),
-            "practice_share": _round(addressed.get(m, 0) / n) if n else None,
-            "referrers_active": active.get(m, 0),
-            "new_referrers": new.get(m, 0),
-            "reached": reached.get(m, {1: 0, 2: 0, 3: 0}),
-            "median_effective_breadth": _round(float(np.median(breadth[begun]))) if begun.any() else None,
-        })
-    return rows
+    return reached
 
 
 def outreach(G, histories: dict, *, as_of: date, within_days: int = 90) -> dict:
@@ -252,57 +278,16 @@ def outreach(G, histories: dict, *, as_of: date, within_days: int = 90) -> dict:
     # Days as ordinals (whole numbers): the arithmetic below runs a million times at 100,000 referrers.
     last_day = as_of.toordinal()
     last_judged = last_day - within_days  # the last contact day whose window has fully passed
-    kinds = list(CONTACT_KINDS)
     members = sorted((n for n, kind in G.nodes(data="kind") if kind in ("clinician", "staff")), key=str)
-    by_member = {m: dict.fromkeys(kinds, 0) for m in members}
-    by_kind = dict.fromkeys(kinds, 0)
-    by_month: dict[int, dict] = {}  # year * 12 + month - 1 -> {kind: n}
-    # Per kind ("all" too): contacts, distinct referrers, pending, judged, followed, judged by stage.
-    stats = {k: [0, 0, 0, 0, 0, [0, 0, 0, 0]] for k in kinds + ["all"]}
+    tally = _ContactTally(members)
     # Referrer-days with a complete window, by the stage on the day, and those followed by a rise.
     days_in = [0, 0, 0, 0]
     days_followed = [0, 0, 0, 0]
-    first_contact = None
     for r, h in histories.items():
-        start = G.nodes[r].get("since")
-        start = start.toordinal() if start is not None else None
-        contacts = []
-        for member, keyed in G._adj[r].items():
-            for data in keyed.values():
-                day = data["date"]
-                if day > as_of:
-                    continue
-                o = day.toordinal()
-                if start is None or o < start:
-                    start = o
-                if data["type"] == "contact":
-                    contacts.append((o, day, member, data["contact_kind"]))
-        change_days, change_stages, rises = [], [], []
-        stage = 0
-        for c in h["history"]:
-            o = c["date"].toordinal()
-            if o > last_day:
-                break
-            if c["stage"] > stage:
-                rises.append(o)
-            stage = c["stage"]
-            change_days.append(o)
-            change_stages.append(stage)
+        start, contacts = _contacts_of(G, r, as_of)
+        change_days, change_stages, rises = _stage_changes(h, last_day)
         seen = set()
         for o, day, member, kind in contacts:
-            if first_contact is None or day < first_contact:
-                first_contact = day
-            if kind not in stats:
-                kinds.append(kind)
-                by_kind[kind] = 0
-                stats[kind] = [0, 0, 0, 0, 0, [0, 0, 0, 0]]
-                for counts in by_member.values():
-                    counts[kind] = 0
-            by_kind[kind] += 1
-            month = by_month.setdefault(day.year * 12 + day.month - 1, {})
-            month[kind] = month.get(kind, 0) + 1
-            if member in by_member:
-                by_member[member][kind] += 1
             if o > last_judged:
                 outcome = None
             else:
@@ -311,25 +296,14 @@ def outreach(G, histories: dict, *, as_of: date, within_days: int = 90) -> dict:
                 at = change_stages[i - 1] if i else 0
                 j = bisect_right(rises, o)
                 outcome = (at, j < len(rises) and rises[j] <= o + within_days)
-            for name in (kind, "all"):
-                s = stats[name]
-                s[0] += 1
-                if name not in seen:
-                    seen.add(name)
-                    s[1] += 1
-                if outcome is None:
-                    s[2] += 1
-                else:
-                    s[3] += 1
-                    s[4] += outcome[1]
-                    s[5][outcome[0]] += 1
+            tally.add(day, member, kind, outcome, seen)
         if start is not None and start <= last_judged:
             _count_days(change_days, change_stages, rises, start, last_judged, within_days, days_in,
                         days_followed)
     baseline_by_stage = {s: _round(days_followed[s] / days_in[s]) if days_in[s] else None for s in range(4)}
     follow_up = {}
-    for kind in kinds + ["all"]:
-        contacts, referrers, pending, judged, followed, stages = stats[kind]
+    for kind in tally.kinds + ["all"]:
+        contacts, referrers, pending, judged, followed, stages = tally.stats[kind]
         follow_up[kind] = {
             "contacts": contacts,
             "referrers": referrers,
@@ -339,20 +313,101 @@ def outreach(G, histories: dict, *, as_of: date, within_days: int = 90) -> dict:
             "share": _round(followed / judged) if judged else None,
             "baseline": _baseline(stages, days_in, days_followed),
         }
-    months = _month_keys(first_contact, as_of) if first_contact else []
-    rows = []
-    for i, m in enumerate(months):
-        counts = by_month.get(first_contact.year * 12 + first_contact.month - 1 + i, {})
-        rows.append({"month": m, "total": sum(counts.values()), **{k: counts.get(k, 0) for k in kinds}})
     return {
-        "by_kind": by_kind,
-        "by_member": by_member,
-        "by_month": rows,
+        "by_kind": tally.by_kind,
+        "by_member": tally.by_member,
+        "by_month": tally.months(as_of),
         "follow_up": follow_up,
         "baseline_by_stage": baseline_by_stage,
         "within_days": within_days,
         "as_of": as_of,
     }
+
+
+def _contacts_of(G, r, as_of: date) -> tuple[int | None, list[tuple]]:
+    """A referrer's start (ordinal: its ``since`` or first event, whichever is first) and its contacts up to
+    ``as_of`` as ``(ordinal, day, member, kind)``."""
+    start = G.nodes[r].get("since")
+    start = start.toordinal() if start is not None else None
+    contacts = []
+    for member, keyed in G._adj[r].items():
+        for data in keyed.values():
+            day = data["date"]
+            if day > as_of:
+                continue
+            o = day.toordinal()
+            if start is None or o < start:
+                start = o
+            if data["type"] == "contact":
+                contacts.append((o, day, member, data["contact_kind"]))
+    return start, contacts
+
+
+def _stage_changes(history: dict, last_day: int) -> tuple[list, list, list]:
+    """A referrer's stage changes up to ``last_day`` (ordinals): their days, the stages, and the days of rises."""
+    change_days, change_stages, rises = [], [], []
+    stage = 0
+    for c in history["history"]:
+        o = c["date"].toordinal()
+        if o > last_day:
+            break
+        if c["stage"] > stage:
+            rises.append(o)
+        stage = c["stage"]
+        change_days.append(o)
+        change_stages.append(stage)
+    return change_days, change_stages, rises
+
+
+class _ContactTally:
+    """``outreach``'s counts of contacts: by kind, member and month, and the follow-up stats by kind."""
+
+    def __init__(self, members: list):
+        self.kinds = list(CONTACT_KINDS)
+        self.by_member = {m: dict.fromkeys(self.kinds, 0) for m in members}
+        self.by_kind = dict.fromkeys(self.kinds, 0)
+        self.by_month: dict[int, dict] = {}  # year * 12 + month - 1 -> {kind: n}
+        # Per kind ("all" too): contacts, distinct referrers, pending, judged, followed, judged by stage.
+        self.stats = {k: [0, 0, 0, 0, 0, [0, 0, 0, 0]] for k in self.kinds + ["all"]}
+        self.first_contact: date | None = None
+
+    def add(self, day: date, member, kind: str, outcome, seen: set) -> None:
+        """One contact; ``outcome``: ``(stage on the day, followed by a rise)``, or None while pending;
+        ``seen``: the kinds counted for this contact's referrer already."""
+        if self.first_contact is None or day < self.first_contact:
+            self.first_contact = day
+        if kind not in self.stats:  # a kind outside the vocabulary: counted all the same
+            self.kinds.append(kind)
+            self.by_kind[kind] = 0
+            self.stats[kind] = [0, 0, 0, 0, 0, [0, 0, 0, 0]]
+            for counts in self.by_member.values():
+                counts[kind] = 0
+        self.by_kind[kind] += 1
+        month = self.by_month.setdefault(day.year * 12 + day.month - 1, {})
+        month[kind] = month.get(kind, 0) + 1
+        if member in self.by_member:
+            self.by_member[member][kind] += 1
+        for name in (kind, "all"):
+            s = self.stats[name]
+            s[0] += 1
+            if name not in seen:
+                seen.add(name)
+                s[1] += 1
+            if outcome is None:
+                s[2] += 1
+            else:
+                s[3] += 1
+                s[4] += outcome[1]
+                s[5][outcome[0]] += 1
+
+    def months(self, as_of: date) -> list[dict]:
+        """``by_month`` as rows from the first contact's month to ``as_of``'s, none missing."""
+        first = self.first_contact
+        rows = []
+        for i, m in enumerate(_month_keys(first, as_of) if first else []):
+            counts = self.by_month.get(first.year * 12 + first.month - 1 + i, {})
+            rows.append({"month": m, "total": sum(counts.values()), **{k: counts.get(k, 0) for k in self.kinds}})
+        return rows
 
 
 def _count_days(change_days, change_stages, rises, start: int, last: int, within_days: int,
@@ -365,7 +420,7 @@ def _count_days(change_days, change_stages, rises, start: int, last: int, within
     end of the day: a change on ``d`` counts for ``d``).
     """
     spans, stage, begin = [], 0, start
-    for changed, new in zip(change_days, change_stages):
+    for changed, new in zip(change_days, change_stages, strict=False):
         if changed > last:
             break
         if changed > begin:

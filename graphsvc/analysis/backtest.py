@@ -68,7 +68,7 @@ def evaluate(G, *, ks=(1, 3), limit_cases: int | None = None, **options) -> dict
     hits = {name: defaultdict(float) for name in METHODS}
     rr = dict.fromkeys(METHODS, 0.0)
     evaluated = skipped = 0
-    for (referrer, member, day), index in replay(G, cases):
+    for (referrer, member, _day), index in replay(G, cases):
         eligible = eligible_members(index, referrer)
         if member not in eligible:
             skipped += 1  # e.g. it had already received a referral from this referrer

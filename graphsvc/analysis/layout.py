@@ -248,48 +248,58 @@ def _links(G, referrers=None, *, providers: bool = False, source: dict | None = 
     """
     if referrers is None:
         referrers = [n for n, kind in G.nodes(data="kind") if kind == "referrer"]
-    nodes = G.nodes
     is_member = {n: kind in MEMBER_KINDS for n, kind in G.nodes(data="kind")}
     links: dict[tuple, list] = {}
     sent: dict = {}
-
-    def add(key, day, field):
-        v = links.get(key)
-        if v is None:
-            v = links[key] = [0, 0, day, day, None, None]
-        v[field] += 1
-        if day < v[2]:
-            v[2] = day
-        elif day > v[3]:
-            v[3] = day
-        if field == 0:  # the link's own first and last referral, for the member's
-            if v[4] is None or day < v[4]:
-                v[4] = day
-            if v[5] is None or day > v[5]:
-                v[5] = day
-
     for r in referrers:
         s = r if source is None else source[r]
-        n, first, last = sent.get(s, (0, None, None))
-        for target, keyed in G._adj[r].items():
-            for data in keyed.values():
-                kind = data["type"]
-                day = data["date"]
-                if kind == "referral":
-                    add((s, target), day, 0)
-                    addressed = data["addressed_to"]
-                    if addressed != target and is_member.get(addressed, False):
-                        add((s, addressed), day, 0)
-                    n += 1
-                    first = day if first is None or day < first else first
-                    last = day if last is None or day > last else last
-                elif kind == "introduction":
-                    add((s, target), day, 1)
-                elif kind == "referral_out" and providers and nodes[target].get("kind") == "provider":
-                    add((s, target), day, 0)
+        n, first, last = _link_referrer(G, r, s, links, is_member, providers)
         if n:
+            was = sent.get(s)
+            if was is not None:
+                n, first, last = was[0] + n, min(was[1], first), max(was[2], last)
             sent[s] = (n, first, last)
     return links, sent
+
+
+def _link_referrer(G, r, s, links: dict, is_member: dict, providers: bool) -> tuple[int, object, object]:
+    """Add referrer ``r``'s events to ``links`` under source ``s``: its referrals' count, first and last day."""
+    nodes = G.nodes
+    n, first, last = 0, None, None
+    for target, keyed in G._adj[r].items():
+        for data in keyed.values():
+            kind = data["type"]
+            day = data["date"]
+            if kind == "referral":
+                _add_link(links, (s, target), day, 0)
+                addressed = data["addressed_to"]
+                if addressed != target and is_member.get(addressed, False):
+                    _add_link(links, (s, addressed), day, 0)
+                n += 1
+                first = day if first is None or day < first else first
+                last = day if last is None or day > last else last
+            elif kind == "introduction":
+                _add_link(links, (s, target), day, 1)
+            elif kind == "referral_out" and providers and nodes[target].get("kind") == "provider":
+                _add_link(links, (s, target), day, 0)
+    return n, first, last
+
+
+def _add_link(links: dict, key: tuple, day, field: int) -> None:
+    """One event on a link: ``field`` 0 a referral, 1 an introduction; the link's days widened."""
+    v = links.get(key)
+    if v is None:
+        v = links[key] = [0, 0, day, day, None, None]
+    v[field] += 1
+    if day < v[2]:
+        v[2] = day
+    elif day > v[3]:
+        v[3] = day
+    if field == 0:  # the link's own first and last referral, for the member's
+        if v[4] is None or day < v[4]:
+            v[4] = day
+        if v[5] is None or day > v[5]:
+            v[5] = day
 
 
 def _received(links: dict) -> dict:

@@ -194,7 +194,7 @@ def _gaps(member: dict, client: dict) -> list[tuple[str, str]]:
 def _own_gaps(addressed: dict, best: dict) -> list[tuple[str, str]]:
     """The addressed clinician's gaps (and phrases) the colleague does not have."""
     theirs = set(best["gap_reasons"])
-    return [(g, why) for g, why in zip(addressed["gaps"], addressed["gap_reasons"]) if why not in theirs]
+    return [(g, why) for g, why in zip(addressed["gaps"], addressed["gap_reasons"], strict=False) if why not in theirs]
 
 
 def _pass_reason(addressed: dict, best: dict) -> str:

@@ -68,24 +68,7 @@ def referrer_metrics(G, referrers=None, *, window: int = DEFAULT_ANALYSIS.window
     out = {}
     for r in referrers:
         point_person = point_person_finder(G.nodes[r]["tenures"])
-        # One walk over the referrer's events (the adjacency dicts, as referrals.referral_edges).
-        referrals = []
-        reached = set()
-        introductions = contacts = 0
-        last_contact = None
-        for member, keyed in G._adj[r].items():
-            for key, data in keyed.items():
-                kind = data["type"]
-                if kind == "referral":
-                    referrals.append((r, member, key, data))
-                elif kind == "introduction":
-                    introductions += 1
-                    reached.update((member, data["by"]))
-                elif kind == "contact":
-                    contacts += 1
-                    reached.add(member)
-                    if last_contact is None or data["date"] > last_contact:
-                        last_contact = data["date"]
+        referrals, reached, introductions, contacts, last_contact = _events(G, r)
         referrals.sort(key=lambda e: (e[3]["date"], e[2]))
         n = len(referrals)
         assigned = Counter(e[1] for e in referrals)
@@ -129,6 +112,30 @@ def referrer_metrics(G, referrers=None, *, window: int = DEFAULT_ANALYSIS.window
                       "change": last_year - year_before},
         }
     return out
+
+
+def _events(G, r) -> tuple[list, set, int, int, date | None]:
+    """One walk over a referrer's events (the adjacency dicts, as ``referrals.referral_edges``): its
+    referrals as ``(r, member, key, data)``, the members reached by introductions and contacts, how many
+    introductions and contacts, and the last contact's day."""
+    referrals = []
+    reached = set()
+    introductions = contacts = 0
+    last_contact = None
+    for member, keyed in G._adj[r].items():
+        for key, data in keyed.items():
+            kind = data["type"]
+            if kind == "referral":
+                referrals.append((r, member, key, data))
+            elif kind == "introduction":
+                introductions += 1
+                reached.update((member, data["by"]))
+            elif kind == "contact":
+                contacts += 1
+                reached.add(member)
+                if last_contact is None or data["date"] > last_contact:
+                    last_contact = data["date"]
+    return referrals, reached, introductions, contacts, last_contact
 
 
 def _years_before(day: date, years: int) -> date:

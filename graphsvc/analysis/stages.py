@@ -27,7 +27,8 @@ from ..rules import point_person_finder, tries_colleague, whole_practice
 from .referrals import PracticeFlags, referral_edges
 
 
-def stage_histories(G, referrers=None, *, window: int = DEFAULT_ANALYSIS.window, stall_days: int = DEFAULT_ANALYSIS.stall_days,
+def stage_histories(G, referrers=None, *, window: int = DEFAULT_ANALYSIS.window,
+                    stall_days: int = DEFAULT_ANALYSIS.stall_days,
                     lapse_days: int = DEFAULT_ANALYSIS.lapse_days, as_of: date | None = None) -> dict:
     """Stage, stage history and pace of each referrer.
 
@@ -82,7 +83,7 @@ def _history(G, referrer, window, stall_days, lapse_days, as_of, practice: Pract
     stage = 0
     history, reached = [], {}
     spell_start = None
-    for _, assigned, key, data in referrals:
+    for _, _assigned, key, data in referrals:
         addressed = data["addressed_to"]
         flag = practice[addressed]
         recent.append(flag)
@@ -142,7 +143,7 @@ def monthly_stage_counts(G, histories: dict, *, as_of: date | None = None) -> li
         if start is None or start > as_of:
             continue
         spans = [(0, start)] + [(c["stage"], c["date"]) for c in h["history"] if c["date"] <= as_of]
-        for (stage, began), nxt in zip(spans, spans[1:] + [(None, None)]):
+        for (stage, began), nxt in zip(spans, spans[1:] + [(None, None)], strict=False):
             i = index[_month(max(began, first))]
             delta[stage][i] += 1
             if nxt[1] is not None:

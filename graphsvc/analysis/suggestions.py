@@ -44,7 +44,8 @@ DEFAULT_DECAY = 0.85  # how much each older referral counts, relative to the nex
 
 def suggest_introductions(G, referrer, *, limit: int = 5, recent: int = 8, decay: float = DEFAULT_DECAY,
                           weights: tuple[float, float, float] = DEFAULT_WEIGHTS, similar: int = 50,
-                          ready_after: int = READY_AFTER, window: int = DEFAULT_ANALYSIS.window, index: Index | None = None,
+                          ready_after: int = READY_AFTER, window: int = DEFAULT_ANALYSIS.window,
+                          index: Index | None = None,
                           before: date | None = None, accepting: bool | None = None) -> list[dict]:
     """Ranked members to introduce to ``referrer`` next, with reasons.
 

@@ -139,10 +139,11 @@ def tune(G, *, cut: date | None = None, grid=None, decays=DECAYS, min_cases: int
                f"referral before {cut}); "
                f"at least {min_cases} are needed for the weights to reflect the practice rather than a few cases")
     elif len(validate) < min_validation:
-        why = (f"only {len(validate)} validation case{'' if len(validate) == 1 else 's'} from {cut} on; at least {min_validation} are needed "
+        why = (f"only {len(validate)} validation case{'' if len(validate) == 1 else 's'} from {cut} on; "
+               f"at least {min_validation} are needed "
                f"to check tuned weights on introductions they were not learned from")
     if why:
-        out.update(weights=dict(zip(PARTS, defaults)), decay=default_decay, decay_tuned=False,
+        out.update(weights=dict(zip(PARTS, defaults, strict=False)), decay=default_decay, decay_tuned=False,
                    kept_defaults=True, why=why, learned=None,
                    validation=table(validate, defaults, default_decay),
                    learning=table(learn, defaults, default_decay))
@@ -161,18 +162,18 @@ def tune(G, *, cut: date | None = None, grid=None, decays=DECAYS, min_cases: int
         if v_other > v_default:
             chosen_di = overall
     learned, decay = best[chosen_di][0], decays[chosen_di]
-    out["learned"] = {**dict(zip(PARTS, learned)), "decay": decay}
+    out["learned"] = {**dict(zip(PARTS, learned, strict=False)), "decay": decay}
     out["validation"] = table(validate, learned, decay)
     out["learning"] = table(learn, learned, decay)
     out["gain"] = _paired_gain(_rr(validate, [learned], chosen_di)[:, 0], _rr(validate, [defaults], d0)[:, 0])
     tuned_mrr, default_mrr = out["validation"]["tuned"]["mrr"], out["validation"]["defaults"]["mrr"]
     if tuned_mrr < default_mrr:
-        out.update(weights=dict(zip(PARTS, defaults)), decay=default_decay, decay_tuned=False,
+        out.update(weights=dict(zip(PARTS, defaults, strict=False)), decay=default_decay, decay_tuned=False,
                    kept_defaults=True,
                    why=(f"the weights learned before {cut} did worse than the defaults on the "
                         f"{len(validate)} later cases (MRR {tuned_mrr} vs {default_mrr})"))
     else:
-        out.update(weights=dict(zip(PARTS, learned)), decay=decay, decay_tuned=decay != default_decay,
+        out.update(weights=dict(zip(PARTS, learned, strict=False)), decay=decay, decay_tuned=decay != default_decay,
                    kept_defaults=False, why=None)
     out["summary"] = weights_reason(tuple(out["weights"][p] for p in PARTS))
     return out
@@ -220,7 +221,7 @@ def weights_reason(weights) -> str:
     """
     if isinstance(weights, dict):
         weights = tuple(weights[p] for p in PARTS)
-    order = sorted(zip(PARTS, weights), key=lambda pw: (-pw[1], PARTS.index(pw[0])))
+    order = sorted(zip(PARTS, weights, strict=False), key=lambda pw: (-pw[1], PARTS.index(pw[0])))
     top = [p for p, w in order if order[0][1] - w < 0.1 + 1e-9]
     if len(top) == 3:
         return "in this practice, fit, trust and track record weigh about equally"
@@ -327,7 +328,7 @@ def _pick(grid: list, ranks: np.ndarray, defaults: tuple) -> tuple:
     """The best weights: highest MRR, then hit@3, then nearest the defaults, then smallest."""
     mrr = _reciprocal(ranks).mean(axis=0)
     hit3 = ((ranks > 0) & (ranks <= 3)).mean(axis=0)
-    dist = [round(sum((a - b) ** 2 for a, b in zip(w, defaults)), 9) for w in grid]
+    dist = [round(sum((a - b) ** 2 for a, b in zip(w, defaults, strict=False)), 9) for w in grid]
     j = min(range(len(grid)), key=lambda j: (-round(float(mrr[j]), 9), -round(float(hit3[j]), 9), dist[j], grid[j]))
     return grid[j], round(float(mrr[j]), 9), round(float(hit3[j]), 9), dist[j]
 

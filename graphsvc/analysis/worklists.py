@@ -133,7 +133,8 @@ WORKLISTS = {
 }
 
 
-def worklists(G, histories: dict, metrics: dict, *, as_of: date, new_days: int = 90, follow_up_days: int = DEFAULT_ANALYSIS.follow_up_days,
+def worklists(G, histories: dict, metrics: dict, *, as_of: date, new_days: int = 90,
+              follow_up_days: int = DEFAULT_ANALYSIS.follow_up_days,
               lookback_days: int = 90, key_person_risk: dict | None = None, ready_after: int = READY_AFTER,
               window: int = DEFAULT_ANALYSIS.window, index=None) -> dict:
     """Every worklist, each in its default order (most urgent first).
@@ -460,7 +461,8 @@ def _in_window(referrals, earliest, as_of):
         yield referral
 
 
-def follow_up_figures(G, histories: dict, *, as_of: date, follow_up_days: int = DEFAULT_ANALYSIS.follow_up_days, lookback_days: int = 90) -> dict:
+def follow_up_figures(G, histories: dict, *, as_of: date, follow_up_days: int = DEFAULT_ANALYSIS.follow_up_days,
+                      lookback_days: int = 90) -> dict:
     """How the loops of the referrals of the last ``lookback_days`` stand on ``as_of`` (``rules.follow_up``).
 
     Returns

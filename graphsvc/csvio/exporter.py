@@ -27,6 +27,7 @@ from ..store import exports
 from ..store.db import Graph
 from .format import FILES, CsvFile, to_cell
 
+
 @dataclass
 class ExportReport:
     folder: str

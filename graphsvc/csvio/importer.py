@@ -124,20 +124,7 @@ def _read_file(path: Path, spec: CsvFile, problems: list[Problem]) -> Batch:
         lines = _Lines(handle)
         taken = lines.taken
         bad_bytes = lines.bad_bytes
-        reader = csv.reader(lines, strict=True)
-        header: list[str] = []
-        header_ok = False
-        try:
-            header = [h.strip() for h in next(reader, [])]
-        except csv.Error as e:
-            problems.append(Problem(name, 1, f"unreadable header: {_csv_problem(e, 1, lines.number)}"))
-            reader = csv.reader(lines.restart_after(1), strict=True)
-        else:
-            spoiled = lines.decode_problem(1, lines.number) if bad_bytes else None
-            if spoiled:
-                problems.append(Problem(name, 1, f"unreadable header: {spoiled}"))
-            else:
-                header_ok = _check_header(name, spec, header, problems)
+        reader, header, header_ok = _read_header(name, spec, lines, problems)
         taken.clear()
         record = spec.kind.model
         row_type = spec.kind.row_type
@@ -171,21 +158,10 @@ def _read_file(path: Path, spec: CsvFile, problems: list[Problem]) -> Batch:
                     for i in text_cells:
                         if cells[i][:1] == "'":
                             cells[i] = from_cell(cells[i])
-                    try:
-                        rec = record(**dict(zip(header, cells)))
-                    except ValidationError as e:
-                        for msg in explain(e):
-                            problems.append(Problem(name, line, msg))
+                    rec = _parsed(name, line, record, header, cells, key_idx, seen, problems)
+                    if rec is None:
                         out.unreadable += 1
                         continue
-                    key = tuple(getattr(rec, k) for k in key_idx)
-                    first = seen.get(key)
-                    if first is not None:
-                        what = " and ".join(f"{k} {getattr(rec, k)!s}" for k in key_idx)
-                        problems.append(Problem(name, line, f"duplicate {what} (first on line {first})"))
-                        out.unreadable += 1
-                        continue
-                    seen[key] = line
                     out.rows.append((line, row_type._make(rec.__dict__.values())))
                 break
             except csv.Error as e:
@@ -199,6 +175,39 @@ def _read_file(path: Path, spec: CsvFile, problems: list[Problem]) -> Batch:
                 reader = csv.reader(lines.restart_after(line), strict=True)
                 done = line
     return out
+
+
+def _parsed(name: str, line: int, record, header: list[str], cells: list[str], key: tuple[str, ...],
+            seen: dict, problems: list[Problem]):
+    """The row as a record whose key the file has not had before, or None with its problems noted."""
+    try:
+        rec = record(**dict(zip(header, cells, strict=True)))
+    except ValidationError as e:
+        problems.extend(Problem(name, line, msg) for msg in explain(e))
+        return None
+    k = tuple(getattr(rec, f) for f in key)
+    first = seen.get(k)
+    if first is not None:
+        what = " and ".join(f"{f} {getattr(rec, f)!s}" for f in key)
+        problems.append(Problem(name, line, f"duplicate {what} (first on line {first})"))
+        return None
+    seen[k] = line
+    return rec
+
+
+def _read_header(name: str, spec: CsvFile, lines: _Lines, problems: list[Problem]):
+    """``(reader, header, header_ok)``: the file's header read and checked, the reader at the next row."""
+    reader = csv.reader(lines, strict=True)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+    except csv.Error as e:
+        problems.append(Problem(name, 1, f"unreadable header: {_csv_problem(e, 1, lines.number)}"))
+        return csv.reader(lines.restart_after(1), strict=True), [], False
+    spoiled = lines.decode_problem(1, lines.number) if lines.bad_bytes else None
+    if spoiled:
+        problems.append(Problem(name, 1, f"unreadable header: {spoiled}"))
+        return reader, header, False
+    return reader, header, _check_header(name, spec, header, problems)
 
 
 class _Lines:
@@ -289,7 +298,7 @@ class _Lines:
         found = [self.bad_bytes.pop(n) for n in spoiled]
         if not spoiled or spoiled[-1] < first:
             return None
-        line, (raw, e) = next((n, f) for n, f in zip(spoiled, found) if n >= first)
+        line, (raw, e) = next((n, f) for n, f in zip(spoiled, found, strict=False) if n >= first)
         where = f"character {len(raw[:e.start].decode('utf-8', 'replace')) + 1}"
         if line != first:
             where = f"line {line}, {where}"

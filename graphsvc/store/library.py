@@ -263,6 +263,27 @@ def close_matches(name: str, names, n: int = 3, cutoff: float = 0.6) -> list[str
     return [candidate for _, candidate in sorted(scored)[:n]]
 
 
+def _header(lines: list[str], fail) -> tuple[list[list], int]:
+    """The header's fields as ``[key, value, line number]`` (continuation lines joined), and the index of
+    the first line of Cypher."""
+    fields: list[list] = []
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped.startswith("//"):
+            return fields, i
+        if re.match(r"//\s{3,}\S", stripped) and fields:
+            fields[-1][1] += " " + stripped[2:].strip()
+            continue
+        found = _FIELD.fullmatch(stripped)
+        if not found:
+            raise fail(i + 1, "expected a header line '// key: value' (keys: " + ", ".join(_KEYS) + ")")
+        key, value = found.groups()
+        if key not in _KEYS:
+            raise fail(i + 1, f"unknown header key {key!r} (keys: {', '.join(_KEYS)})")
+        fields.append([key, value.strip(), i + 1])
+    return fields, len(lines)
+
+
 @cache
 def _load(folder: Path) -> dict[str, AnalystQuery]:
     return {path.stem: parse(path) for path in sorted(folder.glob("*.cypher"))}
@@ -283,24 +304,7 @@ def parse(path: Path, text: str | None = None) -> AnalystQuery:
     def fail(number: int, why: str) -> GraphsvcError:
         return GraphsvcError(f"{path}:{number}: {why}")
 
-    fields: list[list] = []  # [key, value, line number]
-    body_start = len(lines)
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped.startswith("//"):
-            body_start = i
-            break
-        if re.match(r"//\s{3,}\S", stripped) and fields:
-            fields[-1][1] += " " + stripped[2:].strip()
-            continue
-        found = _FIELD.fullmatch(stripped)
-        if not found:
-            raise fail(i + 1, "expected a header line '// key: value' (keys: " + ", ".join(_KEYS) + ")")
-        key, value = found.groups()
-        if key not in _KEYS:
-            raise fail(i + 1, f"unknown header key {key!r} (keys: {', '.join(_KEYS)})")
-        fields.append([key, value.strip(), i + 1])
-
+    fields, body_start = _header(lines, fail)
     seen: dict[str, tuple[str, int]] = {}
     params: list[Param] = []
     notes: list[str] = []

@@ -106,22 +106,11 @@ def project(graph: Graph | Any, referrers: Iterable[str] | None = None) -> nx.Mu
     # (Only for the whole graph: a few referrers' projection is small, and a
     # full collection in a process holding a live analysis would cost far more.)
     with _gc_paused() if ids is None else nullcontext(), _reader(graph, add_events, ready) as reader:
-        for m in reader.read("project_members"):
-            add_member(G, m["id"], kind=m["kind"], name=m["name"], specialties=m["specialties"],
-                       populations=m["populations"], insurances=m["insurances"], schedule=m["schedule"],
-                       accepting_new=m["accepting_new"] if m["accepting_new"] is not None else True,
-                       role=m["role"])
-        clashes = []
-        for p in reader.read("project_providers"):
-            if p["id"] in G:
-                clashes.append((p["id"], G.nodes[p["id"]]["kind"], "outside provider"))
-                continue
-            add_provider(G, p["id"], name=p["name"], niches=p["niches"])
+        clashes = _members_and_providers(G, reader)
         if ids is None:
             # The suggestion weights tuned on this practice, if any (analysis.tuning.in_force): a
             # change of them is a bulk change, so only a whole-graph projection needs to read them.
             G.graph["stored_weights"] = stored_weights(graph)
-        if ids is None:
             rows = reader.stream("project_referrers", read_referrers)
         else:
             rows = reader.stream("project_referrers_of", read_referrers, ids=ids)
@@ -147,6 +136,22 @@ def _clash_message(clashes: list[tuple[str, str, str]]) -> str:
     listed = ", ".join(f"{i!r} ({kinds.get(a, a)} and {b})" for i, a, b in sorted(clashes)[:20])
     return (f"The graph cannot be analysed: {len(clashes)} id(s) name two kinds of party: {listed}. "
             "Give one of each pair an id of its own (in Cypher, then run `graphsvc db init`).")
+
+
+def _members_and_providers(G, reader) -> list[tuple[str, str, str]]:
+    """Every member and outside provider into ``G``; the providers whose id a member holds, left out."""
+    for m in reader.read("project_members"):
+        add_member(G, m["id"], kind=m["kind"], name=m["name"], specialties=m["specialties"],
+                   populations=m["populations"], insurances=m["insurances"], schedule=m["schedule"],
+                   accepting_new=m["accepting_new"] if m["accepting_new"] is not None else True,
+                   role=m["role"])
+    clashes = []
+    for p in reader.read("project_providers"):
+        if p["id"] in G:
+            clashes.append((p["id"], G.nodes[p["id"]]["kind"], "outside provider"))
+            continue
+        add_provider(G, p["id"], name=p["name"], niches=p["niches"])
+    return clashes
 
 
 @contextmanager

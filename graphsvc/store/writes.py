@@ -62,8 +62,8 @@ from ..vocabulary import PRACTICE, PRACTICE_ID
 from . import projection
 from .catalog import query
 from .db import Graph
-from .schema import ensure_schema
 from .reads import existing
+from .schema import ensure_schema
 from .values import native_rows
 
 # The upsert statement of each kind of record: UNWIND $rows, keyed on ids.

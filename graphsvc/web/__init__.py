@@ -103,7 +103,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     ----------
     test_config : dict, optional
         Flask config overriding the settings' (``TESTING``, ``PAGE_SIZE``,
-        ``ANALYSIS_AS_OF``, ...).
+        ``SECRET_KEY``, ...).
     graph : graphsvc.store.db.Graph, optional
         The graph to serve; connected from ``settings`` if omitted.
     settings : Settings, optional
@@ -112,7 +112,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
         The accounts to sign in with; opened from ``ACCOUNTS_DB`` (the
         settings' ``accounts_db``) if omitted.
     """
-    from ..accounts import Accounts, secret_key
+    from ..accounts import Accounts
     from ..store.db import Graph
     from . import (  # noqa: F401  (api_writes and openapi register their views on api.bp)
         api,
@@ -136,8 +136,41 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     if test_config and "GRAPH" in test_config:
         raise TypeError("pass the graph as create_app(graph=...), not in the config")
     settings = settings or Settings.load()
+    app = _configured(Flask(__name__), settings, test_config)
+    if graph is None:
+        # A page waits at most a few seconds for a Neo4j that went away, then
+        # says so; the CLI's commands may wait longer.
+        graph = Graph.connect(settings, retry_seconds=WEB_RETRY_SECONDS)
+    if accounts is None:
+        accounts = Accounts(app.config["ACCOUNTS_DB"])
+    extensions.init_app(app, graph, settings.analysis, accounts,
+                        poll_seconds=0 if app.testing else settings.web_poll_seconds,
+                        snapshot_dir=settings.analysis_snapshot_dir)
 
-    app = Flask(__name__)
+    app.jinja_env.globals.update(STAGE_NAMES=STAGE_NAMES, pct=pct, stage_label=stage_label,
+                                 count_of=count_of, noun_for=pages.noun_for, words=words)
+    for blueprint in (home, referrers, worklists, clinicians, views, practice, health, api, record, audit, console):
+        app.register_blueprint(blueprint.bp)
+
+    @app.context_processor
+    def analysis_state():
+        return {"stale_notice": stale_notice()}
+
+    # Before-request order: the body's size, then who is asking, then the CSRF token.
+    app.before_request(_body_limit)
+    auth.init_app(app, accounts)
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.bp)
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Neo4jUnavailable, _neo4j_down)
+    return app
+
+
+def _configured(app: Flask, settings: Settings, test_config: dict | None) -> Flask:
+    """``app`` with its config from the settings, then ``test_config``; sessions, proxies, JSON."""
+    from ..accounts import secret_key
+
     app.json_provider_class = JSONProvider
     app.json = JSONProvider(app)
     app.config.from_mapping(
@@ -166,86 +199,57 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     app.config["PAGE_SIZE"] = int(app.config["PAGE_SIZE"])
     if app.config["PAGE_SIZE"] < 1:
         raise ValueError(f"PAGE_SIZE must be at least 1, got {app.config['PAGE_SIZE']}")
-
-    if graph is None:
-        # A page waits at most a few seconds for a Neo4j that went away, then
-        # says so; the CLI's commands may wait longer.
-        graph = Graph.connect(settings, retry_seconds=WEB_RETRY_SECONDS)
-    if accounts is None:
-        accounts = Accounts(app.config["ACCOUNTS_DB"])
-    extensions.init_app(app, graph, settings.analysis, accounts,
-                        poll_seconds=0 if app.testing else settings.web_poll_seconds,
-                        snapshot_dir=settings.analysis_snapshot_dir)
-
-    app.jinja_env.globals.update(STAGE_NAMES=STAGE_NAMES, pct=pct, stage_label=stage_label,
-                                 count_of=count_of, noun_for=pages.noun_for, words=words)
-
-    app.register_blueprint(home.bp)
-    app.register_blueprint(referrers.bp)
-    app.register_blueprint(worklists.bp)
-    app.register_blueprint(clinicians.bp)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(practice.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(record.bp)
-    app.register_blueprint(audit.bp)
-    app.register_blueprint(console.bp)
-
-    @app.context_processor
-    def analysis_state():
-        return {"stale_notice": stale_notice()}
-
-    # Before-request order: the body's size, then who is asking, then the CSRF token.
-    @app.before_request
-    def body_limit():
-        # Flask enforces MAX_CONTENT_LENGTH only when a view reads the body; say so at once.
-        limit = app.config["MAX_CONTENT_LENGTH"]
-        if limit is not None and (request.content_length or 0) > limit:
-            abort(413, f"the request body is {request.content_length} bytes; at most {limit} are accepted")
-
-    auth.init_app(app, accounts)
-    csrf = CSRFProtect(app)
-    csrf.exempt(api.bp)
-
-    @app.after_request
-    def security_headers(response):
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not request.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
-            # gunicorn writes its own "Server: gunicorn" (no version) before the app's headers;
-            # a second Server header would only confuse.
-            response.headers["Server"] = SERVER
-        return response
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        if isinstance(error, CSRFError):
-            error.description = (f"{error.description} A form must be sent from this site's own page: "
-                                 "go back, reload the page and try again.")
-        if not answers_in_json():
-            response = make_response(pages.error_page(error))
-        else:
-            response = jsonify(error=api_error_message(error))
-            response.status_code = error.code
-        # What the error itself says in headers: Allow (405), Retry-After (429), WWW-Authenticate (401).
-        for name, value in error.get_headers():
-            if name.lower() in ("allow", "retry-after", "www-authenticate"):
-                response.headers[name] = value
-        if isinstance(error, MethodNotAllowed) and error.valid_methods:
-            response.headers["Allow"] = ", ".join(error.valid_methods)
-        return response
-
-    @app.errorhandler(Neo4jUnavailable)
-    def neo4j_down(error: Neo4jUnavailable):
-        _log.warning("%s %s: %s", request.method, request.path, error)
-        # The technical message names the database's address: only for signed-in users.
-        detail = str(error) if current_user.is_authenticated else None
-        if answers_in_json():
-            return jsonify(error=detail or "the database is not reachable"), 503
-        return pages.error_page(ServiceUnavailable(DATABASE_DOWN), detail=detail)
-
     return app
+
+
+def _body_limit():
+    """Flask enforces MAX_CONTENT_LENGTH only when a view reads the body; say so at once."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413, f"the request body is {request.content_length} bytes; at most {limit} are accepted")
+
+
+def _security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if not request.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+        # gunicorn writes its own "Server: gunicorn" (no version) before the app's headers;
+        # a second Server header would only confuse.
+        response.headers["Server"] = SERVER
+    return response
+
+
+def _http_error(error: HTTPException):
+    """Every HTTP error in the form the path calls for (JSON under /api/, a page elsewhere)."""
+    from . import pages
+
+    if isinstance(error, CSRFError):
+        error.description = (f"{error.description} A form must be sent from this site's own page: "
+                             "go back, reload the page and try again.")
+    if not answers_in_json():
+        response = make_response(pages.error_page(error))
+    else:
+        response = jsonify(error=api_error_message(error))
+        response.status_code = error.code
+    # What the error itself says in headers: Allow (405), Retry-After (429), WWW-Authenticate (401).
+    for name, value in error.get_headers():
+        if name.lower() in ("allow", "retry-after", "www-authenticate"):
+            response.headers[name] = value
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _neo4j_down(error: Neo4jUnavailable):
+    """A 503 saying in plain words that the database is not reachable (the address for those signed in)."""
+    from . import pages
+
+    _log.warning("%s %s: %s", request.method, request.path, error)
+    # The technical message names the database's address: only for signed-in users.
+    detail = str(error) if current_user.is_authenticated else None
+    if answers_in_json():
+        return jsonify(error=detail or "the database is not reachable"), 503
+    return pages.error_page(ServiceUnavailable(DATABASE_DOWN), detail=detail)
 
 
 # What a person sees when Neo4j is down (the technical message is folded away under it).

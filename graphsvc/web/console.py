@@ -82,7 +82,7 @@ def run():
     _audit({**detail, "rows": len(answer["rows"]), "truncated": answer["truncated"]})
     if form.get("do") == "csv":
         columns = answer["columns"]
-        rows = ({c: _cell(v) for c, v in zip(columns, row)} for row in answer["rows"])
+        rows = ({c: _cell(v) for c, v in zip(columns, row, strict=False)} for row in answer["rows"])
         return csv_download(f"{name or 'query'}.csv", columns, rows, filters=detail)
     return _page(chosen=chosen, given=given, cypher=cypher, answer=answer, picture=_picture(answer))
 

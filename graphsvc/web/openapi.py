@@ -349,7 +349,8 @@ def document() -> dict:
                             "content": {"application/json": {"schema": _BAD_INPUT}}},
                     "404": {"description": "addressed_to is neither a clinician, a staff member nor 'practice'",
                             "content": {"application/json": {"schema": _ERROR}}},
-                    "413": {"description": f"The body is larger than {MAX_CONTENT_LENGTH // 1024} KB, the most accepted",
+                    "413": {"description": f"The body is larger than {MAX_CONTENT_LENGTH // 1024} KB, "
+                                           "the most accepted",
                             "content": {"application/json": {"schema": _ERROR}}},
                 }}},
             **_write_paths({"description": f"The body is larger than {MAX_CONTENT_LENGTH // 1024} KB, the most "
@@ -373,9 +374,11 @@ def document() -> dict:
                         "type": "object", "required": ["mode", "nodes", "edges"],
                         "properties": {
                             "mode": {"type": "string", "enum": ["full", "aggregate"]},
-                            "nodes": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "x", "y"]}},
+                            "nodes": {"type": "array", "items": {"type": "object",
+                                                                 "required": ["id", "kind", "x", "y"]}},
                             "edges": {"type": "array", "items": {"type": "object",
-                                                                 "required": ["id", "source", "target", "weight"]}}}}}}},
+                                                                 "required": ["id", "source", "target",
+                                                                              "weight"]}}}}}}},
                     "400": bad_query,
                 }}},
             "/api/practice/summary": {"get": {

@@ -402,7 +402,8 @@ def handoff(referrer_id):
         row = _write(form, ADD["handoff"], {**form.data(), "referrer_id": referrer_id},
                      lambda ask, by: extensions.service().hand_over(ask, by=by))
         if row is not None:
-            return _done(f"{referrer['name']} handed over to {names.get(row['point_person_id'], row['point_person_id'])}"
+            to = row["point_person_id"]
+            return _done(f"{referrer['name']} handed over to {names.get(to, to)}"
                          f" from {row['since']}.", _referrer_page(referrer_id))
     current = referrer["point_person_id"]
     return _page("record/form.html", form, referrer=referrer, title=f"Hand {referrer['name']} over",

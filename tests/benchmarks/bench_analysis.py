@@ -131,10 +131,10 @@ def whole_analysis(graph: Graph, options: AnalysisOptions) -> dict:
     steps["projection"] = time.perf_counter() - t
     insights = Insights(G, options)
     t = time.perf_counter()
-    insights.histories
+    _ = insights.histories
     steps["stages"] = time.perf_counter() - t
     t = time.perf_counter()
-    insights.metrics
+    _ = insights.metrics
     steps["metrics"] = time.perf_counter() - t
     t = time.perf_counter()
     insights.write_back(graph)

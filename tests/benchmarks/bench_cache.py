@@ -29,8 +29,8 @@ from graphsvc.live import InsightsCache
 from graphsvc.store import projection
 from graphsvc.store.reads import changes_since
 from graphsvc.store.schema import init_schema
-from tests.helpers import import_folder
 from tests.benchmarks.server import running_neo4j
+from tests.helpers import import_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -113,7 +113,8 @@ def print_table(results: dict, args) -> None:
     naive, batched, large = results["naive_sample"], results["batched_sample"], results["large"]
     n_ref = large["files"]["referrals.csv"]["written"]
     print()
-    print("| run | referrals | referrals/s (referrals.csv write) | all rows | all rows/s (wall) | wall s | peak RSS (import process) |")
+    print("| run | referrals | referrals/s (referrals.csv write) | all rows | all rows/s (wall) | wall s "
+          "| peak RSS (import process) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label, r in (("one row per transaction, sample", naive), ("batched, same sample", batched),
                      ("batched, large practice", large)):

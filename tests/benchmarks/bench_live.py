@@ -64,9 +64,9 @@ def main() -> None:
     results = {}
     work = Path(tempfile.mkdtemp(prefix="graphsvc-bench-live-"))
     try:
-        from tests.helpers import import_folder
         from graphsvc.store.schema import init_schema
         from seed.generate import generate
+        from tests.helpers import import_folder
 
         generate(work / "demo", seed=42)
         with running_neo4j(work / "neo4j", "1g", "256m") as neo4j:

@@ -109,9 +109,9 @@ def run_scale(scale: str, options: dict) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"graphsvc-bench-pages-{scale}-"))
     try:
         if scale == "demo":
-            from tests.helpers import import_folder
             from graphsvc.store.schema import init_schema
             from seed.generate import generate
+            from tests.helpers import import_folder
 
             generate(work / "demo", seed=42)
             with running_neo4j(work / "neo4j", "1g", "256m") as neo4j:

@@ -413,6 +413,23 @@ def _num(x) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
+def _print_ceiling(worlds: dict) -> None:
+    """The demo world's ceiling: the generator's own odds against the 2x target."""
+    c = worlds.get("kind", {}).get("ceiling")
+    if not c:
+        return
+    mr = worlds["kind"]["validation"]["most_referred"]["hit@3"]
+    verdict = "below" if c["expected_hit@3"] < DEMO_TIMES * mr else "not below"
+    print()
+    print(f"kind ceiling: the same {c['cases']} validation cases ranked by the generator's own introduction odds "
+          f"reach hit@3 {_pct(c['hit@3'])} observed, {_pct(c['expected_hit@3'])} expected "
+          f"({c['times_most_referred']['hit@3']}x and {c['times_most_referred']['expected_hit@3']}x the "
+          f"most-referred member's {_pct(mr)}): {verdict} the 2x target's {_pct(DEMO_TIMES * mr)}; the tuned "
+          f"engine's {_pct(worlds['kind']['validation']['tuned']['hit@3'])} is "
+          f"{100 * worlds['kind']['validation']['tuned']['hit@3'] / c['expected_hit@3']:.0f}% of the expected "
+          f"ceiling")
+
+
 def print_tables(results: dict) -> None:
     worlds = results["worlds"]
     print()
@@ -450,18 +467,7 @@ def print_tables(results: dict) -> None:
             met = "met" if t["clearly"] else "met, not clearly" if t["met"] else "**not met**"
             extra = f"; ratio 95% CI {t['ratio_ci95'][0]}x to {t['ratio_ci95'][1]}x" if "ratio_ci95" in t else ""
             print(f"| {world} | {t['target']} | {t['text']}{extra} | {met} | {ci} |")
-    c = worlds.get("kind", {}).get("ceiling")
-    if c:
-        mr = worlds["kind"]["validation"]["most_referred"]["hit@3"]
-        verdict = "below" if c["expected_hit@3"] < DEMO_TIMES * mr else "not below"
-        print()
-        print(f"kind ceiling: the same {c['cases']} validation cases ranked by the generator's own introduction odds "
-              f"reach hit@3 {_pct(c['hit@3'])} observed, {_pct(c['expected_hit@3'])} expected "
-              f"({c['times_most_referred']['hit@3']}x and {c['times_most_referred']['expected_hit@3']}x the "
-              f"most-referred member's {_pct(mr)}): {verdict} the 2x target's {_pct(DEMO_TIMES * mr)}; the tuned "
-              f"engine's {_pct(worlds['kind']['validation']['tuned']['hit@3'])} is "
-              f"{100 * worlds['kind']['validation']['tuned']['hit@3'] / c['expected_hit@3']:.0f}% of the expected "
-              f"ceiling")
+    _print_ceiling(worlds)
     print()
     h = next(iter(worlds.values()))["stage3"]["horizon_days"] if worlds else HORIZON_DAYS
     print(f"Referrers in stage 2 at a month end, by what the ready-for-stage-3 rule offers them, "

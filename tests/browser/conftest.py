@@ -102,6 +102,7 @@ def pytest_collection_modifyitems(config, items):
     config.stash[_SKIPPED_BECAUSE] = why
     for item in mine:
         item.add_marker(pytest.mark.browser)
+        item.add_marker(pytest.mark.slow)  # one Chromium for the session, pages drawn and measured
         if why:
             item.add_marker(pytest.mark.skip(reason=f"browser tests: {why}"))
     result = yield
