@@ -34,6 +34,7 @@ from graphsvc.config import AnalysisOptions
 from graphsvc.insights import Insights
 from graphsvc.live import InsightsCache
 from graphsvc.procinfo import peak_rss_mb
+from graphsvc.service import Service
 from graphsvc.store.db import Graph
 from graphsvc.store.projection import project
 from tests.benchmarks.server import running_neo4j
@@ -137,7 +138,7 @@ def whole_analysis(graph: Graph, options: AnalysisOptions) -> dict:
     _ = insights.metrics
     steps["metrics"] = time.perf_counter() - t
     t = time.perf_counter()
-    insights.write_back(graph)
+    Service(graph, options).store_analysis(insights)
     steps["write_back"] = time.perf_counter() - t
     total = time.perf_counter() - began
     return {"steps_seconds": {k: round(v, 2) for k, v in steps.items()}, "seconds": round(total, 2),
