@@ -206,6 +206,7 @@ def test_status_says_what_the_process_serves(small, client, app):
         "version": None, "data_as_of": None, "last_build_at": None, "last_build_seconds": None,
         "full_builds": 0, "warm_starts": 0, "incremental_updates": 0, "last_update_ms": None,
         "rebuilding": False, "neo4j_reachable": None, "unreachable_since": None}
+    requested = datetime.now(UTC).replace(microsecond=0)  # the status shows times to the second
     assert client.get("/api/practice/summary").status_code == 200  # builds
     client.get("/api/referrers/rf1")  # served from the same build
     status = client.get("/api/status").get_json()
@@ -216,8 +217,8 @@ def test_status_says_what_the_process_serves(small, client, app):
     assert status == {"version": changes_since(small).version, "full_builds": 1, "warm_starts": 0,
                       "incremental_updates": 0, "last_update_ms": None, "rebuilding": False,
                       "neo4j_reachable": True, "unreachable_since": None}
-    assert now - timedelta(minutes=1) < built_at <= data_as_of <= now
-    assert 0 < seconds < 60
+    assert requested <= built_at <= data_as_of <= now  # an order, not a speed
+    assert seconds > 0
     # Both times are shown to the second, so allow one second of truncation.
     assert built_at + timedelta(seconds=seconds + 1) >= data_as_of
     assert isinstance(rss, float) and 20 < rss < 100_000  # this process's VmRSS, in MB
@@ -236,7 +237,7 @@ def test_status_says_what_the_process_serves(small, client, app):
     status = client.get("/api/status").get_json()
     assert (status["version"], status["full_builds"], status["incremental_updates"]) == (
         changes_since(small).version, 1, 1)
-    assert 0 < status["last_update_ms"] < 10_000
+    assert status["last_update_ms"] > 0
 
 
 def test_practice_summary_has_clinicians(small, client):

@@ -180,7 +180,7 @@ def test_an_update_waits_for_readers_and_readers_never_see_half_a_change(graph):
         assert insights.metrics["rf1"]["referrals"] == 3
 
 
-def test_a_poller_serves_another_process_write_within_two_seconds(graph):
+def test_a_poller_serves_another_process_write(graph):
     import_folder(graph, fixture_path("small"))
     cache = InsightsCache(graph, TODAY)
     cache.get()
@@ -189,10 +189,10 @@ def test_a_poller_serves_another_process_write_within_two_seconds(graph):
         service_of(graph).record_referral({"id": "w1", "date": date.today(), "referrer_id": "rf3", "client_id": "cl2",
                                            "addressed_to": "cn1"}, by=someone())
         version = changes_since(graph, 0).version
-        began = time.monotonic()
-        while cache.served.version != version and time.monotonic() - began < 5:
+        deadline = time.monotonic() + 60  # a bound on waiting, not a speed target (see make bench)
+        while cache.served.version != version and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert time.monotonic() - began < 2
+        assert cache.served.version == version
         with cache.reading() as insights:
             assert insights.metrics["rf3"]["referrals"] == 2
         assert (cache.full_builds, cache.incremental_updates) == (1, 1)
@@ -269,3 +269,33 @@ def test_a_database_without_an_instance_id_yet_keeps_its_analysis_when_it_gets_o
     service_of(graph).record_contact({"id": "c1", "date": date.today(), "referrer_id": "rf1", "member_id": "cn1",
                                       "kind": "talk"}, by=someone())
     assert cache.update() == "applied" and cache.served is live and live.instance is not None
+
+
+def test_a_write_of_this_process_is_read_and_analysed_once(graph, monkeypatch):
+    """The service's write hands its own projection and analysis to the live analysis: the referrer is
+    projected once (in the write's transaction) and analysed once, and the result equals a full build."""
+    from graphsvc import live
+    from graphsvc.service import Service
+    from graphsvc.store import projection
+
+    import_folder(graph, fixture_path("small"))
+    cache = InsightsCache(graph, DEC_2024, check_seconds=3600)
+    served = cache.get()
+    _ = served.histories, served.metrics
+    projected, analysed = [], []
+    real_project, real_histories = projection.project, live.stage_histories
+    monkeypatch.setattr(projection, "project", lambda *a, **k: projected.append(k.get("referrers")) or
+                        real_project(*a, **k))
+    monkeypatch.setattr(live, "stage_histories", lambda *a, **k: analysed.append(a[1]) or real_histories(*a, **k))
+
+    Service(graph, DEC_2024, live=cache).record_contact(
+        {"id": "k9", "date": date(2024, 6, 1), "referrer_id": "rf1", "member_id": "cn2", "kind": "talk"},
+        by=someone())
+
+    assert (projected, analysed) == ([["rf1"]], [])  # the write's projection, and no second analysis
+    assert (cache.get() is served, cache.full_builds, cache.incremental_updates) == (True, 1, 1)
+    assert served.version == changes_since(graph, 0).version
+    monkeypatch.undo()
+    fresh = full_build(graph, DEC_2024)
+    assert (served.histories, served.metrics) == (fresh.histories, fresh.metrics)
+    assert served.metrics["rf1"]["contacts"] == 2

@@ -9,7 +9,6 @@ users are compared before and after.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -142,13 +141,10 @@ def test_words_in_strings_and_comments_are_not_statements(small):
 
 
 def test_a_runaway_query_is_stopped_by_the_server(small):
-    started = time.monotonic()
     with pytest.raises(QueryRefused) as refused:
         run_readonly(small, "UNWIND range(1, 100000000000) AS x RETURN count(x)", timeout=1)
-    took = time.monotonic() - started
     assert (refused.value.reason, str(refused.value)) == (
         "timeout", "the query was stopped after 1 s (the console's limit); narrow the query or add a LIMIT")
-    assert took < 10
     # The server is free again.
     assert run_readonly(small, "RETURN 1 AS one")["rows"] == [[1]]
 
@@ -169,11 +165,12 @@ def test_row_cap(small):
 
 
 def test_the_row_cap_stops_a_large_answer_early(small):
-    """Only row_cap + 1 records are pulled: a huge answer capped at 3 comes back at once."""
-    started = time.monotonic()
+    """Only row_cap + 1 records are pulled: a huge answer capped at 3 comes back.
+
+    Pulling all 10^11 rows would hit the 30 s timeout and raise QueryRefused.
+    """
     answer = run_readonly(small, "UNWIND range(1, 100000000000) AS x RETURN x", row_cap=3, timeout=30)
     assert (answer["rows"], answer["truncated"]) == ([[1], [2], [3]], True)
-    assert time.monotonic() - started < 10
 
 
 def test_nodes_relationships_and_paths_are_plain_data(small):
