@@ -3,7 +3,7 @@ read, returns the columns its header declares, and answers the small fixture pra
 the rows asserted here.
 
 The practice is tests/fixtures/small imported, plus a few events written through the write API
-(``EXTRA``), then analysed as of 2024-12-31 (``Insights.write_back``, what `graphsvc analyze`
+(``EXTRA``), then analysed as of 2024-12-31 (``Service.store_analysis``, what `graphsvc analyze`
 does) so the stage properties the stage-based queries read are there. It is built once for this
 module (wiping the test graph as the ``graph`` fixture does): every test here only reads.
 
@@ -288,9 +288,26 @@ def test_follow_ups_due(practice):
         ("r4", D(2024, 3, 5), "rf2", "Ms. Vega", "cn1", "Ana Ruiz", D(2024, 3, 19), 52, "overdue"),
         ("r6", D(2024, 5, 1), "rf2", "Ms. Vega", "cn1", "Ana Ruiz", D(2024, 5, 15), -5, "due"),
     ]
-    # With a 5-day window k4 (7 days after r5) is too late: r5 is overdue too.
-    assert [row[0] for row in run(practice, "follow_ups_due", as_of="2024-05-10", follow_up_days=5)] == [
-        "r4", "r5", "r6"]
+    # With a 5-day window k4 (7 days after r5) closes r5's loop late: closed all the same, not listed;
+    # r4 and r6 move 9 days closer.
+    assert run(practice, "follow_ups_due", as_of="2024-05-10", follow_up_days=5) == [
+        ("r4", D(2024, 3, 5), "rf2", "Ms. Vega", "cn1", "Ana Ruiz", D(2024, 3, 10), 61, "overdue"),
+        ("r6", D(2024, 5, 1), "rf2", "Ms. Vega", "cn1", "Ana Ruiz", D(2024, 5, 6), 4, "overdue"),
+    ]
+    # Before k4, r5 is open: on 2024-04-07 it is due in 8 days (due 04-15 with 14 days).
+    assert [row[0] for row in run(practice, "follow_ups_due", as_of="2024-04-07")] == ["r4", "r5"]
+
+
+@pytest.mark.parametrize("as_of", [D(2024, 4, 7), D(2024, 4, 8), D(2024, 5, 10), D(2024, 7, 20), D(2024, 12, 31)])
+@pytest.mark.parametrize("follow_up_days", [5, 14])
+def test_follow_ups_due_lists_the_worklists_open_loops(practice, as_of, follow_up_days):
+    """The analysts' query and the follow-up worklist (``graphsvc.rules.follow_up``) agree row for row."""
+    from graphsvc.config import AnalysisOptions
+
+    insights = build(practice, AnalysisOptions(as_of=as_of, follow_up_days=follow_up_days))
+    worklist = [(row["referral"], row["date"], row["referrer"], row["name"], row["clinician"], row["clinician_name"],
+                 row["due"], row["days_overdue"], row["status"]) for row in insights.worklists["follow-up"]]
+    assert run(practice, "follow_ups_due", as_of=as_of.isoformat(), follow_up_days=follow_up_days) == worklist
 
 
 def test_new_referrers(practice):

@@ -24,9 +24,9 @@ given last in each item:
   colleague to try is left to the referrer's page (``suggestions`` scores
   the whole practice for one referrer: too dear for every row). Longest in
   stage 1 first, then most referrals.
-* **ready**: ready for stage 3, by the rule of
-  ``suggestions._ready_for_stage_3``, reimplemented identically (a test
-  checks that both agree): the referrer addressed referrals to at least
+* **ready**: ready for stage 3 (``referrals.stage_3_introduction``, which
+  the suggestions use too, over ``rules.ready_for_stage_3`` and
+  ``rules.coordinator_to_introduce``): the referrer addressed referrals to at least
   ``ready_after`` (>= 1) distinct colleagues of its point person (clinicians
   other than its point person on the referral's date), is not in stage 3 by
   ``referrals.in_whole_practice`` over ``window`` (so, with the window the
@@ -47,13 +47,13 @@ given last in each item:
   the most recently active.
 * **follow-up**: one row per referral, not per referrer: each referral dated
   within the last ``lookback_days`` (``as_of - lookback_days <= date <=
-  as_of``) whose loop is not closed. Its loop is closed by a contact of kind
-  ``"follow_up"`` between its referrer and any practice member dated on or
-  after the referral's date, no later than ``due`` (the date plus
-  ``follow_up_days``) and no later than ``as_of``. So one follow-up closes
-  the loop of every referral of that referrer made in the ``follow_up_days``
-  before it (several at once is normal), and a follow-up dated before a
-  referral never counts for it. ``status`` is ``"due"`` while ``as_of <=
+  as_of``) whose loop is not closed (``rules.follow_up``). Its loop is
+  closed by a contact of kind ``"follow_up"`` between its referrer and any
+  practice member dated on or after the referral's date and no later than
+  ``as_of``; one after ``due`` (the date plus ``follow_up_days``) closes it
+  late (``follow_up_figures`` counts those). So one follow-up closes the
+  loop of every earlier open referral of that referrer (several at once is
+  normal), and a follow-up dated before a referral never counts for it. ``status`` is ``"due"`` while ``as_of <=
   due`` (still time) and ``"overdue"`` after; ``days_overdue = as_of - due``
   (negative while not yet due). Most overdue first, then soonest due, then
   the oldest referral.
