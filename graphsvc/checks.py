@@ -160,6 +160,9 @@ class Checker:
         """The graph's view of every id the batches define or refer to."""
         if self.lookup is None:
             return {}
+        # A reference to an id the batches define is judged by that definition: not asked (a folder's
+        # million referrals name its million clients; asking for them made validation 16% slower).
+        defined = {rec.id for batch in self.batches if batch.kind.key == ("id",) for _, rec in batch.rows}
         wanted = set()
         for batch in self.batches:
             # A party defined here may clash with one stored of another kind; an add or a change needs
@@ -168,7 +171,7 @@ class Checker:
             for _, rec in batch.rows:
                 for f in REFERENCE_FIELDS:
                     v = getattr(rec, f, None)
-                    if v is not None:
+                    if v is not None and v not in defined:
                         wanted.add(v)
                 if keyed:
                     wanted.add(rec.id)
