@@ -124,7 +124,7 @@ def _digits_up_to(high: int) -> str:
     return "^0*(?:" + "|".join(str(n) for n in range(high, 0, -1)) + ")$"
 
 
-# How many results to list: the same bounds for every request (graphsvc.requests).
+# How many results to list: the same bounds for every request.
 # In a query string (``SuggestionsQuery``) the number is text, as OpenAPI's
 # integer parameter means; in a JSON body (``MatchRequest``) it is a number, or
 # its digits as text, which is what the CLI's --limit hands over.
@@ -406,13 +406,7 @@ class IntroductionInput(Input):
     date: Day
     referrer_id: Id
     introduced_id: Id
-    by_id: Id
-
-    @model_validator(mode="after")
-    def _not_self(self):
-        if self.introduced_id == self.by_id:
-            raise ValueError("introduced_id: a member cannot introduce themself")
-        return self
+    by_id: Id  # not introduced_id: the record's rule (records.Introduction), checked by the service
 
 
 class ContactInput(Input):

@@ -308,6 +308,8 @@ def test_a_referrer_added_through_the_api_is_served(small, manager):
      ["niche 'forensic_evaluation' is not one of provider 'ep1''s niches (inpatient_eating_disorders)"]),
     ("/api/introductions", {"date": "2099-08-01", "referrer_id": "rf3", "introduced_id": "cn1", "by_id": "cn2"},
      ["field 'date': 2099-08-01 is in the future"]),
+    ("/api/introductions", {"date": "2024-08-01", "referrer_id": "rf3", "introduced_id": "cn2", "by_id": "cn2"},
+     ["field 'introduced_id': a member cannot introduce themself"]),  # the record's rule, once (records.py)
     ("/api/staff", ["not", "an", "object"], ["the body must be a JSON object with the fields id, name and role"]),
 ])
 def test_a_bad_body_is_a_400_naming_the_field_and_writes_nothing(small, manager, web_accounts, path, body, problems):
