@@ -8,9 +8,7 @@ or takes a request; the service asks again for every write, in the write's
 own transaction, with what the database holds then (the referral a
 clinician passes, the referrer it hands over).
 
-Every rule is here, in ``why_not(user, action, **context)``: ``None`` when
-``user`` may do ``action``, else a sentence saying why not; ``can`` is its
-yes/no. Every role (``manager``, ``intake``, ``clinician``, ``analyst``) reads
+Every role (``manager``, ``intake``, ``clinician``, ``analyst``) reads
 every page and every API read; the actions beyond reading are ``ACTIONS``:
 
 =======================  ======================================================

@@ -1,8 +1,9 @@
 """The records graphsvc stores, validated field by field.
 
-One pydantic model per kind of record. The same models check the Python
-write API's arguments and every row of an import, so a value is accepted or
-refused the same way on both paths. Lists arrive either as Python lists or as
+One pydantic model per kind of record. The same models check every write of
+the service (``graphsvc.inputs`` builds the forms' and the API's requests on
+them) and every row of an import, so a value is accepted or
+refused the same way on every path. Lists arrive either as Python lists or as
 ``;``-separated text; dates as ``datetime.date`` or ISO ``YYYY-MM-DD`` text.
 The limits are the same on every path: ids of at most ``ID_MAX`` characters,
 names and organisations one line of at most ``TEXT_MAX`` with no control

@@ -16,8 +16,9 @@ import pytest
 from flask import Blueprint, jsonify
 
 from graphsvc.accounts import ROLES, User
+from graphsvc.permissions import ACTIONS, can, why_not
 from graphsvc.web import auth
-from graphsvc.web.auth import ACTIONS, can, safe_next, why_not
+from graphsvc.web.auth import safe_next
 from tests.conftest import PASSWORD, csrf_token_of
 from tests.helpers import free_port
 

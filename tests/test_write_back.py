@@ -1,6 +1,6 @@
 """Every write that changes a referrer's analysis stores it on the referrer, in the same transaction.
 
-The stored properties must equal what a full ``Insights.write_back`` (``graphsvc
+The stored properties must equal what a full ``Service.store_analysis`` (``graphsvc
 analyze``) stores for that referrer, so analysts' Cypher never reads a stale count.
 """
 
@@ -14,15 +14,15 @@ import pytest
 from graphsvc.errors import NotFound
 from graphsvc.live import build
 from graphsvc.store.db import Graph
-from tests.helpers import fixture_path, import_folder, service_of, someone
+from tests.helpers import service_of, someone
 
 AS_OF = date(2024, 12, 31)  # a fixed "today": stalls, lapses and trends stay reproducible
 
 
 @pytest.fixture
-def small(graph):
-    import_folder(graph, fixture_path("small"))
-    return Graph(graph.settings.with_(analysis={"as_of": AS_OF}), graph.driver)
+def small(small):
+    """The shared small practice (conftest), with the analysis judged on AS_OF."""
+    return Graph(small.settings.with_(analysis={"as_of": AS_OF}), small.driver)
 
 
 def stored(graph, rid: str) -> dict:

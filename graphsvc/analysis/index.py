@@ -50,7 +50,7 @@ class Index:
 
         ``learn`` and ``forget`` are each other's inverse, so a live analysis
         can replace one referrer's part of the index after a write without
-        rebuilding the rest (``graphsvc.insights.Insights.apply``).
+        rebuilding the rest (``graphsvc.live.apply_change``).
         """
         G, before = self.G, self.before
         refs, intros = [], []

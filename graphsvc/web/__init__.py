@@ -135,6 +135,11 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
 
     if test_config and "GRAPH" in test_config:
         raise TypeError("pass the graph as create_app(graph=...), not in the config")
+    moved = sorted(k for k in test_config or () if k.startswith("ANALYSIS_") or k == "FOLLOW_UP_DAYS")
+    if moved:
+        # These Flask keys once set the analysis; silently ignoring them would serve other options.
+        raise TypeError(f"{', '.join(moved)}: the analysis options are settings.analysis; pass "
+                        "create_app(settings=settings.with_(analysis={...})), not Flask config")
     settings = settings or Settings.load()
     app = _configured(Flask(__name__), settings, test_config)
     if graph is None:

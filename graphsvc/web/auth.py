@@ -1,4 +1,4 @@
-"""Who may do what (``can``), and how a request says who it is (login, sessions, API tokens).
+"""How a request says who it is (login, sessions, API tokens), and the door that asks ``graphsvc.permissions``.
 
 Permissions
 -----------
@@ -55,7 +55,7 @@ from wtforms.validators import InputRequired
 
 from ..accounts import Accounts, User
 from ..errors import GraphsvcError, NotFound
-from ..permissions import ACTIONS, can, why_not  # noqa: F401  (the web's door re-exports them)
+from ..permissions import why_not
 
 # -- permissions ------------------------------------------------------------------------
 

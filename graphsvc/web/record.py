@@ -38,6 +38,7 @@ from pydantic import ValidationError
 from ..errors import InvalidInput, Neo4jUnavailable, NotFound
 from ..inputs import ADD, CHANGE, MatchRequest, parse
 from ..limits import shown
+from ..permissions import can
 from ..presentation import words
 from ..records import today
 from ..store import reads
@@ -567,6 +568,6 @@ def save_provider(provider_id):
 @bp.app_context_processor
 def record_helpers():
     """``may(action, **context)`` (links only for those who may) and ``recent_referrals(referrer_id)``."""
-    return {"may": lambda action, **context: auth.can(current_user, action, **context),
+    return {"may": lambda action, **context: can(current_user, action, **context),
             "recent_referrals": lambda referrer_id, limit=10: extensions.insights().recent_referrals(referrer_id,
                                                                                                    limit)}
