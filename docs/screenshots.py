@@ -105,6 +105,13 @@ def main() -> None:
         page.wait_for_load_state("networkidle")
         shoot(page, args.out, "worklist-stalled")
 
+        # The follow-up worklist: how the recent referrals' loops stand, then the open ones.
+        page.goto(f"{base}/worklists/follow-up")
+        page.wait_for_load_state("networkidle")
+        shoot(page, args.out, "worklist-follow-up")
+        page.goto(f"{base}/worklists/stalled")
+        page.wait_for_load_state("networkidle")
+
         # The first stalled referrer's page, scrolled to its suggestions.
         first = page.locator("main table a[href^='/referrers/']").first.get_attribute("href")
         page.goto(f"{base}{first}")
