@@ -36,6 +36,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,7 +124,7 @@ class Service:
 
     # -- events ------------------------------------------------------------------------------------
 
-    def record_referral(self, ask: ReferralInput, *, by: Actor) -> dict:
+    def record_referral(self, ask: ReferralInput | Mapping, *, by: Actor) -> dict:
         """Record a referral (and, with ``ask.client``, its new client, whose id is made here).
 
         ``assigned_to`` defaults to ``addressed_to`` when that is a clinician
@@ -136,19 +137,19 @@ class Service:
             fields["assigned_to"] = fields["addressed_to"]
         return self._add("referral", fields, by=by, client=client)
 
-    def record_introduction(self, ask: IntroductionInput, *, by: Actor) -> dict:
+    def record_introduction(self, ask: IntroductionInput | Mapping, *, by: Actor) -> dict:
         """Record that member ``by_id`` introduced colleague ``introduced_id`` to a referrer."""
         return self._add("introduction", _ask(IntroductionInput, ask).given(), by=by)
 
-    def record_contact(self, ask: ContactInput, *, by: Actor) -> dict:
+    def record_contact(self, ask: ContactInput | Mapping, *, by: Actor) -> dict:
         """Record a contact (lunch, talk, follow-up, ...) between a member and a referrer."""
         return self._add("contact", _ask(ContactInput, ask).given(), by=by)
 
-    def record_referral_out(self, ask: ReferralOutInput, *, by: Actor) -> dict:
+    def record_referral_out(self, ask: ReferralOutInput | Mapping, *, by: Actor) -> dict:
         """Record a client referred out to an outside provider for one of its niches."""
         return self._add("referral_out", _ask(ReferralOutInput, ask).given(), by=by)
 
-    def pass_referral(self, ask: PassInput | dict, *, by: Actor) -> dict:
+    def pass_referral(self, ask: PassInput | Mapping, *, by: Actor) -> dict:
         """Pass a referral to a better-matched colleague; passing it back to the clinician it was
         addressed to undoes the pass. A clinician may pass only referrals addressed to it."""
         names = {"assigned_to": "to_clinician_id", "pass_reason": "reason"}
@@ -172,7 +173,7 @@ class Service:
         self._record_audit("pass", by, [row["id"], row["referrer_id"], row["addressed_to"], row["assigned_to"]])
         return row
 
-    def hand_over(self, ask: HandoffInput, *, by: Actor) -> dict:
+    def hand_over(self, ask: HandoffInput | Mapping, *, by: Actor) -> dict:
         """Hand the point-person role for a referrer to another clinician from ``ask.date`` on.
 
         The previous tenure is closed, not deleted, so the history stays. A
@@ -203,7 +204,7 @@ class Service:
 
     # -- referrers, members, outside providers ------------------------------------------------------
 
-    def save(self, kind: str, ask: Input, *, by: Actor, record_id: str | None = None) -> dict:
+    def save(self, kind: str, ask: Input | Mapping, *, by: Actor, record_id: str | None = None) -> dict:
         """Add a record of ``kind`` (``referrer``, ``clinician``, ``staff``, ``external_provider``,
         ``client``), or
         with ``record_id`` change the stored one (``ask`` a ``*Change``, without an id).
@@ -390,7 +391,7 @@ class Service:
 # -- records, problems, ids ------------------------------------------------------------------------------
 
 
-def _ask(model: type[Input], ask):
+def _ask(model: type[Input], ask: Input | Mapping) -> Input:
     """A request as its model: as it is, or a mapping of its fields parsed by the model."""
     return ask if isinstance(ask, model) else parse(model, ask)
 
