@@ -35,6 +35,7 @@ import secrets
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -185,6 +186,26 @@ def _user(row) -> User:
                 created_at=_parse_stamp(row["created_at"]))
 
 
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch the file to write-ahead logging (persistent: readers never wait for a writer).
+
+    The switch needs the file to itself, and SQLite answers "database is locked"
+    at once, without its busy handler, while another process that is creating
+    the same new file holds it: so wait here, as long as any other lock wait.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -226,7 +247,7 @@ class Accounts:
             os.fchmod(fd, 0o600)
             os.close(fd)
         with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")  # persistent: readers never wait for a writer
+            _use_wal(db)
             # One transaction, every statement IF NOT EXISTS: processes that
             # open a new file at once do not conflict.
             db.executescript("BEGIN IMMEDIATE;\n" + SCHEMA + "\nCOMMIT;")

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -560,6 +561,30 @@ for i in range(10):
 for i in range(50):
     accounts.record("export", user=f"p{n}-u0", ids=[f"p{n}-{i}"])
 """
+
+
+def test_a_new_file_locked_by_another_creator_is_waited_for(tmp_path):
+    # SQLite refuses the switch to write-ahead logging at once ("database is
+    # locked", no busy wait) while another connection holds the write lock: the
+    # case of processes creating the same new file together (seen once in CI).
+    path = tmp_path / "accounts.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE IF NOT EXISTS creating (x)")
+    committed = threading.Event()
+
+    def commit_later():
+        time.sleep(0.3)
+        other.execute("COMMIT")
+        committed.set()
+
+    threading.Thread(target=commit_later).start()
+    accounts = Accounts(path, hasher=PasswordHasher(**FAST))
+    assert committed.is_set()
+    other.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert accounts.users() == []
 
 
 def test_processes_create_and_use_one_file_at_once(tmp_path):
