@@ -37,11 +37,11 @@ LOOKUP_CHUNK = 20_000
 
 # Fields that name another record, looked up in the graph when not defined alongside.
 REFERENCE_FIELDS = ("referrer_id", "client_id", "point_person_id", "assigned_to", "addressed_to",
-                    "introduced_id", "by_id", "member_id", "provider_id")
+                    "introduced_id", "by_id", "member_id", "provider_id", "referral_id")
 # How "already exists" names each kind of record.
 LABEL = {"clinician": "Clinician", "staff": "Staff member", "referrer": "Referrer", "client": "Client",
          "external_provider": "Outside provider", "referral": "Referral", "introduction": "Introduction",
-         "contact": "Contact", "referral_out": "ReferralOut"}
+         "contact": "Contact", "referral_out": "ReferralOut", "task": "Task"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,9 @@ class Checker:
         self.clients: set[str] = set()
         self.providers: dict[str, list[str]] = {}  # id -> niches
         self.stored: dict[str, dict] = {}
+        # Referral ids defined here, kept only when tasks (which may name one) are checked too.
+        self.keep_referrals = any(b.kind.name == "task" for b in self.batches)
+        self.referrals: dict[str, str] = {}  # referral id -> its referrer
         self.rules = {
             "clinician": self._member,
             "staff": self._member,
@@ -122,6 +125,7 @@ class Checker:
             "introduction": self._introduction,
             "contact": self._contact,
             "referral_out": self._referral_out,
+            "task": self._task,
         }
 
     def check(self) -> None:
@@ -155,6 +159,8 @@ class Checker:
             self.clients.add(rec.id)
         elif kind == "external_provider":
             self.providers[rec.id] = list(rec.niches)
+        elif kind == "referral" and self.keep_referrals:
+            self.referrals[rec.id] = rec.referrer_id
 
     def _lookup_stored(self) -> dict[str, dict]:
         """The graph's view of every id the batches define or refer to."""
@@ -318,6 +324,21 @@ class Checker:
 
     def _contact(self, rec, batch: Batch) -> list[str]:
         return self._needs(rec) + self._named_member("member_id", rec.member_id)
+
+    def _task(self, rec, batch: Batch) -> list[str]:
+        out = self._needs(rec)
+        if rec.assigned_to is not None:
+            out += self._named_member("assigned_to", rec.assigned_to)
+        if rec.referral_id is not None:
+            stored = self.stored.get(rec.referral_id) or {}
+            sender = self.referrals.get(rec.referral_id) or (stored.get("referral_referrer")
+                                                             if stored.get("referral") else None)
+            if sender is None:
+                out.append(_Unknown(f"unknown referral_id {rec.referral_id!r}"))
+            elif sender != rec.referrer_id:
+                out.append(f"referral_id {rec.referral_id!r} is a referral of referrer {sender!r}, "
+                           f"not of {rec.referrer_id!r}")
+        return out
 
     def _referral_out(self, rec, batch: Batch) -> list[str]:
         out = self._needs(rec, client=True)

@@ -50,14 +50,17 @@ from .limits import (
     NOTHING_TO_MATCH,
     PATTERN_RULES,
     SLUG_PATTERN,
+    SNOOZE_MAX_DAYS,
     SPACES,
     SUGGESTIONS_LIMIT,
     TEXT_PATTERN,
 )
 from .records import (
+    AnyDay,
     Day,
     Id,
     Name,
+    Note,
     Population,
     Record,
     Slot,
@@ -65,8 +68,17 @@ from .records import (
     Text,
     explain,
     no_duplicates,
+    today,
 )
-from .vocabulary import CONTACT_KINDS, PASS_REASONS, POPULATIONS, REFERRER_KINDS, SCHEDULE_SLOTS, STAFF_ROLES
+from .vocabulary import (
+    CONTACT_KINDS,
+    PASS_REASONS,
+    POPULATIONS,
+    REFERRER_KINDS,
+    SCHEDULE_SLOTS,
+    STAFF_ROLES,
+    TASK_ACTIONS,
+)
 
 
 def parse(model, data: Mapping):
@@ -485,6 +497,43 @@ class ProviderInput(Input):
     id: Id = Field(None, description=_ID_LEFT_OUT)
     name: InputName
     niches: Slugs = []
+
+
+# The fields each action on a worklist row takes (the others are refused, not ignored).
+ROW_ACTION_FIELDS = {"assign": ("to",), "snooze": ("until",), "done": ("note",), "reopen": ()}
+_ROW_ACTION_WORDS = {"assign": "assign a row", "snooze": "snooze a row", "done": "mark a row done",
+                     "reopen": "reopen a row"}
+
+
+class RowAction(Input):
+    """Act on a worklist row: ``assign`` it to a member (``to``), ``snooze`` it until a day (``until``,
+    after today), mark it ``done`` with an outcome ``note``, or ``reopen`` it (a done or snoozed row
+    back on the list)."""
+
+    action: Literal[TASK_ACTIONS]  # type: ignore[valid-type]
+    to: Id = Field(None, description="assign: the clinician or staff member who takes the row.")
+    until: AnyDay = Field(None, description=f"snooze: the day the row comes back: after today, at most "
+                                            f"{SNOOZE_MAX_DAYS} days ahead.")
+    note: Annotated[Note, Field(json_schema_extra={"pattern": TEXT_PATTERN})] = Field(
+        None, description="done: what came of it, in a line (no client's name or contact).")
+
+    @model_validator(mode="after")
+    def _fields_of_the_action(self):
+        wanted = ROW_ACTION_FIELDS[self.action]
+        for name in ("to", "until", "note"):
+            value = getattr(self, name)
+            if name in wanted and value is None:
+                raise ValueError(f"{name}: is required to {_ROW_ACTION_WORDS[self.action]}")
+            if name not in wanted and value is not None:
+                raise ValueError(f"{name}: is not taken to {_ROW_ACTION_WORDS[self.action]} (that takes "
+                                 f"{', '.join(wanted) or 'only the action'})")
+        if self.until is not None:
+            day = today()
+            if self.until <= day:
+                raise ValueError(f"until: must be after today ({day}); got {self.until}")
+            if (self.until - day).days > SNOOZE_MAX_DAYS:
+                raise ValueError(f"until: must be at most {SNOOZE_MAX_DAYS} days ahead; got {self.until}")
+        return self
 
 
 ReferrerChange = _changes(ReferrerInput)

@@ -28,7 +28,7 @@ from .analysis.practice import bridge_members, clinician_sharing, key_person_ris
 from .analysis.referrals import current_point_person
 from .analysis.suggestions import suggest_introductions
 from .analysis.tuning import in_force, tune, weights_reason
-from .analysis.worklists import follow_up_figures
+from .analysis.worklists import WORKLISTS, follow_up_figures
 from .analysis.worklists import worklists as build_worklists
 from .config import AnalysisOptions
 from .errors import NotFound
@@ -110,12 +110,34 @@ class Insights:
 
     @cached_property
     def worklists(self) -> dict:
-        """The managers' worklists (``analysis.worklists``), judged on the analysis day."""
+        """The managers' worklists (``analysis.worklists``), judged on the analysis day, every row with
+        the work done on it (``worklists.with_tasks``): open, snoozed and done rows alike (``worklist``
+        gives one kind)."""
         o = self.options
         return build_worklists(self.G, self.histories, self.metrics, as_of=o.day(),
                                key_person_risk=self.key_person_risk, window=o.window,
                                follow_up_days=o.follow_up_days,
                                index=self.__dict__.get("index"))  # only if already built
+
+    def worklist(self, name: str, show: str = "open") -> list[dict]:
+        """One worklist's rows whose work is ``show`` (``open``: the work now; ``snoozed``; ``done``;
+        ``all``), in the list's order. ``NotFound`` for a list that is not one."""
+        if name not in WORKLISTS:
+            raise NotFound(f"unknown worklist {name!r}; the worklists are {', '.join(WORKLISTS)}")
+        rows = self.worklists[name]
+        return rows if show == "all" else [row for row in rows if row["task_status"] == show]
+
+    def worklist_row(self, name: str, row_id: str) -> dict:
+        """The row ``row_id`` of worklist ``name`` (open, snoozed or done); ``NotFound`` if there is none
+        (never was, or its reason disappeared)."""
+        for row in self.worklist(name, "all"):
+            if row["id"] == row_id:
+                return row
+        raise NotFound(f"no row {row_id!r} on the {name} worklist (its reason may have disappeared)")
+
+    def open_counts(self) -> dict[str, int]:
+        """How many open rows (the work now) each worklist has."""
+        return {name: sum(row["task_status"] == "open" for row in rows) for name, rows in self.worklists.items()}
 
     @cached_property
     def referrer_rows(self) -> list[dict]:
@@ -187,10 +209,12 @@ class Insights:
 
     @cached_property
     def worklist_entries(self) -> dict:
-        """Per referrer on any worklist: ``[(worklist name, next step), ...]`` in the lists' order."""
+        """Per referrer on any worklist (an open row): ``[(worklist name, next step), ...]`` in the lists' order."""
         out: dict[str, list] = {}
         for name, rows in self.worklists.items():
             for row in rows:
+                if row["task_status"] != "open":
+                    continue
                 entries = out.setdefault(row["referrer"], [])
                 if not entries or entries[-1][0] != name:  # follow-up has a row per referral
                     entries.append((name, row["next_step"]))

@@ -17,6 +17,8 @@ import re
 ID_MAX = 64
 SLUG_MAX = 64
 TEXT_MAX = 200  # names and organisations
+NOTE_MAX = 1000  # a worklist task's outcome note
+SNOOZE_MAX_DAYS = 366  # how far ahead a worklist row may be snoozed
 
 # Ids and slugs, as anchored patterns (pydantic-core's regex engine checks them: an import has millions).
 ID_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9_.:-]{{0,{ID_MAX - 1}}}$"

@@ -28,6 +28,10 @@ action                   who
 ``hand_over``            manager; a clinician for a referrer it is the current
                          point person of (``point_person_id=<clinician id>``)
 ``record_referral_out``  manager
+``work_on_rows``         manager; a clinician for the worklist rows of a referrer
+                         it is the current point person of
+                         (``point_person_id=<clinician id>``): assign, snooze,
+                         mark done, reopen
 ``save_referrer``,       manager
 ``save_clinician``,
 ``save_staff``,
@@ -44,7 +48,7 @@ ROLES = ("manager", "intake", "clinician", "analyst")
 
 ACTIONS = ("refresh", "manage_accounts", "view_audit", "run_queries",
            "record_referral", "record_pass", "record_introduction", "record_contact", "record_referral_out",
-           "hand_over", "save_referrer", "save_clinician", "save_staff", "save_provider")
+           "hand_over", "save_referrer", "save_clinician", "save_staff", "save_provider", "work_on_rows")
 
 # What each action is, in words, for the reasons ``why_not`` gives.
 _DOING = {
@@ -62,6 +66,7 @@ _DOING = {
     "save_clinician": "add or change clinicians",
     "save_staff": "add or change staff",
     "save_provider": "add or change outside providers",
+    "work_on_rows": "assign, snooze or close worklist rows",
 }
 # Actions an analyst may take besides a manager (it writes nothing).
 _ANALYST = {"run_queries"}
@@ -74,6 +79,7 @@ _CLINICIAN_OWN = {
     "record_introduction": ("by_id", "record only the introductions it makes"),
     "record_contact": ("member_id", "record only its own contacts"),
     "hand_over": ("point_person_id", "hand over only referrers it is the point person of"),
+    "work_on_rows": ("point_person_id", "work only on the rows of referrers it is the point person of"),
 }
 
 

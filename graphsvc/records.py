@@ -39,6 +39,7 @@ from .errors import InvalidInput
 from .limits import (
     ID_MAX,
     ID_PATTERN,
+    NOTE_MAX,
     PATTERN_RULES,
     SLUG_MAX,
     SLUG_PATTERN,
@@ -54,6 +55,8 @@ from .vocabulary import (
     REFERRER_KINDS,
     SCHEDULE_SLOTS,
     STAFF_ROLES,
+    TASK_STATUSES,
+    WORKLIST_NAMES,
 )
 
 # Ids the service makes when a user gives none (``new_id``): a short prefix
@@ -67,7 +70,7 @@ ID_PREFIX = {
 ID_RANDOM = 10
 # Free text (names, organisations): the fields a CSV export may escape
 # against spreadsheet formulas (graphsvc.csvio.format).
-TEXT_FIELDS = frozenset({"name", "organization"})
+TEXT_FIELDS = frozenset({"name", "organization", "note"})
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -102,6 +105,20 @@ def _parse_date(value: Any) -> Any:
         told, bound = _past_bound
         if value >= bound or told is not today:
             _not_future(value)
+    return value
+
+
+def _parse_any_date(value: Any) -> Any:
+    """A date, past or future (a snooze's end)."""
+    if isinstance(value, str):
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError("must be a date in the form YYYY-MM-DD")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("is not a real calendar date") from None
+    if isinstance(value, datetime) and value.time() == time.min and value.tzinfo is None:
+        return value.date()
     return value
 
 
@@ -165,9 +182,11 @@ def _nonblank(value: str) -> str:
 Id = Annotated[str, StringConstraints(max_length=ID_MAX, pattern=ID_PATTERN)]
 Slug = Annotated[str, StringConstraints(max_length=SLUG_MAX, pattern=SLUG_PATTERN)]
 Day = Annotated[date, BeforeValidator(_parse_date)]
+AnyDay = Annotated[date, BeforeValidator(_parse_any_date)]  # may be in the future
 Flag = Annotated[bool, BeforeValidator(_parse_bool)]
 Name = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_nonblank)]
 Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_one_line)]  # may be empty
+Note = Annotated[str, StringConstraints(max_length=NOTE_MAX), AfterValidator(_one_line)]  # may be empty
 Population = Literal[POPULATIONS]  # type: ignore[valid-type]
 Slot = Literal[SCHEDULE_SLOTS]  # type: ignore[valid-type]
 
@@ -285,6 +304,34 @@ class ReferralOut(Record):
     niche: Slug
 
 
+class Task(Record):
+    """The work done on one worklist row (``graphsvc.analysis.worklists``: the row's stable ``id``).
+
+    Only rows someone acted on have a task. ``status`` ``open`` (assigned
+    and/or snoozed until ``snoozed_until``), ``done`` (on ``done_on``, with
+    an outcome ``note``), or ``closed`` (its reason disappeared first).
+    ``referral_id`` names the referral of a per-referral row (follow-up).
+    """
+
+    id: Id
+    worklist: Literal[WORKLIST_NAMES]  # type: ignore[valid-type]
+    referrer_id: Id
+    referral_id: _optional(Id) = None
+    status: Literal[TASK_STATUSES] = "open"  # type: ignore[valid-type]
+    assigned_to: _optional(Id) = None
+    snoozed_until: _optional(AnyDay) = None
+    note: Note = ""
+    done_on: _optional(Day) = None
+
+    @model_validator(mode="after")
+    def _done_has_a_day(self):
+        if self.status == "done" and self.done_on is None:
+            raise ValueError("done_on: is required when status is done")
+        if self.status != "done" and self.done_on is not None:
+            raise ValueError(f"done_on: given, but status is {self.status}")
+        return self
+
+
 # A model-level rule's message naming its field first: "pass_reason: given, but ...".
 _NAMED = re.compile(r"([a-z_]+): ")
 # What a value of the wrong JSON type should have been, in words.
@@ -381,5 +428,6 @@ KINDS: tuple[Kind, ...] = (
     Kind("introduction", Introduction),
     Kind("contact", Contact),
     Kind("referral_out", ReferralOut),
+    Kind("task", Task),
 )
 KIND = {k.name: k for k in KINDS}

@@ -56,11 +56,12 @@ from .inputs import (
     PassInput,
     ReferralInput,
     ReferralOutInput,
+    RowAction,
     parse,
 )
 from .insights import Insights, stored_analysis
 from .live import InsightsCache
-from .records import KIND, Record, new_id
+from .records import KIND, Record, new_id, today
 from .store import reads
 from .store import weights as stored_weights
 from .store import writes as store
@@ -201,6 +202,60 @@ class Service:
         row = self._write(work)
         self._record_audit("handoff", by, [row["referrer_id"], row["point_person_id"], row["previous"]])
         return row
+
+    # -- worklist rows ----------------------------------------------------------------------------
+
+    def act_on_row(self, worklist: str, row: Mapping, ask: RowAction | Mapping, *, by: Actor) -> dict:
+        """Assign, snooze, mark done or reopen a worklist row; returns the row's stored task.
+
+        ``row`` is the row as the analysis lists it (``id``, ``referrer``,
+        and ``referral`` on follow-up). Its task (``records.Task``) is made
+        on the first action and changed by the next: ``assign`` sets who has
+        it, ``snooze`` the day it comes back, ``done`` closes it with an
+        outcome note (dated today), ``reopen`` puts a done or snoozed row
+        back on the list (who has it stays). A clinician may act only on the
+        rows of referrers it is the current point person of, checked after
+        the referrer's lock (a concurrent handoff waits). Audited as ``write
+        task`` with the action and the list (never the note).
+        """
+        ask = _ask(RowAction, ask)
+        referrer_id = row["referrer"]
+        names = {"assigned_to": "to", "snoozed_until": "until"}
+
+        def work(unit: store.WriteUnit) -> dict:
+            unit.lock_referrer(referrer_id)
+            found = {r["id"]: r for r in unit.lookup([referrer_id, ask.to] if ask.to else [referrer_id])}
+            held = found.get(referrer_id)
+            if held is None or not held["referrer"]:
+                raise NotFound(f"unknown referrer {referrer_id!r}")
+            self._allowed(by, "work_on_rows", point_person_id=held["point_person_id"])
+            if ask.to is not None and not (found.get(ask.to) or {}).get("member"):
+                raise NotFound(f"field 'to': unknown member {ask.to!r} (a clinician's or staff member's id)")
+            stored = unit.task(row["id"])
+            fields = {"id": row["id"], "worklist": worklist, "referrer_id": referrer_id,
+                      "referral_id": row.get("referral"), "status": "open", "assigned_to": None,
+                      "snoozed_until": None, "note": "", "done_on": None}
+            if stored is not None and stored["status"] != "closed":  # a closed task's row is a new start
+                fields.update(assigned_to=stored["assigned_to"], snoozed_until=stored["snoozed_until"],
+                              note=stored["note"] or "", status=stored["status"], done_on=stored["done_on"])
+            if ask.action == "assign":
+                fields["assigned_to"] = ask.to
+            elif ask.action == "snooze":
+                fields.update(snoozed_until=ask.until, status="open", done_on=None)
+            elif ask.action == "done":
+                fields.update(status="done", note=ask.note, done_on=today(), snoozed_until=None)
+            else:  # reopen
+                fields.update(status="open", snoozed_until=None, done_on=None)
+            record = _record("task", fields, names)
+            _check([Batch(KIND["task"], rows=[(None, record)])], unit, names)
+            unit.upsert("task", [record.row()])
+            unit.changed_referrers([referrer_id], analysis=False)  # its worklist rows, not its analysis
+            return record.row()
+
+        task = self._write(work)
+        self._audit("write task", by, ids=[i for i in (task["id"], referrer_id, task["assigned_to"]) if i],
+                    detail={"action": ask.action, "worklist": worklist})
+        return task
 
     # -- referrers, members, outside providers ------------------------------------------------------
 

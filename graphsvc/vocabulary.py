@@ -31,3 +31,12 @@ PRACTICE = "practice"
 
 # The one Practice node's id. graphsvc models a single practice per database.
 PRACTICE_ID = "practice"
+
+# The worklists (``graphsvc.analysis.worklists``), by the names their pages, API paths and tasks use.
+WORKLIST_NAMES = ("new", "stalled", "ready", "lapsed", "follow-up", "key-person-risk")
+
+# What a person can do to a worklist row (``graphsvc.service.Service.act_on_row``), and the states a
+# stored task can be in: ``open`` (worked on: assigned or snoozed), ``done`` (marked done with an
+# outcome note), ``closed`` (its reason disappeared before it was done; the system closed it).
+TASK_ACTIONS = ("assign", "snooze", "done", "reopen")
+TASK_STATUSES = ("open", "done", "closed")

@@ -11,8 +11,19 @@ from graphsvc.analysis import referrer_metrics, stage_histories
 from graphsvc.analysis.index import Index
 from graphsvc.analysis.practice import key_person_risk
 from graphsvc.analysis.suggestions import suggest_introductions
-from graphsvc.analysis.worklists import COMMON_COLUMNS, WORKLISTS, filter_sort_page, follow_up_figures, worklists
+from graphsvc.analysis.worklists import (
+    COMMON_COLUMNS,
+    WORKLISTS,
+    filter_sort_page,
+    follow_up_figures,
+    row_id,
+    worklists,
+)
 from tests.helpers import add_small_team, small_graph
+
+# A row nobody has worked on yet (graphsvc.analysis.worklists.with_tasks).
+UNTOUCHED = {"task_status": "open", "assigned_to": None, "assigned_to_name": None, "snoozed_until": None,
+             "note": "", "done_on": None}
 
 AS_OF = d(2024, 12, 31)
 
@@ -43,7 +54,7 @@ def test_every_list_is_returned_in_the_order_of_worklists_with_its_columns():
     assert list(out) == list(WORKLISTS) == ["new", "stalled", "ready", "lapsed", "follow-up", "key-person-risk"]
     for name in ("new", "follow-up", "key-person-risk"):
         assert tuple(out[name][0]) == WORKLISTS[name]["columns"], name
-        assert WORKLISTS[name]["columns"][:len(COMMON_COLUMNS)] == COMMON_COLUMNS
+        assert WORKLISTS[name]["columns"][1:len(COMMON_COLUMNS) + 1] == COMMON_COLUMNS
     for spec in WORKLISTS.values():
         assert spec["title"] and spec["description"] and spec["order"]
         assert set(spec["sorts"]) <= set(spec["columns"])
@@ -75,11 +86,14 @@ def test_new_referrers_first_referral_within_new_days_newest_first(newcomers):
     rows = lists(newcomers)["new"]
     assert [(r["referrer"], r["days_since_first"]) for r in rows] == [("lee", 12), ("d90", 90)]
     assert rows[0] == {
+        "id": row_id("new", "lee", d(2024, 12, 19)),
         "referrer": "lee", "name": "Dr. Lee", "referrer_kind": "physician", "organization": "Lee Family Medicine",
         "point_person": "ben", "point_person_name": "Ben Okafor", "stage": 2, "referrals": 2,
         "first_referral": d(2024, 12, 19), "last_referral": d(2024, 12, 20), "days_since_first": 12,
         "why": "first referral 12 days ago (2024-12-19); 2 referrals so far",
         "next_step": "Bring your A game: see these clients quickly and report back to Dr. Lee.",
+        "priority": 4.5, "referrer_id": "lee",  # 2 referrals a year (+1), in its first 30 days (x 1.5)
+        "status": "open", **UNTOUCHED,
     }
     assert rows[1]["next_step"] == "Bring your A game: see this client quickly and report back to Dr. Ninety."
     assert [r["referrer"] for r in lists(newcomers, new_days=89)["new"]] == ["lee"]
@@ -159,6 +173,7 @@ def test_ready_for_stage_3_with_the_intake_coordinator(practice):
     assert [(r["referrer"], r["colleagues_tried"], r["coordinator"]) for r in rows] == [
         ("y", 2, "eve"), ("u", 2, "eve")]
     assert rows[1] == {
+        "id": row_id("ready", "u", d(2024, 2, 2)),  # the day its stage-2 spell began
         "referrer": "u", "name": "Dr. U", "referrer_kind": "other", "organization": "", "point_person": "ana",
         "point_person_name": "Ana", "stage": 2, "referrals": 3, "first_referral": d(2024, 2, 1),
         "last_referral": d(2024, 2, 3), "colleagues_tried": 2, "coordinator": "eve", "coordinator_name": "Eve",
@@ -167,6 +182,8 @@ def test_ready_for_stage_3_with_the_intake_coordinator(practice):
                "as a whole",
         "next_step": "Introduce the intake coordinator: Ana introduces Dr. U to Eve, who takes referrals for the "
                      "whole practice.",
+        "priority": 6.0, "referrer_id": "u",  # 3 referrals a year (+1), an opening (x 1.5)
+        "status": "open", **UNTOUCHED,
     }
     assert rows[0]["why"] == "in stage 2: has tried 2 colleagues of Ben (Ana and Cai) but does not yet send to " \
                              "the practice as a whole"
@@ -291,6 +308,7 @@ def test_follow_up_one_row_per_referral_most_overdue_first(loops):
         ("g1", "f6", "overdue", 76), ("c1", "f3", "overdue", 46), ("j1", "f7", "overdue", 46),
         ("e1", "f5", "due", 0), ("e2", "f5", "due", -3)]
     assert rows[1] == {
+        "id": row_id("follow-up", "f3", "c1"),
         "referrer": "f3", "name": "Dr. F3", "referrer_kind": "other", "organization": "", "point_person": "ana",
         "point_person_name": "Ana Ruiz", "stage": 1, "referrals": 1, "first_referral": d(2024, 11, 1),
         "last_referral": d(2024, 11, 1), "referral": "c1", "date": d(2024, 11, 1), "clinician": "ana",
@@ -299,6 +317,8 @@ def test_follow_up_one_row_per_referral_most_overdue_first(loops):
                "(due 2024-11-15)",
         "next_step": "Close the loop: Ana Ruiz keeps Dr. F3 informed about this client (with the client's "
                      "consent) and records the follow-up contact.",
+        "priority": 15.1, "referrer_id": "f3",  # 1 referral a year (+1), x (1 + 46 days / 7)
+        **UNTOUCHED,
     }
     assert rows[3]["why"].endswith("; due today (2024-12-31)")
     assert rows[4]["why"].endswith("; due in 3 days (2025-01-03)")
@@ -422,7 +442,7 @@ def test_filter_sort_page_filters(risky, loops):
 
 def test_filter_sort_page_refuses_unknown_columns_lists_and_pages():
     with pytest.raises(ValueError, match=r"cannot filter the new worklist by 'status'; filter by one of: "
-                                         r"stage, referrer_kind, point_person, q"):
+                                         r"stage, referrer_kind, point_person, assigned_to, q"):
         filter_sort_page([], "new", filters={"status": "due"})
     with pytest.raises(ValueError, match=r"cannot sort the lapsed worklist by 'why'; sort by one of: .*change"):
         filter_sort_page([], "lapsed", sort="why")

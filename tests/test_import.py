@@ -106,7 +106,7 @@ def test_header_problems_name_the_column(graph, tmp_path):
     assert lines[:3] == [
         "referals.csv: not a graphsvc file; expected one of clinicians.csv, staff.csv, "
         "external_providers.csv, clients.csv, referrers.csv, handoffs.csv, referrals.csv, "
-        "introductions.csv, contacts.csv, referrals_out.csv",
+        "introductions.csv, contacts.csv, referrals_out.csv, tasks.csv",
         "staff.csv:1: column 'role' appears twice",
         "clients.csv:1: unknown column 'name' (client records hold a pseudonymous id and "
         "matching attributes only); expected id,needs,population,insurance,schedule",

@@ -11,7 +11,8 @@ Nodes, keyed by id, each with a ``kind``:
   ``accepting_new``, ``role``), ``"provider"`` (``name``, ``niches``);
 * ``"referrer"``: ``name``, ``referrer_kind``, ``organization``, ``since`` and
   ``tenures``, the point-person history as ``[(since, until, clinician), ...]``
-  oldest first (``until`` is None for the current one).
+  oldest first (``until`` is None for the current one); and ``tasks``,
+  the work done on its worklist rows, by row id (``add_task``).
 
 Edges all leave a referrer, keyed by the event's id, with ``type`` and ``date``:
 
@@ -74,6 +75,19 @@ def add_introduction(G, referrer: str, intro_id: str, day: date, member: str, by
 
 def add_contact(G, referrer: str, contact_id: str, day: date, member: str, kind: str = "lunch") -> None:
     G.add_edge(referrer, member, key=contact_id, type="contact", date=day, contact_kind=kind)
+
+
+def add_task(G, referrer: str, task_id: str, *, worklist: str, referral: str | None = None,
+             status: str = "open", assigned_to: str | None = None, snoozed_until: date | None = None,
+             note: str = "", done_on: date | None = None) -> None:
+    """The work done on one of the referrer's worklist rows (``graphsvc.records.Task``), by the row's id.
+
+    Kept on the referrer's node (``tasks``), so that a change of the referrer,
+    its tasks included, replaces it whole in a live analysis.
+    """
+    G.nodes[referrer].setdefault("tasks", {})[task_id] = {
+        "id": task_id, "worklist": worklist, "referral_id": referral, "status": status,
+        "assigned_to": assigned_to, "snoozed_until": snoozed_until, "note": note, "done_on": done_on}
 
 
 def add_provider(G, provider_id: str, *, name: str | None = None, niches=()) -> None:

@@ -74,7 +74,8 @@ one, or None), ``point_person_name``, ``stage``, ``referrals``,
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import hashlib
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from datetime import date, timedelta
 
@@ -82,21 +83,31 @@ from .. import rules
 from ..config import DEFAULT_ANALYSIS
 from ..presentation import listing, trend_words, words
 from ..rules import READY_AFTER
+from ..vocabulary import WORKLIST_NAMES
 from .practice import key_person_risk as _key_person_risk
 from .referrals import PracticeFlags, StaffPool, current_point_person, stage_3_introduction
 
 COMMON_COLUMNS = ("referrer", "name", "referrer_kind", "organization", "point_person", "point_person_name",
                   "stage", "referrals", "first_referral", "last_referral")
 
+# The work done on a row (``with_tasks``), after the list's own columns. ``status`` is the task's
+# state (``open``, ``snoozed``, ``done``) except on follow-up, whose own ``status`` (``due``,
+# ``overdue``) it replaces only when done; ``task_status`` is the task's state on every list.
+TASK_COLUMNS = ("priority", "referrer_id", "status", "task_status", "assigned_to", "assigned_to_name",
+                "snoozed_until", "note", "done_on")
+# The states of a row's work (``task_status``): ``open`` rows are the list's work now.
+ROW_STATES = ("open", "snoozed", "done")
+
 # Filters every list takes besides "q" (a case-insensitive search of name and organization).
-_COMMON_FILTERS = ("stage", "referrer_kind", "point_person")
+_COMMON_FILTERS = ("stage", "referrer_kind", "point_person", "assigned_to")
 _COMMON_SORTS = ("referrer", "name", "referrer_kind", "organization", "point_person_name", "stage",
-                 "referrals", "first_referral", "last_referral")
+                 "referrals", "first_referral", "last_referral", "assigned_to_name", "snoozed_until")
 
 
 def _spec(title, description, order, columns, filters=(), sorts=()):
+    own = COMMON_COLUMNS + tuple(columns) + ("why", "next_step")
     return {"title": title, "description": description, "order": order,
-            "columns": COMMON_COLUMNS + tuple(columns) + ("why", "next_step"),
+            "columns": ("id",) + own + tuple(c for c in TASK_COLUMNS if c not in own),
             "filters": _COMMON_FILTERS + tuple(filters), "sorts": _COMMON_SORTS + tuple(sorts)}
 
 
@@ -131,6 +142,144 @@ WORKLISTS = {
         "most referrals at stake first", ("depends_on", "depends_on_names", "referrals_last_12_months"),
         filters=("depends_on",), sorts=("referrals_last_12_months",)),
 }
+
+
+assert tuple(WORKLISTS) == WORKLIST_NAMES, "vocabulary.WORKLIST_NAMES names the lists, in their order"
+
+# The start of each list's row ids: a row's list can be told from its id.
+ID_PREFIX = {"new": "new", "stalled": "stl", "ready": "rdy", "lapsed": "lap", "follow-up": "fu",
+             "key-person-risk": "kpr"}
+
+
+def row_id(worklist: str, referrer: str, situation) -> str:
+    """A worklist row's stable id: the list, the referrer and the situation that put it there.
+
+    The same situation gives the same id in every analysis, so the work done
+    on the row (its task) stays with it while its reason holds; a new
+    situation (the referrer stalls again after a while in stage 2) is a new
+    row. The situations, by list: ``new``, the first referral's date;
+    ``stalled``, the day stage 1 began; ``ready``, the day the stage-2 spell
+    began; ``lapsed``, the last referral's date (lapsed) or the day the
+    decline began (``decline_start``); ``follow-up``, the referral's id;
+    ``key-person-risk``, the clinicians depended on and the stage spell.
+
+    >>> row_id("stalled", "drx", date(2024, 3, 1))
+    'stl-a105dea405ef3443'
+    >>> row_id("stalled", "drx", date(2024, 3, 1)) == row_id("stalled", "drx", date(2024, 9, 1))
+    False
+    """
+    text = f"{worklist}\x1f{referrer}\x1f{situation}"
+    return f"{ID_PREFIX[worklist]}-{hashlib.blake2b(text.encode(), digest_size=8).hexdigest()}"
+
+
+def decline_start(dates: list[date], as_of: date) -> date | None:
+    """The first day of the referrer's current decline, or None when it is not declining on ``as_of``.
+
+    Declining on day ``d``: fewer referrals in the year up to ``d`` than in
+    the year before (``metrics``'s ``trend``). The answer changes only on
+    the days a referral enters the first year, moves to the second or leaves
+    it, so only those days (and the next two, for 29 February) are judged,
+    latest first, back to the first day it was not declining.
+
+    >>> d = [date(2023, 1, 10), date(2023, 2, 10), date(2024, 3, 1)]
+    >>> decline_start(d, date(2024, 6, 1))  # from the day the year up to it held none, the year before two
+    datetime.date(2024, 2, 10)
+    >>> decline_start(d, date(2024, 2, 1)) is None
+    True
+    """
+    dates = sorted(d for d in dates if d <= as_of)
+    if not _declining(dates, as_of):
+        return None
+    changes = set()
+    for x in dates:
+        changes.add(x)
+        for years in (1, 2):
+            later = _years_after(x, years)
+            changes.update(later + timedelta(days=k) for k in (0, 1, 2))
+    start = None
+    for day in sorted((c for c in changes if c <= as_of), reverse=True):
+        if not _declining(dates, day):
+            break
+        start = day
+    return start
+
+
+def _declining(dates: list[date], day: date) -> bool:
+    year_ago, two_years_ago = _years_before(day, 1), _years_before(day, 2)
+    upto, mid, low = bisect_right(dates, day), bisect_right(dates, year_ago), bisect_right(dates, two_years_ago)
+    return upto - mid < mid - low
+
+
+def _years_before(day: date, years: int) -> date:
+    """As ``metrics`` counts its years (29 February -> 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def _referral_dates(G, r) -> list[date]:
+    return [data["date"] for keyed in G._adj[r].values() for data in keyed.values() if data["type"] == "referral"]
+
+
+def with_tasks(lists: dict, G, *, today: date, names=None) -> dict:
+    """Each row of ``lists`` (``worklists``'s) with the work done on it: ``TASK_COLUMNS``.
+
+    A row's task is its referrer's task with the row's id (``G.nodes[r]["tasks"]``,
+    ``graph.add_task``); a row without one is ``open`` and unassigned. A
+    task ``done`` makes the row ``done``; one snoozed until a day after
+    ``today`` makes it ``snoozed``; otherwise the row is ``open`` (a snooze
+    that has ended brings it back). A task whose row is not on any list any
+    more (its reason disappeared) has no row. New row dicts; ``lists`` is
+    not changed.
+
+    >>> from graphsvc.analysis import graph as p
+    >>> G = p.new_graph(); p.add_member(G, "ana", name="Ana")
+    >>> p.add_referrer(G, "drx", point_person="ana", since=date(2024, 1, 1))
+    >>> p.add_task(G, "drx", "stl-1", worklist="stalled", assigned_to="ana", snoozed_until=date(2025, 1, 6))
+    >>> rows = with_tasks({"stalled": [{"id": "stl-1", "referrer": "drx"}]}, G, today=date(2025, 1, 2))
+    >>> row = rows["stalled"][0]
+    >>> row["task_status"], row["assigned_to_name"], row["snoozed_until"]
+    ('snoozed', 'Ana', datetime.date(2025, 1, 6))
+    >>> with_tasks({"stalled": [{"id": "stl-1", "referrer": "drx"}]}, G, today=date(2025, 1, 6))["stalled"][0]["status"]
+    'open'
+    """
+    names = names or _Names(G)
+    out = {}
+    for name, rows in lists.items():
+        done = []
+        for row in rows:
+            task = G.nodes[row["referrer"]].get("tasks", {}).get(row["id"]) if row["referrer"] in G else None
+            done.append(_with_task(row, task, today, names))
+        out[name] = done
+    return out
+
+
+def row_with_task(row: dict, task: dict | None, *, today: date, names: dict) -> dict:
+    """One row with the work done on it (``task``: a ``records.Task`` row, or None): as ``with_tasks``
+    gives it, for a row just acted on. ``names``: member names by id."""
+    return _with_task(row, task, today, lambda m: None if m is None else names.get(m, m))
+
+
+def _with_task(row: dict, task: dict | None, today: date, names) -> dict:
+    if task is None or task["status"] == "closed":
+        state, assigned, until, note, done_on = "open", None, None, "", None
+    else:
+        assigned, until, note, done_on = task["assigned_to"], task["snoozed_until"], task["note"], task["done_on"]
+        state = ("done" if task["status"] == "done" else
+                 "snoozed" if until is not None and until > today else "open")
+    own_status = row.get("status")  # follow-up's due / overdue
+    return {"id": row["id"], **row,
+            "status": "done" if state == "done" else own_status if own_status is not None else state,
+            "task_status": state, "assigned_to": assigned, "assigned_to_name": names(assigned),
+            "snoozed_until": until, "note": note, "done_on": done_on}
 
 
 def worklists(G, histories: dict, metrics: dict, *, as_of: date, new_days: int = 90,
@@ -201,14 +350,53 @@ def worklists(G, histories: dict, metrics: dict, *, as_of: date, new_days: int =
                                             window=window, staff=StaffPool(G, index.members if index else None,
                                                              index.addressed_counts if index else None),
                                             follow_up_days=follow_up_days, lookback_days=lookback_days)
-    return {
+    lists = {
         "new": _new(histories, referrer, as_of, new_days),
         "stalled": _stalled(histories, referrer, as_of),
         "ready": ready,
-        "lapsed": _lapsed(histories, metrics, referrer, as_of),
+        "lapsed": _lapsed(G, histories, metrics, referrer, as_of),
         "follow-up": follow_up,
         "key-person-risk": _key_person_rows(histories, metrics, key_person_risk, referrer, names),
     }
+    for name, rows in lists.items():
+        for row in rows:
+            row["priority"] = priority(name, row, metrics[row["referrer"]]["trend"])
+            row["referrer_id"] = row["referrer"]
+    return with_tasks(lists, G, today=as_of, names=names)
+
+
+def priority(worklist: str, row: dict, trend: dict) -> float:
+    """What is at stake on a row, comparable across the lists (``/today`` ranks by it): the referrer's
+    referrals a year, times how pressing the list's reason is.
+
+    The referrals a year are the more of its last 12 months and the 12 before
+    (a lapsed referrer's are what the practice stands to lose), plus one (a
+    new referrer's first referral counts). How pressing, by list:
+    ``follow-up`` 1 + a week's worth per week overdue (0.5 while still
+    due); ``new`` 1.5 in the first 30 days (first impressions), then 1;
+    ``stalled`` 1 + a year's worth per year in stage 1; ``ready`` 1.5 (an
+    opening); ``lapsed`` 2, or for a decline 1 + the share of referrals lost;
+    ``key-person-risk`` 1.
+
+    >>> priority("follow-up", {"days_overdue": 14}, {"last_12_months": 9, "previous_12_months": 4})
+    30.0
+    >>> priority("lapsed", {"reason": "declining", "change": -6}, {"last_12_months": 6, "previous_12_months": 12})
+    19.5
+    """
+    stake = max(trend["last_12_months"], trend["previous_12_months"]) + 1
+    if worklist == "follow-up":
+        pressing = 1 + max(row["days_overdue"], 0) / 7 if row["days_overdue"] > 0 else 0.5
+    elif worklist == "new":
+        pressing = 1.5 if row["days_since_first"] <= 30 else 1.0
+    elif worklist == "stalled":
+        pressing = 1 + row["days_in_stage"] / 365
+    elif worklist == "ready":
+        pressing = 1.5
+    elif worklist == "lapsed":
+        pressing = 2.0 if "lapsed" in row["reason"] else 1 - row["change"] / max(trend["previous_12_months"], 1)
+    else:
+        pressing = 1.0
+    return round(stake * pressing, 1)
 
 
 def filter_sort_page(rows: list[dict], worklist: str, *, filters: dict | None = None, sort: str | None = None,
@@ -322,7 +510,7 @@ def _new(histories, referrer, as_of, new_days) -> list[dict]:
             continue
         row = referrer(r)
         n = h["referrals"]
-        row.update(days_since_first=days,
+        row.update(id=row_id("new", r, first), days_since_first=days,
                    why=f"first referral {_ago(days)} ({first}); {_count(n, 'referral')} so far",
                    next_step=f"Bring your A game: see {'this client' if n == 1 else 'these clients'} quickly "
                              f"and report back to {row['name']}.")
@@ -340,7 +528,7 @@ def _stalled(histories, referrer, as_of) -> list[dict]:
         since = h["history"][-1]["date"]  # stalled: in stage 1, the last change entered it
         days = (as_of - since).days
         pp = _who(row["point_person_name"])
-        row.update(stage_since=since, days_in_stage=days,
+        row.update(id=row_id("stalled", r, since), stage_since=since, days_in_stage=days,
                    why=f"in stage 1 for {_count(days, 'day')} (since {since}); "
                        f"{_count(h['referrals'], 'referral')}, none addressed to a colleague of {pp}",
                    next_step=f"Get {row['name']} to try a colleague: {pp} introduces a colleague who suits "
@@ -350,7 +538,7 @@ def _stalled(histories, referrer, as_of) -> list[dict]:
     return rows
 
 
-def _lapsed(histories, metrics, referrer, as_of) -> list[dict]:
+def _lapsed(G, histories, metrics, referrer, as_of) -> list[dict]:
     rows = []
     for r, h in histories.items():
         trend = metrics[r]["trend"]
@@ -375,7 +563,10 @@ def _lapsed(histories, metrics, referrer, as_of) -> list[dict]:
         else:
             step = (f"Check in: {pp} asks {row['name']} how recent referrals went and how the practice can "
                     f"serve them better.")
-        row.update(reason=" and ".join(reasons), days_since_last=days,
+        # The situation: a lapse since the last referral; a decline since the day it began.
+        situation = (f"lapsed {last}" if h["lapsed"] else
+                     f"declining {decline_start(_referral_dates(G, r), as_of)}")
+        row.update(id=row_id("lapsed", r, situation), reason=" and ".join(reasons), days_since_last=days,
                    last_12_months=trend["last_12_months"], previous_12_months=trend["previous_12_months"],
                    change=trend["change"], why="; ".join(why), next_step=step)
         rows.append(row)
@@ -398,7 +589,8 @@ def _ready_and_follow_up(G, histories, referrer, names, *, as_of, ready_after, w
             continue
         referrals, follow_ups, introduced = _events(G, r)
         if can_be_ready:
-            row = _ready_row(G, r, referrals, introduced, referrer, names, practice, ready_after, window, staff)
+            row = _ready_row(G, r, h, referrals, introduced, referrer, names, practice, ready_after, window,
+                             staff)
             if row is not None:
                 ready.append(row)
         if can_wait:
@@ -408,7 +600,8 @@ def _ready_and_follow_up(G, histories, referrer, names, *, as_of, ready_after, w
     return ready, follow_up
 
 
-def _ready_row(G, r, referrals, introduced, referrer, names, practice, ready_after, window, staff) -> dict | None:
+def _ready_row(G, r, h, referrals, introduced, referrer, names, practice, ready_after, window,
+               staff) -> dict | None:
     found = stage_3_introduction(G, r, referrals, introduced, staff=staff, practice=practice,
                                  ready_after=ready_after, window=window)
     if found is None:
@@ -418,7 +611,9 @@ def _ready_row(G, r, referrals, introduced, referrer, names, practice, ready_aft
     role = G.nodes[coordinator].get("role") or "staff member"
     pp = _who(row["point_person_name"])
     colleagues = listing(names(m) for m in tried)
-    row.update(colleagues_tried=len(tried), coordinator=coordinator, coordinator_name=names(coordinator),
+    # The situation: this spell in stage 2 (a new spell is a new row, whichever coordinator it needs).
+    row.update(id=row_id("ready", r, h["history"][-1]["date"]), colleagues_tried=len(tried),
+               coordinator=coordinator, coordinator_name=names(coordinator),
                coordinator_role=role,
                why=f"in stage 2: has tried {_count(len(tried), 'colleague')} of {pp} ({colleagues}) "
                    f"but does not yet send to the practice as a whole",
@@ -444,7 +639,8 @@ def _follow_up_rows(rows, r, referrals, follow_ups, referrer, names, as_of, earl
             when = f"due today ({due})"
         else:
             when = f"due in {_count(-overdue, 'day')} ({due})"
-        rows.append({**common, "referral": key, "date": day, "clinician": assigned, "clinician_name": clinician,
+        rows.append({**common, "id": row_id("follow-up", r, key), "referral": key, "date": day,
+                     "clinician": assigned, "clinician_name": clinician,
                      "due": due, "days_overdue": overdue, "status": loop.status,
                      "why": f"referred on {day} to {clinician}; no follow-up contact with {common['name']} "
                             f"since; {when}",
@@ -517,7 +713,10 @@ def _key_person_rows(histories, metrics, risk, referrer, names) -> list[dict]:
             else:
                 why.append(f"every referral of the last 12 months assigned to {names(c)}")
         who = listing((names(c) for c in clinicians), "and")
-        row.update(depends_on=clinicians, depends_on_names=[names(c) for c in clinicians],
+        # The situation: depending on these clinicians, in this stage spell.
+        spell = h["history"][-1]["date"] if h["history"] else None
+        row.update(id=row_id("key-person-risk", r, f"{';'.join(clinicians)} {spell}"), depends_on=clinicians,
+                   depends_on_names=[names(c) for c in clinicians],
                    referrals_last_12_months=metrics[r]["trend"]["last_12_months"],
                    why="; ".join(why),
                    next_step=f"Broaden the relationship: {_who(row['point_person_name'])} introduces "

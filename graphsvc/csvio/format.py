@@ -50,6 +50,7 @@ FILES: tuple[CsvFile, ...] = tuple(
         ("introductions.csv", "introduction"),
         ("contacts.csv", "contact"),
         ("referrals_out.csv", "referral_out"),
+        ("tasks.csv", "task"),
     )
 )
 

@@ -37,6 +37,7 @@ EXPORT = {
     "introduction": "export_introductions",
     "contact": "export_contacts",
     "referral_out": "export_referrals_out",
+    "task": "export_tasks",
 }
 
 

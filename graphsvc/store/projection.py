@@ -43,6 +43,7 @@ from ..analysis.graph import (
     add_referral,
     add_referral_out,
     add_referrer,
+    add_task,
     new_graph,
 )
 from ..errors import GraphsvcError
@@ -75,7 +76,7 @@ def project(graph: Graph | Any, referrers: Iterable[str] | None = None) -> nx.Mu
         if not ready.is_set():
             rows = list(rows)  # decode while waiting: a referrer's edges follow its node
             ready.wait()
-        for referrer, referrals, introductions, contacts, referrals_out in rows:
+        for referrer, referrals, introductions, contacts, referrals_out, tasks in rows:
             with lock:
                 for key, on, addressed, assigned, reason, needs, population, insurance, schedule in referrals:
                     add_referral(G, referrer, key, day(on), addressed, assigned, pass_reason=reason, needs=needs,
@@ -86,6 +87,7 @@ def project(graph: Graph | Any, referrers: Iterable[str] | None = None) -> nx.Mu
                     add_contact(G, referrer, key, day(on), member, kind)
                 for key, on, provider, niche in referrals_out:
                     add_referral_out(G, referrer, key, day(on), provider, niche)
+                _add_tasks(G, referrer, tasks, day)
 
     def read_referrers(rows) -> list[tuple]:
         """The referrers' rows, dates parsed; their events asked for a chunk at a time meanwhile."""
@@ -127,6 +129,13 @@ def project(graph: Graph | Any, referrers: Iterable[str] | None = None) -> nx.Mu
         ready.set()
         reader.flush()
     return G
+
+
+def _add_tasks(G, referrer: str, tasks: list, day) -> None:
+    for key, worklist, referral, status, assigned, snoozed, note, done in tasks:
+        add_task(G, referrer, key, worklist=worklist, referral=referral, status=status, assigned_to=assigned,
+                 snoozed_until=day(snoozed) if snoozed else None, note=note or "",
+                 done_on=day(done) if done else None)
 
 
 def _clash_message(clashes: list[tuple[str, str, str]]) -> str:

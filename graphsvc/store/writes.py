@@ -78,6 +78,7 @@ UPSERT = {
     "introduction": "upsert_introductions",
     "contact": "upsert_contacts",
     "referral_out": "upsert_referrals_out",
+    "task": "upsert_tasks",
 }
 
 # The statement that creates a new node of each kind with just its id, under the id's uniqueness
@@ -147,6 +148,11 @@ class WriteUnit:
         """Referral ``referral_id``'s record (locked first: a concurrent pass waits), or None."""
         self.tx.run(query("lock_referral"), id=referral_id).consume()
         found = native_rows(self._run("referral_record", id=referral_id))
+        return found[0] if found else None
+
+    def task(self, task_id: str) -> dict | None:
+        """The stored task ``task_id`` (``queries/app/task_record.cypher``, tasks.csv's columns), or None."""
+        found = native_rows(self._run("task_record", id=task_id))
         return found[0] if found else None
 
     def lock_referrer(self, referrer_id: str) -> None:

@@ -116,6 +116,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     from ..store.db import Graph
     from . import (  # noqa: F401  (api_writes and openapi register their views on api.bp)
         api,
+        api_worklists,
         api_writes,
         audit,
         auth,

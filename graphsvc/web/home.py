@@ -49,7 +49,6 @@ def dashboard():
     summary = insights.summary(clinicians=False)
     monthly = summary["monthly"][-MONTHS_SHOWN:]
     activity = insights.monthly_activity[-MONTHS_SHOWN:]
-    lists = insights.worklists
     funnel = {"labels": [stage_label(s) for s in STAGE_NAMES],
               "values": [summary["stages"][s] for s in range(4)]}
     over_time = {"labels": [row["month"] for row in monthly],
@@ -64,6 +63,6 @@ def dashboard():
     referrals = {"labels": [row["month"] for row in activity],
                  "series": [{"label": "referrals", "values": [row["referrals"] for row in activity]}]}
     return render_template("home/dashboard.html", s=summary, monthly=monthly, activity=activity,
-                           worklists=WORKLISTS, counts={name: len(lists[name]) for name in WORKLISTS},
+                           worklists=WORKLISTS, counts=insights.open_counts(),
                            follow_up=insights.follow_up_figures,
                            funnel=funnel, over_time=over_time, breadth=breadth, referrals=referrals)

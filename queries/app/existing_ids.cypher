@@ -1,15 +1,17 @@
-// Which of $ids already name a member, referrer, client or outside provider.
-// Used to check references an import or a write makes to nodes it does not
-// itself carry. For a referrer also what the handoff rules need: its `since`,
-// its current point person and that tenure's start, and every tenure
-// (`tenures`: [{since, point_person_id}] in `since` order).
+// Which of $ids already name a member, referrer, client, outside provider or
+// referral. Used to check references an import or a write makes to nodes it
+// does not itself carry. For a referrer also what the handoff rules need: its
+// `since`, its current point person and that tenure's start, and every tenure
+// (`tenures`: [{since, point_person_id}] in `since` order); for a referral,
+// its referrer (a task names both).
 UNWIND $ids AS id
 OPTIONAL MATCH (m:Member {id: id})
 OPTIONAL MATCH (r:Referrer {id: id})
 OPTIONAL MATCH (c:Client {id: id})
 OPTIONAL MATCH (e:ExternalProvider {id: id})
-WITH id, m, r, c, e
-WHERE m IS NOT NULL OR r IS NOT NULL OR c IS NOT NULL OR e IS NOT NULL
+OPTIONAL MATCH (x:Referral {id: id})
+WITH id, m, r, c, e, x
+WHERE m IS NOT NULL OR r IS NOT NULL OR c IS NOT NULL OR e IS NOT NULL OR x IS NOT NULL
 CALL (r) {
   OPTIONAL MATCH (r)-[t:POINT_PERSON]->(holder:Clinician)
   WITH t, holder ORDER BY t.since
@@ -24,4 +26,7 @@ RETURN id,
        r.since AS since,
        CASE WHEN size(tenures) > 0 THEN tenures[-1].point_person_id END AS point_person_id,
        CASE WHEN size(tenures) > 0 THEN tenures[-1].since END AS current_since,
-       tenures
+       tenures,
+       x IS NOT NULL AS referral,
+       CASE WHEN x IS NULL THEN null ELSE COLLECT { MATCH (s:Referrer)-[:SENT]->(x) RETURN s.id }[0] END
+         AS referral_referrer

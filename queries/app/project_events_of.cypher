@@ -13,4 +13,7 @@ RETURN r.id AS referrer,
        COLLECT { MATCH (m:Member)-[:MADE]->(k:Contact)-[:WITH]->(r)
                  RETURN [k.id, toString(k.date), m.id, k.kind] } AS contacts,
        COLLECT { MATCH (r)-[:SENT]->(o:ReferralOut)-[:TO]->(e:ExternalProvider)
-                 RETURN [o.id, toString(o.date), e.id, o.niche] } AS referrals_out
+                 RETURN [o.id, toString(o.date), e.id, o.niche] } AS referrals_out,
+       COLLECT { MATCH (t:Task)-[:ABOUT]->(r)
+                 RETURN [t.id, t.worklist, t.referral_id, t.status, COLLECT { MATCH (m:Member)-[:HOLDS]->(t)
+                         RETURN m.id }[0], toString(t.snoozed_until), t.note, toString(t.done_on)] } AS tasks

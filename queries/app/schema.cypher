@@ -16,6 +16,9 @@ CREATE CONSTRAINT referral_id IF NOT EXISTS FOR (n:Referral) REQUIRE n.id IS UNI
 CREATE CONSTRAINT introduction_id IF NOT EXISTS FOR (n:Introduction) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT contact_id IF NOT EXISTS FOR (n:Contact) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT referral_out_id IF NOT EXISTS FOR (n:ReferralOut) REQUIRE n.id IS UNIQUE;
+// Worklist tasks: one per worklist row someone acted on, keyed by the row's stable id.
+CREATE CONSTRAINT task_id IF NOT EXISTS FOR (n:Task) REQUIRE n.id IS UNIQUE;
+CREATE INDEX task_status IF NOT EXISTS FOR (n:Task) ON (n.status);
 // Date ranges: "referrals this year", "contacts since", analysts' windows.
 CREATE INDEX referral_date IF NOT EXISTS FOR (n:Referral) ON (n.date);
 CREATE INDEX introduction_date IF NOT EXISTS FOR (n:Introduction) ON (n.date);
