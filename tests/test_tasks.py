@@ -7,6 +7,7 @@ rf1, rf2 and rf3 at key-person risk; the clinician user is cn1, rf1's point pers
 
 from __future__ import annotations
 
+import html
 import threading
 from datetime import date, timedelta
 
@@ -21,7 +22,7 @@ from graphsvc.csvio.importer import ImportRejected
 from graphsvc.errors import Forbidden, InvalidInput, NotFound
 from graphsvc.live import InsightsCache
 from graphsvc.service import Actor, Service
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, csrf_token_of
 from tests.helpers import TEST_QUERIES, import_folder, snapshot, someone
 
 LATER = records.today() + timedelta(days=7)  # a snooze must end after the clock's today
@@ -51,7 +52,7 @@ def lists_on(G, day):
 
 def test_a_row_keeps_its_id_while_its_reason_holds_and_a_new_situation_gets_a_new_one():
     G = p.new_graph()
-    p.add_member(G, "ana"); p.add_member(G, "ben")
+    p.add_member(G, "ana")
     p.add_referrer(G, "drx", point_person="ana", since=date(2023, 1, 1))
     for i, day in enumerate((date(2023, 1, 10), date(2023, 2, 10), date(2023, 3, 10)), 1):
         p.add_referral(G, "drx", f"r{i}", day, "ana")
@@ -257,3 +258,138 @@ def test_an_import_checks_tasks_and_names_file_and_line(small, tmp_path):
         "tasks.csv:6: field 'worklist': must be one of 'new', 'stalled', 'ready', 'lapsed', 'follow-up' or "
         "'key-person-risk' (got 'busy')",
     ]
+
+
+# -- the JSON API --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def as_role(app, web_accounts):
+    """``as_role(role)``: a test client whose every request carries that role's API token."""
+    def make(role: str):
+        _, token = web_accounts.create_token(role, "tests")
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return client
+
+    return make
+
+
+def test_the_api_lists_rows_with_the_pages_filters(app, small, as_role):
+    api = as_role("analyst")
+    answer = api.get("/api/worklists/key-person-risk")
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert (body["worklist"], body["total"], body["page"], body["page_size"]) == ("key-person-risk", 3, 1, 3)
+    assert [(r["referrer_id"], r["priority"], r["status"], r["assigned_to"], r["snoozed_until"])
+            for r in body["rows"]] == [("rf2", 3.0, "open", None, None), ("rf3", 2.0, "open", None, None),
+                                       ("rf1", 3.0, "open", None, None)]
+    assert {"id", "why", "next_step"} <= set(body["rows"][0])
+    one = api.get("/api/worklists/key-person-risk?point_person=cn2&sort=name&page_size=1&page=2").get_json()
+    assert (one["total"], [r["referrer_id"] for r in one["rows"]]) == (2, ["rf3"])
+    bad = api.get("/api/worklists/lapsed?status=due&show=later&sort=nope")
+    assert bad.status_code == 400
+    assert bad.get_json()["problems"] == [
+        "query parameter 'status': is not a filter of the lapsed worklist (it takes q, stage, referrer_kind, "
+        "point_person, assigned_to, reason)"]
+    assert api.get("/api/worklists/lapsed?show=later").get_json()["problems"] == [
+        "show must be one of open, snoozed, done, all; got 'later'"]
+    assert api.get("/api/worklists/nope").status_code == 404
+    assert api.get("/api/worklists/lapsed?page_size=0").status_code == 400
+
+
+def test_the_api_acts_on_a_row_and_the_list_follows(app, small, as_role):
+    manager = as_role("manager")
+    rf1 = next(r for r in manager.get("/api/worklists/lapsed").get_json()["rows"] if r["referrer_id"] == "rf1")
+    done = manager.post(f"/api/worklists/lapsed/{rf1['id']}", json={"action": "done", "note": "lunch in May"})
+    assert done.status_code == 200, done.get_json()
+    got = done.get_json()
+    assert (got["id"], got["status"], got["task_status"], got["note"], got["done_on"]) == \
+        (rf1["id"], "done", "done", "lunch in May", records.today().isoformat())
+    listed = manager.get("/api/worklists/lapsed").get_json()
+    assert [r["referrer_id"] for r in listed["rows"]] == [r["referrer_id"] for r in
+                                                          manager.get("/api/worklists/lapsed?show=open")
+                                                          .get_json()["rows"]] == ["rf2"]
+    assert [r["id"] for r in manager.get("/api/worklists/lapsed?show=done").get_json()["rows"]] == [rf1["id"]]
+    snoozed = manager.post(f"/api/worklists/lapsed/{rf1['id']}",
+                           json={"action": "snooze", "until": LATER.isoformat()})
+    assert (snoozed.status_code, snoozed.get_json()["status"], snoozed.get_json()["snoozed_until"]) == \
+        (200, "snoozed", LATER.isoformat())
+
+
+def test_the_api_refuses_as_the_rules_say(app, small, as_role, client):
+    rows = {r["referrer_id"]: r["id"] for r in as_role("manager").get("/api/worklists/lapsed").get_json()["rows"]}
+    clinician = as_role("clinician")  # cn1: rf1's point person, not rf2's
+    assert clinician.post(f"/api/worklists/lapsed/{rows['rf1']}", json={"action": "assign", "to": "cn1"}) \
+        .status_code == 200
+    refused = clinician.post(f"/api/worklists/lapsed/{rows['rf2']}", json={"action": "assign", "to": "cn1"})
+    assert refused.status_code == 403
+    assert "point person of" in refused.get_json()["error"]
+    for role in ("analyst", "intake"):
+        assert as_role(role).post(f"/api/worklists/lapsed/{rows['rf1']}", json={"action": "reopen"}) \
+            .status_code == 403
+    manager = as_role("manager")
+    bad = manager.post(f"/api/worklists/lapsed/{rows['rf1']}", json={"action": "snooze", "until": "tomorrow"})
+    assert (bad.status_code, bad.get_json()["problems"]) == \
+        (400, ["field 'until': must be a date in the form YYYY-MM-DD (got 'tomorrow')"])
+    assert manager.post(f"/api/worklists/lapsed/{rows['rf1']}", json={"action": "assign", "to": "zz"}) \
+        .status_code == 404
+    assert manager.post("/api/worklists/lapsed/lap-0000000000000000", json={"action": "reopen"}).status_code == 404
+    assert manager.post("/api/worklists/lapsed/%3Cscript%3E", json={"action": "reopen"}).status_code == 404
+    assert manager.post(f"/api/worklists/lapsed/{rows['rf1']}", data="x" * 70_000,
+                        content_type="application/json").status_code == 413
+    # The session cookie of the web view is not enough to write.
+    assert client.post(f"/api/worklists/lapsed/{rows['rf1']}", json={"action": "reopen"}).status_code == 401
+
+
+# -- the pages: buttons that work without JavaScript ---------------------------------------------------------
+
+
+def test_the_list_page_acts_on_a_row_and_sends_back_with_a_confirmation(app, small, client):
+    page = client.get("/worklists/lapsed").get_data(as_text=True)
+    assert page.count("Act on this row") == 2  # rf1 and rf2, both a manager's to act on
+    rf1 = next(r for r in app.extensions["insights"].get().worklist("lapsed") if r["referrer"] == "rf1")
+    assert f'action="/worklists/lapsed/{rf1["id"]}"' in page
+    token = csrf_token_of(page)
+    answer = client.post(f"/worklists/lapsed/{rf1['id']}", data={
+        "csrf_token": token, "action": "done", "note": "visited; referrals promised", "to": "cn2",
+        "until": "2030-01-01", "next": "/worklists/lapsed?stage=1"})
+    # The other forms' fields are not this action's: left out, not refused.
+    assert (answer.status_code, answer.headers["Location"]) == (303, "/worklists/lapsed?stage=1")
+    after = client.get("/worklists/lapsed").get_data(as_text=True)
+    assert "Lapsed and declining: Dr. Hale marked done; it has left the list." in html.unescape(after)
+    assert after.count("Act on this row") == 1
+    done = client.get("/worklists/lapsed?show=done").get_data(as_text=True)
+    assert "visited; referrals promised" in done and "Reopen" in done
+
+
+def test_row_actions_refuse_a_missing_token_another_role_and_a_foreign_next(app, small, client, client_as):
+    rows = {r["referrer"]: r["id"] for r in app.extensions["insights"].get().worklist("lapsed")}
+    before = snapshot(small)
+    url = f"/worklists/lapsed/{rows['rf2']}"
+    assert client.post(url, data={"action": "reopen"}).status_code == 400  # no CSRF token
+    clinician = client_as("clinician")  # cn1: not rf2's point person
+    token = csrf_token_of(clinician.get("/worklists/lapsed").get_data(as_text=True))
+    page = clinician.get("/worklists/lapsed").get_data(as_text=True)
+    assert page.count("Act on this row") == 1  # only rf1's
+    assert clinician.post(url, data={"csrf_token": token, "action": "reopen"}).status_code == 403
+    analyst = client_as("analyst")
+    token = csrf_token_of(analyst.get("/worklists/lapsed").get_data(as_text=True))  # the layout's sign-out form
+    assert analyst.post(url, data={"csrf_token": token, "action": "reopen"}).status_code == 403
+    assert snapshot(small) == before
+    token = csrf_token_of(client.get(url).get_data(as_text=True))
+    for foreign in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"):
+        answer = client.post(url, data={"csrf_token": token, "action": "assign", "to": "cn2", "next": foreign})
+        assert (answer.status_code, answer.headers["Location"]) == (303, "/worklists/lapsed"), foreign
+
+
+def test_a_refused_action_shows_the_row_again_with_what_was_typed(app, small, client):
+    rows = {r["referrer"]: r["id"] for r in app.extensions["insights"].get().worklist("lapsed")}
+    url = f"/worklists/lapsed/{rows['rf1']}"
+    token = csrf_token_of(client.get(url).get_data(as_text=True))
+    answer = client.post(url, data={"csrf_token": token, "action": "snooze", "until": "2001-01-01"})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "field &#39;until&#39;: must be after today" in text and 'value="2001-01-01"' in text
+    assert client.get("/worklists/lapsed/lap-0000000000000000").status_code == 404
+    assert client.get("/worklists/nope/x").status_code == 404

@@ -275,7 +275,8 @@ def _with_task(row: dict, task: dict | None, today: date, names) -> dict:
         assigned, until, note, done_on = task["assigned_to"], task["snoozed_until"], task["note"], task["done_on"]
         state = ("done" if task["status"] == "done" else
                  "snoozed" if until is not None and until > today else "open")
-    own_status = row.get("status")  # follow-up's due / overdue
+    # Follow-up's own status (due / overdue), from its days (``row`` may have been through here before).
+    own_status = None if "days_overdue" not in row else "overdue" if row["days_overdue"] > 0 else "due"
     return {"id": row["id"], **row,
             "status": "done" if state == "done" else own_status if own_status is not None else state,
             "task_status": state, "assigned_to": assigned, "assigned_to_name": names(assigned),
