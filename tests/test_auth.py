@@ -69,7 +69,7 @@ def test_can_without_context(role):
 def test_the_actions():
     assert ACTIONS == ("refresh", "manage_accounts", "view_audit", "run_queries", "record_referral", "record_pass",
                        "record_introduction", "record_contact", "record_referral_out", "hand_over",
-                       "save_referrer", "save_clinician", "save_staff", "save_provider")
+                       "save_referrer", "save_clinician", "save_staff", "save_provider", "work_on_rows")
 
 
 @pytest.mark.parametrize("action, kwargs, expected", [
@@ -82,6 +82,9 @@ def test_the_actions():
     ("record_contact", {"member_id": "st1"}, False),
     ("hand_over", {"point_person_id": "cn1"}, True),
     ("hand_over", {"point_person_id": "cn2"}, False),
+    ("work_on_rows", {"point_person_id": "cn1"}, True),
+    ("work_on_rows", {"point_person_id": "cn2"}, False),
+    ("work_on_rows", {"point_person_id": None}, False),
     # The wrong keyword is no permission.
     ("record_contact", {"by_id": "cn1"}, False),
     ("record_pass", {"member_id": "cn1"}, False),

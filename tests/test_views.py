@@ -90,13 +90,13 @@ def test_a_worklist_lists_why_and_what_to_do_next(small, client):
     page = client.get("/worklists/lapsed").get_data(as_text=True)
     rows = table_rows(page)
     assert [r[0] for r in rows] == ["Dr. Hale Northside Pediatrics", "Ms. Vega Lincoln Middle School"]
-    assert rows[0][-2:] == ["0 referrals in the last 12 months, 2 fewer than the 12 months before",
+    assert rows[0][-3:-1] == ["0 referrals in the last 12 months, 2 fewer than the 12 months before",
                             "Check in: Ana Ruiz asks Dr. Hale how recent referrals went and how the practice can "
                             "serve them better."]
     assert "2 rows · page 1 of 1" in text_of(page)
     stalled = table_rows(client.get("/worklists/stalled").get_data(as_text=True))
     assert len(stalled) == 1 and stalled[0][0] == "Ms. Vega Lincoln Middle School"
-    assert stalled[0][-2] == "in stage 1 for 560 days (since 2023-06-20); 3 referrals, none addressed to a colleague " \
+    assert stalled[0][-3] == "in stage 1 for 560 days (since 2023-06-20); 3 referrals, none addressed to a colleague " \
                              "of Ben Okafor"
     assert "Nothing on this list today." in text_of(client.get("/worklists/new"))
     index = text_of(client.get("/worklists"))
@@ -149,9 +149,12 @@ def test_a_worklist_downloads_as_csv_every_matching_row_audited(small, app, clie
     assert [(r["referrer"], r["name"], r["depends_on"], r["depends_on_names"], r["referrals_last_12_months"])
             for r in rows] == [("rf2", "Ms. Vega", "cn2", "Ben Okafor", "2"),
                                ("rf3", "Rev. Stone", "cn2", "Ben Okafor", "1")]
-    assert list(rows[0]) == ["referrer", "name", "referrer_kind", "organization", "point_person", "point_person_name",
-                             "stage", "referrals", "first_referral", "last_referral", "depends_on", "depends_on_names",
-                             "referrals_last_12_months", "why", "next_step"]
+    assert list(rows[0]) == ["id", "referrer", "name", "referrer_kind", "organization", "point_person",
+                             "point_person_name", "stage", "referrals", "first_referral", "last_referral",
+                             "depends_on", "depends_on_names", "referrals_last_12_months", "why", "next_step",
+                             "priority", "referrer_id", "status", "task_status", "assigned_to", "assigned_to_name",
+                             "snoozed_until", "note", "done_on"]
+    assert [(r["priority"], r["status"], r["assigned_to"]) for r in rows] == [("3.0", "open", ""), ("2.0", "open", "")]
     entry = web_accounts.entries(limit=1)[0]
     assert (entry["action"], entry["user"], entry["detail"]) == (
         "download worklist-key-person-risk.csv", "manager",

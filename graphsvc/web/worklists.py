@@ -75,7 +75,8 @@ LABELS = {
 SHOWS = ROW_STATES + ("all",)
 # Shown on the page (ids go into links and the CSV instead of their own columns).
 HIDDEN_ON_PAGE = {"referrer", "point_person", "coordinator", "clinician", "depends_on", "organization",
-                  "first_referral", "id", "assigned_to", "task_status", "note", "done_on", "snoozed_until"}
+                  "first_referral", "id", "assigned_to", "task_status", "note", "done_on", "snoozed_until",
+                  "priority", "referrer_id"}
 NUMERIC = {"referrals", "days_since_first", "days_in_stage", "colleagues_tried", "days_since_last",
            "last_12_months", "previous_12_months", "change", "days_overdue", "referrals_last_12_months"}
 
@@ -163,8 +164,9 @@ def worklist(name):
                        **({"desc": "1"} if desc else {}), **({"show": which} if which != "open" else {}))
 
     columns = [c for c in spec["columns"] if c not in HIDDEN_ON_PAGE]
-    if show == "open":
-        columns.remove("assigned_to_name")  # shown in the actions cell instead
+    columns.remove("assigned_to_name")  # the work cell shows who has the row
+    if name != "follow-up":
+        columns.remove("status")  # the work cell shows it (follow-up's own status is due / overdue)
     clinicians = [(c["id"], c["name"]) for c in insights.members("clinician")]
     here = page_url(page)
     html = render_template("worklists/list.html", name=name, spec=spec, rows=shown_rows, total=total,
