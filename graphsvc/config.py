@@ -33,6 +33,7 @@ has a place in it and an environment variable::
 
     [web]
     page_size = 50                # GRAPHSVC_WEB_PAGE_SIZE
+    today_items = 15              # GRAPHSVC_TODAY_ITEMS: how many things /today and /api/today list
     poll_seconds = 1              # GRAPHSVC_WEB_POLL_SECONDS: how often a web worker reads the change feed
     accounts_db = "~/.local/share/graphsvc/neo4j/graphsvc-accounts.sqlite3"  # GRAPHSVC_ACCOUNTS_DB; in data_dir
     secret_key = "..."            # GRAPHSVC_SECRET_KEY; default: generated into data_dir (graphsvc-secret-key)
@@ -183,6 +184,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("analysis_snapshot_dir", "analysis", "snapshot_dir", "path", ("GRAPHSVC_SNAPSHOT_DIR",)),
     Spec("analysis.follow_up_days", "analysis", "follow_up_days", "int", ("GRAPHSVC_FOLLOW_UP_DAYS",), 1, 365),
     Spec("web_page_size", "web", "page_size", "int", ("GRAPHSVC_WEB_PAGE_SIZE",), 1, 1000),
+    Spec("web_today_items", "web", "today_items", "int", ("GRAPHSVC_TODAY_ITEMS",), 1, 200),
     Spec("web_poll_seconds", "web", "poll_seconds", "int", ("GRAPHSVC_WEB_POLL_SECONDS",), 0, 3600),
     Spec("accounts_db", "web", "accounts_db", "path", ("GRAPHSVC_ACCOUNTS_DB",)),
     Spec("web_secret_key", "web", "secret_key", "optional_str", ("GRAPHSVC_SECRET_KEY",), secret=True),
@@ -221,6 +223,7 @@ class Settings:
     analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
     analysis_snapshot_dir: Path = field(default_factory=_default_snapshot_dir)
     web_page_size: int = 50
+    web_today_items: int = 15  # the things /today lists for a person
     web_poll_seconds: int = 1  # 0: no poller thread; requests read the change feed themselves
     # Accounts, tokens and the audit log (graphsvc.accounts). Given as None (not
     # set), it is <data_dir>/graphsvc-accounts.sqlite3, filled in on construction

@@ -125,10 +125,10 @@ def _whole_number(low: int, high: int, *, text: bool):
     return check
 
 
-def _digits_up_to(high: int) -> str:
+def digits_up_to(high: int) -> str:
     """A pattern for the ASCII digits of 1 to ``high`` (leading zeros allowed).
 
-    >>> _digits_up_to(100)
+    >>> digits_up_to(100)
     '^0*(?:[1-9][0-9]{0,1}|100)$'
     """
     if str(high).strip("0") == "1":  # a power of ten
@@ -145,7 +145,7 @@ QueryLimit = Annotated[int, Field(ge=LIMIT_MIN, le=LIMIT_MAX),
                        BeforeValidator(_whole_number(LIMIT_MIN, LIMIT_MAX, text=True))]
 BodyLimit = Annotated[int, BeforeValidator(_whole_number(LIMIT_MIN, LIMIT_MAX, text=True)), WithJsonSchema(
     {"anyOf": [{"type": "integer", "minimum": LIMIT_MIN, "maximum": LIMIT_MAX},
-               {"type": "string", "pattern": _digits_up_to(LIMIT_MAX)}]})]
+               {"type": "string", "pattern": digits_up_to(LIMIT_MAX)}]})]
 
 
 # -- requests: friendlier than the import (any case, spaces around, "," between needs) --
@@ -505,16 +505,27 @@ _ROW_ACTION_WORDS = {"assign": "assign a row", "snooze": "snooze a row", "done":
                      "reopen": "reopen a row"}
 
 
+def _one_of_the_actions(schema: dict) -> None:
+    """The schema says which fields each action takes: one branch per action (what ``RowAction`` checks)."""
+    schema["oneOf"] = [{"properties": {"action": {"const": action}},
+                        "required": ["action", *fields],
+                        "not": {"anyOf": [{"required": [other]} for other in ("to", "until", "note")
+                                          if other not in fields]} if len(fields) < 3 else {}}
+                       for action, fields in ROW_ACTION_FIELDS.items()]
+
+
 class RowAction(Input):
     """Act on a worklist row: ``assign`` it to a member (``to``), ``snooze`` it until a day (``until``,
     after today), mark it ``done`` with an outcome ``note``, or ``reopen`` it (a done or snoozed row
     back on the list)."""
 
+    model_config = ConfigDict(json_schema_extra=_one_of_the_actions)
+
     action: Literal[TASK_ACTIONS]  # type: ignore[valid-type]
     to: Id = Field(None, description="assign: the clinician or staff member who takes the row.")
     until: AnyDay = Field(None, description=f"snooze: the day the row comes back: after today, at most "
                                             f"{SNOOZE_MAX_DAYS} days ahead.")
-    note: Annotated[Note, Field(json_schema_extra={"pattern": TEXT_PATTERN})] = Field(
+    note: Annotated[Note, Field(json_schema_extra={"pattern": TEXT_PATTERN, "minLength": 1})] = Field(
         None, description="done: what came of it, in a line (no client's name or contact).")
 
     @model_validator(mode="after")

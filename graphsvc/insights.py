@@ -28,11 +28,12 @@ from .analysis.practice import bridge_members, clinician_sharing, key_person_ris
 from .analysis.referrals import current_point_person
 from .analysis.suggestions import suggest_introductions
 from .analysis.tuning import in_force, tune, weights_reason
-from .analysis.worklists import WORKLISTS, follow_up_figures
+from .analysis.worklists import WORKLISTS, follow_up_figures, rank_open_rows, todays_work
 from .analysis.worklists import worklists as build_worklists
 from .config import AnalysisOptions
 from .errors import NotFound
 from .inputs import MatchRequest
+from .presentation import listing
 from .vocabulary import PRACTICE
 
 
@@ -134,6 +135,44 @@ class Insights:
             if row["id"] == row_id:
                 return row
         raise NotFound(f"no row {row_id!r} on the {name} worklist (its reason may have disappeared)")
+
+    @cached_property
+    def today_ranking(self) -> list[tuple[str, dict]]:
+        """Every open worklist row as ``(list, row)``, the most at stake first (``worklists.rank_open_rows``)."""
+        return rank_open_rows(self.worklists)
+
+    def today(self, member: str | None = None, limit: int = 15) -> list[dict]:
+        """The few things most worth doing now: one item per referrer, the most at stake first
+        (``worklists.todays_work``); ``member``'s own (its referrers' rows and those assigned to it), or
+        the practice's.
+
+        Each item is its row with ``worklist``, ``also`` (the referrer's other lists), ``call`` (whom
+        to call: the referrer, with its organization), ``introduce`` (on stalled, key-person-risk and
+        ready rows: ``{"id", "name", "by", "reasons"}``, the colleague the suggestions rank first or
+        the coordinator to introduce, and the member who introduces them; None when there is nobody
+        to suggest) and a ``next_step`` naming both.
+        """
+        items = todays_work(self.today_ranking, limit=limit, member=member)
+        for item in items:
+            item["call"] = item["name"] + (f" ({item['organization']})" if item["organization"] else "")
+            item["introduce"] = self._introduction_for(item)
+            item["next_step"] = _today_step(item)
+        return items
+
+    def _introduction_for(self, item: dict) -> dict | None:
+        pp = item["point_person"]
+        if item["worklist"] == "ready":
+            return {"id": item["coordinator"], "name": item["coordinator_name"], "by": pp,
+                    "reasons": [f"the {item['coordinator_role'].replace('_', ' ')}, who takes referrals for the "
+                                "whole practice"]}
+        if item["worklist"] not in ("stalled", "key-person-risk"):
+            return None
+        # Someone who can take the referrer's next client: a colleague not accepting new clients would
+        # be an introduction that leads nowhere.
+        best = [s for s in self.suggestions(item["referrer"], limit=3, accepting=True) if s["member"] != pp]
+        if not best:
+            return None
+        return {"id": best[0]["member"], "name": best[0]["name"], "by": pp, "reasons": best[0]["reasons"][:2]}
 
     def open_counts(self) -> dict[str, int]:
         """How many open rows (the work now) each worklist has."""
@@ -268,6 +307,7 @@ class Insights:
     # updated in place for the referrers a change touches.
     AGGREGATES = ("referrer_rows", "referrer_row", "follow_up_figures", "totals", "clinician_table", "headline",
                   "monthly_stages", "sharing", "bridges", "key_person_risk", "worklists", "worklist_entries",
+                  "today_ranking",
                   "member_activity", "monthly_activity", "outreach", "coverage", "network")
 
     @property
@@ -506,6 +546,27 @@ class Insights:
         not_started = sorted(self.G.graph.get("not_started", {}))
         blank = _unanalysed()
         return rows + [{"id": r, "props": blank} for r in not_started], len(rows)
+
+
+def _today_step(item: dict) -> str:
+    """What to do about a ``/today`` item, naming whom to call and, for an introduction, whom to introduce."""
+    who = item["point_person_name"] or "the practice"
+    intro = item["introduce"]
+    if intro is not None:
+        reason = f" ({intro['reasons'][0]})" if intro["reasons"] else ""
+        if item["worklist"] == "ready":
+            return f"Call {item['call']}: {who} introduces {intro['name']}{reason}."
+        if item["worklist"] == "stalled":
+            goal = f"so that {item['name']} tries a colleague"
+        else:
+            alone = listing(item["depends_on_names"], "and")
+            goal = f"so that {item['name']}'s referrals no longer depend on {alone} alone"
+        return f"Call {item['call']}: {who} introduces {intro['name']}{reason}, {goal}."
+    if item["worklist"] in ("stalled", "key-person-risk"):
+        # Nobody to suggest: every colleague who takes new clients has met the referrer already.
+        return (f"Call {item['call']}: {who} asks what {item['name']}'s next clients need; no colleague who "
+                f"takes new clients is left to introduce, so see whether one who has met {item['name']} suits.")
+    return f"Call {item['call']}. {item['next_step']}"
 
 
 def _flat(history: dict, metrics: dict) -> dict:

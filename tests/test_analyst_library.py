@@ -24,6 +24,8 @@ The practice, as the expected rows below rely on it (dates 2023-2024):
   referral. EXTRA referral out o2 2024-08-03 (forensic_evaluation, ep2).
 * EXTRA rf4 Dr. Ode (physician, cn3 Cleo Park since 2024-10-01): contact k5 case_consult
   2024-10-20 (cn3); r7 2024-11-15 to cn3. Stage 1 from that day.
+* Worklist tasks (EXTRA): rf2's stalled row assigned to st1; rf4's new row done today, noted "saw the
+  client within a week".
 * Members: cn1 Ana Ruiz, cn2 Ben Okafor, cn3 Cleo Park (not accepting new), st1 Dee Lang (intake
   coordinator), st2 Eli Moss (office manager).
 """
@@ -70,6 +72,13 @@ def extra(graph: Graph) -> None:
                                            "provider_id": "ep2", "niche": "forensic_evaluation"}, by=someone())
     service_of(graph).pass_referral({"referral_id": "r4", "to_clinician_id": "cn1",
                                      "reason": "scheduling"}, by=someone())
+    # Work on two worklist rows: rf2's stalled row assigned to st1, rf4's new row done.
+    rows = build(graph, graph.settings.analysis).worklists
+    stalled = next(r for r in rows["stalled"] if r["referrer"] == "rf2")
+    new = next(r for r in rows["new"] if r["referrer"] == "rf4")
+    service_of(graph).act_on_row("stalled", stalled, {"action": "assign", "to": "st1"}, by=someone())
+    service_of(graph).act_on_row("new", new, {"action": "done", "note": "saw the client within a week"},
+                                 by=someone())
 
 
 @pytest.fixture(scope="module")
@@ -445,6 +454,20 @@ def test_stage_pace_by_kind(practice):
         ("physician", 1, 0, None, 0, None, 0),
         ("school_counselor", 1, 0, None, 0, None, 0),
     ]
+
+
+def test_worklist_tasks(practice):
+    rows = build(practice, practice.settings.analysis).worklists
+    stalled = next(r["id"] for r in rows["stalled"] if r["referrer"] == "rf2")
+    new = next(r["id"] for r in rows["new"] if r["referrer"] == "rf4")
+    today = date.today()
+    done = ("new", "done", "rf4", "Dr. Ode", None, None, None, today, "saw the client within a week", new)
+    held = ("stalled", "open", "rf2", "Ms. Vega", "st1", "Dee Lang", None, None, "", stalled)
+    assert run(practice, "worklist_tasks") == [done, held]
+    assert run(practice, "worklist_tasks", status="done") == [done]
+    assert run(practice, "worklist_tasks", status="closed") == []
+    # Done before the day asked about: left out; open ones always count.
+    assert run(practice, "worklist_tasks", since=today.replace(year=today.year + 1)) == [held]
 
 
 def test_every_query_is_tested_here():

@@ -400,6 +400,54 @@ def priority(worklist: str, row: dict, trend: dict) -> float:
     return round(stake * pressing, 1)
 
 
+def rank_open_rows(lists: dict) -> list[tuple[str, dict]]:
+    """Every open row of every list as ``(list name, row)``, the most at stake first: by ``priority``,
+    then the lists' order, then each list's own order (so ties keep the lists' urgency).
+
+    >>> lists = {"stalled": [{"id": "a", "priority": 2.0, "task_status": "open"}],
+    ...          "lapsed": [{"id": "b", "priority": 5.0, "task_status": "open"},
+    ...                     {"id": "c", "priority": 9.0, "task_status": "done"}]}
+    >>> [(name, row["id"]) for name, row in rank_open_rows(lists)]
+    [('lapsed', 'b'), ('stalled', 'a')]
+    """
+    ranked = [(-row["priority"], order, position, name, row)
+              for order, (name, rows) in enumerate(lists.items())
+              for position, row in enumerate(rows) if row["task_status"] == "open"]
+    ranked.sort(key=lambda entry: entry[:3])
+    return [(name, row) for *_, name, row in ranked]
+
+
+def todays_work(ranking: list[tuple[str, dict]], *, limit: int = 15, member: str | None = None) -> list[dict]:
+    """The few things most worth doing now: from ``ranking`` (``rank_open_rows``), the first ``limit``
+    referrers' best rows, one item per referrer (one call covers its other rows, listed in ``also``).
+
+    With ``member``, only the rows of referrers it is the point person of and the rows assigned to it.
+    Each item is the row with ``worklist`` (its list) and ``also`` (the referrer's other lists with an
+    open row, in ranking order).
+
+    >>> ranking = [("follow-up", {"referrer": "x", "point_person": "ana", "assigned_to": None}),
+    ...            ("lapsed", {"referrer": "y", "point_person": "ben", "assigned_to": "ana"}),
+    ...            ("stalled", {"referrer": "x", "point_person": "ana", "assigned_to": None}),
+    ...            ("new", {"referrer": "z", "point_person": "ben", "assigned_to": None})]
+    >>> [(i["worklist"], i["referrer"], i["also"]) for i in todays_work(ranking, member="ana")]
+    [('follow-up', 'x', ['stalled']), ('lapsed', 'y', [])]
+    >>> [i["referrer"] for i in todays_work(ranking, limit=2)]
+    ['x', 'y']
+    """
+    items: dict[str, dict] = {}
+    for name, row in ranking:
+        if member is not None and row["point_person"] != member and row["assigned_to"] != member:
+            continue
+        r = row["referrer"]
+        item = items.get(r)
+        if item is not None:
+            if name != item["worklist"] and name not in item["also"]:
+                item["also"].append(name)
+        elif len(items) < limit:
+            items[r] = {**row, "worklist": name, "also": []}
+    return list(items.values())
+
+
 def filter_sort_page(rows: list[dict], worklist: str, *, filters: dict | None = None, sort: str | None = None,
                      descending: bool = False, page: int = 1, page_size: int = 50) -> tuple[list[dict], int]:
     """One page of a worklist, filtered and sorted, and how many rows pass the filters.

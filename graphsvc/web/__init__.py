@@ -130,6 +130,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
         practice,
         record,
         referrers,
+        today,
         views,
         worklists,
     )
@@ -155,7 +156,8 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
 
     app.jinja_env.globals.update(STAGE_NAMES=STAGE_NAMES, pct=pct, stage_label=stage_label,
                                  count_of=count_of, noun_for=pages.noun_for, words=words)
-    for blueprint in (home, referrers, worklists, clinicians, views, practice, health, api, record, audit, console):
+    for blueprint in (home, today, referrers, worklists, clinicians, views, practice, health, api, record, audit,
+                      console):
         app.register_blueprint(blueprint.bp)
 
     @app.context_processor
@@ -181,6 +183,7 @@ def _configured(app: Flask, settings: Settings, test_config: dict | None) -> Fla
     app.json = JSONProvider(app)
     app.config.from_mapping(
         PAGE_SIZE=settings.web_page_size,
+        TODAY_ITEMS=settings.web_today_items,
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         ACCOUNTS_DB=settings.accounts_db,
         SESSION_COOKIE_HTTPONLY=True,

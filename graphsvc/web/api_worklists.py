@@ -31,6 +31,7 @@ from .api_writes import _body, _may
 from .worklists import list_request
 
 PAGE_SIZE_MAX = 10_000
+PAGE_MAX = 10**6
 
 # Every list's filters: the view checks which belong to the list asked for.
 FILTERS = tuple(dict.fromkeys(f for spec in WORKLISTS.values() for f in ("q",) + spec["filters"]))
@@ -48,10 +49,11 @@ def _list(name: str) -> dict:
 def _whole(name: str, text: str | None, default: int | None, high: int) -> int | None:
     if text is None:
         return default
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)) or not 1 <= int(text) <= high:
+    digits = text.lstrip("0") or "0"  # leading zeros, as the document's pattern allows
+    if not (text.isascii() and text.isdigit()) or len(digits) > len(str(high)) or not 1 <= int(digits) <= high:
         raise InvalidInput(f"query parameter {name!r}: must be a whole number from 1 to {high:,} "
                            f"(got {shown(text)})")
-    return int(text)
+    return int(digits)
 
 
 @bp.get("/worklists/<name>")
@@ -65,7 +67,7 @@ def worklist_rows(name):
         raise InvalidInput([f"query parameter {shown(k)}: is not a filter of the {name} worklist (it takes "
                             f"{', '.join(('q',) + spec['filters'])})" for k in foreign])
     asked = list_request(name, args)
-    page = _whole("page", args.get("page"), 1, 10**6)
+    page = _whole("page", args.get("page"), 1, PAGE_MAX)
     rows = insights().worklist(name, asked["show"])
     size = _whole("page_size", args.get("page_size"), None, PAGE_SIZE_MAX)
     size = size or max(1, min(len(rows), PAGE_SIZE_MAX))

@@ -5,7 +5,8 @@
 * Every other account: the **dashboard** (also at ``/dashboard`` for
   everyone): the stage funnel now and month by month, practice breadth over
   time (median effective breadth, share of referrals addressed to the
-  practice), referrals per month, and the worklists with their counts.
+  practice), referrals per month, and the worklists with their counts;
+  it opens with the first few things of ``/today`` (``graphsvc.web.today``).
 
 The charts are drawn by Chart.js (``static/js/charts.js``) from the data in
 each chart's ``data-chart`` attribute; under each, the same numbers as a
@@ -25,10 +26,13 @@ from ..presentation import STAGE_NAMES, stage_label
 from . import clinicians, extensions
 from .pages import only_parameters
 from .referrers import PARAMETERS as LIST_PARAMETERS
+from .today import items_for, whose
+from .worklists import first_snooze_day, member_choices
 
 bp = Blueprint("home", __name__)
 
 MONTHS_SHOWN = 36  # the charts' span
+TODAY_ON_DASHBOARD = 5  # the dashboard opens with the first few of /today
 
 
 @bp.get("/")
@@ -62,7 +66,10 @@ def dashboard():
                                       for row in activity], "axis": "y1"}]}
     referrals = {"labels": [row["month"] for row in activity],
                  "series": [{"label": "referrals", "values": [row["referrals"] for row in activity]}]}
+    mine = items_for(insights, whose(None, insights))
     return render_template("home/dashboard.html", s=summary, monthly=monthly, activity=activity,
+                           today_items=mine[:TODAY_ON_DASHBOARD], today_limit=len(mine),
+                           members=member_choices(insights), tomorrow=first_snooze_day(), here=request.path,
                            worklists=WORKLISTS, counts=insights.open_counts(),
                            follow_up=insights.follow_up_figures,
                            funnel=funnel, over_time=over_time, breadth=breadth, referrals=referrals)

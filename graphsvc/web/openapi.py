@@ -26,10 +26,10 @@ from flask import jsonify
 
 from .. import __version__
 from ..analysis.matching import GAP_ORDER
-from ..inputs import ADD, CHANGE, MatchRequest, RowAction, SuggestionsQuery
+from ..inputs import ADD, CHANGE, MatchRequest, RowAction, SuggestionsQuery, digits_up_to
 from ..limits import ID_PATTERN, NAME_PATTERN, TEXT_PATTERN
 from ..records import KIND
-from ..vocabulary import PASS_REASONS, WORKLIST_NAMES
+from ..vocabulary import PASS_REASONS
 from .api import NO, YES, bp
 from .api_writes import EVENTS, SAVES
 from .http import MAX_CONTENT_LENGTH
@@ -240,57 +240,63 @@ def _write_paths(too_large: dict) -> dict:
 
 
 def _worklist_paths(bad_query: dict, refresh: dict) -> dict:
-    """``GET /api/worklists/<name>`` and ``POST /api/worklists/<name>/<row_id>`` (``web.api_worklists``)."""
-    from .api_worklists import FILTERS, PAGE_SIZE_MAX
+    """``GET /api/worklists/<name>`` and ``POST /api/worklists/<name>/<row_id>`` (``web.api_worklists``),
+    one path per list: each list takes its own filters and sorts (another list's is a 400)."""
+    from ..analysis.worklists import WORKLISTS
+    from .api_worklists import PAGE_MAX, PAGE_SIZE_MAX
 
-    name = {"name": "name", "in": "path", "required": True, "description": "The worklist.",
-            "schema": {"type": "string", "enum": list(WORKLIST_NAMES)}}
     row_id = {"name": "row_id", "in": "path", "required": True,
               "description": "A row's stable id (the rows' \"id\"); any other text names nothing: a 404.",
               "schema": {"type": "string", "pattern": ID_PATTERN}}
     text = {"type": "string"}
-    query = [{"name": f, "in": "query", "required": False, "schema": text,
-              "description": "Part of the referrer's name or organization (any case)" if f == "q" else
-              f"Only rows whose {f} is this (a filter of some lists only: any other list answers 400)"}
-             for f in FILTERS]
-    query += [
-        {"name": "sort", "in": "query", "required": False, "schema": text,
-         "description": "A column to sort by (the list's own order if left out)."},
-        {"name": "desc", "in": "query", "required": False, "schema": {"type": "string", "enum": ["0", "1"]}},
-        {"name": "show", "in": "query", "required": False,
-         "schema": {"type": "string", "enum": ["open", "snoozed", "done", "all"]},
-         "description": "Whose rows: open (the default: the work now), snoozed, done, or all."},
-        {"name": "page", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^[0-9]+$"}},
-        {"name": "page_size", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^[0-9]+$"},
-         "description": f"Rows a page (1 to {PAGE_SIZE_MAX:,}); every matching row if left out."},
-        refresh,
-    ]
-    nullable_text, nullable_date = {"type": ["string", "null"]}, _DATE
+    nullable_text = {"type": ["string", "null"]}
     row = {"type": "object", "required": ["id", "referrer_id", "why", "next_step", "priority", "status",
                                           "task_status", "assigned_to", "snoozed_until"],
            "properties": {"id": text, "referrer_id": text, "why": text, "next_step": text,
-                          "priority": {"type": "number", "description": "What is at stake; higher first on /today."},
+                          "priority": {"type": "number", "description": "What is at stake: the referrer's "
+                                       "referrals a year times how pressing the reason; /today ranks by it."},
                           "status": {"type": "string", "description": "open, snoozed or done (follow-up: due or "
                                                                        "overdue until done)."},
                           "task_status": {"type": "string", "enum": ["open", "snoozed", "done"]},
-                          "assigned_to": nullable_text, "snoozed_until": nullable_date, "note": text,
-                          "done_on": nullable_date}}
+                          "assigned_to": nullable_text, "snoozed_until": _DATE, "note": text, "done_on": _DATE}}
     listing = {"type": "object", "required": ["worklist", "rows", "total", "page", "page_size"], "properties": {
         "worklist": text, "rows": {"type": "array", "items": row},
         "total": {"type": "integer", "description": "Rows passing the filters, on every page."},
         "page": {"type": "integer"}, "page_size": {"type": "integer"}}}
     error = {"content": {"application/json": {"schema": _ERROR}}}
-    return {
-        "/api/worklists/{name}": {"get": {
-            "summary": "A worklist's rows, filtered, sorted and paged as on its page",
-            "parameters": [name, *query],
+    paths = {}
+    for name, spec in WORKLISTS.items():
+        query = [{"name": "q", "in": "query", "required": False, "schema": text,
+                  "description": "Part of the referrer's name or organization (any case)."}]
+        for f in spec["filters"]:
+            schema = {"type": "string", "enum": ["", *(str(s) for s in range(4))]} if f == "stage" else text
+            query.append({"name": f, "in": "query", "required": False, "schema": schema,
+                          "description": f"Only rows whose {f} is this (empty: any)."})
+        query += [
+            {"name": "sort", "in": "query", "required": False, "schema": {"type": "string",
+                                                                          "enum": ["", *spec["sorts"]]},
+             "description": "A column to sort by (the list's own order if left out or empty)."},
+            {"name": "desc", "in": "query", "required": False, "schema": {"type": "string", "enum": ["", "0", "1"]}},
+            {"name": "show", "in": "query", "required": False,
+             "schema": {"type": "string", "enum": ["", "open", "snoozed", "done", "all"]},
+             "description": "Whose rows: open (the default: the work now), snoozed, done, or all."},
+            {"name": "page", "in": "query", "required": False,
+             "schema": {"type": "string", "pattern": digits_up_to(PAGE_MAX)}},
+            {"name": "page_size", "in": "query", "required": False,
+             "schema": {"type": "string", "pattern": digits_up_to(PAGE_SIZE_MAX)},
+             "description": f"Rows a page (1 to {PAGE_SIZE_MAX:,}); every matching row if left out."},
+            refresh,
+        ]
+        paths[f"/api/worklists/{name}"] = {"get": {
+            "summary": f"The {spec['title'].lower()} worklist's rows, filtered, sorted and paged as on its page",
+            "parameters": query,
             "responses": {"200": {"description": "The rows", "content": {"application/json": {"schema": listing}}},
-                          "400": bad_query, "404": {"description": "No such worklist", **error}}}},
-        "/api/worklists/{name}/{row_id}": {"post": {
-            "summary": "Assign, snooze, mark done or reopen a worklist row",
+                          "400": bad_query}}}
+        paths[f"/api/worklists/{name}/{{row_id}}"] = {"post": {
+            "summary": f"Assign, snooze, mark done or reopen a row of the {spec['title'].lower()} worklist",
             "description": "Takes an API token only. A manager acts on any row, a clinician on the rows of "
                            "referrers it is the point person of. Audited (never the note).",
-            "parameters": [name, row_id], "security": [{"bearer": []}],
+            "parameters": [row_id], "security": [{"bearer": []}],
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": RowAction.request_schema()}}},
             "responses": {"200": {"description": "The row as it now stands",
@@ -298,10 +304,10 @@ def _worklist_paths(bad_query: dict, refresh: dict) -> dict:
                           "400": {"description": "A field is missing, unknown or bad (each named in problems)",
                                   "content": {"application/json": {"schema": _BAD_INPUT}}},
                           "403": {"description": "The signed-in user may not work on this row", **error},
-                          "404": {"description": "No such worklist or row (its reason may have gone), or an "
-                                                 "unknown member", **error},
-                          "413": {"description": "The body is too large", **error}}}},
-    }
+                          "404": {"description": "No such row (never was, or its reason went), or an unknown "
+                                                 "member", **error},
+                          "413": {"description": "The body is too large", **error}}}}
+    return paths
 
 
 _WRITE_NOTE = ("Takes an API token only (Authorization: Bearer <token>; the session cookie is a 401). A POST "

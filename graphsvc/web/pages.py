@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from flask import abort, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -53,3 +54,18 @@ def noun_for(n: int, noun: str) -> str:
     ('member', 'members', 'other referrers', 'staff')
     """
     return count_of(n, noun).split(" ", 1)[1]
+
+
+def local_target(target: str | None, fallback: str) -> str:
+    """``target`` if it is a path of this site (never another site's address), else ``fallback``: where
+    a form sends the user back to (``next``).
+
+    >>> local_target("/today?x=1", "/"), local_target("//evil.example/", "/"), local_target("/\\\\evil", "/")
+    ('/today?x=1', '/', '/')
+    """
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target

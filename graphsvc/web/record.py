@@ -45,6 +45,7 @@ from ..store import reads
 from ..vocabulary import CONTACT_KINDS, PASS_REASONS, POPULATIONS, PRACTICE, REFERRER_KINDS, SCHEDULE_SLOTS, STAFF_ROLES
 from . import auth, extensions
 from .forms import CHECK, CHECKS, DATE, LIST, SELECT, Field, Form, choices, words_choices
+from .pages import local_target
 
 bp = Blueprint("record", __name__)
 
@@ -135,9 +136,19 @@ def _write(form: Form, model, data: dict, write):
 
 
 def _done(message: str, target: str):
-    """Confirm and go to ``target`` (303): the service has audited the write and updated the analysis."""
+    """Confirm and go to ``target`` (303), or to the form's ``next`` when it is a page of this site
+    (``/today`` records a follow-up in one click and comes back): the service has audited the write
+    and updated the analysis."""
     flash(message)
-    return redirect(target, code=303)
+    return redirect(local_target(request.form.get("next"), target), code=303)
+
+
+def _prefilled(form: Form, defaults: dict) -> None:
+    """A GET form's values: ``defaults``, then the query's values for the form's fields (a link from
+    ``/today`` names the colleague and who introduces them); nothing is trusted until it is posted."""
+    form.values.update(defaults)
+    form.values.update({f.name: request.args[f.name].strip() for f in form.fields
+                        if f.name in request.args and not f.readonly})
 
 
 def _referrer_page(referrer_id: str) -> str:
@@ -310,7 +321,7 @@ def introduction(referrer_id):
         Field("by_id", "Introduced by", SELECT, members, blank="— choose —"),
     ])
     if request.method == "GET":
-        form.values.update(date=today().isoformat(), by_id=mine or "")
+        _prefilled(form, {"date": today().isoformat(), "by_id": mine or ""})
     else:
         form.read(request.form)
         row = _write(form, ADD["introduction"], {**form.data(), "referrer_id": referrer_id},
@@ -337,7 +348,7 @@ def contact(referrer_id):
         Field("kind", "Kind", SELECT, words_choices(CONTACT_KINDS), blank="— choose —"),
     ])
     if request.method == "GET":
-        form.values.update(date=today().isoformat(), member_id=mine or "")
+        _prefilled(form, {"date": today().isoformat(), "member_id": mine or ""})
     else:
         form.read(request.form)
         row = _write(form, ADD["contact"], {**form.data(), "referrer_id": referrer_id},

@@ -38,7 +38,6 @@ and the user is sent back to the list with a confirmation.
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -52,7 +51,7 @@ from ..presentation import STAGE_NAMES, words
 from ..records import today as records_today
 from . import extensions
 from .downloads import csv_download
-from .pages import only_parameters, page_number
+from .pages import local_target, only_parameters, page_number
 
 bp = Blueprint("worklists", __name__)
 
@@ -173,8 +172,8 @@ def worklist(name):
                            all_rows=len(rows), page=page, pages=pages, columns=columns, labels=LABELS,
                            numeric=NUMERIC, filters=filters, sort=sort, desc=desc, show=show, shows=SHOWS,
                            show_url=show_url, page_url=page_url, sort_url=sort_url, clinicians=clinicians,
-                           members=_member_choices(insights), worklists=WORKLISTS, names=insights.member_names(),
-                           choices=_choices(rows, spec), may_act=_may_act, here=here, tomorrow=_tomorrow(),
+                           members=member_choices(insights), worklists=WORKLISTS, names=insights.member_names(),
+                           choices=_choices(rows, spec), may_act=_may_act, here=here, tomorrow=first_snooze_day(),
                            follow_up=insights.follow_up_figures if name == "follow-up" else None,
                            csv_url=url_for("worklists.worklist", name=name, **kept, format="csv"))
     return html, 404 if page > pages else 200
@@ -188,12 +187,12 @@ def _may_act(row: dict) -> bool:
     return can(current_user, "work_on_rows", point_person_id=row.get("point_person"))
 
 
-def _member_choices(insights) -> list[tuple[str, str]]:
+def member_choices(insights) -> list[tuple[str, str]]:
     return [(m["id"], m["name"] + ("" if m["kind"] == "clinician" else f" ({words(m.get('role') or 'staff')})"))
             for m in insights.members()]
 
 
-def _tomorrow():
+def first_snooze_day():
     """The first day a row can be snoozed until (``inputs.RowAction``: after today, by the clock)."""
     return records_today() + timedelta(days=1)
 
@@ -208,16 +207,6 @@ def _row(insights, name: str, row_id: str) -> dict:
                    f"changed), which closes it")
 
 
-def _local(target: str | None, fallback: str) -> str:
-    """``target`` if it is a path of this site (never another site's address), else ``fallback``."""
-    if not target:
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return fallback
-    return target
-
-
 @bp.route("/worklists/<name>/<row_id>", methods=["GET", "POST"])
 def row(name, row_id):
     """One row with its actions (GET); an action on it (POST: ``action``, ``to``, ``until``, ``note``,
@@ -229,7 +218,7 @@ def row(name, row_id):
         insights = extensions.insights()
         found = _row(insights, name, row_id)
         return _row_page(insights, name, spec, found, {}, [], 200)
-    back = _local(request.form.get("next"), url_for("worklists.worklist", name=name))
+    back = local_target(request.form.get("next"), url_for("worklists.worklist", name=name))
     typed = {k: request.form.get(k, "").strip() for k in ("action", "to", "until", "note")}
     with extensions.reading() as insights:
         found = _row(insights, name, row_id)
@@ -262,8 +251,8 @@ def _confirmation(spec: dict, row: dict, task: dict, action: str, names: dict) -
 
 def _row_page(insights, name, spec, found, typed, problems, status, back=None):
     return render_template("worklists/row.html", name=name, spec=spec, row=found, typed=typed, problems=problems,
-                           members=_member_choices(insights), may_act=_may_act(found), labels=LABELS,
-                           tomorrow=_tomorrow(), back=back or url_for("worklists.worklist", name=name)), status
+                           members=member_choices(insights), may_act=_may_act(found), labels=LABELS,
+                           tomorrow=first_snooze_day(), back=back or url_for("worklists.worklist", name=name)), status
 
 
 def _choices(rows: list[dict], spec: dict) -> dict[str, list]:
