@@ -155,17 +155,20 @@ class Insights:
         items = todays_work(self.today_ranking, limit=limit, member=member)
         for item in items:
             item["call"] = item["name"] + (f" ({item['organization']})" if item["organization"] else "")
-            item["introduce"] = self._introduction_for(item)
+            item["introduce"] = self.introduction_for(item["worklist"], item)
             item["next_step"] = _today_step(item)
         return items
 
-    def _introduction_for(self, item: dict) -> dict | None:
+    def introduction_for(self, worklist: str, item: dict) -> dict | None:
+        """The introduction a row of ``worklist`` calls for: on ``ready``, its coordinator; on ``stalled``
+        and ``key-person-risk``, the colleague the suggestions rank first among those who take new clients
+        (not the point person); ``{"id", "name", "by" (the point person), "reasons"}``, or None."""
         pp = item["point_person"]
-        if item["worklist"] == "ready":
+        if worklist == "ready":
             return {"id": item["coordinator"], "name": item["coordinator_name"], "by": pp,
                     "reasons": [f"the {item['coordinator_role'].replace('_', ' ')}, who takes referrals for the "
                                 "whole practice"]}
-        if item["worklist"] not in ("stalled", "key-person-risk"):
+        if worklist not in ("stalled", "key-person-risk"):
             return None
         # Someone who can take the referrer's next client: a colleague not accepting new clients would
         # be an introduction that leads nowhere.

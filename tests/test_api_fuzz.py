@@ -88,7 +88,7 @@ def test_the_api_answers_as_its_openapi_document_says(app, graph, web_accounts):
         "GET /api/referrers/{referrer_id}", "GET /api/referrers/{referrer_id}/suggestions",
         "POST /api/match", "GET /api/practice/summary", "GET /api/status", "GET /api/network",
         "POST /api/referrals", "POST /api/passes", "POST /api/introductions", "POST /api/contacts",
-        "POST /api/referrals-out", "POST /api/handoffs",
+        "POST /api/referrals-out", "POST /api/handoffs", "GET /api/today",
         *(f"{method} /api/worklists/{name}{path}" for name in WORKLISTS
           for method, path in (("GET", ""), ("POST", "/{row_id}"))),
         *(f"{method} /api/{collection}{path}" for collection in ("referrers", "clinicians", "staff", "providers")

@@ -9,6 +9,7 @@ Rev. Stone (key-person risk; cn2). The clinician account is cn1.
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
@@ -105,3 +106,33 @@ def test_the_today_items_setting(monkeypatch):
     monkeypatch.setenv("GRAPHSVC_TODAY_ITEMS", "0")
     with pytest.raises(GraphsvcError, match="GRAPHSVC_TODAY_ITEMS"):
         Settings.load()
+
+
+def test_a_suggestion_on_the_referrer_page_is_recorded_in_one_click(small, client, client_as):
+    page = client.get("/referrers/rf3").get_data(as_text=True)
+    assert "Record: Ben Okafor introduced Ana Ruiz today" in html.unescape(page)
+    answer = client.post("/referrers/rf3/introductions/new", data={
+        "csrf_token": csrf_token_of(page), "next": "/referrers/rf3", "date": AS_OF.isoformat(),
+        "introduced_id": "cn1", "by_id": "cn2", "do": "save"})
+    assert (answer.status_code, answer.headers["Location"]) == (303, "/referrers/rf3")
+    assert [(r["introduced_id"], r["by_id"]) for r in small.read("export_introductions")
+            if r["referrer_id"] == "rf3"] == [("cn1", "cn2")]
+    # A clinician records only the introductions it makes: on a referrer of another's, no button it may not use.
+    assert "introduced Ana Ruiz today" not in html.unescape(client_as("analyst").get("/referrers/rf3")
+                                                           .get_data(as_text=True))
+
+
+def text(answer) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.unescape(answer.get_data(as_text=True))))
+
+
+def test_the_worklist_page_names_the_colleague_to_introduce_with_a_button(small, client, client_as):
+    page = text(client.get("/worklists/key-person-risk"))
+    assert "Introduce Ana Ruiz (1 referrer similar to this one refers to Ana Ruiz)" in page  # rf3's
+    assert "Introduce Ben Okafor (has weekday evening openings, which 1 of its last 2 clients wanted)" in page  # rf1
+    assert page.count("Record the introduction") == 2
+    assert "No colleague who takes new clients is left to introduce." in text(client.get("/worklists/stalled"))
+    # cn1 records only the introductions it makes: rf1's (its own referrer), not rf3's (Ben Okafor's).
+    mine = client_as("clinician").get("/worklists/key-person-risk").get_data(as_text=True)
+    assert mine.count("Record the introduction") == 1
+    assert 'name="by_id" value="cn1"' in mine and 'name="by_id" value="cn2"' not in mine

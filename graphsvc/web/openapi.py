@@ -307,6 +307,31 @@ def _worklist_paths(bad_query: dict, refresh: dict) -> dict:
                           "404": {"description": "No such row (never was, or its reason went), or an unknown "
                                                  "member", **error},
                           "413": {"description": "The body is too large", **error}}}}
+    item = {"type": "object", "required": [*row["required"], "worklist", "also", "call", "introduce", "actions"],
+            "properties": {**row["properties"],
+                           "worklist": {"type": "string", "enum": list(WORKLISTS)},
+                           "also": {"type": "array", "items": {"type": "string"},
+                                    "description": "The referrer's other lists with an open row."},
+                           "call": {"type": "string", "description": "Whom to call: the referrer, with its "
+                                                                     "organization."},
+                           "introduce": {"type": ["object", "null"], "description": "The colleague to introduce "
+                                         "(id, name, by, reasons), on stalled, key-person-risk and ready rows."},
+                           "actions": {"type": "array", "items": {"type": "object", "required": ["action", "api"]},
+                                       "description": "What the caller may do about it in one call: "
+                                                      "record_follow_up, record_introduction, record_contact, "
+                                                      "snooze, done (api: the method, path and body)."}}}
+    paths["/api/today"] = {"get": {
+        "summary": "The few things most worth doing now for the caller (a clinician: its own; others: the "
+                   "practice's), one per referrer, the most at stake first",
+        "parameters": [{"name": "member", "in": "query", "required": False,
+                        "schema": {"type": "string", "pattern": ID_PATTERN},
+                        "description": "A clinician's or staff member's id: its own list (an unknown one is a 400)."},
+                       refresh],
+        "responses": {"200": {"description": "The items", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["member", "limit", "items"], "properties": {
+                "member": nullable_text, "limit": {"type": "integer"},
+                "items": {"type": "array", "items": item}}}}}},
+            "400": bad_query}}}
     return paths
 
 

@@ -201,7 +201,7 @@ def detail(referrer_id):
                            events=events[:TIMELINE_SHOWN], event_count=len(events),
                            stage_chart=stage_chart(info, insights.options.day()),
                            ego=ego_network(info, insights.connections(referrer_id)),
-                           weights=insights.weights_note())
+                           weights=insights.weights_note(), day=insights.options.day())
 
 
 # The referrer page's time line lists this many events, newest first (the rest are counted).

@@ -70,6 +70,8 @@ LABELS = {
     "why": "Why", "next_step": "Next step", "id": "Row id", "task_status": "Work", "assigned_to": "Assigned to (id)",
     "assigned_to_name": "Assigned to", "snoozed_until": "Snoozed until", "note": "Outcome", "done_on": "Done on",
 }
+# The lists whose rows call for an introduction: their page names the colleague, with a one-click button.
+INTRODUCING = ("stalled", "ready", "key-person-risk")
 # Whose rows a list shows (``show``): the work now, snoozed, done, or every one.
 SHOWS = ROW_STATES + ("all",)
 # Shown on the page (ids go into links and the CSV instead of their own columns).
@@ -162,6 +164,10 @@ def worklist(name):
         return url_for("worklists.worklist", name=name, **filters, **({"sort": sort} if sort else {}),
                        **({"desc": "1"} if desc else {}), **({"show": which} if which != "open" else {}))
 
+    if name in INTRODUCING:
+        # The colleague to introduce, for this page's rows only (the suggestions score the whole
+        # practice for one referrer: too dear for every row of the list).
+        shown_rows = [{**r, "introduce": insights.introduction_for(name, r)} for r in shown_rows]
     columns = [c for c in spec["columns"] if c not in HIDDEN_ON_PAGE]
     columns.remove("assigned_to_name")  # the work cell shows who has the row
     if name != "follow-up":
@@ -174,12 +180,20 @@ def worklist(name):
                            show_url=show_url, page_url=page_url, sort_url=sort_url, clinicians=clinicians,
                            members=member_choices(insights), worklists=WORKLISTS, names=insights.member_names(),
                            choices=_choices(rows, spec), may_act=_may_act, here=here, tomorrow=first_snooze_day(),
+                           day=insights.options.day(), introducer=_introducer,
                            follow_up=insights.follow_up_figures if name == "follow-up" else None,
                            csv_url=url_for("worklists.worklist", name=name, **kept, format="csv"))
     return html, 404 if page > pages else 200
 
 
 # -- working on a row ---------------------------------------------------------------------------------
+
+
+def _introducer(row: dict) -> str | None:
+    """Who would record a row's introduction: the signed-in clinician, else the row's point person;
+    None if the signed-in user may not record it."""
+    by = current_user.clinician_id if getattr(current_user, "role", None) == "clinician" else row.get("point_person")
+    return by if by and can(current_user, "record_introduction", by_id=by) else None
 
 
 def _may_act(row: dict) -> bool:
