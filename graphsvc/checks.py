@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 
 from .batching import batched
 from .records import Kind
-from .rules import PARTY_KINDS, party_id_problem
-from .vocabulary import PRACTICE
+from .rules import PARTY_KINDS, party_id_problem, status_problem
+from .vocabulary import PRACTICE, REFERRAL_STATUSES
 
 LOOKUP_CHUNK = 20_000
+STATUS_ORDER = {status: i for i, status in enumerate(REFERRAL_STATUSES)}
 
 # Fields that name another record, looked up in the graph when not defined alongside.
 REFERENCE_FIELDS = ("referrer_id", "client_id", "point_person_id", "assigned_to", "addressed_to",
@@ -41,7 +42,7 @@ REFERENCE_FIELDS = ("referrer_id", "client_id", "point_person_id", "assigned_to"
 # How "already exists" names each kind of record.
 LABEL = {"clinician": "Clinician", "staff": "Staff member", "referrer": "Referrer", "client": "Client",
          "external_provider": "Outside provider", "referral": "Referral", "introduction": "Introduction",
-         "contact": "Contact", "referral_out": "ReferralOut", "task": "Task"}
+         "contact": "Contact", "referral_out": "ReferralOut", "task": "Task", "referral_status": "Status"}
 
 
 @dataclass(frozen=True)
@@ -111,9 +112,13 @@ class Checker:
         self.clients: set[str] = set()
         self.providers: dict[str, list[str]] = {}  # id -> niches
         self.stored: dict[str, dict] = {}
-        # Referral ids defined here, kept only when tasks (which may name one) are checked too.
-        self.keep_referrals = any(b.kind.name == "task" for b in self.batches)
-        self.referrals: dict[str, str] = {}  # referral id -> its referrer
+        # Referral ids defined here, kept only when records that name one are checked too (tasks,
+        # statuses, an update's contact): a folder's million referrals are not held for nothing.
+        self.keep_referrals = any(b.kind.name in ("task", "referral_status") or (
+            b.kind.name == "contact" and any(getattr(rec, "covers", None) for _, rec in b.rows))
+            for b in self.batches)
+        self.referrals: dict[str, tuple] = {}  # referral id -> (its referrer, its date)
+        self.statuses: dict[str, dict] = {}   # referral id -> {status: date}: stored, then accepted here
         self.rules = {
             "clinician": self._member,
             "staff": self._member,
@@ -122,6 +127,7 @@ class Checker:
             "referrer": self._referrer,
             "handoff": self._handoff,
             "referral": self._referral,
+            "referral_status": self._referral_status,
             "introduction": self._introduction,
             "contact": self._contact,
             "referral_out": self._referral_out,
@@ -135,6 +141,8 @@ class Checker:
             ordered = batch.rows
             if batch.kind.name == "handoff":  # judge each handoff after the ones before it
                 ordered = sorted(batch.rows, key=lambda lr: (lr[1].referrer_id, lr[1].date))
+            elif batch.kind.name == "referral_status":  # each status after the ones before it
+                ordered = sorted(batch.rows, key=lambda lr: (lr[1].referral_id, STATUS_ORDER[lr[1].status]))
             for line, rec in ordered:
                 reasons = rule(rec, batch)
                 if reasons:
@@ -160,7 +168,9 @@ class Checker:
         elif kind == "external_provider":
             self.providers[rec.id] = list(rec.niches)
         elif kind == "referral" and self.keep_referrals:
-            self.referrals[rec.id] = rec.referrer_id
+            self.referrals[rec.id] = (rec.referrer_id, rec.date)
+        elif kind == "referral_status":
+            self._statuses_of(rec.referral_id)[rec.status] = rec.date
 
     def _lookup_stored(self) -> dict[str, dict]:
         """The graph's view of every id the batches define or refer to."""
@@ -178,6 +188,9 @@ class Checker:
                 for f in REFERENCE_FIELDS:
                     v = getattr(rec, f, None)
                     if v is not None and v not in defined:
+                        wanted.add(v)
+                for v in getattr(rec, "covers", None) or ():
+                    if v not in defined:
                         wanted.add(v)
                 if keyed:
                     wanted.add(rec.id)
@@ -323,22 +336,52 @@ class Checker:
                 + self._named_member("by_id", rec.by_id))
 
     def _contact(self, rec, batch: Batch) -> list[str]:
-        return self._needs(rec) + self._named_member("member_id", rec.member_id)
+        out = self._needs(rec) + self._named_member("member_id", rec.member_id)
+        for referral_id in rec.covers:
+            out += self._referral_of(rec.referrer_id, referral_id, "covers")
+        return out
 
     def _task(self, rec, batch: Batch) -> list[str]:
         out = self._needs(rec)
         if rec.assigned_to is not None:
             out += self._named_member("assigned_to", rec.assigned_to)
         if rec.referral_id is not None:
-            stored = self.stored.get(rec.referral_id) or {}
-            sender = self.referrals.get(rec.referral_id) or (stored.get("referral_referrer")
-                                                             if stored.get("referral") else None)
-            if sender is None:
-                out.append(_Unknown(f"unknown referral_id {rec.referral_id!r}"))
-            elif sender != rec.referrer_id:
-                out.append(f"referral_id {rec.referral_id!r} is a referral of referrer {sender!r}, "
-                           f"not of {rec.referrer_id!r}")
+            out += self._referral_of(rec.referrer_id, rec.referral_id, "referral_id")
         return out
+
+    def _known_referral(self, referral_id: str) -> tuple | None:
+        """``(referrer, date)`` of a referral defined here or stored, or None."""
+        here = self.referrals.get(referral_id)
+        if here is not None:
+            return here
+        stored = self.stored.get(referral_id) or {}
+        return (stored["referral_referrer"], stored["referral_date"]) if stored.get("referral") else None
+
+    def _referral_of(self, referrer_id: str, referral_id: str, field: str) -> list[str]:
+        known = self._known_referral(referral_id)
+        if known is None:
+            return [_Unknown(f"unknown {field} {referral_id!r}")]
+        if known[0] != referrer_id:
+            return [f"{field} {referral_id!r} is a referral of referrer {known[0]!r}, not of {referrer_id!r}"]
+        return []
+
+    def _statuses_of(self, referral_id: str) -> dict:
+        """The statuses a referral has: stored, then the ones accepted here."""
+        found = self.statuses.get(referral_id)
+        if found is None:
+            stored = (self.stored.get(referral_id) or {}).get("statuses") or {}
+            found = self.statuses[referral_id] = {k: v for k, v in stored.items() if v is not None}
+        return found
+
+    def _referral_status(self, rec, batch: Batch) -> list[str]:
+        known = self._known_referral(rec.referral_id)
+        if known is None:
+            return [_Unknown(f"unknown referral_id {rec.referral_id!r}")]
+        statuses = self._statuses_of(rec.referral_id)
+        if statuses.get(rec.status) == rec.date:
+            return []  # already stored as it is: writing it again changes nothing
+        problem = status_problem(known[1], statuses, rec.status, rec.date)
+        return [problem] if problem else []
 
     def _referral_out(self, rec, batch: Batch) -> list[str]:
         out = self._needs(rec, client=True)

@@ -71,9 +71,11 @@ from .records import (
     today,
 )
 from .vocabulary import (
+    CONSENT,
     CONTACT_KINDS,
     PASS_REASONS,
     POPULATIONS,
+    RECORDED_STATUSES,
     REFERRER_KINDS,
     SCHEDULE_SLOTS,
     STAFF_ROLES,
@@ -397,6 +399,9 @@ class ReferralInput(Input):
     assigned_to: Id = Field(None, description="The clinician who takes the case; defaults to addressed_to when "
                                               "that is a clinician.")
     pass_reason: Literal[PASS_REASONS] | None = None  # type: ignore[valid-type]
+    consent_to_update: Literal[CONSENT] = Field(  # type: ignore[valid-type]
+        None, description="Whether the client agreed that the referrer be told how the referral went "
+                          "(the referrer's update); unknown when left out.")
     client: NewClient = Field(None, description="A new client (its id is made by the service), instead of "
                                                 "client_id.")
 
@@ -421,6 +426,11 @@ class IntroductionInput(Input):
     by_id: Id  # not introduced_id: the record's rule (records.Introduction), checked by the service
 
 
+# An update_sent contact is made by sending the referrer's update (``Service.send_update``), which names the
+# referrals it covers; every other kind is recorded as it happened.
+RECORDED_CONTACT_KINDS = tuple(k for k in CONTACT_KINDS if k != "update_sent")
+
+
 class ContactInput(Input):
     """Record a contact (a lunch, a talk, a follow-up, ...) between a member and a referrer."""
 
@@ -428,7 +438,7 @@ class ContactInput(Input):
     date: Day
     referrer_id: Id
     member_id: Id
-    kind: Literal[CONTACT_KINDS]  # type: ignore[valid-type]
+    kind: Literal[RECORDED_CONTACT_KINDS]  # type: ignore[valid-type]
 
 
 class ReferralOutInput(Input):
@@ -440,6 +450,14 @@ class ReferralOutInput(Input):
     client_id: Id
     provider_id: Id
     niche: Slug
+
+
+class StatusInput(Input):
+    """Record where a referral stands from a day on: forward along received, contacted, scheduled,
+    first_visit, or an end (declined, no_show, referred_out) before a first visit; each status once."""
+
+    status: Literal[RECORDED_STATUSES]  # type: ignore[valid-type]
+    date: Day
 
 
 class PassInput(Input):
@@ -556,6 +574,6 @@ ProviderChange = _changes(ProviderInput)
 ADD = {"referral": ReferralInput, "introduction": IntroductionInput, "contact": ContactInput,
        "referral_out": ReferralOutInput, "referrer": ReferrerInput, "clinician": ClinicianInput,
        "staff": StaffInput, "external_provider": ProviderInput, "client": ClientInput, "pass": PassInput,
-       "handoff": HandoffInput}
+       "handoff": HandoffInput, "referral_status": StatusInput}
 CHANGE = {"referrer": ReferrerChange, "clinician": ClinicianChange, "staff": StaffChange,
           "external_provider": ProviderChange, "client": ClientChange}

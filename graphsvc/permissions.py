@@ -28,6 +28,10 @@ action                   who
 ``hand_over``            manager; a clinician for a referrer it is the current
                          point person of (``point_person_id=<clinician id>``)
 ``record_referral_out``  manager
+``record_status``        manager, intake; a clinician for a referral assigned to
+                         it (``assigned_to=<clinician id>``)
+``send_update``          manager, intake; a clinician to a referrer it is the
+                         point person of (``point_person_id=<clinician id>``)
 ``work_on_rows``         manager; a clinician for the worklist rows of a referrer
                          it is the current point person of
                          (``point_person_id=<clinician id>``): assign, snooze,
@@ -48,7 +52,8 @@ ROLES = ("manager", "intake", "clinician", "analyst")
 
 ACTIONS = ("refresh", "manage_accounts", "view_audit", "run_queries",
            "record_referral", "record_pass", "record_introduction", "record_contact", "record_referral_out",
-           "hand_over", "save_referrer", "save_clinician", "save_staff", "save_provider", "work_on_rows")
+           "hand_over", "save_referrer", "save_clinician", "save_staff", "save_provider", "work_on_rows",
+           "record_status", "send_update")
 
 # What each action is, in words, for the reasons ``why_not`` gives.
 _DOING = {
@@ -67,11 +72,13 @@ _DOING = {
     "save_staff": "add or change staff",
     "save_provider": "add or change outside providers",
     "work_on_rows": "assign, snooze or close worklist rows",
+    "record_status": "record where referrals stand",
+    "send_update": "send referrers their updates",
 }
 # Actions an analyst may take besides a manager (it writes nothing).
 _ANALYST = {"run_queries"}
 # Actions intake may take besides a manager.
-_INTAKE = {"record_referral", "record_pass"}
+_INTAKE = {"record_referral", "record_pass", "record_status", "send_update"}
 # Actions a clinician may take about itself: the context keyword that must be its clinician id,
 # and the rule in words.
 _CLINICIAN_OWN = {
@@ -80,6 +87,8 @@ _CLINICIAN_OWN = {
     "record_contact": ("member_id", "record only its own contacts"),
     "hand_over": ("point_person_id", "hand over only referrers it is the point person of"),
     "work_on_rows": ("point_person_id", "work only on the rows of referrers it is the point person of"),
+    "record_status": ("assigned_to", "record statuses only of referrals assigned to it"),
+    "send_update": ("point_person_id", "send updates only to referrers it is the point person of"),
 }
 
 

@@ -48,10 +48,12 @@ from .limits import (
     shown,
 )
 from .vocabulary import (
+    CONSENT,
     CONTACT_KINDS,
     PASS_REASONS,
     POPULATIONS,
     PRACTICE,
+    RECORDED_STATUSES,
     REFERRER_KINDS,
     SCHEDULE_SLOTS,
     STAFF_ROLES,
@@ -256,6 +258,9 @@ class Referral(Record):
     addressed_to: Id
     assigned_to: Id
     pass_reason: _optional(Literal[PASS_REASONS]) = None  # type: ignore[valid-type]
+    # Whether the client agreed that the referrer be told how the referral went (the referrer's update).
+    consent_to_update: Annotated[Literal[CONSENT],  # type: ignore[valid-type]
+                                 BeforeValidator(lambda v: v or "unknown")] = "unknown"
 
     @model_validator(mode="after")
     def _pass_needs_a_clinician(self):
@@ -287,6 +292,24 @@ class Contact(Record):
     referrer_id: Id
     member_id: Id
     kind: Literal[CONTACT_KINDS]  # type: ignore[valid-type]
+    # An update_sent contact: the referrals whose status it told the referrer (their loops it closes).
+    covers: _list_of(Id) = []
+
+    @model_validator(mode="after")
+    def _covers_only_an_update(self):
+        if self.kind == "update_sent" and not self.covers:
+            raise ValueError("covers: an update_sent contact names the referrals it covered")
+        if self.kind != "update_sent" and self.covers:
+            raise ValueError(f"covers: only an update_sent contact covers referrals (this one is {self.kind})")
+        return self
+
+
+class ReferralStatus(Record):
+    """Where a referral stood from a day on (``rules.status_problem``: forward, each status once)."""
+
+    referral_id: Id
+    status: Literal[RECORDED_STATUSES]  # type: ignore[valid-type]
+    date: Day
 
 
 class Handoff(Record):
@@ -425,6 +448,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("referrer", Referrer),
     Kind("handoff", Handoff, key=("referrer_id", "date")),
     Kind("referral", Referral),
+    Kind("referral_status", ReferralStatus, key=("referral_id", "status")),
     Kind("introduction", Introduction),
     Kind("contact", Contact),
     Kind("referral_out", ReferralOut),

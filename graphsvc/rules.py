@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .vocabulary import PRACTICE
+from .vocabulary import PRACTICE, RECORDED_STATUSES, REFERRAL_ENDS, REFERRAL_PROGRESS, REFERRAL_STATUSES
 
 # -- the point person ------------------------------------------------------------------------------
 
@@ -247,6 +247,85 @@ def follow_up(referred_on: date, follow_ups: Sequence[date], *, due_days: int, a
         closed = follow_ups[i]
         return FollowUp("on_time" if closed <= due else "late", due, closed)
     return FollowUp("due" if as_of <= due else "overdue", due)
+
+
+# -- closing the loop: where a referral stands -------------------------------------------------------------
+
+
+def current_status(referred_on: date, statuses: dict) -> tuple[str, date]:
+    """A referral's status now and since when: the furthest of ``statuses`` (``{status: date}``, as
+    recorded) along ``REFERRAL_STATUSES``'s order, else ``received`` on its own date.
+
+    >>> from datetime import date
+    >>> current_status(date(2024, 5, 2), {"contacted": date(2024, 5, 3), "scheduled": date(2024, 5, 6)})
+    ('scheduled', datetime.date(2024, 5, 6))
+    >>> current_status(date(2024, 5, 2), {})
+    ('received', datetime.date(2024, 5, 2))
+    """
+    for status in reversed(REFERRAL_STATUSES):
+        if statuses.get(status) is not None:
+            return status, statuses[status]
+    return "received", referred_on
+
+
+def status_problem(referred_on: date, statuses: dict, status: str, day: date) -> str | None:
+    """Why a referral (dated ``referred_on``, with ``statuses`` so far) cannot move to ``status`` on
+    ``day``, or None. The messages name the request's field (``status`` or ``date``).
+
+    A referral moves forward along ``REFERRAL_PROGRESS`` (received, contacted,
+    scheduled, first visit; a step may be skipped) or ends (declined, no show,
+    referred out) before a first visit; each status once, dated on or after
+    the referral and the status before it.
+
+    >>> from datetime import date
+    >>> day = date(2024, 5, 2)
+    >>> status_problem(day, {"scheduled": date(2024, 5, 6)}, "contacted", date(2024, 5, 7))
+    "field 'status': the referral is scheduled already (since 2024-05-06); contacted comes before that"
+    >>> status_problem(day, {"scheduled": date(2024, 5, 6)}, "first_visit", date(2024, 5, 5))
+    "field 'date': 2024-05-05 is before the referral's last status (scheduled on 2024-05-06)"
+    >>> status_problem(day, {}, "contacted", date(2024, 5, 1))
+    "field 'date': 2024-05-01 is before the referral (2024-05-02)"
+    >>> status_problem(day, {"first_visit": date(2024, 5, 9)}, "no_show", date(2024, 5, 10))
+    "field 'status': the referral had its first visit already (2024-05-09); it can no longer end as no_show"
+    >>> status_problem(day, {"contacted": date(2024, 5, 3)}, "no_show", date(2024, 5, 9)) is None
+    True
+    """
+    if status not in RECORDED_STATUSES:
+        return (f"field 'status': must be one of {', '.join(RECORDED_STATUSES)} (received is the referral's "
+                f"own date)")
+    now, since = current_status(referred_on, statuses)
+    if now in REFERRAL_ENDS:
+        return f"field 'status': the referral ended already ({now} on {since})"
+    if statuses.get(status) is not None:
+        return f"field 'status': the referral was {status} already (on {statuses[status]})"
+    if status in REFERRAL_ENDS:
+        if now == "first_visit":
+            return (f"field 'status': the referral had its first visit already ({since}); it can no longer end "
+                    f"as {status}")
+    elif REFERRAL_PROGRESS.index(status) < REFERRAL_PROGRESS.index(now):
+        return f"field 'status': the referral is {now} already (since {since}); {status} comes before that"
+    if day < referred_on:
+        return f"field 'date': {day} is before the referral ({referred_on})"
+    if now != "received" and day < since:
+        return f"field 'date': {day} is before the referral's last status ({now} on {since})"
+    return None
+
+
+# The referrals a referrer's update tells about: those of the last this many days whose client agreed.
+UPDATE_DAYS = 90
+
+
+def in_update(referred_on: date, consent: str, day: date, days: int = UPDATE_DAYS) -> bool:
+    """Whether a referral goes in its referrer's update sent on ``day``: its client agreed (``consent``
+    ``yes``) and it is dated within the ``days`` before (``day - days <= referred_on <= day``).
+
+    >>> from datetime import date
+    >>> in_update(date(2024, 10, 2), "yes", date(2024, 12, 31)), in_update(date(2024, 10, 1), "yes", date(2024, 12, 31))
+    (True, False)
+    >>> in_update(date(2024, 12, 20), "unknown", date(2024, 12, 31))
+    False
+    """
+    return consent == "yes" and day - timedelta(days=days) <= referred_on <= day
 
 
 # -- parties and their ids ----------------------------------------------------------------------------

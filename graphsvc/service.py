@@ -57,11 +57,13 @@ from .inputs import (
     ReferralInput,
     ReferralOutInput,
     RowAction,
+    StatusInput,
     parse,
 )
 from .insights import Insights, stored_analysis
 from .live import InsightsCache
 from .records import KIND, Record, new_id, today
+from .rules import UPDATE_DAYS, in_update, status_problem
 from .store import reads
 from .store import weights as stored_weights
 from .store import writes as store
@@ -162,7 +164,8 @@ class Service:
                 raise NotFound(f"field 'referral_id': unknown referral {ask.referral_id!r}")
             self._allowed(by, "record_pass", addressed_to=stored["addressed_to"])
             back = ask.to_clinician_id == stored["addressed_to"]
-            record = _record("referral", {**stored, "assigned_to": ask.to_clinician_id,
+            fields = {k: v for k, v in stored.items() if k != "statuses"}  # the record's fields only
+            record = _record("referral", {**fields, "assigned_to": ask.to_clinician_id,
                                           "pass_reason": None if back else ask.reason}, names)
             _check([Batch(KIND["referral"], rows=[(None, record)])], unit, names)
             unit.pass_referral(record.id, record.assigned_to, record.pass_reason)
@@ -201,6 +204,67 @@ class Service:
 
         row = self._write(work)
         self._record_audit("handoff", by, [row["referrer_id"], row["point_person_id"], row["previous"]])
+        return row
+
+    # -- closing the loop -------------------------------------------------------------------------
+
+    def record_status(self, referral_id: str, ask: StatusInput | Mapping, *, by: Actor) -> dict:
+        """Record where a referral stands from a day on (``rules.status_problem``: forward, each status
+        once, not before the referral or its last status). A clinician records only the statuses of
+        referrals assigned to it. Returns ``referral_id``, ``referrer_id``, ``status``, ``date`` and every
+        ``statuses`` so far."""
+        ask = _ask(StatusInput, ask)
+
+        def work(unit: store.WriteUnit) -> dict:
+            stored = unit.referral(referral_id)  # locked: two statuses of one referral take turns
+            if stored is None:
+                raise NotFound(f"unknown referral {referral_id!r}")
+            self._allowed(by, "record_status", assigned_to=stored["assigned_to"])
+            statuses = {k: v for k, v in stored["statuses"].items() if v is not None}
+            problem = status_problem(stored["date"], statuses, ask.status, ask.date)
+            if problem:
+                raise InvalidInput(problem)
+            record = _record("referral_status", {"referral_id": referral_id, "status": ask.status,
+                                                 "date": ask.date})
+            unit.upsert("referral_status", [record.row()])
+            unit.changed_referrers([stored["referrer_id"]], analysis=False)  # its rows, not its stage
+            return {"referral_id": referral_id, "referrer_id": stored["referrer_id"], "status": ask.status,
+                    "date": ask.date, "statuses": {**statuses, ask.status: ask.date}}
+
+        row = self._write(work)
+        self._audit("write status", by, ids=[referral_id, row["referrer_id"]], detail={"status": row["status"]})
+        return row
+
+    def send_update(self, referrer_id: str, *, by: Actor, day=None) -> dict:
+        """Record that the referrer's update was sent on ``day`` (today): a contact of kind
+        ``update_sent`` from its point person (or the clinician sending it), covering the referrals it
+        tells about (``rules.in_update``: the last ``UPDATE_DAYS`` days' whose client agreed), which
+        closes their follow-up loops. ``InvalidInput`` when there is nothing to tell. Returns the
+        contact, ``covers`` included."""
+        day = day or today()
+
+        def work(unit: store.WriteUnit) -> dict:
+            unit.lock_referrer(referrer_id)
+            held = {r["id"]: r for r in unit.lookup([referrer_id])}.get(referrer_id)
+            if held is None or not held["referrer"]:
+                raise NotFound(f"unknown referrer {referrer_id!r}")
+            self._allowed(by, "send_update", point_person_id=held["point_person_id"])
+            covered = [x["id"] for x in unit.referrals_of(referrer_id)
+                       if in_update(x["date"], x["consent_to_update"], day)]
+            if not covered:
+                raise InvalidInput(f"nothing to send: no referral of the last {UPDATE_DAYS} days has a client "
+                                   "who agreed that the referrer be told (consent_to_update yes)")
+            sender = by.clinician_id if by.role == "clinician" else held["point_person_id"]
+            contact = _record("contact", {"id": new_id("contact"), "date": day, "referrer_id": referrer_id,
+                                          "member_id": sender, "kind": "update_sent", "covers": covered})
+            unit.create("contact", contact.id)
+            _check([Batch(KIND["contact"], rows=[(None, contact)])], unit)
+            unit.upsert("contact", [contact.row()])
+            unit.changed_referrers([referrer_id])
+            return contact.row()
+
+        row = self._write(work)
+        self._record_audit("update_sent", by, [row["id"], referrer_id, row["member_id"], *row["covers"]])
         return row
 
     # -- worklist rows ----------------------------------------------------------------------------

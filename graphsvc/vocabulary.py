@@ -21,6 +21,7 @@ CONTACT_KINDS = (
     "case_consult",
     "site_visit",
     "follow_up",
+    "update_sent",  # the referrer's update (its consenting clients' statuses) was sent: closes their loops
 )
 
 PASS_REASONS = ("scheduling", "insurance", "specialty", "other")
@@ -40,3 +41,15 @@ WORKLIST_NAMES = ("new", "stalled", "ready", "lapsed", "follow-up", "key-person-
 # outcome note), ``closed`` (its reason disappeared before it was done; the system closed it).
 TASK_ACTIONS = ("assign", "snooze", "done", "reopen")
 TASK_STATUSES = ("open", "done", "closed")
+
+# Closing the loop with a referrer: where a referral stands. It is ``received`` on its own date, then
+# moves along ``REFERRAL_PROGRESS`` (any step may be skipped), or ends in one of ``REFERRAL_ENDS``
+# before a first visit; each status once, each with a date (``graphsvc.rules.status_problem``).
+REFERRAL_PROGRESS = ("received", "contacted", "scheduled", "first_visit")
+REFERRAL_ENDS = ("declined", "no_show", "referred_out")
+REFERRAL_STATUSES = REFERRAL_PROGRESS + REFERRAL_ENDS
+# The statuses a person records (``received`` is the referral's own date).
+RECORDED_STATUSES = REFERRAL_STATUSES[1:]
+
+# Whether the client agreed that the referrer be told how its referral went (the update).
+CONSENT = ("yes", "no", "unknown")

@@ -94,13 +94,17 @@ HEADERS = {
     "staff.csv": ("id", "name", "role"),
     "referrers.csv": ("id", "name", "kind", "organization", "point_person_id", "since"),
     "clients.csv": ("id", "needs", "population", "insurance", "schedule"),
-    "referrals.csv": ("id", "date", "referrer_id", "client_id", "addressed_to", "assigned_to", "pass_reason"),
+    "referrals.csv": ("id", "date", "referrer_id", "client_id", "addressed_to", "assigned_to", "pass_reason",
+                      "consent_to_update"),
     "introductions.csv": ("id", "date", "referrer_id", "introduced_id", "by_id"),
-    "contacts.csv": ("id", "date", "referrer_id", "member_id", "kind"),
+    "contacts.csv": ("id", "date", "referrer_id", "member_id", "kind", "covers"),
     "handoffs.csv": ("date", "referrer_id", "point_person_id"),
     "external_providers.csv": ("id", "name", "niches"),
     "referrals_out.csv": ("id", "date", "referrer_id", "client_id", "provider_id", "niche"),
+    "referral_statuses.csv": ("referral_id", "status", "date"),
 }
+# The columns the closing-the-loop step adds (``_close_loops``) after the practice's stream wrote the rest.
+LOOP_COLUMNS = {"referrals.csv": "consent_to_update", "contacts.csv": "covers"}
 
 # Relative client demand for each specialty (also how often clinicians list it).
 SPECIALTY_DEMAND = {
@@ -271,12 +275,12 @@ assert not set(NICHES) & set(SPECIALTIES)
 
 def generate(out_dir, *, seed=42, scale="demo", clinicians=None, referrers=None, referrals=None,
              years=5, end=date(2026, 10, 31), adoption="kind") -> dict[str, int]:
-    """Write a synthetic practice's referral data as ten CSV files.
+    """Write a synthetic practice's referral data as eleven CSV files.
 
     Parameters
     ----------
     out_dir : str or os.PathLike
-        Folder to write into; created if missing. The ten files are overwritten.
+        Folder to write into; created if missing. The eleven files are overwritten.
     seed : int, default 42
         Seed of the single ``random.Random`` behind every draw.
     scale : {"demo", "large"}, default "demo"
@@ -354,6 +358,7 @@ def generate(out_dir, *, seed=42, scale="demo", clinicians=None, referrers=None,
         contacts += streamed_contacts
     counts["introductions.csv"] = _write_introductions(out, introductions, referrers, practice, day_iso)
     counts["contacts.csv"] = _write_contacts(out, contacts, referrers, practice, day_iso)
+    counts["referral_statuses.csv"] = _close_loops(out, random.Random(seed + LOOP_SEED), end)
     return {name: counts[name] for name in HEADERS}
 
 
@@ -365,6 +370,83 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
+
+
+# --------------------------------------------------------------------------- closing the loop
+
+# Its own random stream (seed + LOOP_SEED), drawn after everything else: the rest of the practice is
+# the same with or without it.
+LOOP_SEED = 7919
+# Whether a client agreed that the referrer be told how the referral went.
+CONSENT_SHARE = (("yes", 0.6), ("no", 0.1), ("unknown", 0.3))
+
+
+def _close_loops(out: Path, rng, end: date) -> int:
+    """Where each referral went (``referral_statuses.csv``) and its client's consent (a column added to
+    ``referrals.csv``); ``contacts.csv`` gains its (empty) ``covers`` column. Returns the statuses written.
+
+    Most referrals are contacted within days, scheduled within two weeks and seen within three; some
+    decline, do not show or are referred out; the most recent ones are still on their way (nothing is
+    dated after ``end``).
+    """
+    consents = [c for c, _ in CONSENT_SHARE]
+    consent_cum = _cum(share for _, share in CONSENT_SHARE)
+    referrals = out / "referrals.csv"
+    with open(referrals, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    statuses = []
+    with open(referrals, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(HEADERS["referrals.csv"])
+        for row in rows[1:]:
+            writer.writerow((*row, consents[rng.choices(range(3), cum_weights=consent_cum)[0]]))
+            statuses += _statuses(rng, row[0], date.fromisoformat(row[1]), end)
+    with open(out / "referral_statuses.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(HEADERS["referral_statuses.csv"])
+        writer.writerows(statuses)
+    contacts = out / "contacts.csv"
+    with open(contacts, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    with open(contacts, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(HEADERS["contacts.csv"])
+        writer.writerows((*row, "") for row in rows[1:])
+    return len(statuses)
+
+
+def _statuses(rng, referral_id: str, day: date, end: date) -> list[tuple]:
+    """One referral's way from received: ``(referral_id, status, date)`` rows, none after ``end``."""
+    out = []
+
+    def reach(status, after, low, high):
+        when = after + timedelta(days=rng.randint(low, high))
+        if when > end:
+            return None
+        out.append((referral_id, status, when.isoformat()))
+        return when
+
+    if rng.random() < 0.04:  # the client never answered, or went elsewhere at once
+        reach("declined", day, 1, 10)
+        return out
+    contacted = reach("contacted", day, 0, 3)
+    if contacted is None:
+        return out
+    roll = rng.random()
+    if roll < 0.03:
+        reach("referred_out", contacted, 0, 5)
+        return out
+    if roll < 0.08:
+        reach("declined", contacted, 1, 7)
+        return out
+    scheduled = reach("scheduled", contacted, 1, 10)
+    if scheduled is None:
+        return out
+    if rng.random() < 0.1:
+        reach("no_show", scheduled, 2, 21)
+    else:
+        reach("first_visit", scheduled, 2, 21)
+    return out
 
 
 def _id_format(prefix: str, count: int, min_digits: int) -> str:
@@ -389,7 +471,7 @@ def _weighted(rng, items, weights, k=1):
 def _open(out: Path, name: str):
     handle = open(out / name, "w", encoding="utf-8", newline="")
     writer = csv.writer(handle, lineterminator="\n")  # the exporter writes "\n" too
-    writer.writerow(HEADERS[name])
+    writer.writerow([c for c in HEADERS[name] if c != LOOP_COLUMNS.get(name)])
     return handle, writer
 
 

@@ -142,7 +142,7 @@ def test_outreach_counts_and_follow_ups(contacted):
     as_of = d(2024, 12, 31)
     out = outreach(contacted, stage_histories(contacted, as_of=as_of), as_of=as_of)
     assert out["by_kind"] == {"lunch": 2, "talk": 3, "school_consult": 0, "staffing": 0, "case_consult": 0,
-                              "site_visit": 0, "follow_up": 0}
+                              "site_visit": 0, "follow_up": 0, "update_sent": 0}
     assert {m: {k: n for k, n in kinds.items() if n} for m, kinds in out["by_member"].items()} == {
         "ana": {"lunch": 1}, "ben": {"lunch": 1}, "dee": {"talk": 3}}
     assert [(r["month"], r["total"], r["lunch"], r["talk"]) for r in out["by_month"] if r["total"]] == [

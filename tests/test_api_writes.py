@@ -113,7 +113,7 @@ def test_a_referral_with_a_new_client(small):
         "client": {"needs": ["ocd", "adhd"], "population": "child", "insurance": "medicaid"}}, by=someone())
     assert generated(out["id"], "ref-") and generated(out["client_id"], "cl-")
     assert out == {"id": out["id"], "date": date(2024, 7, 1), "referrer_id": "rf1", "client_id": out["client_id"],
-                   "addressed_to": "cn1", "assigned_to": "cn1", "pass_reason": None}
+                   "addressed_to": "cn1", "assigned_to": "cn1", "pass_reason": None, "consent_to_update": "unknown"}
     assert rows(small, "export_clients", id=out["client_id"]) == [
         {"id": out["client_id"], "needs": ["ocd", "adhd"], "population": "child", "insurance": "medicaid",
          "schedule": None}]
@@ -172,7 +172,8 @@ def test_post_a_referral_with_an_id_and_see_it(small, manager):
                                                   "client_id": "cl1", "addressed_to": "cn1"})
     assert answer.status_code == 201, answer.get_json()
     assert answer.get_json() == {"id": "r20", "date": "2024-07-01", "referrer_id": "rf1", "client_id": "cl1",
-                                 "addressed_to": "cn1", "assigned_to": "cn1", "pass_reason": None}
+                                 "addressed_to": "cn1", "assigned_to": "cn1", "pass_reason": None,
+                                 "consent_to_update": "unknown"}
     assert small.read("referral_parties", catalog=TEST_QUERIES, id="r20") == [
         {"id": "r20", "addressed_to": "cn1", "addressed_kind": "clinician", "assigned_to": "cn1",
          "pass_reason": None}]
@@ -188,7 +189,8 @@ def test_post_a_referral_with_a_new_client(small, manager):
     body = answer.get_json()
     assert generated(body["id"], "ref-") and generated(body["client_id"], "cl-")
     assert body == {"id": body["id"], "date": "2024-07-01", "referrer_id": "rf3", "client_id": body["client_id"],
-                    "addressed_to": "practice", "assigned_to": "cn2", "pass_reason": None}
+                    "addressed_to": "practice", "assigned_to": "cn2", "pass_reason": None,
+                    "consent_to_update": "unknown"}
     assert rows(small, "export_clients", id=body["client_id"]) == [
         {"id": body["client_id"], "needs": ["grief"], "population": "adult", "insurance": None,
          "schedule": "weekend"}]
@@ -209,7 +211,8 @@ def test_post_each_event(small, manager):
     answer = manager.post("/api/contacts", json={"id": "k9", "date": "2024-08-02", "referrer_id": "rf3",
                                                  "member_id": "cn1", "kind": "case_consult"})
     assert (answer.status_code, answer.get_json()) == (201, {"id": "k9", "date": "2024-08-02", "referrer_id": "rf3",
-                                                             "member_id": "cn1", "kind": "case_consult"})
+                                                             "member_id": "cn1", "kind": "case_consult",
+                                                             "covers": []})
     answer = manager.post("/api/referrals-out", json={"id": "o9", "date": "2024-08-03", "referrer_id": "rf3",
                                                       "client_id": "cl3", "provider_id": "ep2",
                                                       "niche": "forensic_evaluation"})

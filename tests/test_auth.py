@@ -54,7 +54,7 @@ def user(role, clinician_id=None) -> User:
 # Without context: what each role may do outright (a clinician's own-actions need their context).
 OUTRIGHT = {
     "manager": set(ACTIONS),
-    "intake": {"record_referral", "record_pass"},
+    "intake": {"record_referral", "record_pass", "record_status", "send_update"},
     "clinician": set(),
     "analyst": {"run_queries"},
 }
@@ -69,7 +69,8 @@ def test_can_without_context(role):
 def test_the_actions():
     assert ACTIONS == ("refresh", "manage_accounts", "view_audit", "run_queries", "record_referral", "record_pass",
                        "record_introduction", "record_contact", "record_referral_out", "hand_over",
-                       "save_referrer", "save_clinician", "save_staff", "save_provider", "work_on_rows")
+                       "save_referrer", "save_clinician", "save_staff", "save_provider", "work_on_rows",
+                       "record_status", "send_update")
 
 
 @pytest.mark.parametrize("action, kwargs, expected", [
@@ -85,6 +86,10 @@ def test_the_actions():
     ("work_on_rows", {"point_person_id": "cn1"}, True),
     ("work_on_rows", {"point_person_id": "cn2"}, False),
     ("work_on_rows", {"point_person_id": None}, False),
+    ("record_status", {"assigned_to": "cn1"}, True),
+    ("record_status", {"assigned_to": "cn2"}, False),
+    ("send_update", {"point_person_id": "cn1"}, True),
+    ("send_update", {"point_person_id": "cn2"}, False),
     # The wrong keyword is no permission.
     ("record_contact", {"by_id": "cn1"}, False),
     ("record_pass", {"member_id": "cn1"}, False),
@@ -100,7 +105,7 @@ def test_can_a_clinician_only_its_own(action, kwargs, expected):
 
 
 def test_contexts_change_nothing_for_the_other_roles():
-    mine = {"addressed_to": "cn1", "by_id": "cn1", "member_id": "cn1", "point_person_id": "cn1"}
+    mine = {"addressed_to": "cn1", "by_id": "cn1", "member_id": "cn1", "point_person_id": "cn1", "assigned_to": "cn1"}
     for role in ("manager", "intake", "analyst"):
         assert {a for a in ACTIONS if can(user(role), a, **mine)} == OUTRIGHT[role]
     # A clinician account linked to no clinician owns nothing.

@@ -27,7 +27,8 @@ def test_projection_reads_every_node_and_event(small):
     assert G.nodes["rf2"]["tenures"] == [(d(2023, 3, 1), d(2024, 1, 15), "cn1"), (d(2024, 1, 15), None, "cn2")]
     assert G.edges["rf1", "cn3", "r2"] == {
         "type": "referral", "date": d(2023, 5, 2), "addressed_to": "cn1", "pass_reason": "specialty",
-        "needs": ("adhd", "anxiety"), "population": "child", "insurance": "medicaid", "schedule": "weekday_evening"}
+        "needs": ("adhd", "anxiety"), "population": "child", "insurance": "medicaid", "schedule": "weekday_evening",
+        "consent": "unknown", "statuses": {}}
     assert G.nodes["cn3"]["accepting_new"] is False and G.nodes["cn1"]["specialties"] == {"anxiety", "adhd"}
 
 
@@ -200,9 +201,19 @@ def test_openapi_document_is_valid_and_matches_the_app(small, app, client):
 
     spec = document()
     validate(spec)
+    from graphsvc.analysis.worklists import WORKLISTS
+
     routes = {r.rule.replace("<", "{").replace(">", "}") for r in app.url_map.iter_rules()
               if r.rule.startswith("/api/") and r.rule != "/api/openapi.json"}
+    # The worklists are documented one path per list (each its own filters).
+    routes = {p for route in routes for p in ([route.replace("{name}", n) for n in WORKLISTS]
+                                               if "{name}" in route else [route])}
     assert routes == set(spec["paths"])
+    listing = spec["paths"]["/api/worklists/lapsed"]["get"]["responses"]["200"]
+    Draft202012Validator(listing["content"]["application/json"]["schema"]).validate(
+        client.get("/api/worklists/lapsed").get_json())
+    today = spec["paths"]["/api/today"]["get"]["responses"]["200"]
+    Draft202012Validator(today["content"]["application/json"]["schema"]).validate(client.get("/api/today").get_json())
     referrer = spec["paths"]["/api/referrers/{referrer_id}"]["get"]["responses"]["200"]
     Draft202012Validator(referrer["content"]["application/json"]["schema"]).validate(
         client.get("/api/referrers/rf2").get_json())

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from graphsvc.rules import status_problem
 from graphsvc.vocabulary import (
+    CONSENT,
     CONTACT_KINDS,
     PASS_REASONS,
     POPULATIONS,
@@ -56,7 +58,7 @@ def load(out):
 def check_ids_and_dates(d, start, end):
     """Ids unique, sorted and well formed in each file; every date well formed and in the span."""
     for name, rows in d.items():
-        if name != "handoffs":
+        if name not in ("handoffs", "referral_statuses"):
             ids = [row["id"] for row in rows]
             assert len(ids) == len(set(ids)), f"duplicate ids in {name}"
             assert ids == sorted(ids), f"{name} not sorted by id"
@@ -155,7 +157,19 @@ def check_invariants(out, start=START, end=END):
         assert row["introduced_id"] != row["by_id"]
     for row in d["contacts"]:
         assert row["referrer_id"] in referrers and row["member_id"] in members
-        assert row["kind"] in CONTACT_KINDS
+        assert row["kind"] in CONTACT_KINDS and row["kind"] != "update_sent" and row["covers"] == ""
+
+    # Each referral's way from received, as the service would let it be recorded, and its client's consent.
+    referrals = {row["id"]: row for row in d["referrals"]}
+    assert all(row["consent_to_update"] in CONSENT for row in referrals.values())
+    reached: dict[str, dict] = {}
+    for row in d["referral_statuses"]:
+        referral = referrals[row["referral_id"]]
+        so_far = reached.setdefault(row["referral_id"], {})
+        day = date.fromisoformat(row["date"])
+        assert status_problem(date.fromisoformat(referral["date"]), so_far, row["status"], day) is None, row
+        assert row["date"] <= end.isoformat()
+        so_far[row["status"]] = day
 
     keys = [(row["referrer_id"], row["date"]) for row in d["handoffs"]]
     assert keys == sorted(keys), "handoffs not sorted by referrer then date"
@@ -205,12 +219,13 @@ def test_headers_are_exact(small):
         "staff.csv": "id,name,role",
         "referrers.csv": "id,name,kind,organization,point_person_id,since",
         "clients.csv": "id,needs,population,insurance,schedule",
-        "referrals.csv": "id,date,referrer_id,client_id,addressed_to,assigned_to,pass_reason",
+        "referrals.csv": "id,date,referrer_id,client_id,addressed_to,assigned_to,pass_reason,consent_to_update",
         "introductions.csv": "id,date,referrer_id,introduced_id,by_id",
-        "contacts.csv": "id,date,referrer_id,member_id,kind",
+        "contacts.csv": "id,date,referrer_id,member_id,kind,covers",
         "handoffs.csv": "date,referrer_id,point_person_id",
         "external_providers.csv": "id,name,niches",
         "referrals_out.csv": "id,date,referrer_id,client_id,provider_id,niche",
+        "referral_statuses.csv": "referral_id,status,date",
     }
     assert sorted(p.name for p in out.iterdir()) == sorted(expected)
     for name, header in expected.items():

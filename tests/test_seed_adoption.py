@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from graphsvc.analysis.fit import fit_score, profile
 from seed.__main__ import main
-from seed.generate import ADOPTIONS, HEADERS, generate
+from seed.generate import ADOPTIONS, LOOP_COLUMNS, generate
 from tests.test_seed import check_invariants
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,7 +56,22 @@ DEMO_HASHES = {  # `python -m seed --out DIR` with every default (demo scale, se
 
 
 def hashes(folder):
-    return {name: hashlib.sha256((Path(folder) / name).read_bytes()).hexdigest() for name in HEADERS}
+    """Each file's SHA-256 as the practice's own stream wrote it: without the closing-the-loop columns, so
+    that the hashes pinned before that step still hold (and prove nothing else moved)."""
+    out = {}
+    for name in SMALL_HASHES:
+        data = (Path(folder) / name).read_bytes()
+        if name in LOOP_COLUMNS:
+            lines = data.decode("utf-8").splitlines(keepends=True)
+            assert lines[0].rstrip("\n").endswith("," + LOOP_COLUMNS[name])
+            data = "".join(line[:line.rindex(",")] + "\n" for line in lines).encode("utf-8")
+        out[name] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+def loop_hashes(folder):
+    return {name: hashlib.sha256((Path(folder) / name).read_bytes()).hexdigest()
+            for name in (*LOOP_COLUMNS, "referral_statuses.csv")}
 
 
 def read(folder, name):

@@ -17,10 +17,11 @@ Nodes, keyed by id, each with a ``kind``:
 Edges all leave a referrer, keyed by the event's id, with ``type`` and ``date``:
 
 * ``"referral"`` to the assigned clinician: ``addressed_to`` (a member id or
-  ``"practice"``), ``pass_reason``, and the client's ``needs``,
-  ``population``, ``insurance``, ``schedule``;
+  ``"practice"``), ``pass_reason``, the client's ``needs``,
+  ``population``, ``insurance``, ``schedule``, ``consent`` (to an update)
+  and ``statuses`` (``{status: date}`` after being received);
 * ``"introduction"`` to the introduced member: ``by``;
-* ``"contact"`` to the member: ``contact_kind``;
+* ``"contact"`` to the member: ``contact_kind``, ``covers`` (an update's referrals);
 * ``"referral_out"`` to the provider: ``niche``.
 """
 
@@ -62,19 +63,25 @@ def add_referrer(G, referrer_id: str, *, point_person: str | None = None, since:
 def add_referral(G, referrer: str, referral_id: str, day: date, addressed_to: str,
                  assigned_to: str | None = None, *, pass_reason: str | None = None, needs=(),
                  population: str | None = None, insurance: str | None = None,
-                 schedule: str | None = None) -> None:
+                 schedule: str | None = None, consent: str = "unknown", statuses: dict | None = None) -> None:
+    """A referral; ``statuses``: where it went after being received, ``{status: date}``
+    (``rules.status_problem``), and ``consent`` whether its client agreed that the referrer be told."""
     assigned_to = assigned_to or addressed_to
     G.add_edge(referrer, assigned_to, key=referral_id, type="referral", date=day,
                addressed_to=addressed_to, pass_reason=pass_reason, needs=tuple(needs or ()),
-               population=population, insurance=insurance, schedule=schedule)
+               population=population, insurance=insurance, schedule=schedule, consent=consent,
+               statuses=dict(statuses or {}))
 
 
 def add_introduction(G, referrer: str, intro_id: str, day: date, member: str, by: str) -> None:
     G.add_edge(referrer, member, key=intro_id, type="introduction", date=day, by=by)
 
 
-def add_contact(G, referrer: str, contact_id: str, day: date, member: str, kind: str = "lunch") -> None:
-    G.add_edge(referrer, member, key=contact_id, type="contact", date=day, contact_kind=kind)
+def add_contact(G, referrer: str, contact_id: str, day: date, member: str, kind: str = "lunch",
+                covers=()) -> None:
+    """A contact; an ``update_sent`` one ``covers`` the referrals whose status it told the referrer."""
+    G.add_edge(referrer, member, key=contact_id, type="contact", date=day, contact_kind=kind,
+               covers=tuple(covers or ()))
 
 
 def add_task(G, referrer: str, task_id: str, *, worklist: str, referral: str | None = None,

@@ -49,7 +49,8 @@ given last in each item:
   within the last ``lookback_days`` (``as_of - lookback_days <= date <=
   as_of``) whose loop is not closed (``rules.follow_up``). Its loop is
   closed by a contact of kind ``"follow_up"`` between its referrer and any
-  practice member dated on or after the referral's date and no later than
+  practice member, or by an ``"update_sent"`` one that covered it (the
+  referrer's update), dated on or after the referral's date and no later than
   ``as_of``; one after ``due`` (the date plus ``follow_up_days``) closes it
   late (``follow_up_figures`` counts those). So one follow-up closes the
   loop of every earlier open referral of that referrer (several at once is
@@ -636,14 +637,15 @@ def _ready_and_follow_up(G, histories, referrer, names, *, as_of, ready_after, w
         can_wait = h["referrals"] > 0 and h["first_referral"] <= as_of and h["last_referral"] >= earliest
         if not (can_be_ready or can_wait):
             continue
-        referrals, follow_ups, introduced = _events(G, r)
+        referrals, follow_ups, introduced, covered = _events(G, r)
         if can_be_ready:
             row = _ready_row(G, r, h, referrals, introduced, referrer, names, practice, ready_after, window,
                              staff)
             if row is not None:
                 ready.append(row)
         if can_wait:
-            _follow_up_rows(follow_up, r, referrals, follow_ups, referrer, names, as_of, earliest, follow_up_days)
+            _follow_up_rows(follow_up, r, referrals, (follow_ups, covered), referrer, names, as_of, earliest,
+                            follow_up_days)
     ready.sort(key=lambda row: (-row["colleagues_tried"], -row["last_referral"].toordinal(), row["referrer"]))
     follow_up.sort(key=lambda row: (-row["days_overdue"], row["date"], row["referral"]))
     return ready, follow_up
@@ -671,10 +673,10 @@ def _ready_row(G, r, h, referrals, introduced, referrer, names, practice, ready_
     return row
 
 
-def _follow_up_rows(rows, r, referrals, follow_ups, referrer, names, as_of, earliest, follow_up_days) -> None:
+def _follow_up_rows(rows, r, referrals, closers, referrer, names, as_of, earliest, follow_up_days) -> None:
     common = None
     for day, key, assigned, _ in _in_window(referrals, earliest, as_of):
-        loop = rules.follow_up(day, follow_ups, due_days=follow_up_days, as_of=as_of)
+        loop = rules.follow_up(day, _closing(closers, key), due_days=follow_up_days, as_of=as_of)
         if not loop.open:
             continue
         if common is None:
@@ -737,9 +739,10 @@ def follow_up_figures(G, histories: dict, *, as_of: date, follow_up_days: int = 
     for r, h in histories.items():
         if not (h["referrals"] and h["first_referral"] <= as_of and h["last_referral"] >= earliest):
             continue
-        referrals, follow_ups, _ = _events(G, r)
-        for day, *_ in _in_window(referrals, earliest, as_of):
-            counts[rules.follow_up(day, follow_ups, due_days=follow_up_days, as_of=as_of).status] += 1
+        referrals, follow_ups, _, covered = _events(G, r)
+        for day, key, *_ in _in_window(referrals, earliest, as_of):
+            counts[rules.follow_up(day, _closing((follow_ups, covered), key), due_days=follow_up_days,
+                                   as_of=as_of).status] += 1
     return {"referrals": sum(counts.values()), **counts}
 
 
@@ -808,16 +811,17 @@ class _ReferrerColumns:
                 "last_referral": h["last_referral"]}
 
 
-def _events(G, r) -> tuple[list, list, set]:
+def _events(G, r) -> tuple[list, list, set, dict]:
     """A referrer's referrals as ``(date, id, assigned, data)`` sorted (the order of
     ``referrals.referral_edges``: by date, then id), its follow-up contact dates
-    sorted, and the members introduced to it.
+    sorted, the members introduced to it, and the updates sent to it by the
+    referral they covered (``{referral id: [dates]}``).
 
-    One walk of the adjacency dicts for all three (as ``metrics`` does), not
+    One walk of the adjacency dicts for all four (as ``metrics`` does), not
     ``referral_edges`` and a second walk for the contacts and introductions;
     nothing is kept once the referrer's rows are made.
     """
-    referrals, follow_ups, introduced = [], [], set()
+    referrals, follow_ups, introduced, covered = [], [], set(), {}
     for member, keyed in G._adj[r].items():
         for key, data in keyed.items():
             kind = data["type"]
@@ -825,11 +829,22 @@ def _events(G, r) -> tuple[list, list, set]:
                 referrals.append((data["date"], key, member, data))
             elif kind == "introduction":
                 introduced.add(member)
-            elif kind == "contact" and data["contact_kind"] == "follow_up":
-                follow_ups.append(data["date"])
+            elif kind == "contact":
+                if data["contact_kind"] == "follow_up":
+                    follow_ups.append(data["date"])
+                elif data["contact_kind"] == "update_sent":
+                    for referral in data.get("covers", ()):
+                        covered.setdefault(referral, []).append(data["date"])
     referrals.sort(key=_by_date_and_id)
     follow_ups.sort()
-    return referrals, follow_ups, introduced
+    return referrals, follow_ups, introduced, covered
+
+
+def _closing(closers: tuple[list, dict], referral: str) -> list:
+    """The dates that can close a referral's loop (``rules.follow_up``): the referrer's follow-ups, and
+    the updates that covered this referral."""
+    follow_ups, covered = closers
+    return sorted(follow_ups + covered[referral]) if referral in covered else follow_ups
 
 
 def _by_date_and_id(referral: tuple) -> tuple:

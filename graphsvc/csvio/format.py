@@ -47,6 +47,7 @@ FILES: tuple[CsvFile, ...] = tuple(
         ("referrers.csv", "referrer"),
         ("handoffs.csv", "handoff"),
         ("referrals.csv", "referral"),
+        ("referral_statuses.csv", "referral_status"),
         ("introductions.csv", "introduction"),
         ("contacts.csv", "contact"),
         ("referrals_out.csv", "referral_out"),

@@ -34,6 +34,7 @@ EXPORT = {
     "referrer": "export_referrers",
     "handoff": "export_handoffs",
     "referral": "export_referrals",
+    "referral_status": "export_referral_statuses",
     "introduction": "export_introductions",
     "contact": "export_contacts",
     "referral_out": "export_referrals_out",

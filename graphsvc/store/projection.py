@@ -47,6 +47,7 @@ from ..analysis.graph import (
     new_graph,
 )
 from ..errors import GraphsvcError
+from ..vocabulary import RECORDED_STATUSES
 from .catalog import query
 from .db import Graph
 from .weights import stored_weights
@@ -78,13 +79,15 @@ def project(graph: Graph | Any, referrers: Iterable[str] | None = None) -> nx.Mu
             ready.wait()
         for referrer, referrals, introductions, contacts, referrals_out, tasks in rows:
             with lock:
-                for key, on, addressed, assigned, reason, needs, population, insurance, schedule in referrals:
+                for (key, on, addressed, assigned, reason, needs, population, insurance, schedule, consent,
+                     reached) in referrals:
                     add_referral(G, referrer, key, day(on), addressed, assigned, pass_reason=reason, needs=needs,
-                                 population=population, insurance=insurance, schedule=schedule)
+                                 population=population, insurance=insurance, schedule=schedule,
+                                 consent=consent or "unknown", statuses=_statuses(reached, day))
                 for key, on, member, by in introductions:
                     add_introduction(G, referrer, key, day(on), member, by)
-                for key, on, member, kind in contacts:
-                    add_contact(G, referrer, key, day(on), member, kind)
+                for key, on, member, kind, covers in contacts:
+                    add_contact(G, referrer, key, day(on), member, kind, covers=covers)
                 for key, on, provider, niche in referrals_out:
                     add_referral_out(G, referrer, key, day(on), provider, niche)
                 _add_tasks(G, referrer, tasks, day)
@@ -129,6 +132,11 @@ def project(graph: Graph | Any, referrers: Iterable[str] | None = None) -> nx.Mu
         ready.set()
         reader.flush()
     return G
+
+
+def _statuses(reached: list, day) -> dict:
+    """A referral's recorded statuses (``project_events_of``'s list, in ``RECORDED_STATUSES``'s order)."""
+    return {status: day(on) for status, on in zip(RECORDED_STATUSES, reached, strict=True) if on is not None}
 
 
 def _add_tasks(G, referrer: str, tasks: list, day) -> None:

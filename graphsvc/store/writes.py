@@ -75,6 +75,7 @@ UPSERT = {
     "referrer": "upsert_referrers",
     "handoff": "upsert_handoffs",
     "referral": "upsert_referrals",
+    "referral_status": "upsert_referral_statuses",
     "introduction": "upsert_introductions",
     "contact": "upsert_contacts",
     "referral_out": "upsert_referrals_out",
@@ -149,6 +150,10 @@ class WriteUnit:
         self.tx.run(query("lock_referral"), id=referral_id).consume()
         found = native_rows(self._run("referral_record", id=referral_id))
         return found[0] if found else None
+
+    def referrals_of(self, referrer_id: str) -> list[dict]:
+        """The referrer's referrals: ``id``, ``date``, ``consent_to_update``, ``assigned_to``, by date."""
+        return native_rows(self._run("referrals_of_referrer", id=referrer_id))
 
     def task(self, task_id: str) -> dict | None:
         """The stored task ``task_id`` (``queries/app/task_record.cypher``, tasks.csv's columns), or None."""

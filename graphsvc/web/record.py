@@ -36,13 +36,13 @@ from flask_login import current_user
 from pydantic import ValidationError
 
 from ..errors import InvalidInput, Neo4jUnavailable, NotFound
-from ..inputs import ADD, CHANGE, MatchRequest, parse
+from ..inputs import ADD, CHANGE, RECORDED_CONTACT_KINDS, MatchRequest, parse
 from ..limits import shown
 from ..permissions import can
 from ..presentation import words
 from ..records import today
 from ..store import reads
-from ..vocabulary import CONTACT_KINDS, PASS_REASONS, POPULATIONS, PRACTICE, REFERRER_KINDS, SCHEDULE_SLOTS, STAFF_ROLES
+from ..vocabulary import PASS_REASONS, POPULATIONS, PRACTICE, REFERRER_KINDS, SCHEDULE_SLOTS, STAFF_ROLES
 from . import auth, extensions
 from .forms import CHECK, CHECKS, DATE, LIST, SELECT, Field, Form, choices, words_choices
 from .pages import local_target
@@ -345,7 +345,7 @@ def contact(referrer_id):
         Field("id", "Contact id", help=ID_HELP),
         Field("date", "Date", DATE),
         Field("member_id", "Member", SELECT, members, blank="— choose —"),
-        Field("kind", "Kind", SELECT, words_choices(CONTACT_KINDS), blank="— choose —"),
+        Field("kind", "Kind", SELECT, words_choices(RECORDED_CONTACT_KINDS), blank="— choose —"),
     ])
     if request.method == "GET":
         _prefilled(form, {"date": today().isoformat(), "member_id": mine or ""})

@@ -3,7 +3,7 @@
 // does not itself carry. For a referrer also what the handoff rules need: its
 // `since`, its current point person and that tenure's start, and every tenure
 // (`tenures`: [{since, point_person_id}] in `since` order); for a referral,
-// its referrer (a task names both).
+// its referrer (a task names both), date and statuses (a status names it).
 UNWIND $ids AS id
 OPTIONAL MATCH (m:Member {id: id})
 OPTIONAL MATCH (r:Referrer {id: id})
@@ -29,4 +29,8 @@ RETURN id,
        tenures,
        x IS NOT NULL AS referral,
        CASE WHEN x IS NULL THEN null ELSE COLLECT { MATCH (s:Referrer)-[:SENT]->(x) RETURN s.id }[0] END
-         AS referral_referrer
+         AS referral_referrer,
+       x.date AS referral_date,
+       CASE WHEN x IS NULL THEN null ELSE
+         {contacted: x.contacted_on, scheduled: x.scheduled_on, first_visit: x.first_visit_on,
+          declined: x.declined_on, no_show: x.no_show_on, referred_out: x.referred_out_on} END AS statuses

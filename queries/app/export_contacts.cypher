@@ -1,4 +1,5 @@
 // contacts.csv, in id order.
 MATCH (m:Member)-[:MADE]->(k:Contact)-[:WITH]->(r:Referrer)
-RETURN k.id AS id, k.date AS date, r.id AS referrer_id, m.id AS member_id, k.kind AS kind
+RETURN k.id AS id, k.date AS date, r.id AS referrer_id, m.id AS member_id, k.kind AS kind,
+       COLLECT { MATCH (k)-[:COVERS]->(x:Referral) RETURN x.id ORDER BY x.id } AS covers
 ORDER BY id

@@ -7,11 +7,16 @@ RETURN r.id AS referrer,
        COLLECT { MATCH (r)-[:SENT]->(x:Referral)-[:ASSIGNED_TO]->(cl:Clinician),
                        (x)-[:ADDRESSED_TO]->(a), (x)-[:FOR]->(c:Client)
                  RETURN [x.id, toString(x.date), CASE WHEN a:Practice THEN 'practice' ELSE a.id END,
-                         cl.id, x.pass_reason, c.needs, c.population, c.insurance, c.schedule] } AS referrals,
+                         cl.id, x.pass_reason, c.needs, c.population, c.insurance, c.schedule,
+                         x.consent_to_update,
+                         [toString(x.contacted_on), toString(x.scheduled_on), toString(x.first_visit_on),
+                          toString(x.declined_on), toString(x.no_show_on), toString(x.referred_out_on)]] }
+         AS referrals,
        COLLECT { MATCH (by:Member)-[:MADE]->(i:Introduction)-[:OF]->(m:Member), (i)-[:TO]->(r)
                  RETURN [i.id, toString(i.date), m.id, by.id] } AS introductions,
        COLLECT { MATCH (m:Member)-[:MADE]->(k:Contact)-[:WITH]->(r)
-                 RETURN [k.id, toString(k.date), m.id, k.kind] } AS contacts,
+                 RETURN [k.id, toString(k.date), m.id, k.kind,
+                         COLLECT { MATCH (k)-[:COVERS]->(y:Referral) RETURN y.id ORDER BY y.id }] } AS contacts,
        COLLECT { MATCH (r)-[:SENT]->(o:ReferralOut)-[:TO]->(e:ExternalProvider)
                  RETURN [o.id, toString(o.date), e.id, o.niche] } AS referrals_out,
        COLLECT { MATCH (t:Task)-[:ABOUT]->(r)

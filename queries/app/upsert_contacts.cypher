@@ -1,13 +1,20 @@
 // Add or update contacts between a member and a referrer (lunch, talk, ...).
-// $rows: [{id, date, referrer_id, member_id, kind}]
+// An update_sent contact COVERS the referrals whose status it told the referrer.
+// $rows: [{id, date, referrer_id, member_id, kind, covers}]
 UNWIND $rows AS row
 MATCH (r:Referrer {id: row.referrer_id})
 MATCH (m:Member {id: row.member_id})
 MERGE (k:Contact {id: row.id})
 SET k.date = row.date, k.kind = row.kind
-WITH k, r, m
+WITH k, r, m, row
 CALL (k) {
-  MATCH (k)-[e:MADE|WITH]-()
+  MATCH (k)-[e:MADE|WITH|COVERS]-()
   DELETE e
 }
 CREATE (m)-[:MADE]->(k), (k)-[:WITH]->(r)
+WITH k, row
+CALL (k, row) {
+  UNWIND coalesce(row.covers, []) AS referral_id
+  MATCH (x:Referral {id: referral_id})
+  CREATE (k)-[:COVERS]->(x)
+}

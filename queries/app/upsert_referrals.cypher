@@ -2,8 +2,9 @@
 // which client, to whom it was addressed (a member, or the Practice node when
 // addressed to the practice as a whole) and which clinician took the case.
 // Its edges are rebuilt, so a corrected row replaces the old one.
+// Its statuses (upsert_referral_statuses) are kept.
 // $rows: [{id, date, referrer_id, client_id, addressed_member (id or null),
-//          assigned_to, pass_reason}]
+//          assigned_to, pass_reason, consent_to_update}]
 MERGE (p:Practice {id: $practice_id})
 WITH p
 UNWIND $rows AS row
@@ -12,7 +13,7 @@ MATCH (c:Client {id: row.client_id})
 MATCH (cl:Clinician {id: row.assigned_to})
 OPTIONAL MATCH (m:Member {id: row.addressed_member})
 MERGE (x:Referral {id: row.id})
-SET x.date = row.date, x.pass_reason = row.pass_reason
+SET x.date = row.date, x.pass_reason = row.pass_reason, x.consent_to_update = row.consent_to_update
 WITH x, r, c, cl, coalesce(m, p) AS addressee
 CALL (x) {
   MATCH (x)-[e:SENT|FOR|ADDRESSED_TO|ASSIGNED_TO]-()
