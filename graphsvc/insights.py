@@ -34,6 +34,7 @@ from .config import AnalysisOptions
 from .errors import NotFound
 from .inputs import MatchRequest
 from .presentation import listing
+from .rules import current_status, in_update
 from .vocabulary import PRACTICE
 
 
@@ -436,16 +437,35 @@ class Insights:
 
     def recent_referrals(self, referrer_id: str, limit: int = 10) -> list[dict]:
         """The referrer's last ``limit`` referrals, newest first, each saying whether it can be passed
-        (``passable``: addressed to a clinician)."""
+        (``passable``: addressed to a clinician), and where it stands (``status`` since ``status_on``,
+        ``rules.current_status``)."""
         if referrer_id not in self.G:
             return []
         members = self.index.members
         rows = [{**data, "id": key, "assigned_to": member,
-                 "passable": members.get(data["addressed_to"], {}).get("kind") == "clinician"}
+                 "passable": members.get(data["addressed_to"], {}).get("kind") == "clinician",
+                 **dict(zip(("status", "status_on"), current_status(data["date"], data["statuses"]), strict=True))}
                 for _, member, key, data in self.G.out_edges(referrer_id, keys=True, data=True)
                 if data.get("type") == "referral"]
         rows.sort(key=lambda r: (r["date"], r["id"]), reverse=True)
         return rows[:limit]
+
+    def update_for(self, referrer_id: str, day=None) -> list[dict]:
+        """What the referrer's update tells (``rules.in_update``: the referrals of the last
+        ``UPDATE_DAYS`` days whose client agreed), oldest first: each referral's ``id``, ``date``,
+        ``clinician`` and ``clinician_name`` (who took it), its ``status`` now and since when
+        (``status_on``). Nothing else about the client."""
+        self._referrer_node(referrer_id)
+        day = day or self.options.day()
+        rows = []
+        for _, member, key, data in self.G.out_edges(referrer_id, keys=True, data=True):
+            if data.get("type") != "referral" or not in_update(data["date"], data["consent"], day):
+                continue
+            status, since = current_status(data["date"], data["statuses"])
+            rows.append({"id": key, "date": data["date"], "clinician": member, "clinician_name": self.name_of(member),
+                         "status": status, "status_on": since})
+        rows.sort(key=lambda r: (r["date"], r["id"]))
+        return rows
 
     def timeline(self, referrer_id: str) -> list[dict]:
         """Every referral, introduction, contact and referral out of the referrer, newest first."""

@@ -57,7 +57,9 @@ RULE_REFUSALS = ("already exists", "is in the future", "unknown ", "pass_reason"
                  "differs from addressed_to", "only a referral addressed", "is reserved", "already a ", "already an ",
                  "field 'assigned_to': is required", "a referrer needs an id of its own",
                  # a worklist row's snooze: the day is judged against today
-                 "must be after today", "days ahead")
+                 "must be after today", "days ahead",
+                 # a referral's status: the order of statuses, and something to tell
+                 "already", "comes before", "is before the referral", "can no longer end", "nothing to send")
 
 
 def valid_requests_are_answered(ctx, response, case):
@@ -89,6 +91,8 @@ def test_the_api_answers_as_its_openapi_document_says(app, graph, web_accounts):
         "POST /api/match", "GET /api/practice/summary", "GET /api/status", "GET /api/network",
         "POST /api/referrals", "POST /api/passes", "POST /api/introductions", "POST /api/contacts",
         "POST /api/referrals-out", "POST /api/handoffs", "GET /api/today",
+        "POST /api/referrals/{referral_id}/status", "GET /api/referrers/{referrer_id}/update",
+        "POST /api/referrers/{referrer_id}/update",
         *(f"{method} /api/worklists/{name}{path}" for name in WORKLISTS
           for method, path in (("GET", ""), ("POST", "/{row_id}"))),
         *(f"{method} /api/{collection}{path}" for collection in ("referrers", "clinicians", "staff", "providers")

@@ -26,10 +26,10 @@ from flask import jsonify
 
 from .. import __version__
 from ..analysis.matching import GAP_ORDER
-from ..inputs import ADD, CHANGE, MatchRequest, RowAction, SuggestionsQuery, digits_up_to
+from ..inputs import ADD, CHANGE, MatchRequest, RowAction, StatusInput, SuggestionsQuery, digits_up_to
 from ..limits import ID_PATTERN, NAME_PATTERN, TEXT_PATTERN
 from ..records import KIND
-from ..vocabulary import PASS_REASONS
+from ..vocabulary import PASS_REASONS, RECORDED_STATUSES, REFERRAL_STATUSES
 from .api import NO, YES, bp
 from .api_writes import EVENTS, SAVES
 from .http import MAX_CONTENT_LENGTH
@@ -335,6 +335,59 @@ def _worklist_paths(bad_query: dict, refresh: dict) -> dict:
     return paths
 
 
+def _loop_paths(bad_query: dict, refresh: dict) -> dict:
+    """Closing the loop (``web.updates``): a referral's status, the referrer's update, and sending it."""
+    error = {"content": {"application/json": {"schema": _ERROR}}}
+    bad = {"description": "A field is missing or bad, or the rules refuse it (each named in problems)",
+           "content": {"application/json": {"schema": _BAD_INPUT}}}
+    day = {"type": "string", "format": "date"}
+    referral_id = {"name": "referral_id", "in": "path", "required": True, "description": "A referral's id.",
+                   "schema": {"type": "string", "pattern": ID_PATTERN}}
+    referrer_id = {"name": "referrer_id", "in": "path", "required": True, "description": "A referrer's id.",
+                   "schema": {"type": "string", "pattern": ID_PATTERN}}
+    status = {"type": "object", "required": ["referral_id", "referrer_id", "status", "date", "statuses"],
+              "properties": {"referral_id": {"type": "string"}, "referrer_id": {"type": "string"},
+                             "status": {"type": "string", "enum": list(RECORDED_STATUSES)}, "date": day,
+                             "statuses": {"type": "object", "additionalProperties": day}}}
+    update = {"type": "object", "required": ["referrer", "as_of", "days", "referrals"], "properties": {
+        "referrer": {"type": "string"}, "as_of": day, "days": {"type": "integer"},
+        "referrals": {"type": "array", "items": {"type": "object", "required": [
+            "id", "date", "clinician", "clinician_name", "status", "status_on"], "properties": {
+            "id": {"type": "string"}, "date": day, "clinician": {"type": "string"},
+            "clinician_name": {"type": "string"}, "status": {"type": "string", "enum": list(REFERRAL_STATUSES)},
+            "status_on": day}}}}}
+    too_large = {"description": "The body is too large", **error}
+    return {
+        "/api/referrals/{referral_id}/status": {"post": {
+            "summary": "Record where a referral stands from a day on (forward, each status once)",
+            "description": "Takes an API token only. A manager or intake; a clinician for a referral assigned to "
+                           "it. A status dated before the referral or before its last status is a 400 naming it.",
+            "parameters": [referral_id], "security": [{"bearer": []}],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": StatusInput.request_schema()}}},
+            "responses": {"201": {"description": "The status recorded, and every status so far",
+                                  "content": {"application/json": {"schema": status}}},
+                          "400": bad, "403": {"description": "The caller may not record it", **error},
+                          "404": {"description": "No such referral", **error}, "413": too_large}}},
+        "/api/referrers/{referrer_id}/update": {
+            "get": {"summary": "What the referrer's update tells: its referrals of the last 90 days whose clients "
+                               "agreed, each with its clinician and where it stands (nothing else about the client)",
+                    "parameters": [referrer_id, refresh],
+                    "responses": {"200": {"description": "The update",
+                                          "content": {"application/json": {"schema": update}}},
+                                  "400": bad_query, "404": {"description": "No such referrer", **error}}},
+            "post": {"summary": "Record that the referrer's update was sent: a contact of kind update_sent covering "
+                                "those referrals, which closes their follow-up rows",
+                     "description": "Takes an API token only. A manager or intake; a clinician for a referrer it is "
+                                    "the point person of. A 400 when there is nothing to tell.",
+                     "parameters": [referrer_id], "security": [{"bearer": []}],
+                     "responses": {"201": {"description": "The contact recorded, covers included",
+                                           "content": {"application/json": {"schema": record_schema("contact")}}},
+                                   "400": bad, "403": {"description": "The caller may not send it", **error},
+                                   "404": {"description": "No such referrer", **error}}}},
+    }
+
+
 _WRITE_NOTE = ("Takes an API token only (Authorization: Bearer <token>; the session cookie is a 401). A POST "
                "without id gets one made by the service; the answer is the stored record, id included. "
                "Audited with the ids it touched.")
@@ -450,6 +503,7 @@ def document() -> dict:
                             "content": {"application/json": {"schema": _ERROR}}},
                 }}},
             **_worklist_paths(bad_query, refresh),
+            **_loop_paths(bad_query, refresh),
             **_write_paths({"description": f"The body is larger than {MAX_CONTENT_LENGTH // 1024} KB, the most "
                                           "accepted", "content": {"application/json": {"schema": _ERROR}}}),
             "/api/status": {"get": {

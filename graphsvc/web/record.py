@@ -186,6 +186,10 @@ def _referral_form(insights) -> Form:
               blank="— the clinician addressed —"),
         Field("pass_reason", "Pass reason", SELECT, words_choices(PASS_REASONS), blank="— not passed —",
               help="When assigned to a colleague of the clinician addressed."),
+        Field("consent_to_update", "May the referrer be told how it went?", SELECT,
+              (("yes", "yes, the client agreed"), ("no", "no, the client declined"), ("unknown", "not asked yet")),
+              blank="— not asked yet —",
+              help="Whether the client agreed that the referrer hear where the referral stands (its update)."),
     ])
 
 

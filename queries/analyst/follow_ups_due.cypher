@@ -2,8 +2,9 @@
 // question: Which recent referrals have had no follow-up contact with their referrer yet, and how late is it?
 // note: a referral's loop is closed by a contact of kind follow_up between its referrer and any member, or by an
 //    update sent to the referrer that covered it (update_sent), dated on or after the referral and no later than
-//    $as_of; one after the due day (the date plus $follow_up_days) closes it late. The follow-up worklist's rule (graphsvc.rules.follow_up; a test checks that both list the same
-//    referrals). status is due while $as_of <= due, overdue after.
+//    $as_of; one after the due day (the date plus $follow_up_days) closes it late. The follow-up worklist's
+//    rule (graphsvc.rules.follow_up; a test checks that both list the same referrals). status is due while
+//    $as_of <= due, overdue after.
 // param: follow_up_days int = 14 -- days after a referral by which a follow-up should close its loop
 // param: lookback_days int = 90 -- only referrals dated within this many days before $as_of
 // param: as_of date = today -- the day to judge on
