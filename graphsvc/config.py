@@ -30,6 +30,7 @@ has a place in it and an environment variable::
     as_of = 2024-12-31            # GRAPHSVC_ANALYSIS_AS_OF; "today" (the default) or a date
     snapshot_dir = "~/.local/state/graphsvc/snapshots"  # GRAPHSVC_SNAPSHOT_DIR: warm starts (graphsvc.live)
     follow_up_days = 14           # GRAPHSVC_FOLLOW_UP_DAYS: the follow-up worklist's days to close the loop
+    unseen_days = 21              # GRAPHSVC_UNSEEN_DAYS: days after a referral with no first visit: the unseen list
 
     [web]
     page_size = 50                # GRAPHSVC_WEB_PAGE_SIZE
@@ -125,6 +126,7 @@ class AnalysisOptions:
     lapse_days: int = 180  # days without a referral that count as lapsed
     as_of: date | None = None  # the day judged on; None: today
     follow_up_days: int = 14  # the follow-up worklist: days after a referral to close the loop
+    unseen_days: int = 21  # the unseen worklist, and conversion: days after a referral to a first visit
 
     def day(self) -> date:
         return self.as_of or date.today()
@@ -183,6 +185,7 @@ SPECS: tuple[Spec, ...] = (
          ("GRAPHSVC_ANALYSIS_AS_OF", "GRAPHSVC_WEB_ANALYSIS_AS_OF")),
     Spec("analysis_snapshot_dir", "analysis", "snapshot_dir", "path", ("GRAPHSVC_SNAPSHOT_DIR",)),
     Spec("analysis.follow_up_days", "analysis", "follow_up_days", "int", ("GRAPHSVC_FOLLOW_UP_DAYS",), 1, 365),
+    Spec("analysis.unseen_days", "analysis", "unseen_days", "int", ("GRAPHSVC_UNSEEN_DAYS",), 1, 365),
     Spec("web_page_size", "web", "page_size", "int", ("GRAPHSVC_WEB_PAGE_SIZE",), 1, 1000),
     Spec("web_today_items", "web", "today_items", "int", ("GRAPHSVC_TODAY_ITEMS",), 1, 200),
     Spec("web_poll_seconds", "web", "poll_seconds", "int", ("GRAPHSVC_WEB_POLL_SECONDS",), 0, 3600),

@@ -118,7 +118,7 @@ class Insights:
         o = self.options
         return build_worklists(self.G, self.histories, self.metrics, as_of=o.day(),
                                key_person_risk=self.key_person_risk, window=o.window,
-                               follow_up_days=o.follow_up_days,
+                               follow_up_days=o.follow_up_days, unseen_days=o.unseen_days,
                                index=self.__dict__.get("index"))  # only if already built
 
     def worklist(self, name: str, show: str = "open") -> list[dict]:

@@ -34,7 +34,7 @@ PRACTICE = "practice"
 PRACTICE_ID = "practice"
 
 # The worklists (``graphsvc.analysis.worklists``), by the names their pages, API paths and tasks use.
-WORKLIST_NAMES = ("new", "stalled", "ready", "lapsed", "follow-up", "key-person-risk")
+WORKLIST_NAMES = ("new", "stalled", "ready", "lapsed", "follow-up", "unseen", "key-person-risk")
 
 # What a person can do to a worklist row (``graphsvc.service.Service.act_on_row``), and the states a
 # stored task can be in: ``open`` (worked on: assigned or snoozed), ``done`` (marked done with an

@@ -51,7 +51,8 @@ def test_every_list_is_returned_in_the_order_of_worklists_with_its_columns():
     p.add_referrer(G, "x", point_person="ana", since=d(2024, 12, 1))
     p.add_referral(G, "x", "x1", d(2024, 12, 19), "ana")
     out = lists(G)
-    assert list(out) == list(WORKLISTS) == ["new", "stalled", "ready", "lapsed", "follow-up", "key-person-risk"]
+    assert list(out) == list(WORKLISTS) == ["new", "stalled", "ready", "lapsed", "follow-up", "unseen",
+                                            "key-person-risk"]
     for name in ("new", "follow-up", "key-person-risk"):
         assert tuple(out[name][0]) == WORKLISTS[name]["columns"], name
         assert WORKLISTS[name]["columns"][1:len(COMMON_COLUMNS) + 1] == COMMON_COLUMNS
@@ -471,6 +472,8 @@ def test_the_small_fixture_practice():
         "lapsed": ["rf1"],
         # Referrals since 2024-04-01: r5 (due 04-15, 76 days overdue) and r6 (due 05-15, 46); no follow-ups.
         "follow-up": ["r5", "r6"],
+        # Referrals of 2024-04-01 to 2024-06-09 (21 days before), no status recorded: no first visit yet.
+        "unseen": ["r5", "r6"],
         # rf2 in stage 1 with cn2 (2 referrals this year), rf3's only referral assigned to cn2 (1),
         # rf1 in stage 1 with cn1 (none this year).
         "key-person-risk": ["rf2", "rf3", "rf1"],
@@ -479,3 +482,31 @@ def test_the_small_fixture_practice():
     assert [r["depends_on"] for r in out["key-person-risk"]] == [["cn2"], ["cn2"], ["cn1"]]
     assert out["stalled"][0]["why"] == "in stage 1 for 376 days (since 2023-06-20); 3 referrals, none addressed " \
                                        "to a colleague of Ben Okafor"
+
+
+def test_unseen_referrals_without_a_first_visit_weeks_on_with_who_to_chase():
+    G = p.new_graph()
+    team(G)
+    p.add_referrer(G, "u", name="Dr. U", point_person="ana", since=d(2024, 9, 1))
+    day = d(2024, 12, 31)
+    for key, on, statuses in (
+            ("a", d(2024, 12, 10), {}),                                     # 21 days: unseen
+            ("b", d(2024, 12, 11), {}),                                     # 20 days: not yet
+            ("c", d(2024, 11, 1), {"contacted": d(2024, 11, 2)}),
+            ("e", d(2024, 11, 2), {"scheduled": d(2024, 11, 9)}),
+            ("f", d(2024, 11, 3), {"scheduled": d(2024, 11, 9), "first_visit": d(2024, 11, 20)}),  # seen
+            ("g", d(2024, 11, 4), {"declined": d(2024, 11, 5)}),            # ended: nothing to chase
+            ("h", d(2024, 10, 1), {})):                                     # 91 days: outside the window
+        p.add_referral(G, "u", key, on, "ana", statuses=statuses)
+    rows = lists(G, as_of=day)["unseen"]
+    assert [(r["referral"], r["referral_status"], r["status_on"], r["days_waiting"]) for r in rows] == [
+        ("c", "contacted", d(2024, 11, 2), 60), ("e", "scheduled", d(2024, 11, 9), 59),
+        ("a", "received", d(2024, 12, 10), 21)]
+    assert rows[0]["why"] == "referred on 2024-11-01 to Ana Ruiz; still contacted (since 2024-11-02) after 60 days, " \
+                             "with no first visit"
+    assert rows[0]["next_step"] == ("Chase: Ana Ruiz calls the client again to schedule a first visit before the "
+                                    "client looks elsewhere.")
+    assert rows[1]["next_step"] == "Chase: Ana Ruiz checks whether the first visit scheduled on 2024-11-09 happened, " \
+                                   "and records it (or the no show)."
+    assert rows[0]["priority"] == round(8 * (1 + 60 / 21), 1)  # 7 referrals this year (+1)
+    assert [r["referral"] for r in lists(G, as_of=day, unseen_days=30)["unseen"]] == ["c", "e"]

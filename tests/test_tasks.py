@@ -255,8 +255,8 @@ def test_an_import_checks_tasks_and_names_file_and_line(small, tmp_path):
         "tasks.csv:3: unknown referrer_id 'rf9'",
         "tasks.csv:4: referral_id 'r3' is a referral of referrer 'rf2', not of 'rf1'",
         "tasks.csv:5: field 'done_on': is required when status is done",
-        "tasks.csv:6: field 'worklist': must be one of 'new', 'stalled', 'ready', 'lapsed', 'follow-up' or "
-        "'key-person-risk' (got 'busy')",
+        "tasks.csv:6: field 'worklist': must be one of 'new', 'stalled', 'ready', 'lapsed', 'follow-up', 'unseen' "
+        "or 'key-person-risk' (got 'busy')",
     ]
 
 

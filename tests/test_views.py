@@ -67,7 +67,7 @@ def test_the_dashboard_counts_the_worklists_and_charts_the_stages(small, client)
              re.findall(r'<a href="/worklists/[^"]+"><b>(\d+)</b>(.*?)</a>', page)}
     # stalled: rf2; lapsed and declining: rf1 (declining), rf2 (lapsed); key-person risk: all three.
     assert cards == {"New referrers": 0, "Stalled referrers": 1, "Ready for stage 3": 0, "Lapsed and declining": 2,
-                     "Follow-up": 0, "Key-person risk": 3}
+                     "Follow-up": 0, "Unseen": 0, "Key-person risk": 3}
     assert chart_data(page, "chart-funnel") == {
         "labels": ["0 · new", "1 · point person", "2 · trying colleagues", "3 · whole practice"],
         "series": [{"label": "referrers", "values": [0, 2, 0, 1]}]}
@@ -125,7 +125,7 @@ def test_worklists_filter_sort_and_page(small, app, client):
 
 @pytest.mark.parametrize("url, status, message", [
     ("/worklists/nope", 404, "No worklist 'nope'; the worklists are new, stalled, ready, lapsed, follow-up, "
-                             "key-person-risk"),
+                             "unseen, key-person-risk"),
     ("/worklists/stalled?sort=colour", 400, "sort must be one of referrer, name, referrer_kind"),
     ("/worklists/stalled?stage=9", 400, "stage must be one of 0, 1, 2, 3; got '9'"),
     ("/worklists/stalled?page=0", 400, "page must be a whole number from 1 to 1000000"),

@@ -138,6 +138,12 @@ WORKLISTS = {
         ("referral", "date", "clinician", "clinician_name", "due", "days_overdue", "status"),
         filters=("status", "clinician"), sorts=("referral", "date", "clinician_name", "due", "days_overdue",
                                                 "status")),
+    "unseen": _spec(
+        "Unseen", "Referrals with no first visit weeks on (21 days by default): chase them before the client "
+        "is lost.", "longest waiting first",
+        ("referral", "date", "clinician", "clinician_name", "referral_status", "status_on", "days_waiting"),
+        filters=("referral_status", "clinician"),
+        sorts=("referral", "date", "clinician_name", "referral_status", "days_waiting")),
     "key-person-risk": _spec(
         "Key-person risk", "Referrers who depend on one clinician: broaden the relationship.",
         "most referrals at stake first", ("depends_on", "depends_on_names", "referrals_last_12_months"),
@@ -149,7 +155,7 @@ assert tuple(WORKLISTS) == WORKLIST_NAMES, "vocabulary.WORKLIST_NAMES names the 
 
 # The start of each list's row ids: a row's list can be told from its id.
 ID_PREFIX = {"new": "new", "stalled": "stl", "ready": "rdy", "lapsed": "lap", "follow-up": "fu",
-             "key-person-risk": "kpr"}
+             "unseen": "uns", "key-person-risk": "kpr"}
 
 
 def row_id(worklist: str, referrer: str, situation) -> str:
@@ -285,7 +291,7 @@ def _with_task(row: dict, task: dict | None, today: date, names) -> dict:
 
 
 def worklists(G, histories: dict, metrics: dict, *, as_of: date, new_days: int = 90,
-              follow_up_days: int = DEFAULT_ANALYSIS.follow_up_days,
+              follow_up_days: int = DEFAULT_ANALYSIS.follow_up_days, unseen_days: int = DEFAULT_ANALYSIS.unseen_days,
               lookback_days: int = 90, key_person_risk: dict | None = None, ready_after: int = READY_AFTER,
               window: int = DEFAULT_ANALYSIS.window, index=None) -> dict:
     """Every worklist, each in its default order (most urgent first).
@@ -348,16 +354,17 @@ def worklists(G, histories: dict, metrics: dict, *, as_of: date, new_days: int =
         key_person_risk = _key_person_risk(G, histories, as_of=as_of)
     names = _Names(G)
     referrer = _ReferrerColumns(G, histories, names)
-    ready, follow_up = _ready_and_follow_up(G, histories, referrer, names, as_of=as_of, ready_after=ready_after,
-                                            window=window, staff=StaffPool(G, index.members if index else None,
-                                                             index.addressed_counts if index else None),
-                                            follow_up_days=follow_up_days, lookback_days=lookback_days)
+    ready, follow_up, unseen = _ready_and_follow_up(
+        G, histories, referrer, names, as_of=as_of, ready_after=ready_after, window=window,
+        staff=StaffPool(G, index.members if index else None, index.addressed_counts if index else None),
+        follow_up_days=follow_up_days, lookback_days=lookback_days, unseen_days=unseen_days)
     lists = {
         "new": _new(histories, referrer, as_of, new_days),
         "stalled": _stalled(histories, referrer, as_of),
         "ready": ready,
         "lapsed": _lapsed(G, histories, metrics, referrer, as_of),
         "follow-up": follow_up,
+        "unseen": unseen,
         "key-person-risk": _key_person_rows(histories, metrics, key_person_risk, referrer, names),
     }
     for name, rows in lists.items():
@@ -388,6 +395,8 @@ def priority(worklist: str, row: dict, trend: dict) -> float:
     stake = max(trend["last_12_months"], trend["previous_12_months"]) + 1
     if worklist == "follow-up":
         pressing = 1 + max(row["days_overdue"], 0) / 7 if row["days_overdue"] > 0 else 0.5
+    elif worklist == "unseen":
+        pressing = 1 + row["days_waiting"] / 21
     elif worklist == "new":
         pressing = 1.5 if row["days_since_first"] <= 30 else 1.0
     elif worklist == "stalled":
@@ -625,11 +634,11 @@ def _lapsed(G, histories, metrics, referrer, as_of) -> list[dict]:
 
 
 def _ready_and_follow_up(G, histories, referrer, names, *, as_of, ready_after, window, staff, follow_up_days,
-                         lookback_days) -> tuple[list[dict], list[dict]]:
-    """The two lists that need a referrer's events, each referrer that can be on either walked once."""
+                         lookback_days, unseen_days) -> tuple[list[dict], list[dict], list[dict]]:
+    """The three lists that need a referrer's events, each referrer that can be on any walked once."""
     earliest = as_of - timedelta(days=lookback_days)
     practice = PracticeFlags(G)
-    ready, follow_up = [], []
+    ready, follow_up, unseen = [], [], []
     for r, h in histories.items():
         # Only a referrer in stage 2 or 3 has tried a colleague; only one that referred since
         # `earliest` can have a referral waiting for a follow-up. The rest are never walked.
@@ -646,9 +655,11 @@ def _ready_and_follow_up(G, histories, referrer, names, *, as_of, ready_after, w
         if can_wait:
             _follow_up_rows(follow_up, r, referrals, (follow_ups, covered), referrer, names, as_of, earliest,
                             follow_up_days)
+            _unseen_rows(unseen, r, referrals, referrer, names, as_of, earliest, unseen_days)
     ready.sort(key=lambda row: (-row["colleagues_tried"], -row["last_referral"].toordinal(), row["referrer"]))
     follow_up.sort(key=lambda row: (-row["days_overdue"], row["date"], row["referral"]))
-    return ready, follow_up
+    unseen.sort(key=lambda row: (-row["days_waiting"], row["referral"]))
+    return ready, follow_up, unseen
 
 
 def _ready_row(G, r, h, referrals, introduced, referrer, names, practice, ready_after, window,
@@ -697,6 +708,32 @@ def _follow_up_rows(rows, r, referrals, closers, referrer, names, as_of, earlies
                             f"since; {when}",
                      "next_step": f"Close the loop: {clinician} keeps {common['name']} informed about this "
                                   f"client (with the client's consent) and records the follow-up contact."})
+
+
+def _unseen_rows(rows, r, referrals, referrer, names, as_of, earliest, unseen_days) -> None:
+    """The referrer's referrals of the look-back window, ``unseen_days`` old or more, with no first visit and
+    no end (declined, no show, referred out: a known outcome, nothing to chase)."""
+    common = None
+    for day, key, assigned, data in _in_window(referrals, earliest, as_of - timedelta(days=unseen_days)):
+        status, since = rules.current_status(day, data["statuses"])
+        if status not in ("received", "contacted", "scheduled"):
+            continue
+        if common is None:
+            common = referrer(r)
+        clinician = names(assigned)
+        waiting = (as_of - day).days
+        if status == "scheduled":
+            step = (f"Chase: {clinician} checks whether the first visit scheduled on {since} happened, and records "
+                    f"it (or the no show).")
+        else:
+            step = (f"Chase: {clinician} calls the client {'again ' if status == 'contacted' else ''}to schedule a "
+                    f"first visit before the client looks elsewhere.")
+        rows.append({**common, "id": row_id("unseen", r, key), "referral": key, "date": day, "clinician": assigned,
+                     "clinician_name": clinician, "referral_status": status, "status_on": since,
+                     "days_waiting": waiting,
+                     "why": f"referred on {day} to {clinician}; still {words(status)} (since {since}) after "
+                            f"{_count(waiting, 'day')}, with no first visit",
+                     "next_step": step})
 
 
 def _in_window(referrals, earliest, as_of):

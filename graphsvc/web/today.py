@@ -21,6 +21,7 @@ that does the same (``api``):
   introduction form, prefilled, for changing a detail first);
 * ``record_contact``: the contact form, prefilled, for a lapsed referrer
   (a lunch or a visit: the kind is the user's choice);
+* ``record_status``: where a referral stands (follow-up and unseen rows), its form;
 * ``snooze`` and ``done``: the row's own actions (``graphsvc.web.worklists``).
 """
 
@@ -92,6 +93,11 @@ def actions(item: dict, day: str) -> list[dict]:
                         "form": url_for("record.contact", referrer_id=r, member_id=member), "fields": None,
                         "api": {"method": "POST", "path": "/api/contacts",
                                 "body": {"date": day, "member_id": member, "referrer_id": r, "kind": None}}})
+    if item.get("referral") and can(current_user, "record_status", assigned_to=item.get("clinician")):
+        out.append({"action": "record_status", "label": "Record where it stands",
+                    "form": url_for("updates.status", referral_id=item["referral"]), "fields": None,
+                    "api": {"method": "POST", "path": f"/api/referrals/{item['referral']}/status",
+                            "body": {"status": None, "date": day}}})
     if can(current_user, "work_on_rows", point_person_id=item["point_person"]):
         row = url_for("worklists.row", name=item["worklist"], row_id=item["id"])
         api = f"/api/worklists/{item['worklist']}/{item['id']}"

@@ -69,6 +69,7 @@ LABELS = {
     "depends_on_names": "Depends on", "referrals_last_12_months": "Referrals, last 12 months",
     "why": "Why", "next_step": "Next step", "id": "Row id", "task_status": "Work", "assigned_to": "Assigned to (id)",
     "assigned_to_name": "Assigned to", "snoozed_until": "Snoozed until", "note": "Outcome", "done_on": "Done on",
+    "referral_status": "Where it stands", "status_on": "Since", "days_waiting": "Days waiting",
 }
 # The lists whose rows call for an introduction: their page names the colleague, with a one-click button.
 INTRODUCING = ("stalled", "ready", "key-person-risk")
@@ -79,7 +80,8 @@ HIDDEN_ON_PAGE = {"referrer", "point_person", "coordinator", "clinician", "depen
                   "first_referral", "id", "assigned_to", "task_status", "note", "done_on", "snoozed_until",
                   "priority", "referrer_id"}
 NUMERIC = {"referrals", "days_since_first", "days_in_stage", "colleagues_tried", "days_since_last",
-           "last_12_months", "previous_12_months", "change", "days_overdue", "referrals_last_12_months"}
+           "last_12_months", "previous_12_months", "change", "days_overdue", "referrals_last_12_months",
+           "days_waiting"}
 
 
 def counts() -> dict[str, int]:
