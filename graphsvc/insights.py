@@ -18,6 +18,7 @@ from functools import cached_property
 
 from .analysis import activity, monthly_stage_counts, referrer_metrics, stage_histories
 from .analysis.backtest import evaluate
+from .analysis.conversion import conversion, referral_outcomes
 from .analysis.graph import add_referrer, new_graph
 from .analysis.graph import as_of as graph_as_of
 from .analysis.index import Index
@@ -136,6 +137,29 @@ class Insights:
             if row["id"] == row_id:
                 return row
         raise NotFound(f"no row {row_id!r} on the {name} worklist (its reason may have disappeared)")
+
+    @cached_property
+    def outcomes(self) -> dict:
+        """Per referrer, what became of its recent referrals (``conversion.referral_outcomes``)."""
+        o = self.options
+        return referral_outcomes(self.G, self.histories, as_of=o.day(), wait_days=o.unseen_days)
+
+    @cached_property
+    def conversion(self) -> dict:
+        """The share of referrals reaching a first visit and the median days to it (``analysis.conversion``):
+        ``{"practice": {...}, "by_kind": {kind: {...}}}``."""
+        kinds: dict[str, list] = {}
+        for r in self.outcomes:
+            kinds.setdefault(self.G.nodes[r]["referrer_kind"], []).append(r)
+        return {"practice": conversion(self.outcomes),
+                "by_kind": {kind: conversion(self.outcomes, rs) for kind, rs in sorted(kinds.items())}}
+
+    def conversion_of(self, referrer_id: str) -> dict:
+        """One referrer's conversion (from ``outcomes`` once computed, else for it alone)."""
+        o = self.options
+        outcomes = self.__dict__.get("outcomes") or referral_outcomes(self.G, [referrer_id], as_of=o.day(),
+                                                                      wait_days=o.unseen_days)
+        return conversion(outcomes, [referrer_id])
 
     @cached_property
     def today_ranking(self) -> list[tuple[str, dict]]:
@@ -311,7 +335,7 @@ class Insights:
     # updated in place for the referrers a change touches.
     AGGREGATES = ("referrer_rows", "referrer_row", "follow_up_figures", "totals", "clinician_table", "headline",
                   "monthly_stages", "sharing", "bridges", "key_person_risk", "worklists", "worklist_entries",
-                  "today_ranking",
+                  "today_ranking", "outcomes", "conversion",
                   "member_activity", "monthly_activity", "outreach", "coverage", "network")
 
     @property
@@ -359,6 +383,8 @@ class Insights:
             clinicians = monthly
         if clinicians:
             out["clinicians"] = self.clinicians()
+        if monthly:
+            out["conversion"] = self.conversion
         return out
 
     def referrer(self, referrer_id: str) -> dict:
@@ -373,6 +399,7 @@ class Insights:
             "point_person_history": [{"clinician": c, "since": s, "until": u} for s, u, c in node["tenures"]],
             **self._history_of(referrer_id),
             "metrics": self._metrics_of(referrer_id),
+            "conversion": self.conversion_of(referrer_id),
         }
 
     # -- what the pages and commands ask ---------------------------------------------------------

@@ -217,3 +217,31 @@ def test_statuses_consent_and_updates_export_and_import_exactly(live, tmp_path, 
     assert snapshot(graph, analysis=False) == before
     import_folder(graph, tmp_path / "one")  # again: nothing changes (a restated status is accepted)
     assert snapshot(graph, analysis=False) == before
+
+
+# -- conversion and leakage --------------------------------------------------------------------------------------
+
+
+def test_conversion_per_referrer_kind_and_practice(live, small, app, client):
+    cache, service = live
+    service.record_status("r20", {"status": "first_visit", "date": "2024-12-22"}, by=someone())  # 12 days
+    service.record_status("r5", {"status": "contacted", "date": "2024-04-02"}, by=someone())
+    service.record_status("r5", {"status": "first_visit", "date": "2024-04-20"}, by=someone())  # 19 days
+    service.record_status("r6", {"status": "declined", "date": "2024-05-03"}, by=someone())
+    # Judged on 2024-12-31: the referrals of 2024 up to 2024-12-10 (21 days before): r4, r5, r6 and r20.
+    conversion = cache.get().conversion
+    assert conversion["practice"] == {"referrals": 4, "first_visits": 2, "share": 0.5, "median_days": 15.5,
+                                      "ended": 1, "waiting": 1}
+    assert conversion["by_kind"] == {
+        "clergy": {"referrals": 2, "first_visits": 2, "share": 1.0, "median_days": 15.5, "ended": 0, "waiting": 0},
+        "pediatrician": {"referrals": 0, "first_visits": 0, "share": None, "median_days": None, "ended": 0,
+                         "waiting": 0},
+        "school_counselor": {"referrals": 2, "first_visits": 0, "share": 0.0, "median_days": None, "ended": 1,
+                             "waiting": 1}}
+    assert cache.get().referrer("rf3")["conversion"] == conversion["by_kind"]["clergy"]
+    # The same in the web view's analysis (another live analysis of the same graph).
+    assert client.get("/api/practice/summary").get_json()["conversion"]["practice"]["median_days"] == 15.5
+    assert client.get("/api/referrers/rf2").get_json()["conversion"]["ended"] == 1
+    assert "2 of 2 referrals (100%), median 16 days to the first visit" in text(client.get("/referrers/rf3"))
+    dashboard = text(client.get("/dashboard"))
+    assert "The practice 4 2 50% 15.5 1 1" in dashboard and "school counselor 2 0 0% — 1 1" in dashboard

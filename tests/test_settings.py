@@ -126,7 +126,7 @@ def test_the_working_directory_file_is_read_and_graphsvc_config_wins(tmp_path, m
 
 @pytest.mark.parametrize("text, message", [
     ("[analysis]\nwindw = 5\n", "unknown key 'windw' in [analysis] (known: window, stall_days, lapse_days, as_of, "
-                                "snapshot_dir, follow_up_days)"),
+                                "snapshot_dir, follow_up_days, unseen_days)"),
     ("[local]\nbolt_port = \"7700\"\n", "[local] bolt_port must be a whole number, got string '7700'"),
     ("[analysis]\nwindow = 0\n", "[analysis] window must be at least 1, got 0"),
     ("[analysis]\nas_of = 2024-13-01\n", "not valid TOML"),
@@ -149,7 +149,7 @@ def test_a_bad_file_is_a_clear_cli_error(tmp_path):
     result = CliRunner().invoke(main, ["config", "show"], env=clean_env(GRAPHSVC_CONFIG=str(f)))
     assert (result.exit_code, result.output) == (
         1, f"Error: {f}: unknown key 'windw' in [analysis] (known: window, stall_days, lapse_days, as_of, "
-           "snapshot_dir, follow_up_days)\n")
+           "snapshot_dir, follow_up_days, unseen_days)\n")
     missing = tmp_path / "nope.toml"
     result = CliRunner().invoke(main, ["config", "show"], env=clean_env(GRAPHSVC_CONFIG=str(missing)))
     assert (result.exit_code, result.output) == (1, f"Error: GRAPHSVC_CONFIG names {missing}, which is not a file\n")

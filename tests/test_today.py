@@ -91,7 +91,7 @@ def test_the_api_today_with_actions_and_the_setting(small, app, client):
     assert stone["actions"][0]["api"] == {"method": "POST", "path": "/api/introductions", "body": {
         "date": "2024-12-31", "introduced_id": "cn1", "by_id": "cn2", "referrer_id": "rf3"}}
     assert client.get("/api/today?member=cn2").get_json()["member"] == "cn2"
-    assert client.get("/api/today?member=nobody").status_code == 400
+    assert client.get("/api/today?member=nobody").status_code == 404
     assert client.get("/api/today?limit=3").status_code == 400
     app.config["TODAY_ITEMS"] = 1
     assert [i["referrer"] for i in client.get("/api/today").get_json()["items"]] == ["rf2"]

@@ -340,7 +340,7 @@ def worklists(G, histories: dict, metrics: dict, *, as_of: date, new_days: int =
     >>> day = date(2024, 12, 31)
     >>> lists = worklists(G, stage_histories(G, as_of=day), referrer_metrics(G, as_of=day), as_of=day)
     >>> {name: len(rows) for name, rows in lists.items()}
-    {'new': 1, 'stalled': 0, 'ready': 0, 'lapsed': 0, 'follow-up': 1, 'key-person-risk': 1}
+    {'new': 1, 'stalled': 0, 'ready': 0, 'lapsed': 0, 'follow-up': 1, 'unseen': 0, 'key-person-risk': 1}
     >>> new = lists["new"][0]
     >>> new["why"]
     'first referral 12 days ago (2024-12-19); 1 referral so far'

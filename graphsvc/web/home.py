@@ -71,5 +71,5 @@ def dashboard():
                            today_items=mine[:TODAY_ON_DASHBOARD], today_limit=len(mine),
                            members=member_choices(insights), tomorrow=first_snooze_day(), here=request.path,
                            worklists=WORKLISTS, counts=insights.open_counts(),
-                           follow_up=insights.follow_up_figures,
+                           follow_up=insights.follow_up_figures, conversion=insights.conversion,
                            funnel=funnel, over_time=over_time, breadth=breadth, referrals=referrals)

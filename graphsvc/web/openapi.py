@@ -324,14 +324,17 @@ def _worklist_paths(bad_query: dict, refresh: dict) -> dict:
         "summary": "The few things most worth doing now for the caller (a clinician: its own; others: the "
                    "practice's), one per referrer, the most at stake first",
         "parameters": [{"name": "member", "in": "query", "required": False,
-                        "schema": {"type": "string", "pattern": ID_PATTERN},
-                        "description": "A clinician's or staff member's id: its own list (an unknown one is a 400)."},
+                        "schema": {"type": "string", "pattern": f"^$|{ID_PATTERN}"},
+                        "description": "A clinician's or staff member's id: its own list (an unknown one is a 404); "
+                                       "empty or left out: the caller's own (a clinician's) or the practice's."},
                        refresh],
         "responses": {"200": {"description": "The items", "content": {"application/json": {"schema": {
             "type": "object", "required": ["member", "limit", "items"], "properties": {
                 "member": nullable_text, "limit": {"type": "integer"},
                 "items": {"type": "array", "items": item}}}}}},
-            "400": bad_query}}}
+            "400": bad_query,
+            "404": {"description": "member names no clinician or staff member",
+                    "content": {"application/json": {"schema": _ERROR}}}}}}
     return paths
 
 
@@ -417,9 +420,16 @@ def document() -> dict:
                 "change": {"type": "integer"}}},
         },
     }
+    conversion = {"type": "object", "required": ["referrals", "first_visits", "share", "median_days", "ended",
+                                                 "waiting"],
+                  "description": "Referrals of the last 12 months, unseen_days or more old: how many reached a first "
+                                 "visit, the median days to it, how many ended without one or still wait.",
+                  "properties": {"referrals": {"type": "integer"}, "first_visits": {"type": "integer"},
+                                 "share": {"type": ["number", "null"]}, "median_days": {"type": ["number", "null"]},
+                                 "ended": {"type": "integer"}, "waiting": {"type": "integer"}}}
     referrer = {
         "type": "object",
-        "required": ["id", "stage", "history", "metrics"],
+        "required": ["id", "stage", "history", "metrics", "conversion"],
         "properties": {
             "id": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"},
             "organization": {"type": "string"}, "since": _DATE,
@@ -433,6 +443,7 @@ def document() -> dict:
             "days_to_stage_2": {"type": ["integer", "null"]}, "days_to_stage_3": {"type": ["integer", "null"]},
             "jumped": {"type": "boolean"}, "stalled": {"type": "boolean"}, "lapsed": {"type": "boolean"},
             "metrics": metrics,
+            "conversion": conversion,
         },
     }
     suggestion = {"type": "object", "properties": {
@@ -537,8 +548,11 @@ def document() -> dict:
                 "parameters": [refresh],
                 "responses": {
                     "200": {"description": "The summary", "content": {"application/json": {"schema": {
-                        "type": "object", "required": ["referrers", "stages", "monthly", "clinicians"],
-                        "properties": {"clinicians": {
+                        "type": "object", "required": ["referrers", "stages", "monthly", "clinicians", "conversion"],
+                        "properties": {"conversion": {"type": "object", "required": ["practice", "by_kind"],
+                                                      "properties": {"practice": conversion, "by_kind": {
+                                                          "type": "object", "additionalProperties": conversion}}},
+                                       "clinicians": {
                             "type": "object", "additionalProperties": {"type": "object"},
                             "description": "Per clinician id: sharing, bridging and other "
                                            "per-clinician figures."}}}}}},

@@ -30,7 +30,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 
-from ..errors import InvalidInput
+from ..errors import NotFound
 from ..limits import ID_RE, shown
 from ..permissions import can
 from . import extensions
@@ -130,5 +130,5 @@ def api_today():
     try:
         member = whose(request.args.get("member"), insights)
     except LookupError as e:
-        raise InvalidInput(f"query parameter 'member': {e}") from None
+        raise NotFound(f"query parameter 'member': {e}") from None
     return jsonify(member=member, limit=current_app.config["TODAY_ITEMS"], items=items_for(insights, member))
