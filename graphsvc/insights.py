@@ -29,7 +29,7 @@ from .analysis.practice import bridge_members, clinician_sharing, key_person_ris
 from .analysis.referrals import current_point_person
 from .analysis.suggestions import suggest_introductions
 from .analysis.tuning import in_force, tune, weights_reason
-from .analysis.worklists import WORKLISTS, follow_up_figures, rank_open_rows, todays_work
+from .analysis.worklists import WORKLISTS, follow_up_counts, merged, sum_follow_ups, todays_work
 from .analysis.worklists import worklists as build_worklists
 from .config import AnalysisOptions
 from .errors import NotFound
@@ -55,6 +55,8 @@ class Insights:
         self.G = G
         self.options = options
         self.version = version
+        # The day everything here is judged on (today's analysis is stale the next day: ``graphsvc.live``).
+        self.judged_on = options.day()
         self.built_at = datetime.now(UTC)
         # When it was last known to match the database (``graphsvc.live`` moves it on).
         self.data_as_of = self.built_at
@@ -161,11 +163,6 @@ class Insights:
                                                                       wait_days=o.unseen_days)
         return conversion(outcomes, [referrer_id])
 
-    @cached_property
-    def today_ranking(self) -> list[tuple[str, dict]]:
-        """Every open worklist row as ``(list, row)``, the most at stake first (``worklists.rank_open_rows``)."""
-        return rank_open_rows(self.worklists)
-
     def today(self, member: str | None = None, limit: int = 15) -> list[dict]:
         """The few things most worth doing now: one item per referrer, the most at stake first
         (``worklists.todays_work``); ``member``'s own (its referrers' rows and those assigned to it), or
@@ -177,7 +174,7 @@ class Insights:
         the coordinator to introduce, and the member who introduces them; None when there is nobody
         to suggest) and a ``next_step`` naming both.
         """
-        items = todays_work(self.today_ranking, limit=limit, member=member)
+        items = todays_work(self.worklists, limit=limit, member=member)
         for item in items:
             item["call"] = item["name"] + (f" ({item['organization']})" if item["organization"] else "")
             item["introduce"] = self.introduction_for(item["worklist"], item)
@@ -333,10 +330,10 @@ class Insights:
     # Results over the whole practice: dropped by ``apply`` and computed again
     # when next asked. Per-referrer results (histories, metrics, index) are
     # updated in place for the referrers a change touches.
-    AGGREGATES = ("referrer_rows", "referrer_row", "follow_up_figures", "totals", "clinician_table", "headline",
-                  "monthly_stages", "sharing", "bridges", "key_person_risk", "worklists", "worklist_entries",
-                  "today_ranking", "outcomes", "conversion",
-                  "member_activity", "monthly_activity", "outreach", "coverage", "network")
+    AGGREGATES = ("referrer_rows", "referrer_row", "follow_up_figures", "follow_up_by_referrer", "totals",
+                  "clinician_table", "headline", "monthly_stages", "sharing", "bridges", "key_person_risk",
+                  "worklists", "worklist_entries", "outcomes", "conversion", "member_activity", "monthly_activity",
+                  "outreach", "coverage", "network")
 
     @property
     def weights(self) -> dict:
@@ -544,11 +541,54 @@ class Insights:
         return {row["id"]: row for row in self.referrer_rows}
 
     @cached_property
+    def follow_up_by_referrer(self) -> dict:
+        """``worklists.follow_up_counts``: per referrer, how the loops of its recent referrals stand."""
+        o = self.options
+        return follow_up_counts(self.G, self.histories, as_of=o.day(), follow_up_days=o.follow_up_days)
+
+    @cached_property
     def follow_up_figures(self) -> dict:
         """How the loops of the follow-up worklist's referrals stand (``worklists.follow_up_figures``):
         ``referrals``, ``on_time``, ``late``, ``due`` and ``overdue``."""
+        return sum_follow_ups(self.follow_up_by_referrer.values())
+
+    # The practice-wide results made of per-referrer parts: after a change of some referrers, only their
+    # parts are made again (``refresh``), the rest of ``AGGREGATES`` is dropped.
+    PER_REFERRER = ("worklists", "follow_up_by_referrer", "outcomes")
+
+    def refresh(self, referrer_ids, *, whole: bool = False) -> set[str]:
+        """Bring ``PER_REFERRER`` up to date after a change of these referrers (``G``, ``histories``,
+        ``metrics`` and the index already are: ``live.apply_change``), keeping every other referrer's part;
+        returns the names brought up to date. ``whole``: something every row may show changed (a member's
+        name, which staff member a ready row introduces): the worklists are made again when next asked.
+
+        The result equals a full build's (``tests/test_live.py`` checks it, write after write).
+        """
+        done: set[str] = set()
+        if "histories" not in self.__dict__:
+            return done
+        ids = sorted(set(referrer_ids))
+        present = {r: self.histories[r] for r in ids if r in self.histories}
         o = self.options
-        return follow_up_figures(self.G, self.histories, as_of=o.day(), follow_up_days=o.follow_up_days)
+        if "worklists" in self.__dict__ and not whole:
+            fresh = build_worklists(self.G, present, self.metrics, as_of=o.day(), window=o.window,
+                                    follow_up_days=o.follow_up_days, unseen_days=o.unseen_days,
+                                    index=self.__dict__.get("index"))
+            self.__dict__["worklists"] = merged(self.worklists, fresh, ids)
+            done.add("worklists")
+        if "follow_up_by_referrer" in self.__dict__:
+            counts = self.follow_up_by_referrer
+            for r in ids:
+                counts.pop(r, None)
+            counts.update(follow_up_counts(self.G, present, as_of=o.day(), follow_up_days=o.follow_up_days))
+            done.add("follow_up_by_referrer")
+        if "outcomes" in self.__dict__:
+            outcomes = self.outcomes
+            for r in ids:
+                outcomes.pop(r, None)
+            outcomes.update(referral_outcomes(self.G, present, as_of=o.day(), wait_days=o.unseen_days))
+            done.add("outcomes")
+        return done
 
     def backtest(self, limit_cases: int | None = None) -> dict:
         """The suggestions replayed on past introductions, with the weights in force

@@ -13,7 +13,9 @@ the projection and analysis that write's transaction made, when the served
 analysis is at the version just before it: nothing read or analysed twice. A full
 projection happens only at start, after an import (imports write in
 parallel batches and stamp nothing; they set ``bulk_version``), when asked
-(``refresh``), or when the database is another one or went back in time; it
+(``refresh``), on a new day (an analysis of today judges stalled, lapsed, due
+and snoozed rows on its day), or when the database is another one or went
+back in time; it
 runs in a background thread while requests are served from the analysis
 there is, which is then kept current meanwhile.
 
@@ -52,7 +54,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from .analysis import referrer_metrics, stage_histories
@@ -305,10 +307,13 @@ class InsightsCache:
             # Built before the database had an instance id (made by the first
             # write or schema run of this version of graphsvc): the same database.
             insights.instance = feed.instance
+        new_day = insights.options.as_of is None and insights.judged_on != date.today()
         if (feed.instance != insights.instance or feed.version < insights.version
-                or feed.bulk_version > insights.version):
+                or feed.bulk_version > insights.version or new_day):
             why = ("another database" if feed.instance != insights.instance else
-                   "the graph's version went back" if feed.version < insights.version else "an import")
+                   "the graph's version went back" if feed.version < insights.version else
+                   "an import" if feed.bulk_version > insights.version else
+                   "a new day (stalled, lapsed, due and snoozed are judged on the day)")
             self._start_rebuild(why)
             return "rebuilding"
         if feed.version == insights.version:
@@ -602,8 +607,11 @@ def apply_change(insights: Insights, sub, referrer_ids, version: int | None, ana
     metrics and suggestion-index entries are computed again (or taken from
     ``analysed``: ``(histories, metrics)`` computed on ``sub`` with the same
     options, as a write's transaction did, ``insights.stored_analysis``); the
-    practice-wide results (``Insights.AGGREGATES``) are dropped, to be
-    computed when next asked. The result equals a full rebuild at
+    practice-wide results made of per-referrer parts (the worklists, the
+    follow-up counts, the conversion outcomes: ``Insights.refresh``) get
+    just these referrers' parts made again, and the other practice-wide
+    results (``Insights.AGGREGATES``) are dropped, to be computed when next
+    asked. The result equals a full rebuild at
     ``version`` (a test checks it, write after write). The caller makes sure
     nobody reads the analysis meanwhile (``InsightsCache``'s write lock).
     """
@@ -613,16 +621,20 @@ def apply_change(insights: Insights, sub, referrer_ids, version: int | None, ana
         sub = graph_as_of(sub, insights.options.as_of)
     G = insights.G
     index = insights.__dict__.get("index")
+    members_changed = False  # a name or a staff role every row may show: the worklists are made again
     for n, attrs in sub.nodes(data=True):
         if attrs.get("kind") in ("clinician", "staff", "provider"):
             if n in G:
+                members_changed = members_changed or G.nodes[n] != attrs
                 # In place: the index and any reader hold these very dicts.
                 G.nodes[n].clear()
                 G.nodes[n].update(attrs)
             else:
+                members_changed = True
                 G.add_node(n, **attrs)
                 if index is not None and attrs["kind"] != "provider":
                     index.members[n] = G.nodes[n]
+    staff_before = _staff_counts(index)
     _replace_referrers(G, sub, ids, index)
     present = [r for r in ids if r in G and G.nodes[r].get("kind") == "referrer"]
     o = insights.options
@@ -640,9 +652,20 @@ def apply_change(insights: Insights, sub, referrer_ids, version: int | None, ana
         if present:
             insights.metrics.update({r: metrics[r] for r in present} if metrics is not None else referrer_metrics(
                 G, present, window=o.window, as_of=o.day()))
+    # Which staff member a ready row introduces depends on how many referrals each was addressed.
+    whole = members_changed or index is None or _staff_counts(index) != staff_before
+    kept = insights.refresh(ids, whole=whole)
     for name in Insights.AGGREGATES:
-        insights.__dict__.pop(name, None)
+        if name not in kept:
+            insights.__dict__.pop(name, None)
     insights.version = version
+
+
+def _staff_counts(index) -> dict | None:
+    """The referrals addressed to each staff member (``Index.addressed_counts``), or None without an index."""
+    if index is None:
+        return None
+    return {m: index.addressed_counts.get(m, 0) for m, a in index.members.items() if a.get("kind") == "staff"}
 
 
 def _keep_layout(insights: Insights, ids: list[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -53,6 +53,11 @@ def assert_same_analysis(live: Insights, fresh: Insights) -> None:
         assert live.suggestions(r) == fresh.suggestions(r), r
     request = MatchRequest(needs=["adhd"], population="child")
     assert live.match(request) == fresh.match(request)
+    # The results made of per-referrer parts, brought up to date part by part (Insights.refresh).
+    assert live.worklists == fresh.worklists
+    assert live.follow_up_figures == fresh.follow_up_figures
+    assert live.conversion == fresh.conversion
+    assert live.today() == fresh.today() and live.today("cn2") == fresh.today("cn2")
 
 
 def writes_in_turn(graph, day):
@@ -94,6 +99,15 @@ def writes_in_turn(graph, day):
         lambda: service_of(graph).save("referrer", {"id": "rf10", "name": "Ms. Later", "kind": "attorney",
                                                     "organization": "", "point_person_id": "cn4",
                                                     "since": later}, by=someone()),
+        # Closing the loop and working on rows: a status, consent and its update, a task, a referral to staff.
+        lambda: service_of(graph).record_referral({"id": "w8", "date": day, "referrer_id": "rf2", "client_id": "cl2",
+                                                   "addressed_to": "cn2", "consent_to_update": "yes"}, by=someone()),
+        lambda: service_of(graph).record_status("w8", {"status": "contacted", "date": day}, by=someone()),
+        lambda: service_of(graph).send_update("rf2", by=someone(), day=day),
+        lambda: service_of(graph).act_on_row("key-person-risk", {"id": "kpr-x", "referrer": "rf3"},
+                                             {"action": "assign", "to": "st1"}, by=someone()),
+        lambda: service_of(graph).record_referral({"id": "w9", "date": day, "referrer_id": "rf3", "client_id": "cl2",
+                                                   "addressed_to": "st1", "assigned_to": "cn2"}, by=someone()),
     ]
 
 
@@ -103,14 +117,20 @@ def test_every_write_applied_in_place_equals_a_full_build(graph, options):
     cache = InsightsCache(graph, options, check_seconds=3600)
     live = cache.get()
     live.histories, live.metrics, live.summary()  # everything computed, so everything must be updated
+    _ = live.worklists, live.follow_up_figures, live.conversion
     day = date(2024, 11, 1) if options.as_of else date.today()
+    kept = []
     for n, write in enumerate(writes_in_turn(graph, day), start=1):
         write()
         assert cache.update() == "applied"
         assert cache.served is live  # changed in place, not rebuilt
+        kept.append("worklists" in live.__dict__)  # brought up to date in place, not dropped
         assert_same_analysis(live, full_build(graph, options))
         assert (cache.full_builds, cache.incremental_updates) == (1, n)
     assert cache.update() == "current"
+    # Made again whole only after a change every row may show: a clinician changed (cn3), one added (cn4),
+    # a referral addressed to a staff member (which one a ready row introduces may change).
+    assert [n for n, k in enumerate(kept, start=1) if not k] == [10, 11, 19]
 
 
 def test_a_referrer_added_then_changed_before_the_update_is_read_once(graph):
@@ -299,3 +319,18 @@ def test_a_write_of_this_process_is_read_and_analysed_once(graph, monkeypatch):
     fresh = full_build(graph, DEC_2024)
     assert (served.histories, served.metrics) == (fresh.histories, fresh.metrics)
     assert served.metrics["rf1"]["contacts"] == 2
+
+
+def test_a_new_day_rebuilds_an_analysis_of_today(graph):
+    import_folder(graph, fixture_path("small"))
+    cache = InsightsCache(graph, TODAY, check_seconds=3600)
+    first = cache.get()
+    assert cache.update() == "current"
+    first.judged_on = date.today() - timedelta(days=1)  # as if built yesterday: stalled, due, snoozed moved on
+    assert cache.update() == "rebuilding"
+    assert cache.wait_for_rebuild(timeout=60)
+    assert cache.served is not first and cache.served.judged_on == date.today()
+    # An analysis of a fixed day never goes stale.
+    fixed = InsightsCache(graph, DEC_2024, check_seconds=3600)
+    fixed.get().judged_on = date(2000, 1, 1)
+    assert fixed.update() == "current"
