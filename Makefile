@@ -88,6 +88,7 @@ bench: install
 	$(BIN)/python -m tests.benchmarks.bench_cache
 	$(BIN)/python -m tests.benchmarks.bench_live
 	$(BIN)/python -m tests.benchmarks.bench_pages
+	$(BIN)/python -m tests.benchmarks.bench_today
 	$(BIN)/python -m tests.benchmarks.bench_tuning
 
 stop:

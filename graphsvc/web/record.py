@@ -212,7 +212,7 @@ def referral(referrer_id):
         return _referral_page(form, referrer)
     if request.form.get("do") == "check":
         return _referral_page(form, referrer)
-    data = {**form.data(("id", "date", "client_id", "addressed_to", "assigned_to", "pass_reason")),
+    data = {**form.data(("id", "date", "client_id", "addressed_to", "assigned_to", "pass_reason", "consent_to_update")),
             "referrer_id": referrer_id}
     client = form.data(CLIENT_FIELDS)
     if client.get("needs") or len(client) > 1:  # a new client; with client_id too, the model says choose one

@@ -78,7 +78,7 @@ SHOWS = ROW_STATES + ("all",)
 # Shown on the page (ids go into links and the CSV instead of their own columns).
 HIDDEN_ON_PAGE = {"referrer", "point_person", "coordinator", "clinician", "depends_on", "organization",
                   "first_referral", "id", "assigned_to", "task_status", "note", "done_on", "snoozed_until",
-                  "priority", "referrer_id"}
+                  "priority", "referrer_id", "referral"}
 NUMERIC = {"referrals", "days_since_first", "days_in_stage", "colleagues_tried", "days_since_last",
            "last_12_months", "previous_12_months", "change", "days_overdue", "referrals_last_12_months",
            "days_waiting"}
