@@ -94,6 +94,11 @@ def main() -> None:
         page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
         sign_in(page, base, args.user, password)
 
+        # Today: the few things most worth doing now, each with its one-click actions.
+        page.goto(f"{base}/today")
+        page.wait_for_load_state("networkidle")
+        shoot(page, args.out, "today")
+
         # The dashboard: worklist counts and the charts.
         page.goto(f"{base}/dashboard")
         page.wait_for_selector("canvas[data-drawn='1']", timeout=15_000)

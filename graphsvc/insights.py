@@ -29,7 +29,15 @@ from .analysis.practice import bridge_members, clinician_sharing, key_person_ris
 from .analysis.referrals import current_point_person
 from .analysis.suggestions import suggest_introductions
 from .analysis.tuning import in_force, tune, weights_reason
-from .analysis.worklists import WORKLISTS, follow_up_counts, merged, sum_follow_ups, todays_work
+from .analysis.worklists import (
+    WORKLISTS,
+    follow_up_counts,
+    ranking,
+    replace_rows,
+    rerank,
+    sum_follow_ups,
+    todays_work,
+)
 from .analysis.worklists import worklists as build_worklists
 from .config import AnalysisOptions
 from .errors import NotFound
@@ -174,17 +182,45 @@ class Insights:
         the coordinator to introduce, and the member who introduces them; None when there is nobody
         to suggest) and a ``next_step`` naming both.
         """
-        items = todays_work(self.worklists, limit=limit, member=member)
+        items = todays_work(self.ranking, limit=limit, member=member)
         for item in items:
             item["call"] = item["name"] + (f" ({item['organization']})" if item["organization"] else "")
             item["introduce"] = self.introduction_for(item["worklist"], item)
             item["next_step"] = _today_step(item)
         return items
 
+    @cached_property
+    def ranking(self):
+        """Every open worklist row, the most at stake first (``worklists.ranking``): what ``today`` reads
+        from the top."""
+        return ranking(self.worklists)
+
+    @cached_property
+    def _rows_of_referrer(self) -> dict:
+        """Every worklist row by referrer and list: which rows a change of a referrer replaces (``refresh``)."""
+        out: dict[str, dict] = {}
+        for name, rows in self.worklists.items():
+            for row in rows:
+                out.setdefault(row["referrer"], {}).setdefault(name, []).append(row)
+        return out
+
+    @cached_property
+    def _introductions(self) -> dict:
+        """``introduction_for``'s answers this analysis gave, by list and referrer: a suggestion scores the
+        whole practice (15 ms at 100,000 referrers), and a page asks for the same rows again. Dropped by
+        every change (another referrer's write may move a suggestion)."""
+        return {}
+
     def introduction_for(self, worklist: str, item: dict) -> dict | None:
         """The introduction a row of ``worklist`` calls for: on ``ready``, its coordinator; on ``stalled``
         and ``key-person-risk``, the colleague the suggestions rank first among those who take new clients
         (not the point person); ``{"id", "name", "by" (the point person), "reasons"}``, or None."""
+        key = (worklist, item["referrer"])
+        if key not in self._introductions:
+            self._introductions[key] = self._introduction(worklist, item)
+        return self._introductions[key]
+
+    def _introduction(self, worklist: str, item: dict) -> dict | None:
         pp = item["point_person"]
         if worklist == "ready":
             return {"id": item["coordinator"], "name": item["coordinator_name"], "by": pp,
@@ -333,7 +369,7 @@ class Insights:
     AGGREGATES = ("referrer_rows", "referrer_row", "follow_up_figures", "follow_up_by_referrer", "totals",
                   "clinician_table", "headline", "monthly_stages", "sharing", "bridges", "key_person_risk",
                   "worklists", "worklist_entries", "outcomes", "conversion", "member_activity", "monthly_activity",
-                  "outreach", "coverage", "network")
+                  "outreach", "coverage", "network", "ranking", "_rows_of_referrer", "_introductions")
 
     @property
     def weights(self) -> dict:
@@ -554,7 +590,7 @@ class Insights:
 
     # The practice-wide results made of per-referrer parts: after a change of some referrers, only their
     # parts are made again (``refresh``), the rest of ``AGGREGATES`` is dropped.
-    PER_REFERRER = ("worklists", "follow_up_by_referrer", "outcomes")
+    PER_REFERRER = ("worklists", "_rows_of_referrer", "ranking", "follow_up_by_referrer", "outcomes")
 
     def refresh(self, referrer_ids, *, whole: bool = False) -> set[str]:
         """Bring ``PER_REFERRER`` up to date after a change of these referrers (``G``, ``histories``,
@@ -574,8 +610,19 @@ class Insights:
             fresh = build_worklists(self.G, present, self.metrics, as_of=o.day(), window=o.window,
                                     follow_up_days=o.follow_up_days, unseen_days=o.unseen_days,
                                     index=self.__dict__.get("index"))
-            self.__dict__["worklists"] = merged(self.worklists, fresh, ids)
-            done.add("worklists")
+            rows_of = self._rows_of_referrer
+            old: dict[str, list] = {}
+            for r in ids:
+                for name, rows in rows_of.pop(r, {}).items():
+                    old.setdefault(name, []).extend(rows)
+            replace_rows(self.worklists, old, fresh)
+            for name, rows in fresh.items():
+                for row in rows:
+                    rows_of.setdefault(row["referrer"], {}).setdefault(name, []).append(row)
+            done |= {"worklists", "_rows_of_referrer"}
+            if "ranking" in self.__dict__:
+                rerank(self.ranking, old, fresh, ids)
+                done.add("ranking")
         if "follow_up_by_referrer" in self.__dict__:
             counts = self.follow_up_by_referrer
             for r in ids:

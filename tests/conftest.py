@@ -210,6 +210,19 @@ def client_as(app):
 
 
 @pytest.fixture
+def as_role(app, web_accounts):
+    """``as_role(role)``: a test client whose every request carries that role's API token (the API's writes
+    take the token only)."""
+    def make(role: str):
+        _, token = web_accounts.create_token(role, "tests")
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return client
+
+    return make
+
+
+@pytest.fixture
 def anon(app):
     """A client that has not signed in."""
     return app.test_client()

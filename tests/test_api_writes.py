@@ -19,18 +19,6 @@ ROLES = tuple(USERS)
 
 
 @pytest.fixture
-def as_role(app, web_accounts):
-    """``as_role(role)``: a test client whose every request carries that role's API token."""
-    def make(role: str):
-        _, token = web_accounts.create_token(role, "tests")
-        client = app.test_client()
-        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-        return client
-
-    return make
-
-
-@pytest.fixture
 def manager(as_role):
     return as_role("manager")
 

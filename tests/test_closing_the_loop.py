@@ -178,11 +178,9 @@ def test_the_pages_record_a_status_print_and_send_the_update(small, app, client)
         text(client.get("/referrers/rf3"))
 
 
-def test_the_api_records_statuses_and_sends_updates(small, app, web_accounts):
+def test_the_api_records_statuses_and_sends_updates(small, app, as_role):
     recent(Service(small, app.extensions["service"].options, live=app.extensions["insights"]))
-    _, token = web_accounts.create_token("manager", "tests")
-    api = app.test_client()
-    api.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    api = as_role("manager")
     answer = api.post("/api/referrals/r22/status", json={"status": "scheduled", "date": "2024-12-16"})
     assert (answer.status_code, answer.get_json()["statuses"]) == (201, {"scheduled": "2024-12-16"})
     bad = api.post("/api/referrals/r22/status", json={"status": "contacted", "date": "2024-12-17"})

@@ -263,18 +263,6 @@ def test_an_import_checks_tasks_and_names_file_and_line(small, tmp_path):
 # -- the JSON API --------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def as_role(app, web_accounts):
-    """``as_role(role)``: a test client whose every request carries that role's API token."""
-    def make(role: str):
-        _, token = web_accounts.create_token(role, "tests")
-        client = app.test_client()
-        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-        return client
-
-    return make
-
-
 def test_the_api_lists_rows_with_the_pages_filters(app, small, as_role):
     api = as_role("analyst")
     answer = api.get("/api/worklists/key-person-risk")

@@ -79,7 +79,8 @@ def _referrer(insights, referrer_id: str) -> dict:
     return _found(lambda: insights.referrer_fields(referrer_id), "referrer", referrer_id)
 
 
-def _referral(insights, referral_id: str) -> dict:
+def referral_of(insights, referral_id: str) -> dict:
+    """The referral as the analysis holds it (a 404 page if there is none)."""
     # Its referrer from Neo4j (one index seek), then that referrer's events: scanning every event of
     # the analysed graph would cost a second at 100,000 referrers.
     referrer = reads.referrer_of_referral(extensions.graph(), referral_id)
@@ -275,7 +276,7 @@ def _pass_form(insights) -> Form:
 def pass_referral(referral_id):
     """Pass a referral to a better-matched colleague, with a reason."""
     with _lookup() as insights:
-        found = _referral(insights, referral_id)
+        found = referral_of(insights, referral_id)
         auth.require("record_pass", addressed_to=found["addressed_to"])
         referrer = _referrer(insights, found["referrer_id"])
         form = _pass_form(insights)

@@ -31,13 +31,13 @@ from ..inputs import StatusInput, parse
 from ..limits import ID_RE, shown
 from ..permissions import can
 from ..rules import UPDATE_DAYS
-from ..store import reads
 from ..vocabulary import RECORDED_STATUSES
 from . import auth, extensions
 from .api import QUERY
 from .api import bp as api_bp
 from .api_writes import _body, _may
 from .pages import local_target, only_parameters
+from .record import referral_of
 
 bp = Blueprint("updates", __name__)
 
@@ -50,15 +50,6 @@ def _known(some_id: str, what: str) -> str:
     return some_id
 
 
-def _referral(insights, referral_id: str) -> dict:
-    """The referral as the analysis holds it (``id``, ``referrer_id``, ``assigned_to``, ``statuses``, ...)."""
-    referrer = reads.referrer_of_referral(extensions.graph(), referral_id)
-    found = insights.referral(referrer, referral_id) if referrer is not None else None
-    if found is None:
-        abort(404, f"No referral {shown(referral_id)}")
-    return found
-
-
 @bp.route("/referrals/<referral_id>/status", methods=["GET", "POST"])
 def status(referral_id):
     """Where a referral stands, and a form for its next status."""
@@ -66,11 +57,11 @@ def status(referral_id):
     if request.method == "GET":
         only_parameters(("next",))
         insights = extensions.insights()
-        found = _referral(insights, referral_id)
+        found = referral_of(insights, referral_id)
         auth.require("record_status", assigned_to=found["assigned_to"])
         return _status_page(insights, found, {}, [], 200)
     with extensions.reading() as insights:
-        found = _referral(insights, referral_id)
+        found = referral_of(insights, referral_id)
     auth.require("record_status", assigned_to=found["assigned_to"])
     typed = {k: request.form.get(k, "").strip() for k in ("status", "date")}
     back = local_target(request.form.get("next"), url_for("referrers.detail", referrer_id=found["referrer_id"]))

@@ -101,12 +101,14 @@ def main() -> None:
     print_table(results)
 
 
-def run_scale(scale: str, options: dict) -> dict:
-    """Start the scale's Neo4j, measure, stop it; the scale's results."""
+def run_scale(scale: str, options: dict, measure=None) -> dict:
+    """Start the scale's Neo4j (the demo imported afresh, or the large one reused), ``measure(graph, work,
+    args, scale)`` (this module's by default), stop it; the scale's results."""
     from tests.benchmarks.server import running_neo4j
 
+    measure = measure or globals()["measure"]
     args = argparse.Namespace(**options)
-    work = Path(tempfile.mkdtemp(prefix=f"graphsvc-bench-pages-{scale}-"))
+    work = Path(tempfile.mkdtemp(prefix=f"graphsvc-bench-{scale}-"))
     try:
         if scale == "demo":
             from graphsvc.store.schema import init_schema

@@ -11,9 +11,9 @@ to date, as a form or API write does), times ``--requests`` GETs of each of
 ``/today``, ``GET /api/today`` and every worklist page, signed in as a
 manager: p50 / p95 / max in ms. Every answer must be a 200.
 
-Then the same again, the naive way in the same run: a write drops the
-practice-wide results (what every write did before issue 17), so the first
-request after it computes every worklist again.
+Then the same again (``--naive-requests`` each), the naive way in the same
+run: a write drops the practice-wide results (what every write did before
+issue 17), so the first request after it computes every worklist again.
 
 Target (issue 17): p95 at most 200 ms at demo size and 500 ms at 100,000
 referrers while writes arrive. Prints a table, writes ``.bench/today.json``.
@@ -26,9 +26,7 @@ import argparse
 import json
 import random
 import secrets
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -36,7 +34,7 @@ from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
 
-from tests.benchmarks.bench_pages import log, quantiles, timed
+from tests.benchmarks.bench_pages import log, quantiles, run_scale, timed
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALES = ("demo", "large")
@@ -47,7 +45,9 @@ SEED = 17
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scales", default=",".join(SCALES), help="comma-separated: demo, large (default: both)")
-    ap.add_argument("--requests", type=int, default=40, help="timed requests per page and way (default 40)")
+    ap.add_argument("--requests", type=int, default=40, help="timed requests per page (default 40)")
+    ap.add_argument("--naive-requests", type=int, default=10,
+                    help="timed requests per page the naive way (default 10: each can take seconds)")
     ap.add_argument("--out", default=str(ROOT / ".bench"))
     args = ap.parse_args()
     scales = [s.strip() for s in args.scales.split(",") if s.strip()]
@@ -59,32 +59,11 @@ def main() -> None:
         sys.exit(f"{out / 'neo4j'} holds no database: run the import benchmark first")
     results = {}
     for scale in scales:
+        # A fresh interpreter per scale, as bench_pages does (and with its way of starting Neo4j).
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            results[scale] = pool.submit(run_scale, scale, vars(args)).result()
+            results[scale] = pool.submit(run_scale, scale, vars(args), measure).result()
     (out / "today.json").write_text(json.dumps(results, indent=2))
     print_table(results)
-
-
-def run_scale(scale: str, options: dict) -> dict:
-    from tests.benchmarks.server import running_neo4j
-
-    args = argparse.Namespace(**options)
-    work = Path(tempfile.mkdtemp(prefix=f"graphsvc-bench-today-{scale}-"))
-    try:
-        if scale == "demo":
-            from graphsvc.store.schema import init_schema
-            from seed.generate import generate
-            from tests.helpers import import_folder
-
-            generate(work / "demo", seed=42)
-            with running_neo4j(work / "neo4j", "1g", "256m") as neo4j:
-                init_schema(neo4j.graph)
-                import_folder(neo4j.graph, work / "demo")
-                return measure(neo4j.graph, work, args, scale)
-        with running_neo4j(Path(args.out) / "neo4j", "4g", "2g") as neo4j:
-            return measure(neo4j.graph, work, args, scale)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def measure(graph, work: Path, args, scale: str) -> dict:
@@ -137,16 +116,20 @@ def measure(graph, work: Path, args, scale: str) -> dict:
                     service.act_on_row("follow-up" if "days_overdue" in row else "lapsed", row,
                                        {"action": "assign", "to": rng.choice(clinicians)}, by=by)
 
-        def run(way: str) -> dict:
+        def run(way: str, requests: int) -> dict:
             stop = threading.Event()
-            writes = []
+            writes, failed = [], []
 
             def writer():
                 n = 0
                 while not stop.wait(1.0):
                     began = time.perf_counter()
-                    one_write(n)
-                    writes.append((time.perf_counter() - began) * 1000)
+                    try:
+                        one_write(n)
+                    except Exception as e:  # counted and shown: a refused write must not stop the writes
+                        failed.append(repr(e)[:200])
+                    else:
+                        writes.append((time.perf_counter() - began) * 1000)
                     n += 1
 
             thread = threading.Thread(target=writer, name="bench-writer", daemon=True)
@@ -154,24 +137,27 @@ def measure(graph, work: Path, args, scale: str) -> dict:
             out = {}
             try:
                 for url in urls:
-                    ms = [timed(manager, url) for _ in range(args.requests)]
+                    ms = [timed(manager, url) for _ in range(requests)]
                     out[url] = quantiles(ms)
                     log(scale, f"{way} {url}: {out[url]}")
             finally:
                 stop.set()
                 thread.join(timeout=30)
-            out["writes"] = {"n": len(writes), **(quantiles(writes) if writes else {})}
+            out["writes"] = {"n": len(writes), "failed": len(failed), "first_failure": failed[:1],
+                             **(quantiles(writes) if writes else {})}
+            log(scale, f"{way}: writes {out['writes']}")
             return out
 
-        kept = run("kept up to date")
+        kept = run("kept up to date", args.requests)
         # The naive way: every write drops the practice-wide results, as before.
         original = Insights.refresh
         Insights.refresh = lambda self, ids, whole=False: set()
         try:
-            naive = run("naive (dropped after each write)")
+            naive = run("naive (dropped after each write)", args.naive_requests)
         finally:
             Insights.refresh = original
         return {"referrers": len(insights.histories), "requests": args.requests,
+                "naive_requests": args.naive_requests,
                 "rows": {name: len(rows) for name, rows in cache.served.worklists.items()},
                 "kept": kept, "naive": naive, "target_p95_ms": TARGET_P95_MS[scale]}
     finally:
