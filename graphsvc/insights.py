@@ -12,6 +12,7 @@ the store and keeps it current change by change (``live.apply_change``);
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -73,6 +74,9 @@ class Insights:
         # those move (``layout``), so the picture neither jumps nor is laid out from scratch.
         self._layout_before: dict | None = None
         self._layout_changed: set = set()
+        # introduction_for's answers: (list, referrer) -> (when, answer); kept across changes but a
+        # changed referrer's (``refresh``).
+        self._introductions: dict = {}
 
     @cached_property
     def histories(self) -> dict:
@@ -204,21 +208,26 @@ class Insights:
                 out.setdefault(row["referrer"], {}).setdefault(name, []).append(row)
         return out
 
-    @cached_property
-    def _introductions(self) -> dict:
-        """``introduction_for``'s answers this analysis gave, by list and referrer: a suggestion scores the
-        whole practice (15 ms at 100,000 referrers), and a page asks for the same rows again. Dropped by
-        every change (another referrer's write may move a suggestion)."""
-        return {}
+    # How long a remembered introduction stands (``introduction_for``), in seconds.
+    INTRODUCTION_SECONDS = 300
 
     def introduction_for(self, worklist: str, item: dict) -> dict | None:
         """The introduction a row of ``worklist`` calls for: on ``ready``, its coordinator; on ``stalled``
         and ``key-person-risk``, the colleague the suggestions rank first among those who take new clients
-        (not the point person); ``{"id", "name", "by" (the point person), "reasons"}``, or None."""
+        (not the point person); ``{"id", "name", "by" (the point person), "reasons"}``, or None.
+
+        Remembered per referrer (a suggestion scores the whole practice: 10 to 15 ms at 100,000
+        referrers, and a list page names 50 colleagues) until the referrer changes (``refresh`` forgets
+        it) or for ``INTRODUCTION_SECONDS``: another referrer's write can move a suggestion a little
+        (its trust by similar referrers), and the name on a row may be that much behind; the referrer's
+        own page and the suggestions API compute afresh.
+        """
         key = (worklist, item["referrer"])
-        if key not in self._introductions:
-            self._introductions[key] = self._introduction(worklist, item)
-        return self._introductions[key]
+        now = time.monotonic()
+        found = self._introductions.get(key)
+        if found is None or now - found[0] > self.INTRODUCTION_SECONDS:
+            found = self._introductions[key] = (now, self._introduction(worklist, item))
+        return found[1]
 
     def _introduction(self, worklist: str, item: dict) -> dict | None:
         pp = item["point_person"]
@@ -234,6 +243,13 @@ class Insights:
         if not best:
             return None
         return {"id": best[0]["member"], "name": best[0]["name"], "by": pp, "reasons": best[0]["reasons"][:2]}
+
+    def gone_tasks(self) -> list[str]:
+        """The open tasks whose rows are on no list any more (their reasons went), by id: what
+        ``Service.close_gone_tasks`` closes."""
+        listed = {row["id"] for rows in self.worklists.values() for row in rows}
+        return sorted(t["id"] for r in self.histories for t in self.G.nodes[r].get("tasks", {}).values()
+                      if t["status"] == "open" and t["id"] not in listed)
 
     def open_counts(self) -> dict[str, int]:
         """How many open rows (the work now) each worklist has."""
@@ -369,7 +385,7 @@ class Insights:
     AGGREGATES = ("referrer_rows", "referrer_row", "follow_up_figures", "follow_up_by_referrer", "totals",
                   "clinician_table", "headline", "monthly_stages", "sharing", "bridges", "key_person_risk",
                   "worklists", "worklist_entries", "outcomes", "conversion", "member_activity", "monthly_activity",
-                  "outreach", "coverage", "network", "ranking", "_rows_of_referrer", "_introductions")
+                  "outreach", "coverage", "network", "ranking", "_rows_of_referrer")
 
     @property
     def weights(self) -> dict:
@@ -601,9 +617,14 @@ class Insights:
         The result equals a full build's (``tests/test_live.py`` checks it, write after write).
         """
         done: set[str] = set()
+        ids = sorted(set(referrer_ids))
+        changed = set(ids)
+        if whole:  # a member's name or role: every answer may show it
+            self._introductions.clear()
+        for key in [k for k in self._introductions if k[1] in changed]:
+            del self._introductions[key]
         if "histories" not in self.__dict__:
             return done
-        ids = sorted(set(referrer_ids))
         present = {r: self.histories[r] for r in ids if r in self.histories}
         o = self.options
         if "worklists" in self.__dict__ and not whole:

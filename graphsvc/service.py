@@ -321,6 +321,25 @@ class Service:
                     detail={"action": ask.action, "worklist": worklist})
         return task
 
+    def close_gone_tasks(self, insights: Insights, *, by: Actor) -> int:
+        """Mark ``closed`` the open tasks whose rows' reasons went (``Insights.gone_tasks``: no list holds
+        their rows any more), so that analysts' Cypher tells them from the work in hand; ``graphsvc
+        analyze`` runs it. A task done since ``insights`` was built is left as it is. Returns how many
+        were closed; audited as ``close tasks``."""
+        gone = insights.gone_tasks()
+        if not gone:
+            return 0
+
+        def work(unit: store.WriteUnit) -> list[str]:
+            closed = unit.close_tasks(gone)
+            unit.changed_referrers([row["referrer"] for row in closed], analysis=False)
+            return sorted(row["id"] for row in closed)
+
+        closed = self._write(work)
+        if closed:
+            self._audit("close tasks", by, ids=closed[:100], detail={"tasks": len(closed)})
+        return len(closed)
+
     # -- referrers, members, outside providers ------------------------------------------------------
 
     def save(self, kind: str, ask: Input | Mapping, *, by: Actor, record_id: str | None = None) -> dict:

@@ -57,6 +57,9 @@ def assert_same_analysis(live: Insights, fresh: Insights) -> None:
     assert live.worklists == fresh.worklists
     assert live.follow_up_figures == fresh.follow_up_figures
     assert live.conversion == fresh.conversion
+    # The colleague an item names is remembered across other referrers' writes (a test below): compared
+    # here as the suggestions give it now.
+    live._introductions.clear()
     assert live.today() == fresh.today() and live.today("cn2") == fresh.today("cn2")
 
 
@@ -334,3 +337,32 @@ def test_a_new_day_rebuilds_an_analysis_of_today(graph):
     fixed = InsightsCache(graph, DEC_2024, check_seconds=3600)
     fixed.get().judged_on = date(2000, 1, 1)
     assert fixed.update() == "current"
+
+
+def test_an_introduction_is_remembered_until_its_referrer_changes_or_it_is_old(graph, monkeypatch):
+    import_folder(graph, fixture_path("small"))
+    cache = InsightsCache(graph, DEC_2024, check_seconds=3600)
+    live = cache.get()
+    calls = []
+    original = Insights._introduction
+
+    def counted(self, worklist, item):
+        calls.append(item["referrer"])
+        return original(self, worklist, item)
+
+    monkeypatch.setattr(Insights, "_introduction", counted)
+    row = next(r for r in live.worklist("key-person-risk") if r["referrer"] == "rf3")
+    first = live.introduction_for("key-person-risk", row)
+    assert live.introduction_for("key-person-risk", row) is first and calls == ["rf3"]
+    # Another referrer's write: remembered; rf3's own: asked again.
+    service_of(graph).record_contact({"date": "2024-12-01", "referrer_id": "rf1", "member_id": "cn1",
+                                      "kind": "talk"}, by=someone())
+    assert cache.update() == "applied"
+    assert live.introduction_for("key-person-risk", row) is first and calls == ["rf3"]
+    service_of(graph).record_contact({"date": "2024-12-01", "referrer_id": "rf3", "member_id": "cn2",
+                                      "kind": "talk"}, by=someone())
+    assert cache.update() == "applied"
+    assert live.introduction_for("key-person-risk", row) == first and calls == ["rf3", "rf3"]
+    monkeypatch.setattr(Insights, "INTRODUCTION_SECONDS", 0)  # old at once
+    live.introduction_for("key-person-risk", row)
+    assert calls == ["rf3", "rf3", "rf3"]

@@ -8,6 +8,7 @@ rf1, rf2 and rf3 at key-person risk; the clinician user is cn1, rf1's point pers
 from __future__ import annotations
 
 import html
+import json
 import threading
 from datetime import date, timedelta
 
@@ -381,3 +382,22 @@ def test_a_refused_action_shows_the_row_again_with_what_was_typed(app, small, cl
     assert "field &#39;until&#39;: must be after today" in text and 'value="2001-01-01"' in text
     assert client.get("/worklists/lapsed/lap-0000000000000000").status_code == 404
     assert client.get("/worklists/nope/x").status_code == 404
+
+
+def test_graphsvc_analyze_closes_the_open_tasks_whose_rows_went(live, cli, small):
+    cache, service = live
+    service.record_referral({"date": "2024-12-20", "referrer_id": "rf3", "client_id": "cl1",
+                             "addressed_to": "cn2"}, by=someone())
+    row = row_of(cache, "follow-up", "rf3")
+    service.act_on_row("follow-up", row, {"action": "assign", "to": "cn2"}, by=someone())
+    stalled = row_of(cache, "stalled", "rf2")
+    service.act_on_row("stalled", stalled, {"action": "done", "note": "lunch booked"}, by=someone())
+    service.record_contact({"date": "2024-12-27", "referrer_id": "rf3", "member_id": "cn2",
+                            "kind": "follow_up"}, by=someone())  # rf3's follow-up row goes
+    assert cache.get().gone_tasks() == [row["id"]]
+    result = cli("analyze", "--as-of", "2024-12-31", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["tasks_closed"] == 1
+    statuses = {t["id"]: t["status"] for t in small.read("export_tasks")}
+    assert statuses == {row["id"]: "closed", stalled["id"]: "done"}  # the done one stays done
+    assert json.loads(cli("analyze", "--as-of", "2024-12-31", "--json").output)["tasks_closed"] == 0

@@ -24,6 +24,7 @@ from .root import main
 def analyze(graph, no_write, as_json):
     """Analyse the whole practice: stages now, and write them back for Cypher."""
     from ..live import build
+    from ..service import Actor
     from .common import service
 
     began = time.perf_counter()
@@ -31,6 +32,8 @@ def analyze(graph, no_write, as_json):
     summary = insights.summary(monthly=as_json)
     written = 0 if no_write else service(graph).store_analysis(insights)
     summary["written_back"] = written
+    # Tasks whose rows' reasons went are closed, so that Cypher tells them from the work in hand.
+    summary["tasks_closed"] = 0 if no_write else service(graph).close_gone_tasks(insights, by=Actor.command_line())
     summary["seconds"] = round(time.perf_counter() - began, 3)
     lines = [f"{summary['referrers']:,} referrers, {summary['referrals']:,} referrals, as of {summary['as_of']}:"]
     width = max(len(stage_label(s)) for s in STAGE_NAMES)
@@ -44,6 +47,8 @@ def analyze(graph, no_write, as_json):
                      f"after {summary['as_of']}")
     if written:
         lines.append(f"Stored stage and metrics on {written:,} Referrer nodes ({summary['seconds']:.1f}s).")
+    if summary["tasks_closed"]:
+        lines.append(f"Closed {count_of(summary['tasks_closed'], 'worklist task')} whose rows' reasons went.")
     emit(summary, as_json, "\n".join(lines))
 
 

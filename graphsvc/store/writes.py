@@ -155,6 +155,10 @@ class WriteUnit:
         """The referrer's referrals: ``id``, ``date``, ``consent_to_update``, ``assigned_to``, by date."""
         return native_rows(self._run("referrals_of_referrer", id=referrer_id))
 
+    def close_tasks(self, task_ids: list[str]) -> list[dict]:
+        """Close these tasks where still open (``close_tasks``): ``{"id", "referrer"}`` of each closed."""
+        return self._run("close_tasks", ids=task_ids)
+
     def task(self, task_id: str) -> dict | None:
         """The stored task ``task_id`` (``queries/app/task_record.cypher``, tasks.csv's columns), or None."""
         found = native_rows(self._run("task_record", id=task_id))

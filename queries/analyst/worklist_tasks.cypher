@@ -1,7 +1,7 @@
 // title: Worklist work in hand
 // question: Which worklist rows has the practice acted on, who holds them, and what came of those done?
-// note: one row per Task (the work done on a worklist row: assigned, snoozed, done or reopened). A task whose
-//    row's reason went keeps its last status here until an analysis marks it closed; the lists themselves
+// note: one row per Task (the work done on a worklist row: assigned, snoozed, done or reopened). An open task
+//    whose row's reason went is closed by the next `graphsvc analyze`; the lists themselves
 //    (/worklists, GET /api/worklists/<name>) show only rows whose reason holds.
 // param: status str = null -- only tasks with this status: open, done or closed (null: all)
 // param: since date = 2000-01-01 -- only tasks done on or after this day (tasks not done always count)
