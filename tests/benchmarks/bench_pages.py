@@ -85,6 +85,13 @@ def main() -> None:
     ap.add_argument("--paints", type=int, default=5, help="browser loads per page, after a warm-up (default 5)")
     ap.add_argument("--out", default=str(ROOT / ".bench"))
     args = ap.parse_args()
+    results = run_scales(ap, args, measure, "pages.json")
+    print_table(results)
+
+
+def run_scales(ap, args, measure, name: str) -> dict:
+    """Each of ``--scales`` measured by ``measure`` in a fresh interpreter (so that its peak memory is
+    that scale's alone); the results, also written to ``--out``/``name``."""
     scales = [s.strip() for s in args.scales.split(",") if s.strip()]
     if not scales or set(scales) - set(SCALES):
         ap.error(f"--scales takes {', '.join(SCALES)}; got {args.scales!r}")
@@ -94,11 +101,10 @@ def main() -> None:
         sys.exit(f"{out / 'neo4j'} holds no database: run the import benchmark first")
     results = {}
     for scale in scales:
-        # A fresh interpreter per scale: its peak memory is that scale's alone.
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            results[scale] = pool.submit(run_scale, scale, vars(args)).result()
-    (out / "pages.json").write_text(json.dumps(results, indent=2))
-    print_table(results)
+            results[scale] = pool.submit(run_scale, scale, vars(args), measure).result()
+    (out / name).write_text(json.dumps(results, indent=2))
+    return results
 
 
 def run_scale(scale: str, options: dict, measure=None) -> dict:

@@ -24,21 +24,16 @@ A benchmark, not a test.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import secrets
-import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date
-from multiprocessing import get_context
 from pathlib import Path
 
-from tests.benchmarks.bench_pages import log, quantiles, run_scale, timed
+from tests.benchmarks.bench_pages import SCALES, log, quantiles, run_scales, timed
 
 ROOT = Path(__file__).resolve().parents[2]
-SCALES = ("demo", "large")
 TARGET_P95_MS = {"demo": 200, "large": 500}
 SEED = 17
 PACE_SECONDS = 0.25  # at most four requests a second: 40 of them span ten writes
@@ -52,20 +47,8 @@ def main() -> None:
                     help="timed requests per page the naive way (default 10: each can take seconds)")
     ap.add_argument("--out", default=str(ROOT / ".bench"))
     args = ap.parse_args()
-    scales = [s.strip() for s in args.scales.split(",") if s.strip()]
-    if not scales or set(scales) - set(SCALES):
-        ap.error(f"--scales takes {', '.join(SCALES)}; got {args.scales!r}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    if "large" in scales and not (out / "neo4j" / "data").exists():
-        sys.exit(f"{out / 'neo4j'} holds no database: run the import benchmark first")
-    results = {}
-    for scale in scales:
-        # A fresh interpreter per scale, as bench_pages does (and with its way of starting Neo4j).
-        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            results[scale] = pool.submit(run_scale, scale, vars(args), measure).result()
-    (out / "today.json").write_text(json.dumps(results, indent=2))
-    print_table(results)
+    # Each scale in a fresh interpreter, Neo4j started as bench_pages starts it.
+    print_table(run_scales(ap, args, measure, "today.json"))
 
 
 def measure(graph, work: Path, args, scale: str) -> dict:
