@@ -24,6 +24,7 @@ The practice, as the expected rows below rely on it (dates 2023-2024):
   referral. EXTRA referral out o2 2024-08-03 (forensic_evaluation, ep2).
 * EXTRA rf4 Dr. Ode (physician, cn3 Cleo Park since 2024-10-01): contact k5 case_consult
   2024-10-20 (cn3); r7 2024-11-15 to cn3. Stage 1 from that day.
+* Statuses (EXTRA): r8 first visit 2024-07-15, r6 declined 2024-05-03, r7 contacted 2024-11-16.
 * Worklist tasks (EXTRA): rf2's stalled row assigned to st1; rf4's new row done today, noted "saw the
   client within a week".
 * Members: cn1 Ana Ruiz, cn2 Ben Okafor, cn3 Cleo Park (not accepting new), st1 Dee Lang (intake
@@ -72,6 +73,10 @@ def extra(graph: Graph) -> None:
                                            "provider_id": "ep2", "niche": "forensic_evaluation"}, by=someone())
     service_of(graph).pass_referral({"referral_id": "r4", "to_clinician_id": "cn1",
                                      "reason": "scheduling"}, by=someone())
+    # Where some referrals went: r8 seen 14 days on, r6 declined, r7 contacted and still waiting.
+    service_of(graph).record_status("r8", {"status": "first_visit", "date": "2024-07-15"}, by=someone())
+    service_of(graph).record_status("r6", {"status": "declined", "date": "2024-05-03"}, by=someone())
+    service_of(graph).record_status("r7", {"status": "contacted", "date": "2024-11-16"}, by=someone())
     # Work on two worklist rows: rf2's stalled row assigned to st1, rf4's new row done.
     rows = build(graph, graph.settings.analysis).worklists
     stalled = next(r for r in rows["stalled"] if r["referrer"] == "rf2")
@@ -454,6 +459,24 @@ def test_stage_pace_by_kind(practice):
         ("physician", 1, 0, None, 0, None, 0),
         ("school_counselor", 1, 0, None, 0, None, 0),
     ]
+
+
+def test_referral_outcomes_by_kind(practice):
+    # Judged on 2024-12-31: the referrals of 2024-01-01 to 2024-12-10: r4, r6 (rf2), r5 (rf3), r7 (rf4), r8 (rf1).
+    assert run(practice, "referral_outcomes_by_kind", as_of="2024-12-31") == [
+        ("clergy", 1, 0, 0.0, None, 0, 1),
+        ("pediatrician", 1, 1, 1.0, 14.0, 0, 0),
+        ("physician", 1, 0, 0.0, None, 0, 1),
+        ("school_counselor", 2, 0, 0.0, None, 1, 1),
+    ]
+    # The dashboard's conversion (graphsvc.analysis.conversion) says the same.
+    conversion = build(practice, practice.settings.analysis).conversion["by_kind"]
+    for kind, referrals, seen, share, median, ended, waiting in run(practice, "referral_outcomes_by_kind",
+                                                                    as_of="2024-12-31"):
+        assert conversion[kind] == {"referrals": referrals, "first_visits": seen, "share": share,
+                                    "median_days": median, "ended": ended, "waiting": waiting}, kind
+    # Given 50 days, r7 (46 days before) is not judged yet.
+    assert run(practice, "referral_outcomes_by_kind", as_of="2024-12-31", wait_days=50)[2][0] == "school_counselor"
 
 
 def test_worklist_tasks(practice):
