@@ -13,6 +13,13 @@ the importer alike):
   record whose id is taken, or changing one that does not exist, is refused
   (``Batch.mode``);
 * a referral's addressee, assignee and pass reason go together;
+* every word a vocabulary keeps (needs, insurances, kinds, ...) is on the
+  practice's list (``graphsvc.vocabularies``); refused naming the closest
+  known words, or, when adopting (a first import, ``--add-values``), added;
+* an event (referral, introduction, contact, referral out) is not dated
+  before its referrer's relationship began; the same introduction or
+  contact twice (another id, but the same referrer, day and people, and a
+  contact's kind) is refused naming the first;
 * a handoff comes after the current tenure's start and goes to someone
   other than the holder then; one that restates a stored handoff exactly
   is accepted and changes nothing (so an import is idempotent).
@@ -31,9 +38,14 @@ from dataclasses import dataclass, field
 from .batching import batched
 from .records import Kind
 from .rules import PARTY_KINDS, party_id_problem, status_problem
+from .vocabularies import FIELDS, Vocabularies, unknown_message, values_of
 from .vocabulary import PRACTICE, REFERRAL_STATUSES
 
 LOOKUP_CHUNK = 20_000
+VOCABULARY_KINDS = frozenset(FIELDS)
+# What makes two introductions or two contacts the same record (besides the referrer), and its words.
+SAME = {"introduction": (("date", "introduced_id", "by_id"), "same referrer, colleague, introducer and day"),
+        "contact": (("date", "member_id", "kind"), "same referrer, member, kind and day")}
 STATUS_ORDER = {status: i for i, status in enumerate(REFERRAL_STATUSES)}
 
 # Fields that name another record, looked up in the graph when not defined alongside.
@@ -50,12 +62,14 @@ class Problem:
     """One reason a record is refused; ``source`` and ``line`` say where it came from, if anywhere.
 
     ``unknown``: the record names an id that names nothing (nothing else is wrong with it).
+    ``word``: a word no vocabulary holds, ``{"field", "value", "vocabulary", "did_you_mean"}``.
     """
 
     source: str | None
     line: int | None
     message: str
     unknown: bool = False
+    word: dict | None = None
 
     def __str__(self) -> str:
         if self.source is None:
@@ -66,6 +80,12 @@ class Problem:
 
 class _Unknown(str):
     """A reason about an id that names nothing (``Problem.unknown``)."""
+
+
+class _UnknownWord(str):
+    """A reason about a word no vocabulary holds (``Problem.word``)."""
+
+    word: dict
 
 
 @dataclass
@@ -84,6 +104,7 @@ class Batch:
     bad_lines: set = field(default_factory=set)
     unreadable: int = 0  # rows refused before they became records
     mode: str | None = None
+    prefix: str = ""  # how the request names the record's fields: "client." for a referral's new client
 
     def good(self) -> Iterable[tuple[int | None, object]]:
         return ((ln, r) for ln, r in self.rows if ln not in self.bad_lines)
@@ -100,8 +121,20 @@ class Checker:
     """
 
     def __init__(self, batches: Iterable[Batch], problems: list[Problem],
-                 lookup: Callable[[list[str]], list[dict]] | None = None):
+                 lookup: Callable[[list[str]], list[dict]] | None = None,
+                 words: Vocabularies | None = None, adopt: bool = False,
+                 events: Callable[[list[str]], list[dict]] | None = None):
         self.lookup = lookup
+        # The stored introductions and contacts of referrers (``queries/app/event_keys.cypher``), to refuse
+        # a duplicate; asked only for the referrers the batches do not define (a folder that carries a
+        # referrer carries its events: an import of its folder again is not checked against itself).
+        self.events = events
+        self.first: dict[str, dict[tuple, tuple]] = {kind: {} for kind in SAME}  # key -> (line, id)
+        # The vocabularies the words of the records must be on (None: not checked); ``adopt``: a word
+        # not on them is added (to ``self.adopted``: vocabulary -> words, in the order first met).
+        self.words = words
+        self.adopt = adopt
+        self.adopted: dict[str, list[str]] = {}
         self.batches = list(batches)
         self.problems = problems
         self.parties: dict[str, str] = {}        # id -> party kind, defined here
@@ -136,6 +169,7 @@ class Checker:
 
     def check(self) -> None:
         self.stored = self._lookup_stored()
+        self._lookup_events()
         for batch in self.batches:
             rule = self.rules[batch.kind.name]
             ordered = batch.rows
@@ -143,17 +177,23 @@ class Checker:
                 ordered = sorted(batch.rows, key=lambda lr: (lr[1].referrer_id, lr[1].date))
             elif batch.kind.name == "referral_status":  # each status after the ones before it
                 ordered = sorted(batch.rows, key=lambda lr: (lr[1].referral_id, STATUS_ORDER[lr[1].status]))
+            vocabulary_fields = self.words is not None and batch.kind.name in VOCABULARY_KINDS
             for line, rec in ordered:
                 reasons = rule(rec, batch)
+                if vocabulary_fields:
+                    reasons += self._words(batch, rec, learn=not reasons)
                 if reasons:
                     batch.bad_lines.add(line)
-                    self.problems.extend(Problem(batch.source, line, str(r), isinstance(r, _Unknown))
+                    self.problems.extend(Problem(batch.source, line, str(r), isinstance(r, _Unknown),
+                                                 getattr(r, "word", None))
                                          for r in reasons)
+                    if batch.prefix:  # a record made with the write (a referral's new client): its own
+                        self._accept(batch.kind.name, rec, line)  # problems said, not "unknown" again after
                 else:
-                    self._accept(batch.kind.name, rec)
+                    self._accept(batch.kind.name, rec, line)
 
     # What a good record defines, for the records after it.
-    def _accept(self, kind: str, rec) -> None:
+    def _accept(self, kind: str, rec, line: int | None = None) -> None:
         if kind in PARTY_KINDS:
             self.parties[rec.id] = kind
         if kind == "referrer":
@@ -171,6 +211,44 @@ class Checker:
             self.referrals[rec.id] = (rec.referrer_id, rec.date)
         elif kind == "referral_status":
             self._statuses_of(rec.referral_id)[rec.status] = rec.date
+        if kind in SAME:
+            self.first[kind].setdefault(self._key(kind, rec), (line, rec.id))
+
+    def _lookup_events(self) -> None:
+        """The stored introductions and contacts of the referrers whose events the batches add."""
+        if self.events is None:
+            return
+        defined = {rec.id for b in self.batches if b.kind.name == "referrer" for _, rec in b.rows}
+        wanted = {rec.referrer_id for b in self.batches if b.kind.name in SAME for _, rec in b.rows} - defined
+        for chunk in batched(sorted(wanted), LOOKUP_CHUNK):
+            for row in self.events(chunk):
+                rid = row["referrer_id"]
+                for event_id, day, one, other in row["introductions"]:
+                    self.first["introduction"].setdefault((rid, day, one, other), (None, event_id))
+                for event_id, day, one, other in row["contacts"]:
+                    self.first["contact"].setdefault((rid, day, one, other), (None, event_id))
+
+    @staticmethod
+    def _key(kind: str, rec) -> tuple:
+        one, two, three = (getattr(rec, f) for f in SAME[kind][0])
+        return rec.referrer_id, one.isoformat(), two, three
+
+    def _duplicate(self, kind: str, rec, batch: Batch) -> list[str]:
+        """The same introduction or contact as one before it (another id), named."""
+        first = self.first[kind].get(self._key(kind, rec))
+        if first is None or first[1] == rec.id:
+            return []
+        line, first_id = first
+        where = f"line {line}, {first_id}" if line is not None and batch.source else first_id
+        return [f"already recorded as {kind} {where} ({SAME[kind][1]})"]
+
+    def _not_before(self, rec) -> list[str]:
+        """An event dated before its referrer's relationship began (its ``since``)."""
+        since = self.referrers.get(rec.referrer_id) or (self.stored.get(rec.referrer_id) or {}).get("since")
+        if since is not None and rec.date < since:
+            return [f"field 'date': {rec.date} is before the relationship with referrer {rec.referrer_id!r} "
+                    f"began on {since}"]
+        return []
 
     def _lookup_stored(self) -> dict[str, dict]:
         """The graph's view of every id the batches define or refer to."""
@@ -246,6 +324,26 @@ class Checker:
     def _named_member(self, field: str, member_id: str) -> list[str]:
         return [] if self._member_kind(member_id) else [_Unknown(f"unknown {field} {member_id!r}")]
 
+    def _words(self, batch: Batch, rec, learn: bool) -> list[str]:
+        """The record's words that no vocabulary holds (when adopting, learned instead if ``learn``: the
+        record is otherwise good)."""
+        out = []
+        for name, vocabulary, value in values_of(batch.kind.name, rec):
+            if self.words.known(vocabulary, value):
+                continue
+            if self.adopt:
+                if not learn:
+                    continue
+                self.words.learn(vocabulary, value)
+                self.adopted.setdefault(vocabulary, []).append(value)
+                continue
+            close = self.words.closest(vocabulary, value)
+            reason = _UnknownWord(unknown_message(batch.prefix + name, vocabulary, value, close))
+            reason.word = {"field": batch.prefix + name, "value": value, "vocabulary": vocabulary,
+                           "did_you_mean": close}
+            out.append(reason)
+        return out
+
     # -- one rule per kind: the reasons a record is bad, or [] ---------------------------------------
 
     def _id_taken(self, rec, batch: Batch, exists: bool) -> list[str]:
@@ -319,7 +417,8 @@ class Checker:
         return out
 
     def _referral(self, rec, batch: Batch) -> list[str]:
-        out = self._needs(rec, client=True) + self._clinician("assigned_to", rec.assigned_to)
+        out = (self._needs(rec, client=True) + self._not_before(rec)
+               + self._clinician("assigned_to", rec.assigned_to))
         if rec.addressed_to != PRACTICE:
             kind = self._member_kind(rec.addressed_to)
             if kind is None:
@@ -332,11 +431,12 @@ class Checker:
         return out
 
     def _introduction(self, rec, batch: Batch) -> list[str]:
-        return (self._needs(rec) + self._named_member("introduced_id", rec.introduced_id)
-                + self._named_member("by_id", rec.by_id))
+        return (self._needs(rec) + self._not_before(rec) + self._named_member("introduced_id", rec.introduced_id)
+                + self._named_member("by_id", rec.by_id) + self._duplicate("introduction", rec, batch))
 
     def _contact(self, rec, batch: Batch) -> list[str]:
-        out = self._needs(rec) + self._named_member("member_id", rec.member_id)
+        out = (self._needs(rec) + self._not_before(rec) + self._named_member("member_id", rec.member_id)
+               + self._duplicate("contact", rec, batch))
         for referral_id in rec.covers:
             out += self._referral_of(rec.referrer_id, referral_id, "covers")
         return out
@@ -384,7 +484,7 @@ class Checker:
         return [problem] if problem else []
 
     def _referral_out(self, rec, batch: Batch) -> list[str]:
-        out = self._needs(rec, client=True)
+        out = self._needs(rec, client=True) + self._not_before(rec)
         niches = self.providers.get(rec.provider_id)
         if niches is None and self._party_kind(rec.provider_id) == "external_provider":
             niches = self.stored[rec.provider_id]["niches"] or []

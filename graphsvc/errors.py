@@ -10,12 +10,17 @@ class Neo4jUnavailable(GraphsvcError):
 
 
 class InvalidInput(GraphsvcError):
-    """Input that fails validation; nothing was written."""
+    """Input that fails validation; nothing was written.
 
-    def __init__(self, problems):
+    ``words``: the problems that are a word no vocabulary holds, each ``{"field", "value", "vocabulary",
+    "did_you_mean"}`` (``graphsvc.vocabularies``), so that a form or the API can offer the close ones.
+    """
+
+    def __init__(self, problems, *, words: list[dict] | None = None):
         if isinstance(problems, str):
             problems = [problems]
         self.problems = list(problems)
+        self.words = list(words or ())
         super().__init__("\n".join(self.problems))
 
 

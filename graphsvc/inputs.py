@@ -74,10 +74,7 @@ from .vocabulary import (
     CONSENT,
     CONTACT_KINDS,
     PASS_REASONS,
-    POPULATIONS,
     RECORDED_STATUSES,
-    REFERRER_KINDS,
-    SCHEDULE_SLOTS,
     STAFF_ROLES,
     TASK_ACTIONS,
 )
@@ -224,6 +221,8 @@ RequestSlugs = Annotated[
     WithJsonSchema({"anyOf": [{"type": "array", "items": {"type": "string", "pattern": _NEEDS_ITEM}},
                               {"type": "string", "pattern": _NEEDS_ITEM}]})]
 _NON_BLANK = {"type": "string", "pattern": "[A-Za-z0-9]"}
+# One word of a vocabulary as a person may type it: any case, trimmed; blank for none.
+_ANY_WORD = {"anyOf": [{"type": "string", "pattern": f"^{_SP}(?:{_ANY_CASE_SLUG}{_SP})?$"}, {"type": "null"}]}
 
 
 class MatchRequest(Record):
@@ -249,10 +248,9 @@ class MatchRequest(Record):
 
     needs: RequestSlugs = Field([], description="Specialties the client needs: a list, or text separated by ; "
                                                 "or , (any case).")
-    population: Annotated[Population | None, RequestWord, WithJsonSchema(_word_schema(POPULATIONS))] = None
-    insurance: Annotated[Slug | None, RequestWord, WithJsonSchema({"anyOf": [
-        {"type": "string", "pattern": f"^{_SP}(?:{_ANY_CASE_SLUG}{_SP})?$"}, {"type": "null"}]})] = None
-    schedule: Annotated[Slot | None, RequestWord, WithJsonSchema(_word_schema(SCHEDULE_SLOTS))] = Field(
+    population: Annotated[Population | None, RequestWord, WithJsonSchema(_ANY_WORD)] = None
+    insurance: Annotated[Slug | None, RequestWord, WithJsonSchema(_ANY_WORD)] = None
+    schedule: Annotated[Slot | None, RequestWord, WithJsonSchema(_ANY_WORD)] = Field(
         None, description="The slot the client wants; none for no preference.")
     addressed_to: Annotated[Id | None, BeforeValidator(_request_id), WithJsonSchema({"anyOf": [
         {"type": "string", "pattern": f"^{_SP}(?:{ID_PATTERN.removeprefix('^').removesuffix('$')}{_SP})?$"},
@@ -431,6 +429,13 @@ class IntroductionInput(Input):
 RECORDED_CONTACT_KINDS = tuple(k for k in CONTACT_KINDS if k != "update_sent")
 
 
+def _recorded_kind(value: str) -> str:
+    if value == "update_sent":
+        raise ValueError("an update_sent contact is recorded by sending the referrer's update "
+                         "(POST /api/referrers/<id>/update)")
+    return value
+
+
 class ContactInput(Input):
     """Record a contact (a lunch, a talk, a follow-up, ...) between a member and a referrer."""
 
@@ -438,7 +443,9 @@ class ContactInput(Input):
     date: Day
     referrer_id: Id
     member_id: Id
-    kind: Literal[RECORDED_CONTACT_KINDS]  # type: ignore[valid-type]
+    kind: Annotated[Slug, AfterValidator(_recorded_kind)] = Field(
+        description="A word of the contact_kinds vocabulary (GET /api/vocabularies/contact_kinds); not "
+                    "update_sent, which sending the referrer's update records.")
 
 
 class ReferralOutInput(Input):
@@ -450,6 +457,12 @@ class ReferralOutInput(Input):
     client_id: Id
     provider_id: Id
     niche: Slug
+
+
+class WordInput(Input):
+    """Add a word to one of the practice's vocabularies (``graphsvc.vocabularies``)."""
+
+    value: Slug = Field(description="The word as stored: lowercase letters, digits and _ (eating_disorders).")
 
 
 class StatusInput(Input):
@@ -481,7 +494,7 @@ class ReferrerInput(Input):
 
     id: Id = Field(None, description=_ID_LEFT_OUT)
     name: InputName
-    kind: Literal[REFERRER_KINDS]  # type: ignore[valid-type]
+    kind: Slug = Field(description="A word of the referrer_kinds vocabulary (GET /api/vocabularies/referrer_kinds).")
     organization: InputText = ""
     point_person_id: Id
     since: Day

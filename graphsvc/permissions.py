@@ -40,6 +40,8 @@ action                   who
 ``save_clinician``,
 ``save_staff``,
 ``save_provider``
+``manage_vocabularies``  manager (add words to the vocabularies; an import's
+                         ``--add-values`` too)
 =======================  ======================================================
 
 An analyst writes nothing; it may run read-only queries in the console. The context keywords are the write's own fields
@@ -53,7 +55,7 @@ ROLES = ("manager", "intake", "clinician", "analyst")
 ACTIONS = ("refresh", "manage_accounts", "view_audit", "run_queries",
            "record_referral", "record_pass", "record_introduction", "record_contact", "record_referral_out",
            "hand_over", "save_referrer", "save_clinician", "save_staff", "save_provider", "work_on_rows",
-           "record_status", "send_update")
+           "record_status", "send_update", "manage_vocabularies")
 
 # What each action is, in words, for the reasons ``why_not`` gives.
 _DOING = {
@@ -74,6 +76,7 @@ _DOING = {
     "work_on_rows": "assign, snooze or close worklist rows",
     "record_status": "record where referrals stand",
     "send_update": "send referrers their updates",
+    "manage_vocabularies": "add words to the practice's vocabularies",
 }
 # Actions an analyst may take besides a manager (it writes nothing).
 _ANALYST = {"run_queries"}

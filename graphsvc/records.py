@@ -49,13 +49,9 @@ from .limits import (
 )
 from .vocabulary import (
     CONSENT,
-    CONTACT_KINDS,
     PASS_REASONS,
-    POPULATIONS,
     PRACTICE,
     RECORDED_STATUSES,
-    REFERRER_KINDS,
-    SCHEDULE_SLOTS,
     STAFF_ROLES,
     TASK_STATUSES,
     WORKLIST_NAMES,
@@ -189,8 +185,11 @@ Flag = Annotated[bool, BeforeValidator(_parse_bool)]
 Name = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_nonblank)]
 Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_one_line)]  # may be empty
 Note = Annotated[str, StringConstraints(max_length=NOTE_MAX), AfterValidator(_one_line)]  # may be empty
-Population = Literal[POPULATIONS]  # type: ignore[valid-type]
-Slot = Literal[SCHEDULE_SLOTS]  # type: ignore[valid-type]
+# Words from the practice's vocabularies (``graphsvc.vocabularies``): the shape is checked here, the word
+# against the vocabulary with the other rules (``graphsvc.checks``), since managers add words.
+Population = Slug
+Slot = Slug
+Word = Slug
 
 
 def _list_of(item):
@@ -230,7 +229,7 @@ class Staff(Record):
 class Referrer(Record):
     id: Id
     name: Name
-    kind: Literal[REFERRER_KINDS]  # type: ignore[valid-type]
+    kind: Word
     organization: Text = ""
     point_person_id: Id
     since: Day
@@ -291,7 +290,7 @@ class Contact(Record):
     date: Day
     referrer_id: Id
     member_id: Id
-    kind: Literal[CONTACT_KINDS]  # type: ignore[valid-type]
+    kind: Word
     # An update_sent contact: the referrals whose status it told the referrer (their loops it closes).
     covers: _list_of(Id) = []
 

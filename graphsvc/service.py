@@ -42,7 +42,7 @@ from pathlib import Path
 
 from . import permissions
 from .accounts import Accounts
-from .checks import LABEL, Batch, Checker, Problem
+from .checks import LABEL, VOCABULARY_KINDS, Batch, Checker, Problem
 from .config import AnalysisOptions
 from .csvio.importer import FileCount, ImportRejected, ImportReport, problem_order, read_folder
 from .errors import Forbidden, GraphsvcError, IdTaken, InvalidInput, NotFound
@@ -58,16 +58,21 @@ from .inputs import (
     ReferralOutInput,
     RowAction,
     StatusInput,
+    WordInput,
     parse,
 )
 from .insights import Insights, stored_analysis
+from .limits import shown
 from .live import InsightsCache
 from .records import KIND, Record, new_id, today
 from .rules import UPDATE_DAYS, in_update, status_problem
-from .store import reads
+from .store import reads, terms
 from .store import weights as stored_weights
 from .store import writes as store
 from .store.db import Graph
+from .vocabularies import BUILT_IN as VOCABULARY_BUILT_IN
+from .vocabularies import NAMES as VOCABULARIES
+from .vocabularies import Vocabularies, unknown_message
 from .vocabulary import PRACTICE
 
 log = logging.getLogger(__name__)
@@ -360,7 +365,7 @@ class Service:
 
     def import_folder(self, folder: str | Path, *, by: Actor, skip_bad: bool = False,
                       batch_size: int | None = None, workers: int | None = None,
-                      progress=None, on_total=None) -> ImportReport:
+                      progress=None, on_total=None, add_values: bool = False) -> ImportReport:
         """Validate a folder of CSV files (``graphsvc.csvio.importer``) and write it in batches.
 
         Every row of every file is checked before anything is written: its
@@ -380,8 +385,14 @@ class Service:
         problems: list[Problem] = []
         parsed = read_folder(folder, problems)
         log.info("import %s: %d file(s) read", folder, len(parsed))
-        Checker(parsed.values(), problems, lookup=lambda ids: reads.held_by(self.db, ids)).check()
-        report = ImportReport(folder=str(folder))
+        if add_values:
+            self._allowed(by, "manage_vocabularies")
+        adopt = add_values or not terms.practice_in_use(self.db)
+        checker = Checker(parsed.values(), problems, lookup=lambda ids: reads.held_by(self.db, ids),
+                          words=Vocabularies(terms.stored_words(self.db)), adopt=adopt,
+                          events=lambda ids: reads.event_keys(self.db, ids))
+        checker.check()
+        report = ImportReport(folder=str(folder), values_added=checker.adopted)
         for name, rows in parsed.items():
             report.files[name] = FileCount(rows=len(rows.rows) + rows.unreadable,
                                            bad=len(rows.bad_lines) + rows.unreadable)
@@ -390,6 +401,7 @@ class Service:
         if problems and not skip_bad:
             log.warning("import %s rejected: %d problem(s), nothing written", folder, len(problems))
             raise ImportRejected(folder, problems)
+        self._add_words(checker.adopted, by, via=f"import {os.path.abspath(folder)}")
         settings = self.db.settings
         batch_size, workers = batch_size or settings.batch_size, workers or settings.import_workers
         store.mark_bulk_change(self.db)  # before and after: a half-done import counts too
@@ -416,6 +428,52 @@ class Service:
                                           "rows": {name: f.written for name, f in report.files.items()}})
         self._after_bulk()
         return report
+
+    # -- vocabularies ------------------------------------------------------------------------------
+
+    def words(self) -> Vocabularies:
+        """The practice's vocabularies as stored now (``graphsvc.vocabularies``)."""
+        return Vocabularies(terms.stored_words(self.db))
+
+    def check_match_words(self, request) -> None:
+        """Refuse a match request (``inputs.MatchRequest``) whose population or schedule is not a word of the
+        practice's vocabularies, naming the closest ones: they are hard constraints, and a typo would match
+        nobody. Its needs and insurance are scored, and the match names the unknown ones itself."""
+        words = self.words()
+        refused = [(name, vocabulary, value, words.closest(vocabulary, value))
+                   for name, vocabulary, value in (("population", "populations", request.population),
+                                                   ("schedule", "schedules", request.schedule))
+                   if value is not None and not words.known(vocabulary, value)]
+        if refused:
+            raise InvalidInput([unknown_message(*r) for r in refused],
+                               words=[{"field": n, "value": v, "vocabulary": voc, "did_you_mean": close}
+                                      for n, voc, v, close in refused])
+
+    def add_word(self, vocabulary: str, ask: WordInput | Mapping, *, by: Actor) -> dict:
+        """Add a word to one of the vocabularies (a manager's). Returns ``vocabulary``, ``value``, ``added``
+        (False: it was there already, nothing changed) and the vocabulary's ``values`` now. Audited as
+        ``vocabulary add`` when it added something."""
+        if vocabulary not in VOCABULARIES:
+            raise NotFound(f"unknown vocabulary {shown(vocabulary)}; the vocabularies are {', '.join(VOCABULARIES)}")
+        self._allowed(by, "manage_vocabularies")
+        value = _ask(WordInput, ask).value
+        added = self._add_words({vocabulary: [value]}, by, via="one word")
+        return {"vocabulary": vocabulary, "value": value, "added": bool(added),
+                "values": self.words().values(vocabulary)}
+
+    def _add_words(self, words: dict[str, list[str]], by: Actor, *, via: str) -> list[dict]:
+        """Store ``words`` (vocabulary -> words); audit the ones new, one entry per vocabulary."""
+        rows = [{"vocabulary": name, "value": value} for name, values in words.items() for value in values
+                if value not in VOCABULARY_BUILT_IN[name]]
+        if not rows:
+            return []
+        added = [r for r in terms.add_words(self.db, rows, today()) if r["added"]]
+        for name in VOCABULARIES:
+            new = [r["value"] for r in added if r["vocabulary"] == name]
+            if new:
+                self._audit("vocabulary add", by, detail={"vocabulary": name, "values": new[:200],
+                                                          "count": len(new), "via": via})
+        return added
 
     def store_analysis(self, insights: Insights, *, batch_size: int | None = None,
                        workers: int | None = None) -> int:
@@ -474,7 +532,7 @@ class Service:
         batches = [Batch(KIND[kind], rows=[(None, record)], mode=mode)]
         if client is not None:
             unit.create("client", client.id)
-            batches.insert(0, Batch(KIND["client"], rows=[(None, client)]))
+            batches.insert(0, Batch(KIND["client"], rows=[(None, client)], prefix="client."))
         _check(batches, unit)
         if mode == "add":
             unit.create(kind, record.id)  # under the id's constraint, after the checks
@@ -551,12 +609,15 @@ def _new_client(fields: dict, client_id: str) -> Record:
 
 
 def _check(batches: list[Batch], unit: store.WriteUnit, names: dict | None = None) -> None:
-    """The rules between records (``graphsvc.checks``), against what the transaction sees."""
+    """The rules between records (``graphsvc.checks``), against what the transaction sees (the stored
+    records and the vocabularies' words)."""
     problems: list[Problem] = []
-    Checker(batches, problems, lookup=unit.lookup).check()
+    words = Vocabularies(unit.added_words()) if any(b.kind.name in VOCABULARY_KINDS for b in batches) else None
+    Checker(batches, problems, lookup=unit.lookup, words=words, events=unit.event_keys).check()
     if problems:
         messages = _renamed([p.message for p in problems], names)
-        raise (NotFound if all(p.unknown for p in problems) else InvalidInput)(messages)
+        raise (NotFound if all(p.unknown for p in problems) else InvalidInput)(
+            messages, words=[p.word for p in problems if p.word])
 
 
 def _renamed(messages: list[str], names: dict | None) -> list[str]:

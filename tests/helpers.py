@@ -30,8 +30,9 @@ def snapshot(graph, analysis: bool = True) -> tuple:
     """
     row = graph.read("graph_snapshot", catalog=TEST_QUERIES)[0]
     # The Practice node's change counter, last import and instance id are
-    # bookkeeping for the live analysis (graphsvc.live), not data.
-    skip = {"version", "changed_at", "bulk_version", "instance"}
+    # bookkeeping for the live analysis (graphsvc.live), not data; so is the day the words in use became
+    # the vocabularies (graphsvc.store.terms: once per database).
+    skip = {"version", "changed_at", "bulk_version", "instance", "vocabularies_adopted"}
     if not analysis:
         from graphsvc.config import AnalysisOptions
         from graphsvc.insights import _unanalysed
@@ -61,6 +62,16 @@ def someone():
     from graphsvc.service import Actor
 
     return Actor("tester")
+
+
+def add_words(graph, **words):
+    """Add words to the practice's vocabularies (``needs=["ocd"], niches=["dbt"]``), as a manager would."""
+    from datetime import date
+
+    from graphsvc.store.terms import add_words as store_words
+
+    store_words(graph, [{"vocabulary": name, "value": w} for name, values in words.items() for w in values],
+                date(2024, 12, 1))
 
 
 def import_folder(graph, folder, **options):

@@ -257,8 +257,7 @@ def test_requests_take_any_case_spaces_and_commas_but_the_import_stays_strict():
         parse(MatchRequest, {"needs": "adhd anxiety", "schedule": "evenings"})
     assert e.value.problems == [
         "field 'needs': must be a lowercase slug of letters, digits and _, and lists are separated by ; or , "
-        "(got 'adhd anxiety')",
-        "field 'schedule': must be one of 'weekday_day', 'weekday_evening' or 'weekend' (got 'evenings')"]
+        "(got 'adhd anxiety')"]  # 'evenings' is a word; whether the practice knows it is the service's to say
     with pytest.raises(InvalidInput) as e:
         parse(MatchRequest, {"needs": " ; , "})
     assert e.value.problems == [NOTHING_TO_MATCH]
@@ -273,8 +272,7 @@ def test_limit_and_the_shared_request_limits(G):
     assert len(match_client(G, needs=["adhd"], limit=5)["candidates"]) == 5
     assert parse(MatchRequest, {"needs": "adhd;anxiety", "limit": "100"}).limit == 100
     with pytest.raises(InvalidInput) as e:
-        parse(MatchRequest, {"needs": "adhd", "limit": 101, "population": "kid"})
+        parse(MatchRequest, {"needs": "adhd", "limit": 101, "population": "kid!"})
     assert e.value.problems == [
-        "field 'population': must be one of 'child', 'adolescent', 'adult', 'older_adult', 'couples' or "
-        "'family' (got 'kid')",
+        "field 'population': must be a lowercase slug of letters, digits and _ (got 'kid!')",
         "field 'limit': must be a whole number from 1 to 100 (got 101)"]

@@ -13,9 +13,17 @@ import pytest
 from graphsvc.errors import Forbidden, InvalidInput, NotFound
 from graphsvc.limits import ID_PATTERN
 from tests.conftest import USERS
-from tests.helpers import TEST_QUERIES, clinician, service_of, snapshot, someone
+from tests.helpers import TEST_QUERIES, add_words, clinician, service_of, snapshot, someone
 
 ROLES = tuple(USERS)
+
+
+@pytest.fixture(autouse=True)
+def words_the_writes_use(request):
+    """The words these writes use beyond the small fixture's, on the practice's vocabularies (a manager
+    added them): the vocabularies' own rules are tested in tests/test_vocabularies.py."""
+    if "graph" in request.fixturenames:
+        add_words(request.getfixturevalue("graph"), needs=["ocd", "grief"], niches=["dbt", "tms"])
 
 
 @pytest.fixture
@@ -274,8 +282,8 @@ def test_a_referrer_added_through_the_api_is_served(small, manager):
 
 @pytest.mark.parametrize("path, body, problems", [
     ("/api/contacts", {"date": "2024-08-02", "referrer_id": "rf3", "member_id": "cn1", "kind": "golf"},
-     ["field 'kind': must be one of 'lunch', 'talk', 'school_consult', 'staffing', 'case_consult', 'site_visit' "
-      "or 'follow_up' (got 'golf')"]),
+     ["field 'kind': 'golf' is not on the practice's list of contact kinds (a manager can add it under Settings, "
+      "Vocabularies)"]),
     ("/api/contacts", {"date": "2024-08-02", "referrer_id": " rf3", "member_id": "cn1", "kind": "talk"},
      ["field 'referrer_id': must not start or end with spaces (got ' rf3')"]),
     ("/api/contacts", {"date": 20240802, "referrer_id": "rf3", "member_id": None, "kind": "talk", "x": 1},

@@ -31,7 +31,12 @@ def test_imports_and_exports_are_audited(cli, graph, tmp_path):
 
     assert cli("import", SMALL).exit_code == 0
     assert cli("export", str(tmp_path / "out")).exit_code == 0
-    log = Accounts(tmp_path / "cli-private" / "cli-accounts.sqlite3").entries()
+    entries = Accounts(tmp_path / "cli-private" / "cli-accounts.sqlite3").entries()
+    # The first import into an empty practice adopted the words it brought: one entry per vocabulary.
+    assert sorted((e["detail"]["vocabulary"], e["detail"]["via"]) for e in entries
+                  if e["action"] == "vocabulary add") == [
+        (name, f"import {os.path.abspath(SMALL)}") for name in ("insurances", "needs", "niches")]
+    log = [e for e in entries if e["action"] != "vocabulary add"]
     assert [(e["action"], e["user"], e["ids"]) for e in log] == [
         ("export", f"cli:{getpass.getuser()}", []), ("import", f"cli:{getpass.getuser()}", [])]
     exported, imported = log[0]["detail"], log[1]["detail"]

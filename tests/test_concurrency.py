@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -133,8 +133,10 @@ def test_same_id_pairs_have_exactly_one_winner(small, tmp_path):
     made = Counter()
     for i in range(50):
         label, call = kinds[i % 4]
-        # The two callers send different dates, so the stored one shows who won.
-        first, second = date(2025, 3, 1), date(2025, 3, 2)
+        # The two callers send different dates, so the stored one shows who won (each pair its own days: the
+        # same introduction or contact on the same day under another id would be a duplicate).
+        first = date(2024, 3, 1) + timedelta(days=2 * i)
+        second = first + timedelta(days=1)
         outcomes = race(lambda call=call, i=i, day=first: call(i, day), lambda call=call, i=i, day=second: call(i, day))
         oks = [k for k, (status, _) in enumerate(outcomes) if status == "ok"]
         errors = [value for status, value in outcomes if status == "error"]

@@ -74,7 +74,7 @@ def test_a_write_waits_for_the_export_so_no_file_sees_it(graph, tmp_path, monkey
     def write_file(spec, path, rows):
         if not started:  # the first file read (referrals_out.csv): a new clinician is saved meanwhile
             thread = threading.Thread(target=lambda: service_of(graph).save("clinician", {
-                "id": "cn9", "name": "Ida Wu", "specialties": ["ocd"], "populations": ["adult"],
+                "id": "cn9", "name": "Ida Wu", "specialties": ["adhd"], "populations": ["adult"],
                 "insurances": ["aetna"], "schedule": ["weekend"], "accepting_new": True}, by=someone()))
             thread.start()
             started.append(thread)
@@ -94,7 +94,7 @@ def test_a_failed_export_leaves_the_old_folder_as_it_was(graph, tmp_path, monkey
     out = tmp_path / "out"
     export_folder(graph, out)
     old = contents(out)
-    service_of(graph).save("client", {"id": "cl9", "needs": ["ocd"], "population": "adult",
+    service_of(graph).save("client", {"id": "cl9", "needs": ["adhd"], "population": "adult",
                                       "insurance": "aetna"}, by=someone())
     real = exporter._write_file
     calls = []

@@ -11,7 +11,7 @@ import pytest
 
 from graphsvc.web import auth
 from tests.conftest import csrf_token_of
-from tests.helpers import service_of, snapshot, someone
+from tests.helpers import add_words, service_of, snapshot, someone
 
 ROLES = ("manager", "intake", "clinician", "analyst")  # the clinician account is cn1 (Ana Ruiz)
 
@@ -42,6 +42,12 @@ def value_of(page: str, name: str) -> str:
     part = field_html(page, name)
     found = re.search(r'<input [^>]*value="([^"]*)"', part) or re.search(r'<option value="([^"]*)" selected', part)
     return html.unescape(found.group(1)) if found else ""
+
+
+def checked_of(page: str, name: str) -> list[str]:
+    """The ticked boxes of a checks field (a pick list of a vocabulary's words), in page order."""
+    return [html.unescape(v) for v in re.findall(r'<input type="checkbox" name="[^"]*" value="([^"]*)" checked',
+                                                 field_html(page, name))]
 
 
 def cypher(graph, text: str, **params) -> list[dict]:
@@ -281,7 +287,7 @@ def test_check_fit_shows_the_match_and_writes_nothing(small, graph, client, web_
     assert answer.status_code == 200
     text = text_of(answer)
     assert "Ben Okafor fits better: pass for specialty?" in text
-    assert value_of(text, "needs") == "trauma" and value_of(text, "addressed_to") == "cn1"
+    assert checked_of(text, "needs") == ["trauma"] and value_of(text, "addressed_to") == "cn1"
     assert 'name="use" value="cn2:specialty">Assign to Ben Okafor (specialty)</button>' in text
     # "Assign to Ben Okafor" fills in the colleague and the reason; still nothing written.
     answer = post(client, "/referrers/rf1/referrals/new", {**data, "use": "cn2:specialty"})
@@ -408,6 +414,7 @@ def test_add_and_change_a_referrer(small, graph, client, web_accounts):
 
 
 def test_add_and_change_a_clinician_accepting_new_clients(small, graph, client, web_accounts):
+    add_words(graph, needs=["ocd"])
     answer = post(client, "/clinicians/new", {"id": "cn9", "name": "Ida Wu", "specialties": "ocd; autism",
                                               "populations": ["child", "adult"], "insurances": "aetna",
                                               "schedule": ["weekend"], "accepting_new": "on"})
@@ -415,7 +422,7 @@ def test_add_and_change_a_clinician_accepting_new_clients(small, graph, client, 
     assert last_audit(web_accounts) == {"action": "write clinician", "user": "manager", "ids": ["cn9"]}
     page = text_of(client.get("/clinicians/cn9/edit"))
     assert "Saved clinician cn9 (Ida Wu)." in page
-    assert value_of(page, "specialties") == "autism; ocd"
+    assert checked_of(page, "specialties") == ["autism", "ocd"]
     assert 'value="child" checked' in page and 'value="adult" checked' in page and 'value="accepting_new"' not in page
     assert re.search(r'name="accepting_new" value="on" checked', page)
     # No longer accepting new clients: the box left unticked.
@@ -434,6 +441,7 @@ def test_add_and_change_a_clinician_accepting_new_clients(small, graph, client, 
 
 
 def test_add_staff_and_a_provider_with_generated_ids(small, graph, client, web_accounts):
+    add_words(graph, niches=["sleep_study"])
     answer = post(client, "/staff/new", {"id": "", "name": "Fay Ng", "role": "billing"})
     assert answer.status_code == 303
     staff_id = answer.headers["Location"].split("/")[2]
@@ -472,8 +480,8 @@ def test_form_errors_keep_the_input_and_sit_beside_the_field(small, graph, clien
     assert messages_of(page, "date") == ["field 'date': is not a real calendar date (got '2024-02-30')"]
     assert messages_of(page, "needs") == [
         "field 'client.needs': must be a lowercase slug of letters, digits and _ (got 'PTSD!')"]
-    assert (value_of(page, "id"), value_of(page, "date"), value_of(page, "needs"), value_of(page, "population"),
-            value_of(page, "addressed_to")) == ("r 9", "2024-02-30", "PTSD!", "adult", "cn1")
+    assert (value_of(page, "id"), value_of(page, "date"), checked_of(page, "needs"), value_of(page, "population"),
+            value_of(page, "addressed_to")) == ("r 9", "2024-02-30", ["PTSD!"], "adult", "cn1")
     assert 'type="text" value="2024-02-30" aria-invalid="true"' in field_html(page, "date")  # kept as typed
     assert 'type="date" value="2024-06-10"' in field_html(text_of(post(
         client, "/referrers/rf3/referrals/new", {"date": "2024-06-10", "do": "check"})), "date")

@@ -11,7 +11,6 @@ import pytest
 from graphsvc.csvio.exporter import export_folder
 from graphsvc.csvio.importer import ImportRejected
 from graphsvc.store.reads import held_by
-from graphsvc.store.schema import init_schema
 from tests.helpers import TEST_QUERIES, fixture_path, import_folder, snapshot
 
 SMALL = Path(fixture_path("small"))
@@ -58,12 +57,12 @@ def test_every_kind_of_bad_row_is_reported_and_nothing_is_written(graph, tmp_pat
                 "r8,2024-06-01,rf1,cl404,cn1,cn1,\n"        # line 9: unknown client
                 "r1,2024-06-01,rf1,cl1,cn1,cn1,\n"          # line 10: duplicate id
                 "r9,2024-06-01,rf1,cl1,cn1,cn2,because\n"   # line 11: bad enum
-                "r10,2022-01-01,rf1,cl1,cn1,cn1,\n"         # line 12: before the referrer existed: fine
+                "r10,2022-01-01,rf1,cl1,cn1,cn1,\n"         # line 12: before the relationship began
                 "r11,2024/06/01,rf1,cl1,cn1,cn2,\n"         # line 13: wrong date form, and a pass without a reason
                 "r12,2024-06-02,rf1,cl1,st1,cn1,insurance\n"  # line 14: staff don't pass
             ),
             "referrers.csv": "rf4,Dr. Ng,physician,Ng Clinic,cn404,2024-01-01\n",  # line 5
-            "clients.csv": "cl7,adhd,kid,medicaid,\n",   # line 8: bad enum
+            "clients.csv": "cl7,adhd,Kid!,medicaid,\n",   # line 8: not a word (a new word is adopted: empty practice)
         },
         replace={"contacts.csv": "id,date,referrer_id,member_id\nk1,2023-01-20,rf1,cn1\n"},
     )
@@ -71,14 +70,15 @@ def test_every_kind_of_bad_row_is_reported_and_nothing_is_written(graph, tmp_pat
     with pytest.raises(ImportRejected) as caught:
         import_folder(graph, folder)
     assert caught.value.problems == [
-        "clients.csv:8: field 'population': must be one of 'child', 'adolescent', 'adult', "
-        "'older_adult', 'couples' or 'family' (got 'kid')",
+        "clients.csv:8: field 'population': must be a lowercase slug of letters, digits and _ (got 'Kid!')",
         "referrers.csv:5: unknown point_person_id 'cn404'",
         "referrals.csv:8: field 'date': is not a real calendar date (got '2024-02-30')",
         "referrals.csv:9: unknown client_id 'cl404'",
         "referrals.csv:10: duplicate id r1 (first on line 2)",
         "referrals.csv:11: field 'pass_reason': must be one of 'scheduling', 'insurance', "
         "'specialty' or 'other' (got 'because')",
+        "referrals.csv:12: field 'date': 2022-01-01 is before the relationship with referrer 'rf1' began on "
+        "2023-01-10",
         "referrals.csv:13: field 'date': must be a date in the form YYYY-MM-DD (got '2024/06/01')",
         "referrals.csv:14: pass_reason given, but only a referral addressed to a clinician is passed",
         "contacts.csv:1: missing column 'kind'",
@@ -115,14 +115,13 @@ def test_header_problems_name_the_column(graph, tmp_path):
 
 def test_skip_bad_writes_good_rows_and_drops_rows_that_depend_on_bad_ones(graph, tmp_path):
     folder = folder_like_small(tmp_path, append={
-        "clients.csv": "cl7,adhd,kid,medicaid,\n",                   # bad
+        "clients.csv": "cl7,adhd,Kid!,medicaid,\n",                  # bad
         "referrals.csv": "r7,2024-06-01,rf1,cl7,cn1,cn1,\n"          # refers to the bad client
                          "r8,2024-06-02,rf1,cl1,cn1,cn1,\n",         # good
     })
     report = import_folder(graph, folder, skip_bad=True)
     assert [str(p) for p in report.problems] == [
-        "clients.csv:8: field 'population': must be one of 'child', 'adolescent', 'adult', "
-        "'older_adult', 'couples' or 'family' (got 'kid')",
+        "clients.csv:8: field 'population': must be a lowercase slug of letters, digits and _ (got 'Kid!')",
         "referrals.csv:8: unknown client_id 'cl7'",
     ]
     assert (report.files["clients.csv"].written, report.files["clients.csv"].bad) == (6, 1)
@@ -184,7 +183,7 @@ def test_export_round_trips_byte_for_byte(graph, tmp_path):
     # ... and the export imports into an empty graph as the same graph.
     before = snapshot(graph)
     graph.write("wipe_graph", catalog=TEST_QUERIES)
-    init_schema(graph)
+    graph.write("practice_node", catalog=TEST_QUERIES)
     import_folder(graph, tmp_path / "out")
     assert snapshot(graph) == before
 

@@ -34,7 +34,8 @@ def test_the_api_refuses_a_provider_with_a_clinicians_id_and_the_practice_pages_
     _, token = web_accounts.create_token("manager", "test")
     api = {"Authorization": f"Bearer {token}"}
     before = snapshot(small)
-    answer = client.post("/api/providers", json={"id": "cn1", "name": "X", "niches": ["tms"]}, headers=api)
+    answer = client.post("/api/providers", json={"id": "cn1", "name": "X", "niches": ["inpatient_eating_disorders"]},
+                         headers=api)
     assert (answer.status_code, answer.get_json()["problems"]) == (400, [CLASH])
     assert snapshot(small) == before
     assert client.get("/practice").status_code == 200
@@ -75,7 +76,7 @@ def test_the_import_refuses_a_provider_with_a_clinicians_id_in_the_folder_or_the
     before = snapshot(graph)
     only = tmp_path / "later"
     only.mkdir()
-    (only / "external_providers.csv").write_text("id,name,niches\ncn1,Collision Clinic,eating_disorders\n")
+    (only / "external_providers.csv").write_text("id,name,niches\ncn1,Collision Clinic,inpatient_eating_disorders\n")
     with pytest.raises(ImportRejected) as caught:  # cn1 stored already
         import_folder(graph, only)
     assert caught.value.problems == [f"external_providers.csv:2: {CLASH}"]

@@ -11,7 +11,7 @@ from neo4j.exceptions import ConstraintError
 
 from graphsvc.errors import Forbidden, InvalidInput, NotFound
 from graphsvc.service import Actor
-from tests.helpers import TEST_QUERIES, clinician, service_of, snapshot, someone
+from tests.helpers import TEST_QUERIES, add_words, clinician, service_of, snapshot, someone
 
 
 def refused(graph, error, write, *args, by=None) -> list[str]:
@@ -38,6 +38,7 @@ def test_constraints_reject_duplicate_ids(graph):
 
 
 def test_save_members_referrer_and_client(graph):
+    add_words(graph, needs=["ocd"], insurances=["aetna", "cigna"])  # a manager's words first
     service = service_of(graph)
     service.save("clinician", {"id": "cn9", "name": "Ida Wu", "specialties": ["ocd"], "populations": ["adult"],
                                "insurances": ["aetna", "cigna"], "schedule": ["weekend"], "accepting_new": False},
@@ -148,8 +149,8 @@ def test_event_refusals_change_nothing(small):
         "field 'introduced_id': a member cannot introduce themself"]
     assert refused(small, InvalidInput, "record_contact", {
         "id": "k9", "date": "2024-08-02", "referrer_id": "rf3", "member_id": "cn1", "kind": "golf"}) == [
-        "field 'kind': must be one of 'lunch', 'talk', 'school_consult', 'staffing', 'case_consult', "
-        "'site_visit' or 'follow_up' (got 'golf')"]
+        "field 'kind': 'golf' is not on the practice's list of contact kinds (a manager can add it under "
+        "Settings, Vocabularies)"]
     assert refused(small, InvalidInput, "record_referral_out", {
         "id": "o9", "date": "2024-08-03", "referrer_id": "rf3", "client_id": "cl3", "provider_id": "ep1",
         "niche": "forensic_evaluation"}) == [
@@ -243,7 +244,7 @@ def test_a_record_waits_for_another_transaction_creating_its_id(small, other_com
 @pytest.mark.parametrize("kind, fields, noun", [
     ("referrer", {"name": "Dr. Clash", "kind": "physician", "point_person_id": "cn1", "since": "2024-01-02"},
      "a referrer"),
-    ("external_provider", {"name": "Clash Clinic", "niches": ["tms"]}, "an outside provider"),
+    ("external_provider", {"name": "Clash Clinic", "niches": ["inpatient_eating_disorders"]}, "an outside provider"),
     ("clinician", {"name": "Clash Clinician"}, "a clinician"),
     ("staff", {"name": "Clash Staff", "role": "billing"}, "a staff member"),
 ])

@@ -147,9 +147,11 @@ def match(graph, needs, population, insurance, schedule, addressed_to, limit, as
     from ..inputs import MatchRequest, given, parse
     from ..live import build
     from ..presentation import match_report
+    from .common import service
 
     request = parse(MatchRequest, given(needs=needs, population=population, insurance=insurance,
                                         schedule=schedule, addressed_to=addressed_to, limit=limit))
+    service(graph).check_match_words(request)
     out = build(graph, graph.settings.analysis).match(request)
     emit(out, as_json, match_report(out))
 

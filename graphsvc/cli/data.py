@@ -13,6 +13,10 @@ from .root import main
 @main.command("import")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=str))
 @click.option("--skip-bad", is_flag=True, help="Write the good rows and list the bad ones.")
+@click.option("--add-values", is_flag=True,
+              help="Add the words no vocabulary holds (needs, insurances, niches, ...) to the practice's "
+                   "vocabularies instead of refusing their rows; each added word is listed and audited. A first "
+                   "import into an empty practice does so anyway.")
 @click.option("--batch-size", type=click.IntRange(1, 1_000_000),
               help="Rows per transaction [default: setting import.batch_size (GRAPHSVC_BATCH_SIZE), 5000].")
 @click.option("--workers", type=click.IntRange(1, 16),
@@ -20,7 +24,7 @@ from .root import main
                    "(GRAPHSVC_IMPORT_WORKERS), 3].")
 @json_option
 @needs_graph
-def import_command(graph, folder, skip_bad, batch_size, workers, as_json):
+def import_command(graph, folder, skip_bad, add_values, batch_size, workers, as_json):
     """Validate a folder of CSV files and load it into the graph."""
     from ..csvio.importer import ImportRejected
     from .common import command_line_actor, service
@@ -29,16 +33,19 @@ def import_command(graph, folder, skip_bad, batch_size, workers, as_json):
     try:
         report = service(graph).import_folder(folder, by=command_line_actor(), skip_bad=skip_bad,
                                               batch_size=batch_size, workers=workers, progress=bar.update,
-                                              on_total=bar.start)
+                                              on_total=bar.start, add_values=add_values)
     except ImportRejected as e:
         if as_json:
-            emit({"ok": False, "written": 0, "problems": e.problems}, True)
+            emit({"ok": False, "written": 0, "problems": e.problems, "unknown_values": e.words}, True)
             sys.exit(1)
         raise
     finally:
         bar.finish()
     for problem in report.problems:
         click.echo(f"skipped {problem}", err=True)
+    if not as_json:
+        for vocabulary, added in report.values_added.items():
+            click.echo(f"added to {vocabulary}: {', '.join(added)}")
     from ..procinfo import peak_rss_mb
 
     emit({"ok": True, **report.as_dict(), "peak_rss_mb": peak_rss_mb()}, as_json,

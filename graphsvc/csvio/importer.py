@@ -35,10 +35,12 @@ class ImportRejected(InvalidInput):
     def __init__(self, folder: Path, problems: list[Problem]):
         self.folder = folder
         lines = [str(p) for p in problems]
-        super().__init__(lines)
+        super().__init__(lines, words=[{**p.word, "source": p.source, "line": p.line} for p in problems if p.word])
+        new_words = (" or --add-values to add the words no vocabulary holds to the practice's vocabularies"
+                     if self.words else "")
         self.args = (
             f"{count_of(len(problems), 'problem')} in {folder}; nothing was written "
-            f"(use --skip-bad to write the good rows):\n" + "\n".join(lines),
+            f"(use --skip-bad to write the good rows{new_words}):\n" + "\n".join(lines),
         )
 
 
@@ -57,6 +59,9 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     validate_seconds: float = 0.0
     seconds: float = 0.0
+    # Words the import added to the vocabularies (a first import into an empty practice adopts the words it
+    # brings; a later one only with ``--add-values``): vocabulary -> words.
+    values_added: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def written(self) -> int:
@@ -69,6 +74,7 @@ class ImportReport:
             "written": self.written,
             "bad": sum(c.bad for c in self.files.values()),
             "problems": [str(p) for p in self.problems],
+            "values_added": {k: list(v) for k, v in self.values_added.items()},
             "validate_seconds": round(self.validate_seconds, 3),
             "seconds": round(self.seconds, 3),
         }

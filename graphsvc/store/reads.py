@@ -67,6 +67,12 @@ def held_by(db: Graph, ids: list[str]) -> list[dict]:
     return existing(db.read("existing_ids", ids=ids))
 
 
+def event_keys(db: Graph, referrer_ids: list[str]) -> list[dict]:
+    """The stored introductions and contacts of these referrers, as ``graphsvc.checks`` compares them:
+    ``{"referrer_id", "introductions": [[id, day, introduced, by]], "contacts": [[id, day, member, kind]]}``."""
+    return db.read("event_keys", ids=referrer_ids)
+
+
 def existing(rows: list[dict]) -> list[dict]:
     """Rows of ``existing_ids`` with plain values (a referrer's tenures' dates too)."""
     rows = native_rows(rows)

@@ -11,12 +11,14 @@ process, logs it and carries on: every write is still checked for clashes
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from neo4j.exceptions import ClientError
 
 from ..errors import GraphsvcError
 from .catalog import statements
 from .db import Graph, translate_errors
+from .terms import adopt_values_in_use
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,8 @@ _ready: set[tuple[str, str]] = set()
 
 
 def init_schema(graph: Graph) -> None:
-    """Create every constraint and index that is missing, and the Practice node.
+    """Create every constraint and index that is missing, and the Practice node; on a database made
+    before graphsvc kept vocabularies, adopt the words in use as its vocabularies (once).
 
     ``GraphsvcError`` naming the ids when two kinds of party share one (the
     rest of the schema is made all the same).
@@ -38,6 +41,8 @@ def init_schema(graph: Graph) -> None:
                 if "party_id" not in text or not e.code.startswith("Neo.ClientError.Schema"):
                     raise
                 clash = party_clashes(graph)
+    # A database made before vocabularies were kept: the words its records use become its lists (once).
+    adopt_values_in_use(graph, date.today())
     _ready.add((graph.settings.uri, graph.database))
     if clash:
         raise GraphsvcError(clash)

@@ -64,6 +64,7 @@ from .catalog import query
 from .db import Graph
 from .reads import existing
 from .schema import ensure_schema
+from .terms import add_words, added_words
 from .values import native_rows
 
 # The upsert statement of each kind of record: UNWIND $rows, keyed on ids.
@@ -144,6 +145,19 @@ class WriteUnit:
         """What the graph holds under ``ids`` (``existing_ids``: members, referrers and their tenures,
         clients, outside providers), dates as ``datetime.date``."""
         return existing(self._run("existing_ids", ids=ids))
+
+    def event_keys(self, referrer_ids: list[str]) -> list[dict]:
+        """The stored introductions and contacts of these referrers (``reads.event_keys``), as this write
+        sees them."""
+        return self._run("event_keys", ids=referrer_ids)
+
+    def added_words(self) -> dict[str, list[str]]:
+        """The words managers added to the vocabularies (``graphsvc.vocabularies``), as this write sees them."""
+        return added_words(self._run("terms"))
+
+    def add_words(self, rows: list[dict], day) -> list[dict]:
+        """Add ``{"vocabulary", "value"}`` rows to the vocabularies; each row back with ``added``."""
+        return add_words(self.tx, rows, day)
 
     def referral(self, referral_id: str) -> dict | None:
         """Referral ``referral_id``'s record (locked first: a concurrent pass waits), or None."""

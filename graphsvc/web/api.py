@@ -103,7 +103,16 @@ def not_found(error):
 
 @bp.errorhandler(InvalidInput)
 def bad_input(error):
-    return jsonify(error=str(error), problems=error.problems), 400
+    """400: ``problems`` (a sentence per bad field); for a word no vocabulary holds, ``did_you_mean`` (field ->
+    the closest known words) and ``unknown_values`` (``{"field", "value", "vocabulary", "did_you_mean"}``)."""
+    body = {"error": str(error), "problems": error.problems}
+    if error.words:
+        body["did_you_mean"] = {}
+        for word in error.words:
+            close = body["did_you_mean"].setdefault(word["field"], [])
+            close += [w for w in word["did_you_mean"] if w not in close]
+        body["unknown_values"] = error.words
+    return jsonify(body), 400
 
 
 def known_id(referrer_id: str) -> str:
@@ -135,7 +144,9 @@ def match():
     body = json_body()
     if not isinstance(body, dict):
         raise InvalidInput(f"the body must be a JSON object with the fields {listing(MatchRequest.model_fields)}")
-    return jsonify(insights().match(parse(MatchRequest, body)))
+    request = parse(MatchRequest, body)
+    extensions.service().check_match_words(request)
+    return jsonify(insights().match(request))
 
 
 def json_body():

@@ -24,7 +24,9 @@ from dataclasses import field as dataclass_field
 from datetime import date as _date
 
 # Field kinds: how a field is shown and read back from the request (LIST: text of items separated by ;).
-TEXT, DATE, SELECT, CHECKS, CHECK, LIST = "text", "date", "select", "checks", "check", "list"
+# PICK: text with the vocabulary's words offered as one types (a typo is refused by the service, with the
+# closest words).
+TEXT, DATE, SELECT, CHECKS, CHECK, LIST, PICK = "text", "date", "select", "checks", "check", "list", "pick"
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,9 @@ class Form:
         for f in self.fields:
             if f.readonly:
                 continue
-            if f.kind == CHECKS:
-                self.values[f.name] = formdata.getlist(f.name)
+            if f.kind == CHECKS:  # ticked boxes; a value with ; (a script's, or an older form's) is several
+                self.values[f.name] = [part.strip() for v in formdata.getlist(f.name) for part in v.split(";")
+                                       if part.strip()]
             elif f.kind == CHECK:
                 self.values[f.name] = formdata.get(f.name) in ("on", "true", "1", "yes")
             else:

@@ -26,7 +26,7 @@ from flask import jsonify
 
 from .. import __version__
 from ..analysis.matching import GAP_ORDER
-from ..inputs import ADD, CHANGE, MatchRequest, RowAction, StatusInput, SuggestionsQuery, digits_up_to
+from ..inputs import ADD, CHANGE, MatchRequest, RowAction, StatusInput, SuggestionsQuery, WordInput, digits_up_to
 from ..limits import ID_PATTERN, NAME_PATTERN, TEXT_PATTERN
 from ..records import KIND
 from ..vocabulary import PASS_REASONS, RECORDED_STATUSES, REFERRAL_STATUSES
@@ -37,7 +37,14 @@ from .http import MAX_CONTENT_LENGTH
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
 _BAD_INPUT = {"type": "object", "required": ["error", "problems"], "properties": {
     "error": {"type": "string"},
-    "problems": {"type": "array", "items": {"type": "string"}, "description": "One sentence per bad field."}}}
+    "problems": {"type": "array", "items": {"type": "string"}, "description": "One sentence per bad field."},
+    "did_you_mean": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                     "description": "Only when a word is on none of the practice's vocabularies: each such field "
+                                    "-> the closest known words (maybe none)."},
+    "unknown_values": {"type": "array", "description": "Only with did_you_mean: each unknown word.", "items": {
+        "type": "object", "required": ["field", "value", "vocabulary", "did_you_mean"], "properties": {
+            "field": {"type": "string"}, "value": {"type": "string"}, "vocabulary": {"type": "string"},
+            "did_you_mean": {"type": "array", "items": {"type": "string"}}}}}}}
 _DATE = {"type": ["string", "null"], "format": "date"}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 
@@ -338,6 +345,65 @@ def _worklist_paths(bad_query: dict, refresh: dict) -> dict:
     return paths
 
 
+def _search_paths(bad_query: dict) -> dict:
+    """``GET /api/search`` (``web.search``): the header's search box."""
+    from .search import KINDS, Q_MAX, RESULTS
+
+    result = {"type": "object", "required": ["kind", "id", "label", "url"], "additionalProperties": False,
+              "properties": {"kind": {"type": "string", "enum": list(KINDS)}, "id": {"type": "string"},
+                             "label": {"type": "string", "description": "Its name."},
+                             "url": {"type": "string", "description": "Its page on this site (an outside "
+                                                                      "provider's: its row on /coverage)."}}}
+    return {"/api/search": {"get": {
+        "summary": "Find referrers (by name, organization or id), clinicians, staff and outside providers "
+                   "(by name or id), best first",
+        "description": f"Any case, inside words. The exact id first, then names that begin with q, then names "
+                       f"or organizations with a word that does, then the rest; at most {RESULTS}. Answered "
+                       "from the live analysis; every role may search.",
+        "parameters": [{"name": "q", "in": "query", "required": False,
+                        "schema": {"type": "string", "maxLength": Q_MAX},
+                        "description": "The text to find; left out, empty or blank: no results."}],
+        "responses": {"200": {"description": "The matches", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["results"], "additionalProperties": False,
+            "properties": {"results": {"type": "array", "maxItems": RESULTS, "items": result}}}}}},
+            "400": bad_query}}}}
+
+
+def _vocabulary_paths(bad_query: dict) -> dict:
+    """``GET`` and ``POST /api/vocabularies/<name>`` (``web.vocabularies``): the practice's managed words."""
+    from ..vocabularies import NAMES
+
+    error = {"content": {"application/json": {"schema": _ERROR}}}
+    name = {"name": "vocabulary", "in": "path", "required": True, "schema": {"type": "string", "enum": list(NAMES)},
+            "description": "Which vocabulary."}
+    values = {"type": "array", "items": {"type": "string"},
+              "description": "graphsvc's own words first, in their order, then those a manager added, A to Z."}
+    added = {"type": "object", "required": ["vocabulary", "value", "added", "values"], "properties": {
+        "vocabulary": {"type": "string"}, "value": {"type": "string"}, "added": {"type": "boolean"},
+        "values": values}}
+    return {"/api/vocabularies/{vocabulary}": {
+        "get": {"summary": "The words of one of the practice's vocabularies",
+                "parameters": [name],
+                "responses": {"200": {"description": "Its words", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["values"], "properties": {"values": values}}}}},
+                    "400": bad_query, "404": {"description": "No such vocabulary", **error}}},
+        "post": {"summary": "Add a word to one of the practice's vocabularies (a manager; audited)",
+                 "description": "201 when added, 200 when it was there already (nothing changed). A word is a "
+                                "lowercase slug (letters, digits, _).",
+                 "parameters": [name], "security": [{"bearer": []}],
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": WordInput.request_schema()}}},
+                 "responses": {"201": {"description": "Added", "content": {"application/json": {"schema": added}}},
+                               "200": {"description": "It was there already",
+                                       "content": {"application/json": {"schema": added}}},
+                               "400": {"description": "The word is not a slug, or the body is not an object "
+                                                      "with value", "content": {"application/json": {
+                                                          "schema": _BAD_INPUT}}},
+                               "403": {"description": "Not a manager", **error},
+                               "404": {"description": "No such vocabulary", **error},
+                               "413": {"description": "The body is too large", **error}}}}}
+
+
 def _loop_paths(bad_query: dict, refresh: dict) -> dict:
     """Closing the loop (``web.updates``): a referral's status, the referrer's update, and sending it."""
     error = {"content": {"application/json": {"schema": _ERROR}}}
@@ -515,6 +581,8 @@ def document() -> dict:
                 }}},
             **_worklist_paths(bad_query, refresh),
             **_loop_paths(bad_query, refresh),
+            **_search_paths(bad_query),
+            **_vocabulary_paths(bad_query),
             **_write_paths({"description": f"The body is larger than {MAX_CONTENT_LENGTH // 1024} KB, the most "
                                           "accepted", "content": {"application/json": {"schema": _ERROR}}}),
             "/api/status": {"get": {

@@ -36,21 +36,20 @@ from flask_login import current_user
 from pydantic import ValidationError
 
 from ..errors import InvalidInput, Neo4jUnavailable, NotFound
-from ..inputs import ADD, CHANGE, RECORDED_CONTACT_KINDS, MatchRequest, parse
+from ..inputs import ADD, CHANGE, MatchRequest, parse
 from ..limits import shown
 from ..permissions import can
 from ..presentation import words
 from ..records import today
 from ..store import reads
-from ..vocabulary import PASS_REASONS, POPULATIONS, PRACTICE, REFERRER_KINDS, SCHEDULE_SLOTS, STAFF_ROLES
+from ..vocabulary import PASS_REASONS, PRACTICE, STAFF_ROLES
 from . import auth, extensions
-from .forms import CHECK, CHECKS, DATE, LIST, SELECT, Field, Form, choices, words_choices
+from .forms import CHECK, CHECKS, DATE, PICK, SELECT, Field, Form, choices, words_choices
 from .pages import local_target
 
 bp = Blueprint("record", __name__)
 
 ID_HELP = "Leave blank: the service makes one."
-NEEDS_HELP = "Lowercase, separated by ; (adhd; anxiety)."
 
 
 # -- reading the analysis ----------------------------------------------------------------
@@ -121,6 +120,11 @@ def _match(insights, *, needs, population, insurance, schedule, addressed_to) ->
 # -- shared steps --------------------------------------------------------------------------
 
 
+def _words():
+    """The practice's vocabularies now: the words its forms offer (``graphsvc.vocabularies``)."""
+    return extensions.service().words()
+
+
 def _clinician_id() -> str | None:
     """The signed-in clinician's id (None for the other roles)."""
     return current_user.clinician_id if getattr(current_user, "role", None) == "clinician" else None
@@ -168,18 +172,19 @@ CLIENT_FIELDS = ("needs", "population", "insurance", "schedule")
 
 def _referral_form(insights) -> Form:
     members = _member_choices(insights)
+    vocab = _words()
     return Form([
         Field("id", "Referral id", help=ID_HELP),
         Field("date", "Date", DATE),
         Field("client_id", "Existing client id",
               help="A client already in the graph; or leave blank and describe a new client below."),
-        Field("needs", "New client: needs", LIST, help=NEEDS_HELP, aliases=("client.needs",)),
-        Field("population", "New client: population", SELECT, words_choices(POPULATIONS), blank="—",
-              aliases=("client.population",)),
-        Field("insurance", "New client: insurance", help="A slug (medicaid, bcbs, ...).",
-              aliases=("client.insurance",)),
-        Field("schedule", "New client: schedule", SELECT, words_choices(SCHEDULE_SLOTS), blank="no preference",
-              aliases=("client.schedule",)),
+        Field("needs", "New client: needs", CHECKS, words_choices(vocab.values("needs")), aliases=("client.needs",)),
+        Field("population", "New client: population", SELECT, words_choices(vocab.values("populations")),
+              blank="—", aliases=("client.population",)),
+        Field("insurance", "New client: insurance", PICK, words_choices(vocab.values("insurances")),
+              help="Type or pick one of the practice's insurances.", aliases=("client.insurance",)),
+        Field("schedule", "New client: schedule", SELECT, words_choices(vocab.values("schedules")),
+              blank="no preference", aliases=("client.schedule",)),
         Field("addressed_to", "Addressed to", SELECT, ((PRACTICE, "the practice"),) + members,
               help="Whom the referrer asked for. It starts as this referrer's habit: its point person, "
                    "or the practice once it refers to the practice as a whole."),
@@ -234,10 +239,15 @@ def _usual_address(insights, referrer: dict) -> str:
     return referrer["point_person_id"]
 
 
+def _given(value) -> bool:
+    """Whether a form value says something: a non-empty list (checks) or non-blank text."""
+    return bool(value) if isinstance(value, list) else bool(str(value or "").strip())
+
+
 def _referral_page(form: Form, referrer: dict):
     insights = extensions.insights()
     v = form.values
-    client, described = None, any(str(v.get(k) or "").strip() for k in CLIENT_FIELDS)
+    client, described = None, any(_given(v.get(k)) for k in CLIENT_FIELDS)
     existing = form.text("client_id") if not described else None
     if existing:
         # The match for an existing client uses what the graph holds about it (a store read: the
@@ -350,7 +360,8 @@ def contact(referrer_id):
         Field("id", "Contact id", help=ID_HELP),
         Field("date", "Date", DATE),
         Field("member_id", "Member", SELECT, members, blank="— choose —"),
-        Field("kind", "Kind", SELECT, words_choices(RECORDED_CONTACT_KINDS), blank="— choose —"),
+        Field("kind", "Kind", SELECT, words_choices(k for k in _words().values("contact_kinds") if k != "update_sent"),
+              blank="— choose —"),
     ])
     if request.method == "GET":
         _prefilled(form, {"date": today().isoformat(), "member_id": mine or ""})
@@ -450,7 +461,7 @@ def _save(kind: str, what: str, form: Form, record_id: str | None, target):
 def _referrer_form(insights, new: bool) -> Form:
     return Form(([Field("id", "Referrer id", help=ID_HELP)] if new else []) + [
         Field("name", "Name"),
-        Field("kind", "Kind", SELECT, words_choices(REFERRER_KINDS), blank="— choose —"),
+        Field("kind", "Kind", SELECT, words_choices(_words().values("referrer_kinds")), blank="— choose —"),
         Field("organization", "Organization"),
         Field("point_person_id", "First point person", SELECT, _clinician_choices(insights), blank="— choose —",
               help="" if new else "Who held the role first; to change who holds it now, hand the referrer over."),
@@ -483,12 +494,13 @@ def save_referrer(referrer_id):
 
 
 def _clinician_form(new: bool) -> Form:
+    vocab = _words()
     return Form(([Field("id", "Clinician id", help=ID_HELP)] if new else []) + [
         Field("name", "Name"),
-        Field("specialties", "Specialties", LIST, help="Lowercase, separated by ; (adhd; trauma)."),
-        Field("populations", "Populations", CHECKS, words_choices(POPULATIONS)),
-        Field("insurances", "Insurances", LIST, help="Lowercase, separated by ; (medicaid; bcbs)."),
-        Field("schedule", "Schedule", CHECKS, words_choices(SCHEDULE_SLOTS)),
+        Field("specialties", "Specialties", CHECKS, words_choices(vocab.values("needs"))),
+        Field("populations", "Populations", CHECKS, words_choices(vocab.values("populations"))),
+        Field("insurances", "Insurances", CHECKS, words_choices(vocab.values("insurances"))),
+        Field("schedule", "Schedule", CHECKS, words_choices(vocab.values("schedules"))),
         Field("accepting_new", "Accepting new clients", CHECK),
     ])
 
@@ -505,10 +517,9 @@ def save_clinician(clinician_id):
         if old is None:
             form.values.update(accepting_new=True)
         else:
-            form.values.update(name=old["name"], specialties="; ".join(sorted(old["specialties"])),
-                               populations=[p for p in POPULATIONS if p in old["populations"]],
-                               insurances="; ".join(sorted(old["insurances"])),
-                               schedule=[s for s in SCHEDULE_SLOTS if s in old["schedule"]],
+            form.values.update(name=old["name"], specialties=sorted(old["specialties"]),
+                               populations=sorted(old["populations"]), insurances=sorted(old["insurances"]),
+                               schedule=sorted(old["schedule"]),
                                accepting_new=old["accepting_new"])
     else:
         form.read(request.form)
@@ -560,14 +571,15 @@ def save_provider(provider_id):
     auth.require("save_provider")
     form = Form(([Field("id", "Provider id", help=ID_HELP)] if provider_id is None else []) + [
         Field("name", "Name"),
-        Field("niches", "Niches", LIST,
-              help="Lowercase, separated by ; (inpatient_eating_disorders; forensic_evaluation)."),
+        Field("niches", "Niches", CHECKS, words_choices(_words().values("niches")),
+              help="What the practice refers out to it for. A manager adds a new niche under Settings, "
+                   "Vocabularies."),
     ])
     with _lookup() as insights:
         old = _found(lambda: insights.provider(provider_id), "outside provider", provider_id) if provider_id else None
     if request.method == "GET":
         if old is not None:
-            form.values.update(name=old["name"], niches="; ".join(sorted(old["niches"])))
+            form.values.update(name=old["name"], niches=sorted(old["niches"]))
     else:
         form.read(request.form)
         done = _save("external_provider", "outside provider", form, provider_id,

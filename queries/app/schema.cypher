@@ -19,6 +19,8 @@ CREATE CONSTRAINT referral_out_id IF NOT EXISTS FOR (n:ReferralOut) REQUIRE n.id
 // Worklist tasks: one per worklist row someone acted on, keyed by the row's stable id.
 CREATE CONSTRAINT task_id IF NOT EXISTS FOR (n:Task) REQUIRE n.id IS UNIQUE;
 CREATE INDEX task_status IF NOT EXISTS FOR (n:Task) ON (n.status);
+// The words managers added to the vocabularies (graphsvc.vocabularies): each once per vocabulary.
+CREATE CONSTRAINT term_value IF NOT EXISTS FOR (n:Term) REQUIRE (n.vocabulary, n.value) IS UNIQUE;
 // Date ranges: "referrals this year", "contacts since", analysts' windows.
 CREATE INDEX referral_date IF NOT EXISTS FOR (n:Referral) ON (n.date);
 CREATE INDEX introduction_date IF NOT EXISTS FOR (n:Introduction) ON (n.date);
