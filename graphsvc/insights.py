@@ -385,7 +385,7 @@ class Insights:
     AGGREGATES = ("referrer_rows", "referrer_row", "follow_up_figures", "follow_up_by_referrer", "totals",
                   "clinician_table", "headline", "monthly_stages", "sharing", "bridges", "key_person_risk",
                   "worklists", "worklist_entries", "outcomes", "conversion", "member_activity", "monthly_activity",
-                  "outreach", "coverage", "network", "ranking", "_rows_of_referrer")
+                  "outreach", "coverage", "network", "ranking", "_rows_of_referrer", "searchable")
 
     @property
     def weights(self) -> dict:
@@ -484,6 +484,16 @@ class Insights:
         """The outside providers, each its attributes with ``id``, by name then id."""
         rows = [{"id": n, **a} for n, a in self.G.nodes(data=True) if a.get("kind") == "provider"]
         return sorted(rows, key=lambda r: (r["name"].lower(), r["id"]))
+
+    @cached_property
+    def searchable(self) -> list[tuple[str, str, str, str, str, str, str]]:
+        """What the header search looks in (``graphsvc.web.search``): ``(kind, id, name, organization,
+        id, name and organization casefolded)`` for every referrer (``referrer_rows``), clinician, staff
+        member and outside provider; kind ``referrer``, ``clinician``, ``staff`` or ``provider``."""
+        people = [("referrer", r["id"], r["name"], r["organization"]) for r in self.referrer_rows]
+        people += [(a["kind"], m, a["name"], "") for m, a in self.index.members.items()]
+        people += [("provider", p["id"], p.get("name") or p["id"], "") for p in self.providers()]
+        return [(kind, i, name, org, i.casefold(), name.casefold(), org.casefold()) for kind, i, name, org in people]
 
     def provider(self, provider_id: str) -> dict:
         node = self.G.nodes.get(provider_id)

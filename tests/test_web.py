@@ -365,7 +365,7 @@ def test_create_app_takes_the_graph_and_settings_as_keywords(graph, neo4j_settin
 def test_blueprints_and_static_css(app, client):
     assert {bp for bp in app.blueprints} == {"home", "referrers", "worklists", "clinicians", "views", "practice",
                                              "health", "api", "auth", "record", "audit", "console", "today",
-                                             "updates"}
+                                             "updates", "search", "vocabularies"}
     endpoints = {r.rule: r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints["/"] == "home.index" and endpoints["/referrers"] == "referrers.index"
     assert endpoints["/referrers/<referrer_id>"] == "referrers.detail"
@@ -417,7 +417,7 @@ def test_pages_say_in_words_that_the_database_is_down(down_app, sign_in, url):
     assert page.status_code == 503 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
     assert '<link rel="stylesheet" href="/static/style.css">' in html  # the site's layout
-    assert text_of(html).split(" API ", 1)[1] == (
+    assert text_of(html.split("<main>", 1)[1]) == (
         "503 · Service Unavailable The database is not reachable right now, so this page cannot be shown. "
         "Try again in a few minutes; if it stays down, tell the administrator. "
         f"Details for the administrator {down_app.config['DOWN_MESSAGE']} ← the start page")

@@ -38,7 +38,7 @@ The graph is an argument, not configuration: without ``graph`` each process
 (each gunicorn worker, after its fork) opens one Neo4j driver here and closes
 it at exit. One blueprint per area: ``referrers`` (``/``,
 ``/referrers/<id>``), ``practice`` (``/practice``), ``audit`` (``/audit``), ``console``
-(``/console``), ``health``
+(``/console``), ``search`` (``/search``), ``health``
 (``/healthz``) and ``api`` (``/api/...``).
 
 A request body is at most ``MAX_CONTENT_LENGTH`` bytes (64 KB; the config
@@ -114,7 +114,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     """
     from ..accounts import Accounts
     from ..store.db import Graph
-    from . import (  # noqa: F401  (api_writes and openapi register their views on api.bp)
+    from . import (  # noqa: F401  (api_writes, openapi and search register their views on api.bp)
         api,
         api_worklists,
         api_writes,
@@ -130,9 +130,11 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
         practice,
         record,
         referrers,
+        search,
         today,
         updates,
         views,
+        vocabularies,
         worklists,
     )
 
@@ -158,7 +160,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     app.jinja_env.globals.update(STAGE_NAMES=STAGE_NAMES, pct=pct, stage_label=stage_label,
                                  count_of=count_of, noun_for=pages.noun_for, words=words)
     for blueprint in (home, today, referrers, worklists, clinicians, views, practice, health, api, record, audit,
-                      console, updates):
+                      console, updates, search, vocabularies):
         app.register_blueprint(blueprint.bp)
 
     @app.context_processor

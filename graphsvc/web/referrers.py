@@ -18,7 +18,10 @@ Query parameters of ``/referrers`` (each optional; an empty value means "any"):
     ``referrals`` (most first, the default), ``last_referral`` (latest
     first) or ``name``;
 ``page``
-    1, 2, ... up to ``PAGE_MAX``
+    1, 2, ... up to ``PAGE_MAX``;
+``format``
+    ``csv``: every matching referrer (not just the page), in the list's
+    order, as a CSV download (``CSV_COLUMNS``), recorded in the audit log
 
 Any other parameter, a parameter given twice or a value outside these is a
 400 page naming the parameter and what it accepts. A page past the last one
@@ -38,11 +41,15 @@ from ..limits import shown
 from ..presentation import STAGE_NAMES, trend_words, words  # trend_words lives in presentation now
 from ..vocabulary import REFERRER_KINDS
 from . import extensions
+from .downloads import csv_download
 from .pages import only_parameters
 
 bp = Blueprint("referrers", __name__)
 
-PARAMETERS = ("q", "kind", "stage", "stalled", "lapsed", "point_person", "order", "page")
+PARAMETERS = ("q", "kind", "stage", "stalled", "lapsed", "point_person", "order", "page", "format")
+# The columns of ``format=csv``: a row of ``Insights.referrer_rows`` each.
+CSV_COLUMNS = ("id", "name", "kind", "organization", "point_person_id", "point_person", "stage", "referrals",
+               "last_referral", "introductions", "contacts", "stalled", "lapsed")
 ORDERS = ("referrals", "last_referral", "name")
 YES = ("1", "true", "yes")
 NO = ("0", "false", "no")
@@ -154,6 +161,11 @@ def index():
                         key=lambda c: (c["name"], c["id"]))
     filters, page = parse_filters(args, {c["id"]: c["name"] for c in clinicians})
     matching = [row for row in insights.referrer_rows if filters.keeps(row)]
+    if args.get("format"):
+        if args["format"] != "csv":
+            abort(400, f"format must be csv (or left out for the page); got {shown(args['format'])}")
+        return csv_download("referrers.csv", CSV_COLUMNS, sorted(matching, key=ORDER_KEYS[filters.order]),
+                            filters=filters.args())
     size = current_app.config["PAGE_SIZE"]
     pages = max(1, -(-len(matching) // size))
     past_end = page > pages  # the last page is 1 when nothing matches
@@ -161,7 +173,7 @@ def index():
     totals = {**insights.totals, "matching": len(matching)}
     html = render_template("referrers/index.html", rows=rows, totals=totals, filters=filters, page=page,
                            pages=pages, past_end=past_end, kinds=REFERRER_KINDS, orders=ORDERS,
-                           clinicians=clinicians,
+                           clinicians=clinicians, csv_url=url_for("referrers.index", **filters.args(), format="csv"),
                            page_url=lambda n: url_for("referrers.index", **filters.args(),
                                                       **({"page": n} if n > 1 else {})))
     return html, 404 if past_end else 200
