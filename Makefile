@@ -60,9 +60,23 @@ run: install
 
 # The demo practice: generated from the seed, then imported (idempotent), and
 # its two accounts (manager, clinician), whose passwords are printed once.
+# Into a database without referrers it is generated ending yesterday (--end
+# yesterday: the fixed practice of `python -m seed`, every date moved by the
+# same whole number of days), so nothing in it is in the future. A database
+# that holds it already gets the same files again, a no-op: moved dates cannot
+# be imported over the old ones (a referrer's handoffs would clash). Its seed is
+# kept in $(DEMO)/.seed (none: generated before there was one, with this SEED).
 demo: $(VENV)/.installed
-	$(BIN)/python -m seed --out $(DEMO) --seed $(SEED) --quiet
-	$(BIN)/graphsvc import $(DEMO)
+	@held=$$($(BIN)/graphsvc query --cypher "MATCH (r:Referrer) RETURN count(r) AS n" --format csv | tail -n 1); \
+	if [ "$$held" != 0 ] && [ -f $(DEMO)/referrals.csv ] && [ "$$(cat $(DEMO)/.seed 2>/dev/null || echo $(SEED))" = "$(SEED)" ]; then \
+	  echo "$(DEMO): the database holds this demo already; its dates stay as they were generated" \
+	       "(for a demo ending yesterday, start from an empty database: docs/getting-started.md)"; \
+	else \
+	  echo "$(BIN)/python -m seed --out $(DEMO) --seed $(SEED) --end yesterday --quiet"; \
+	  $(BIN)/python -m seed --out $(DEMO) --seed $(SEED) --end yesterday --quiet && echo "$(SEED)" > $(DEMO)/.seed; \
+	fi
+	@$(BIN)/graphsvc import $(DEMO) || { echo "The database holds other data than this demo: start from an empty one" \
+	  "(docs/getting-started.md, 'The demo's dates')."; exit 1; }
 	$(BIN)/graphsvc user demo
 	$(BIN)/graphsvc analyze
 

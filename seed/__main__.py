@@ -1,8 +1,28 @@
 """Command line: ``python -m seed --out DIR [options]``."""
 
+import re
+from datetime import date, timedelta
+
 import click
 
-from .generate import ADOPTIONS, SCALES, generate
+from .generate import ADOPTIONS, FIXED_END, SCALES, generate
+
+
+def today() -> date:
+    """The machine's today (the tests put another day in its place)."""
+    return date.today()
+
+
+def _end(ctx, param, value: str) -> date:
+    """``--end``: a day as YYYY-MM-DD, or ``yesterday`` (the day before today)."""
+    if value == "yesterday":
+        return today() - timedelta(days=1)
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise click.BadParameter(f"{value!r} is neither a day as YYYY-MM-DD nor 'yesterday'")
 
 
 @click.command()
@@ -16,8 +36,9 @@ from .generate import ADOPTIONS, SCALES, generate
 @click.option("--referrals", type=click.IntRange(min=0), help="Override the preset's referral count.")
 @click.option("--years", type=click.IntRange(min=1), default=5, show_default=True,
               help="Years covered, ending at --end.")
-@click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default="2026-10-31", show_default=True,
-              help="Last day covered (YYYY-MM-DD).")
+@click.option("--end", default=FIXED_END.isoformat(), show_default=True, callback=_end, metavar="YYYY-MM-DD|yesterday",
+              help="Last day covered, or 'yesterday'. Another end than the default gives the same practice, "
+                   "every date moved by the same whole number of days.")
 @click.option("--adoption", type=click.Choice(ADOPTIONS), default="kind", show_default=True,
               help="How point persons choose whom to introduce and referrers which introduced "
                    "colleague to try (see above).")
@@ -41,7 +62,7 @@ def main(out_dir, seed, scale, clinicians, referrers, referrals, years, end, ado
     are passed to a colleague when the addressee cannot serve them.
     """
     counts = generate(out_dir, seed=seed, scale=scale, clinicians=clinicians, referrers=referrers,
-                      referrals=referrals, years=years, end=end.date(), adoption=adoption)
+                      referrals=referrals, years=years, end=end, adoption=adoption)
     if not quiet:
         summary = " ".join(f"{name.removesuffix('.csv')}={count}" for name, count in counts.items())
         click.echo(f"{out_dir}: {summary}")

@@ -61,6 +61,13 @@ three modes' parameters.
 
 All randomness comes from one ``random.Random(seed)``; the same arguments give
 byte-identical files.
+
+The practice is drawn in day numbers over a period as long as the ``years``
+years ending on ``FIXED_END`` (2026-10-31: 1,826 days for five years);
+``end`` only places that period in time. So the same seed with another
+``end`` gives the same practice with every date moved by the same whole
+number of days (the draws depend on no weekday or month); ``make demo``
+passes ``--end yesterday``, so the demo it loads ends the day before it runs.
 """
 
 import csv
@@ -273,8 +280,13 @@ assert set(OPENING_CONTACTS) | {"follow_up", "case_consult"} <= set(CONTACT_KIND
 assert not set(NICHES) & set(SPECIALTIES)
 
 
+# The last day of the fixed practice (the default ``end``); tests, benchmarks and the docs' screenshots
+# rely on its exact bytes.
+FIXED_END = date(2026, 10, 31)
+
+
 def generate(out_dir, *, seed=42, scale="demo", clinicians=None, referrers=None, referrals=None,
-             years=5, end=date(2026, 10, 31), adoption="kind") -> dict[str, int]:
+             years=5, end=FIXED_END, adoption="kind") -> dict[str, int]:
     """Write a synthetic practice's referral data as eleven CSV files.
 
     Parameters
@@ -290,9 +302,13 @@ def generate(out_dir, *, seed=42, scale="demo", clinicians=None, referrers=None,
         Override the preset's number of clinicians, referrers and referrals.
         The referral count is hit exactly unless there are too few referrers.
     years : int, default 5
-        Length of the period covered; every date lies in it.
-    end : datetime.date, default 2026-10-31
-        Last day of the period.
+        Length of the period covered; every date lies in it. It has as many
+        days as the ``years`` years ending on ``FIXED_END`` (1,826 for 5),
+        whatever ``end``.
+    end : datetime.date, default 2026-10-31 (``FIXED_END``)
+        Last day of the period. Another day moves every date of the same
+        practice by whole days: the output is the default's with each date
+        ``(end - FIXED_END).days`` days later (earlier if negative).
     adoption : {"kind", "fit", "peers", "mixed"}, default "kind"
         How point persons choose whom to introduce and referrers which
         introduced colleague to try (see the module docstring). ``"kind"``
@@ -324,8 +340,10 @@ def generate(out_dir, *, seed=42, scale="demo", clinicians=None, referrers=None,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    start = _years_before(end, years) + timedelta(days=1)
-    span = (end - start).days + 1
+    # The period's length comes from FIXED_END, not from end: the draws depend on it, and the same
+    # seed must give the same practice wherever end places it.
+    span = (FIXED_END - _years_before(FIXED_END, years)).days
+    start = end - timedelta(days=span - 1)
     day_iso = [(start + timedelta(days=d)).isoformat() for d in range(span)]
 
     practice = _Practice(rng, n_clinicians)
@@ -928,7 +946,9 @@ def _plan_contacts_and_introductions(rng, referrers, practice, span):
 
 
 def _write_introductions(out, introductions, referrers, practice, day_iso):
-    introductions.sort()
+    # The same introduction (referrer, colleague, introducer, day) drawn twice is one introduction:
+    # graphsvc refuses the second as a duplicate.
+    introductions[:] = sorted(set(introductions))
     n_ref, n_members = len(referrers), len(practice.member_ids)
     fmt = _id_format("int", len(introductions), 6)
     members = practice.member_ids
@@ -943,7 +963,7 @@ def _write_introductions(out, introductions, referrers, practice, day_iso):
 
 
 def _write_contacts(out, contacts, referrers, practice, day_iso):
-    contacts.sort()
+    contacts[:] = sorted(set(contacts))  # the same contact (referrer, member, kind, day) drawn twice is one
     n_ref, n_members, n_kinds = len(referrers), len(practice.member_ids), len(CONTACT_KINDS)
     fmt = _id_format("con", len(contacts), 6)
     members = practice.member_ids

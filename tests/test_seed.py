@@ -85,6 +85,14 @@ def check_members(clinicians, staff):
     assert roles["intake_coordinator"] == 1 and roles["office_manager"] == 1 and roles["billing"] <= 1
 
 
+def check_no_event_twice(d):
+    """No introduction or contact twice (graphsvc refuses the second as a duplicate)."""
+    for name, key in (("introductions", ("referrer_id", "introduced_id", "by_id", "date")),
+                      ("contacts", ("referrer_id", "member_id", "kind", "date"))):
+        seen = Counter(tuple(row[k] for k in key) for row in d[name])
+        assert [k for k, n in seen.items() if n > 1] == [], name
+
+
 def check_invariants(out, start=START, end=END):
     """Assert everything the importer enforces; return the loaded tables."""
     d = load(out)
@@ -179,6 +187,8 @@ def check_invariants(out, start=START, end=END):
         last_date, holder = holders[row["referrer_id"]]
         assert row["date"] > last_date and row["point_person_id"] != holder, row
         holders[row["referrer_id"]] = (row["date"], row["point_person_id"])
+
+    check_no_event_twice(d)
 
     # Nothing happens with a referrer before the relationship began.
     for name in ("referrals", "referrals_out", "introductions", "contacts"):
@@ -315,3 +325,39 @@ def test_rejects_bad_arguments(tmp_path):
         generate(tmp_path, scale="huge")
     with pytest.raises(ValueError):
         generate(tmp_path, clinicians=1, referrers=5, referrals=5)
+
+
+def shifted(text: str, days: int) -> str:
+    """Every YYYY-MM-DD in ``text`` moved by ``days``."""
+    from datetime import timedelta
+
+    return re.sub(r"\d{4}-\d{2}-\d{2}", lambda m: (date.fromisoformat(m.group(0)) + timedelta(days=days)).isoformat(),
+                  text)
+
+
+def test_another_end_is_the_same_practice_moved_by_whole_days(small, tmp_path):
+    out, _ = small
+    # 37 days later (2026-10-31 -> 2026-12-07), every date, the period starting 37 days later too.
+    moved = tmp_path / "moved"
+    generate(moved, seed=42, end=date(2026, 12, 7), **SMALL)
+    for name in HEADERS:
+        assert (moved / name).read_text() == shifted((out / name).read_text(), 37), name
+    earlier = tmp_path / "earlier"  # and back, over 2024-02-29
+    generate(earlier, seed=42, end=date(2024, 3, 15), **SMALL)
+    days = (date(2024, 3, 15) - END).days
+    assert (earlier / "referrals.csv").read_text() == shifted((out / "referrals.csv").read_text(), days)
+
+
+def test_end_yesterday_is_the_day_before_today(tmp_path, monkeypatch):
+    import seed.__main__ as command
+
+    monkeypatch.setattr(command, "today", lambda: date(2026, 12, 7))
+    args = ["--clinicians", "4", "--referrers", "20", "--referrals", "100", "--seed", "3", "--quiet"]
+    assert CliRunner().invoke(main, ["--out", str(tmp_path / "y"), "--end", "yesterday", *args]).exit_code == 0
+    assert CliRunner().invoke(main, ["--out", str(tmp_path / "d"), "--end", "2026-12-06", *args]).exit_code == 0
+    for name in HEADERS:
+        assert (tmp_path / "y" / name).read_bytes() == (tmp_path / "d" / name).read_bytes(), name
+    last = max(row["date"] for row in read(tmp_path / "y", "referrals.csv"))
+    assert last <= "2026-12-06"
+    bad = CliRunner().invoke(main, ["--out", str(tmp_path / "b"), "--end", "tomorrow", *args])
+    assert bad.exit_code == 2 and "'tomorrow' is neither a day as YYYY-MM-DD nor 'yesterday'" in bad.output

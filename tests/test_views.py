@@ -70,7 +70,11 @@ def test_the_dashboard_counts_the_worklists_and_charts_the_stages(small, client)
                      "Follow-up": 0, "Unseen": 0, "Key-person risk": 3}
     assert chart_data(page, "chart-funnel") == {
         "labels": ["0 · new", "1 · point person", "2 · trying colleagues", "3 · whole practice"],
-        "series": [{"label": "referrers", "values": [0, 2, 0, 1]}]}
+        "series": [{"label": "referrers", "values": [0, 2, 0, 1],
+                    "keys": ["stage:0", "stage:1", "stage:2", "stage:3"]}]}
+    stages = chart_data(page, "chart-stages")  # each stage its colour of js/palette.js
+    assert [(series["label"], series["key"]) for series in stages["series"]] == [
+        ("stage 0", "stage:0"), ("stage 1", "stage:1"), ("stage 2", "stage:2"), ("stage 3", "stage:3")]
     referrals = chart_data(page, "chart-referrals")
     by_month = dict(zip(referrals["labels"], referrals["series"][0]["values"], strict=False))
     assert by_month["2023-01"] == 0 and by_month["2024-04"] == 1 and sum(by_month.values()) == 6
@@ -81,6 +85,7 @@ def test_the_dashboard_counts_the_worklists_and_charts_the_stages(small, client)
     shares = dict(zip(breadth["labels"], breadth["series"][1]["values"], strict=False))
     assert shares["2024-04"] == 100.0 and shares["2024-05"] == 100.0 and shares["2024-03"] == 0.0  # r6 to staff
     assert 'src="/static/vendor/chart.umd.js"' in page and 'src="/static/js/charts.js"' in page
+    assert page.index('src="/static/js/palette.js"') < page.index('src="/static/js/charts.js"')
 
 
 # -- worklists -------------------------------------------------------------------------------------------
@@ -303,13 +308,71 @@ def test_after_a_write_only_the_referrer_written_moves(small, app, client, web_a
     assert {(e["source"], e["target"]) for e in after["edges"]} >= {("rf3", "cn1")}
 
 
-def test_the_network_page_loads_the_picture_from_the_api(small, client):
-    page = client.get("/network").get_data(as_text=True)
+def test_the_whole_network_page_loads_the_picture_from_the_api(small, client):
+    page = client.get("/network?whole=1").get_data(as_text=True)
     assert 'data-network-src="/api/network"' in page and 'data-filters="network-filters"' in page
     assert 'id="__________cytoscape_stylesheet"' in page and 'src="/static/vendor/cytoscape.min.js"' in page
+    assert page.index('src="/static/js/palette.js"') < page.index('src="/static/js/network.js"')
     for name in ("q", "stage", "kind", "point_person", "from", "to"):
         assert f'name="{name}"' in page, name
     assert 'aria-label="The practice network: 3 referrers and 5 members"' in page
+    assert '<a href="/network">One point person\'s referrers, named</a>' in page
+
+
+def network_group(page: str) -> dict:
+    return json.loads(html.unescape(re.search(r'id="network"[^>]*data-network="([^"]*)"', page, re.S).group(1)))
+
+
+def test_the_network_page_opens_on_the_busiest_point_persons_group_named(small, client):
+    page = client.get("/network").get_data(as_text=True)
+    assert "data-network-src" not in page  # not the whole practice: one group, drawn from the page itself
+    # The picker: every point person, by name; Ben Okafor (cn2), point person of the most referrers, chosen.
+    assert re.findall(r'<option value="(\w+)"( selected)?>([^<]*)</option>', page) == [
+        ("cn1", "", "Ana Ruiz (1 referrer)"), ("cn2", " selected", "Ben Okafor (2 referrers)")]
+    assert "<h2>Ben Okafor: point person of 2 referrers</h2>" in page
+    assert text_of(page.split('id="network-status">')[1].split("</p>")[0]) == (
+        "Stage 1 · point person: 1; stage 3 · whole practice: 1. They know 2 colleagues of Ben Okafor's.")
+    assert '<a href="/network?whole=1">The whole network (3 referrers and 5 members)</a>' in page
+    group = network_group(page)
+    # cn2 in the middle; its referrers on the outer ring (radius 310) by stage, clockwise from the top;
+    # the colleagues they know on the inner ring (radius 120), both of Ms. Vega's side, by id: the first
+    # on that side (the top), the next half a turn on.
+    assert [(n["id"], n["label"], n["kind"], n["stage"], n["x"], n["y"], n["size"]) for n in group["nodes"]] == [
+        ("cn2", "Ben Okafor", "clinician", None, 0.0, 0.0, 8),
+        ("rf2", "Ms. Vega", "referrer", 1, 0.0, -310.0, 8.0),
+        ("rf3", "Rev. Stone", "referrer", 3, 0.0, 310.0, 5.46),  # 2 + 6 * sqrt(1 / 3): referrals against rf2's 3
+        ("cn1", "Ana Ruiz", "clinician", None, 0.0, -120.0, 2),
+        ("st1", "Dee Lang", "staff", None, 0.0, 120.0, 2)]
+    assert [(e["id"], e["referrals"], e["introductions"], e["weight"], e["spoke"]) for e in group["edges"]] == [
+        ("rf2->cn2", 1, 0, 1, True), ("rf2->cn1", 2, 0, 2, False), ("rf2->st1", 0, 1, 1, False),
+        ("rf3->cn2", 1, 0, 1, True)]
+    assert 'data-network-radial="1"' in page
+    assert table_rows(page, "<h2>The referrers</h2>") == [["Ms. Vega", "1 · point person", "3", "2024-05-01"],
+                                                          ["Rev. Stone", "3 · whole practice", "1", "2024-04-01"]]
+    colleagues = page.split("<h2>The colleagues they know</h2>")[1].split("</ul>")[0]
+    assert text_of(colleagues) == "Ana Ruiz: 1 referrer of Ben Okafor's Dee Lang: 1 referrer of Ben Okafor's"
+
+
+def test_the_network_page_shows_the_point_person_picked_and_a_clinician_its_own(small, client, client_as):
+    page = client.get("/network?point_person=cn1").get_data(as_text=True)
+    assert "<h2>Ana Ruiz: point person of 1 referrer</h2>" in page
+    group = network_group(page)
+    # rf1 addressed cn1 twice (one passed to Cleo Park) and was introduced to Cleo Park.
+    assert [(n["id"], n["x"], n["y"]) for n in group["nodes"]] == [
+        ("cn1", 0.0, 0.0), ("rf1", 0.0, -310.0), ("cn3", 0.0, -120.0)]
+    assert [(e["id"], e["referrals"], e["introductions"]) for e in group["edges"]] == [
+        ("rf1->cn1", 1, 0), ("rf1->cn3", 1, 1)]
+    mine = client_as("clinician").get("/network").get_data(as_text=True)  # linked to cn1
+    assert "<h2>Ana Ruiz: point person of 1 referrer</h2>" in mine and '<option value="cn1" selected>' in mine
+
+
+def test_the_network_page_refuses_what_it_cannot_draw(small, client):
+    answer = client.get("/network?point_person=cn3")  # Cleo Park is point person of no referrer
+    assert answer.status_code == 404 and "&#39;cn3&#39; is point person of no referrer" in answer.get_data(as_text=True)
+    for query in ("whole=yes", "whole=1&point_person=cn1"):
+        answer = client.get(f"/network?{query}")
+        assert answer.status_code == 400 and "whole takes the value 1" in answer.get_data(as_text=True), query
+    assert client.get("/network?stage=1").status_code == 400
 
 
 # -- a referrer's page ---------------------------------------------------------------------------------------------

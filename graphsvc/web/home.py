@@ -56,8 +56,8 @@ def dashboard():
     funnel = {"labels": [stage_label(s) for s in STAGE_NAMES],
               "values": [summary["stages"][s] for s in range(4)]}
     over_time = {"labels": [row["month"] for row in monthly],
-                 "series": [{"label": f"stage {s}", "values": [row["stages"][s] for row in monthly]}
-                            for s in range(4)]}
+                 "series": [{"label": f"stage {s}", "key": f"stage:{s}",
+                             "values": [row["stages"][s] for row in monthly]} for s in range(4)]}
     breadth = {"labels": [row["month"] for row in activity],
                "series": [{"label": "median effective breadth", "values": [row["median_effective_breadth"]
                                                                            for row in activity], "axis": "y"},

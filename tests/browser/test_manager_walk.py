@@ -69,6 +69,13 @@ def test_a_managers_week(page, live_server, console, sign_in_page, shot):
     with page.expect_navigation():
         page.locator("header nav").get_by_role("link", name="network", exact=True).click()
     page.wait_for_selector("#network[data-drawn]", timeout=15_000)
+    # It opens on the busiest point person's group: Ben Okafor, his 2 referrers and the 3 colleagues they
+    # know now (Cleo Park just introduced); then the whole network.
+    assert page.locator("#network").get_attribute("data-drawn") == "6"
+    assert page.locator("main h2").first.inner_text() == "Ben Okafor: point person of 2 referrers"
+    with page.expect_navigation():
+        page.get_by_role("link", name="The whole network (3 referrers and 5 members)").click()
+    page.wait_for_selector("#network[data-drawn]", timeout=15_000)
     assert page.locator("#network").get_attribute("data-drawn") == "8"  # 3 referrers, 3 clinicians, 2 staff
     page.get_by_label("Stage").select_option("3")
     assert page.locator("#network-status").inner_text() == "1 referrer shown"
