@@ -489,6 +489,13 @@ class HandoffInput(Input):
     date: Day
 
 
+class MergeInput(Input):
+    """Merge a referrer's record into another record of the same person (``into``: the one kept)."""
+
+    into: Id = Field(description="The referrer kept: the merged one's referrals, introductions, contacts, "
+                                 "referrals out and point-person history move to it.")
+
+
 class ReferrerInput(Input):
     """Add a referrer (``point_person_id`` and ``since``: its first point person; a handoff changes it)."""
 

@@ -20,6 +20,7 @@ from functools import cached_property
 from .analysis import activity, monthly_stage_counts, referrer_metrics, stage_histories
 from .analysis.backtest import evaluate
 from .analysis.conversion import conversion, referral_outcomes
+from .analysis.duplicates import likely_duplicate_referrers
 from .analysis.graph import add_referrer, new_graph
 from .analysis.graph import as_of as graph_as_of
 from .analysis.index import Index
@@ -385,7 +386,8 @@ class Insights:
     AGGREGATES = ("referrer_rows", "referrer_row", "follow_up_figures", "follow_up_by_referrer", "totals",
                   "clinician_table", "headline", "monthly_stages", "sharing", "bridges", "key_person_risk",
                   "worklists", "worklist_entries", "outcomes", "conversion", "member_activity", "monthly_activity",
-                  "outreach", "coverage", "network", "ranking", "_rows_of_referrer", "searchable")
+                  "outreach", "coverage", "network", "ranking", "_rows_of_referrer", "searchable",
+                  "duplicate_referrers")
 
     @property
     def weights(self) -> dict:
@@ -596,6 +598,12 @@ class Insights:
                     "tried" if c["referrals"] else "introduced" if c["introductions"] else "contacted")
             out.append({"member": m, "name": self.name_of(m), "role": role, **c})
         return out
+
+    @cached_property
+    def duplicate_referrers(self) -> list[dict]:
+        """Pairs of referrers likely to be one person recorded twice (``analysis.duplicates``), most alike
+        first: ``{"ids", "name", "organization", "reasons"}`` each."""
+        return likely_duplicate_referrers(self.G)
 
     @cached_property
     def referrer_row(self) -> dict[str, dict]:

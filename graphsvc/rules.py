@@ -15,6 +15,8 @@ examples.
 * **Stage 3, the whole practice** (``whole_practice``, ``in_whole_practice``).
 * **Ready for stage 3** (``ready_for_stage_3``, ``coordinator_to_introduce``).
 * **What closes a follow-up** (``follow_up``).
+* **Two records of one referrer merged** (``merged_tenures``): the point-person
+  histories joined in date order.
 * **Ids of parties** (``party_id_problem``): clinicians, staff members,
   referrers and outside providers share one id space; events keep their own.
 """
@@ -333,6 +335,29 @@ def in_update(referred_on: date, consent: str, day: date, days: int = UPDATE_DAY
 # The record kinds that are parties (nodes of the analysed graph, keyed by id), and how people call them.
 PARTY_KINDS = {"clinician": "clinician", "staff": "staff member", "referrer": "referrer",
                "external_provider": "outside provider"}
+
+
+def merged_tenures(kept: Sequence[tuple], merged: Sequence[tuple]) -> list[tuple]:
+    """The point-person history of a referrer whose second record (``merged``) is merged into ``kept``.
+
+    Each is ``[(since, clinician), ...]``. The two histories are joined in
+    date order; on a day both begin a tenure, the kept record's stands; a
+    tenure that goes on with the same clinician is one tenure (the earlier
+    start). So the current point person is whoever the later handoff of the
+    two records named.
+
+    >>> d = date.fromisoformat
+    >>> merged_tenures([(d("2023-03-01"), "cn1"), (d("2024-01-15"), "cn2")],
+    ...                [(d("2022-05-01"), "cn1"), (d("2024-01-15"), "cn3"), (d("2024-06-01"), "cn4")])
+    [(datetime.date(2022, 5, 1), 'cn1'), (datetime.date(2024, 1, 15), 'cn2'), (datetime.date(2024, 6, 1), 'cn4')]
+    """
+    by_day = {since: clinician for since, clinician in merged}
+    by_day.update({since: clinician for since, clinician in kept})
+    out: list[tuple] = []
+    for since in sorted(by_day):
+        if not out or out[-1][1] != by_day[since]:
+            out.append((since, by_day[since]))
+    return out
 
 
 def party_id_problem(kind: str, party_id: str, held_by: str | None) -> str | None:

@@ -53,6 +53,7 @@ from .inputs import (
     HandoffInput,
     Input,
     IntroductionInput,
+    MergeInput,
     PassInput,
     ReferralInput,
     ReferralOutInput,
@@ -65,7 +66,7 @@ from .insights import Insights, stored_analysis
 from .limits import shown
 from .live import InsightsCache
 from .records import KIND, Record, new_id, today
-from .rules import UPDATE_DAYS, in_update, status_problem
+from .rules import UPDATE_DAYS, in_update, merged_tenures, status_problem
 from .store import reads, terms
 from .store import weights as stored_weights
 from .store import writes as store
@@ -76,6 +77,9 @@ from .vocabularies import Vocabularies, unknown_message
 from .vocabulary import PRACTICE
 
 log = logging.getLogger(__name__)
+
+# How long a merge waits for this process's analysis to be rebuilt without the merged record.
+MERGE_WAIT_SECONDS = 20
 
 # How many generated ids a write tries before giving up (each clash is a 1 in 2**50 chance).
 ID_TRIES = 5
@@ -209,6 +213,58 @@ class Service:
 
         row = self._write(work)
         self._record_audit("handoff", by, [row["referrer_id"], row["point_person_id"], row["previous"]])
+        return row
+
+    def merged_into(self, referrer_id: str) -> str | None:
+        """The referrer that a merged referrer's record went into (its pages lead there), or None."""
+        return reads.merged_into(self.db, referrer_id)
+
+    def merge_referrers(self, referrer_id: str, ask: MergeInput | Mapping, *, by: Actor) -> dict:
+        """Merge referrer ``referrer_id``'s record into ``ask.into``'s: two records of one person (a manager's).
+
+        Its referrals, referrals out, introductions, contacts and worklist tasks
+        move to the one kept; the point-person histories are joined
+        (``rules.merged_tenures``); the relationship began on the earlier
+        ``since``. An introduction or contact the kept record holds already
+        (same day, and colleague and introducer, or member and kind) is one
+        event: the merged record's copy is deleted (``dropped``). The merged id
+        stays taken and leads to the one kept (``merged_into``). Both referrers
+        are locked, in id order, so a concurrent merge, handoff or write about
+        either waits. Returns ``merged``, ``into``, ``point_person_id``,
+        ``since`` and ``dropped``. Audited as ``merge referrer``.
+        """
+        ask = _ask(MergeInput, ask)
+        self._allowed(by, "merge_referrers")
+        if ask.into == referrer_id:
+            raise InvalidInput("field 'into': a referrer cannot be merged into itself")
+
+        def work(unit: store.WriteUnit) -> dict:
+            for rid in sorted((referrer_id, ask.into)):
+                unit.lock_referrer(rid)
+            held = {row["id"]: row for row in unit.lookup([referrer_id, ask.into]) if row["referrer"]}
+            for rid, prefix in ((referrer_id, ""), (ask.into, "field 'into': ")):
+                if rid not in held:
+                    went = unit.merged_into(rid)
+                    raise NotFound(f"{prefix}referrer {rid!r} was merged into {went!r} already" if went
+                                   else f"{prefix}unknown referrer {rid!r}")
+            gone, kept = held[referrer_id], held[ask.into]
+            tenures = merged_tenures([(t["since"], t["point_person_id"]) for t in kept["tenures"]],
+                                     [(t["since"], t["point_person_id"]) for t in gone["tenures"]])
+            rows = [{"since": since, "until": tenures[i + 1][0] if i + 1 < len(tenures) else None,
+                     "point_person_id": clinician} for i, (since, clinician) in enumerate(tenures)]
+            keys = {row["referrer_id"]: row for row in unit.event_keys([referrer_id, ask.into])}
+            dropped = _copies(keys.get(referrer_id), keys.get(ask.into))
+            unit.delete_events(dropped)
+            since = min(d for d in (gone["since"], kept["since"]) if d is not None)
+            unit.merge_referrer(referrer_id, ask.into, rows, since, today())
+            unit.changed_referrers([ask.into])
+            return {"merged": referrer_id, "into": ask.into, "point_person_id": tenures[-1][1] if tenures else None,
+                    "since": since, "dropped": dropped}
+
+        row = self._write(work, bulk=True)  # a referrer went: every live analysis rebuilds
+        if self.live is not None:  # the manager's next page shows one record, not two (bounded: a big practice
+            self.live.wait_for_rebuild(MERGE_WAIT_SECONDS)  # answers first, its pages saying the data is catching up)
+        self._audit("merge referrer", by, ids=[referrer_id, ask.into], detail={"dropped": row["dropped"]})
         return row
 
     # -- closing the loop -------------------------------------------------------------------------
@@ -548,9 +604,13 @@ class Service:
             unit.changed_referrers(unit.referrers_of_client(record.id), analysis=False)
         return row
 
-    def _write(self, work) -> dict:
-        """Run ``work`` as one write with the stored analysis refreshed; then the live analysis."""
+    def _write(self, work, *, bulk: bool = False) -> dict:
+        """Run ``work`` as one write with the stored analysis refreshed; then the live analysis (``bulk``: a
+        write the change feed cannot carry, such as a merge, which the live analysis takes by a rebuild)."""
         written = store.run_write(self.db, work, analyse=self._analyse)
+        if bulk:
+            self._after_bulk()  # it sees the bulk mark the write made: a full rebuild
+            return written.result
         if self.live is not None:
             try:
                 self.live.written(written)
@@ -627,6 +687,18 @@ def _renamed(messages: list[str], names: dict | None) -> list[str]:
         return list(messages)
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
     return [pattern.sub(lambda m: names[m.group(1)], message) for message in messages]
+
+
+def _copies(gone: dict | None, kept: dict | None) -> list[str]:
+    """The ids of ``gone``'s introductions and contacts (``event_keys`` rows) that ``kept`` holds already:
+    same day, colleague and introducer; or same day, member and kind."""
+    if not gone or not kept:
+        return []
+    out = []
+    for events in ("introductions", "contacts"):
+        held = {tuple(e[1:]) for e in kept[events]}
+        out += sorted(e[0] for e in gone[events] if tuple(e[1:]) in held)
+    return out
 
 
 def _taken(kind: str, error: IdTaken) -> str:

@@ -64,7 +64,9 @@ RULE_REFUSALS = ("already exists", "is in the future", "unknown ", "pass_reason"
                  # a referral's status: the order of statuses, and something to tell
                  "already", "comes before", "is before the referral", "can no longer end", "nothing to send",
                  # a word on none of the practice's vocabularies; a day before the relationship began
-                 UNKNOWN_WORD, "is before the relationship")
+                 UNKNOWN_WORD, "is before the relationship",
+                 # a merge: the path's referrer and the body's are one
+                 "cannot be merged into itself")
 
 
 def valid_requests_are_answered(ctx, response, case):
@@ -99,6 +101,7 @@ def test_the_api_answers_as_its_openapi_document_says(app, graph, web_accounts):
         "POST /api/referrals/{referral_id}/status", "GET /api/referrers/{referrer_id}/update",
         "POST /api/referrers/{referrer_id}/update", "GET /api/search",
         "GET /api/vocabularies/{vocabulary}", "POST /api/vocabularies/{vocabulary}",
+        "POST /api/referrers/{referrer_id}/merge",
         *(f"{method} /api/worklists/{name}{path}" for name in WORKLISTS
           for method, path in (("GET", ""), ("POST", "/{row_id}"))),
         *(f"{method} /api/{collection}{path}" for collection in ("referrers", "clinicians", "staff", "providers")

@@ -67,6 +67,12 @@ def held_by(db: Graph, ids: list[str]) -> list[dict]:
     return existing(db.read("existing_ids", ids=ids))
 
 
+def merged_into(db: Graph, referrer_id: str) -> str | None:
+    """The referrer that merged referrer ``referrer_id``'s record went into (its pages lead there), or None."""
+    found = db.read("merged_into", id=referrer_id)
+    return found[0]["into"] if found else None
+
+
 def event_keys(db: Graph, referrer_ids: list[str]) -> list[dict]:
     """The stored introductions and contacts of these referrers, as ``graphsvc.checks`` compares them:
     ``{"referrer_id", "introductions": [[id, day, introduced, by]], "contacts": [[id, day, member, kind]]}``."""

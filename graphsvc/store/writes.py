@@ -182,6 +182,24 @@ class WriteUnit:
         """Take the referrer's write lock before reading its tenures (a concurrent handoff waits)."""
         self.tx.run(query("lock_referrer"), id=referrer_id).consume()
 
+    def merge_referrer(self, from_id: str, into_id: str, tenures: list[dict], since, day) -> None:
+        """Merge referrer ``from_id`` into ``into_id`` (``queries/app/merge_referrer.cypher``): its events and
+        tasks move, the point-person history becomes ``tenures`` (``{since, until, point_person_id}``), and
+        every live analysis rebuilds (a referrer went, which the change feed cannot say)."""
+        self.tx.run(query("merge_referrer"), **{"from": from_id}, into=into_id, tenures=tenures, since=since,
+                    day=day).consume()
+        self.tx.run(query("mark_bulk_in_write"), practice_id=PRACTICE_ID).consume()
+
+    def delete_events(self, ids: list[str]) -> None:
+        """Delete these introductions and contacts (a merge's copies of events the kept record holds)."""
+        if ids:
+            self.tx.run(query("delete_events"), ids=ids).consume()
+
+    def merged_into(self, referrer_id: str) -> str | None:
+        """The referrer a merged referrer's record went into, or None."""
+        found = self._run("merged_into", id=referrer_id)
+        return found[0]["into"] if found else None
+
     def create(self, kind: str, record_id: str) -> None:
         """A new node of ``kind`` with just its id; a taken id fails (``IdTaken``, from ``run_write``)."""
         self.tx.run(query(CREATE[kind]), id=record_id).consume()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 
 from ..errors import InvalidInput, NotFound
 from ..inputs import MatchRequest, SuggestionsQuery, parse
@@ -125,7 +125,14 @@ def known_id(referrer_id: str) -> str:
 @bp.get("/referrers/<referrer_id>")
 def referrer(referrer_id):
     """Stage, stage history, pace and metrics of one referrer."""
-    return jsonify(insights().referrer(known_id(referrer_id)))
+    try:
+        return jsonify(insights().referrer(known_id(referrer_id)))
+    except NotFound:
+        went = extensions.service().merged_into(referrer_id)
+        if went is None:
+            raise
+        # A merged record: where it went (the client follows, or reads Location).
+        return redirect(url_for("api.referrer", referrer_id=went), code=308)
 
 
 @bp.get("/referrers/<referrer_id>/suggestions")

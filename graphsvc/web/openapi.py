@@ -404,6 +404,34 @@ def _vocabulary_paths(bad_query: dict) -> dict:
                                "413": {"description": "The body is too large", **error}}}}}
 
 
+def _merge_paths() -> dict:
+    """``POST /api/referrers/<id>/merge`` (``web.merges``): two records of one referrer made one."""
+    from ..inputs import MergeInput
+
+    error = {"content": {"application/json": {"schema": _ERROR}}}
+    done = {"type": "object", "required": ["merged", "into", "point_person_id", "since", "dropped"], "properties": {
+        "merged": {"type": "string"}, "into": {"type": "string"},
+        "point_person_id": {"type": ["string", "null"], "description": "The current point person of the one kept."},
+        "since": {"type": "string", "format": "date", "description": "When the relationship began: the earlier."},
+        "dropped": {"type": "array", "items": {"type": "string"},
+                    "description": "The merged record's introductions and contacts the kept one held already "
+                                   "(same day and people): kept once."}}}
+    return {"/api/referrers/{referrer_id}/merge": {"post": {
+        "summary": "Merge a referrer's record into another record of the same person (a manager; audited)",
+        "description": "Its referrals, referrals out, introductions, contacts, worklist tasks and point-person "
+                       "history move to into; its id then leads there (GET /api/referrers/<id> answers 308).",
+        "parameters": [{"name": "referrer_id", "in": "path", "required": True, "schema": {"type": "string"},
+                        "description": "The record merged (it goes)."}],
+        "security": [{"bearer": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": MergeInput.request_schema()}}},
+        "responses": {"200": {"description": "Merged", "content": {"application/json": {"schema": done}}},
+                      "400": {"description": "into is missing or the same referrer",
+                              "content": {"application/json": {"schema": _BAD_INPUT}}},
+                      "403": {"description": "Not a manager", **error},
+                      "404": {"description": "Either referrer is unknown, or was merged already", **error},
+                      "413": {"description": "The body is too large", **error}}}}}
+
+
 def _loop_paths(bad_query: dict, refresh: dict) -> dict:
     """Closing the loop (``web.updates``): a referral's status, the referrer's update, and sending it."""
     error = {"content": {"application/json": {"schema": _ERROR}}}
@@ -541,6 +569,7 @@ def document() -> dict:
                 "responses": {
                     "200": {"description": "The referrer", "content": {"application/json": {"schema": referrer}}},
                     "400": bad_query,
+                    "308": {"description": "The id is a record merged into another: Location names that one"},
                     "404": {"description": "No referrer with that id",
                             "content": {"application/json": {"schema": _ERROR}}},
                 }}},
@@ -583,6 +612,7 @@ def document() -> dict:
             **_loop_paths(bad_query, refresh),
             **_search_paths(bad_query),
             **_vocabulary_paths(bad_query),
+            **_merge_paths(),
             **_write_paths({"description": f"The body is larger than {MAX_CONTENT_LENGTH // 1024} KB, the most "
                                           "accepted", "content": {"application/json": {"schema": _ERROR}}}),
             "/api/status": {"get": {

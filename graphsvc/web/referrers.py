@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 
 from ..errors import NotFound
 from ..limits import shown
@@ -200,6 +200,10 @@ def detail(referrer_id):
     try:
         info = insights.referrer(referrer_id)
     except NotFound:
+        went = extensions.service().merged_into(referrer_id)
+        if went is not None:  # a record merged into another: its page is that one's now
+            flash(f"Referrer {shown(referrer_id)} was merged into this record.")
+            return redirect(url_for("referrers.detail", referrer_id=went))
         abort(404, f"No referrer {shown(referrer_id)}")
     names = insights.member_names()
     # Two groups, each in score order: whom to introduce now, and strong
