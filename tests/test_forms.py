@@ -228,10 +228,10 @@ def test_a_referral_for_an_existing_client(small, graph, client, web_accounts):
                                         "ids": ["r9", "rf1", "cl3", "cn2"]}
     # The page the user lands on shows it at once: a colleague tried (stage 2), one more clinician seen.
     text = text_of(client.get("/referrers/rf1"))
-    assert "Recorded referral r9." in text
+    assert "Recorded the referral of 2024-06-10 from Dr. Hale." in text
     assert "<td>2024-06-10</td><td>2 · trying colleagues</td><td>r9</td>" in text
     assert referrer_numbers(client, "rf1") == {"stage": "Stage 2", "referrals": "3", "breadth": "3", "reached": "3"}
-    assert "Recorded referral r9." not in text_of(client.get("/referrers/rf1"))  # said once
+    assert "Recorded the referral" not in text_of(client.get("/referrers/rf1"))  # said once
 
 
 def test_the_referral_form_starts_addressed_as_the_referrer_usually_does(small, client):
@@ -274,7 +274,8 @@ def test_a_referral_with_a_new_client_inline_and_a_generated_id(small, graph, cl
     assert stored == [{"needs": ["trauma", "depression"], "population": "adult", "insurance": "aetna",
                        "schedule": "weekend"}]
     text = text_of(client.get("/referrers/rf3"))
-    assert f"Recorded referral {referral_id} (new client {client_id})." in text
+    assert (f"Recorded the referral of 2024-06-10 from Rev. Stone; its new client's id is {client_id} (for this "
+            "client's later referrals).") in text
     assert referrer_numbers(client, "rf3")["referrals"] == "2"
     assert f"<td>{referral_id}</td>" in text
 
@@ -304,13 +305,13 @@ def test_a_pass(small, graph, client_as, web_accounts):
     assert answer.status_code == 303 and answer.headers["Location"] == "/referrers/rf1"
     assert last_audit(web_accounts) == {"action": "write pass", "user": "clinician", "ids": ["r1", "rf1", "cn1", "cn3"]}
     text = text_of(clinician.get("/referrers/rf1"))
-    assert "Passed referral r1 to cn3 (specialty)." in text
+    assert "Passed Dr. Hale's referral of 2023-02-01 to Cleo Park (specialty)." in text
     assert "Passes</th><td>2 passes (2 for specialty)" in text
 
 
 def test_an_introduction_and_a_contact_by_a_clinician(small, graph, client_as, web_accounts):
     clinician = client_as("clinician")
-    form = text_of(clinician.get("/referrers/rf3/contacts/new"))
+    form = contact_form = text_of(clinician.get("/referrers/rf3/contacts/new"))
     assert value_of(form, "member_id") == "cn1"  # itself, prefilled
     answer = post(clinician, "/referrers/rf3/contacts/new", {"id": "", "date": "2024-06-11", "member_id": "cn1",
                                                              "kind": "lunch"})
@@ -318,7 +319,11 @@ def test_an_introduction_and_a_contact_by_a_clinician(small, graph, client_as, w
     contact = last_audit(web_accounts)
     assert contact["action"] == "write contact" and contact["ids"][1:] == ["rf3", "cn1"]
     assert re.fullmatch(r"con-[a-z2-7]{10}", contact["ids"][0])
-    assert value_of(text_of(clinician.get("/referrers/rf3/introductions/new")), "by_id") == "cn1"
+    form = text_of(clinician.get("/referrers/rf3/introductions/new"))
+    # A clinician records its own introductions and contacts: it is the only one offered, without a blank.
+    assert re.findall(r'<option value="([^"]*)"', field_html(form, "by_id")) == ["cn1"]
+    assert re.findall(r'<option value="([^"]*)"', field_html(contact_form, "member_id")) == ["cn1"]
+    assert list(re.finditer(r'data-field="(\w+)"', form))[-1].group(1) == "id"  # the optional id comes last
     answer = post(clinician, "/referrers/rf3/introductions/new", {"id": "i9", "date": "2024-06-12",
                                                                   "introduced_id": "cn3", "by_id": "cn1"})
     assert answer.status_code == 303
@@ -389,7 +394,8 @@ def test_a_referral_out_lists_the_providers_by_niche(small, graph, client, web_a
     assert answer.status_code == 303 and answer.headers["Location"] == "/referrers/rf2"
     assert last_audit(web_accounts) == {"action": "write referral_out", "user": "manager",
                                         "ids": ["o9", "rf2", "cl2", "ep2"]}
-    assert "Recorded referral out o9." in text_of(client.get("/referrers/rf2"))
+    assert ("Recorded the referral out to County Forensic Services for neuropsych testing (2024-06-10)."
+            in text_of(client.get("/referrers/rf2")))
 
 
 def test_add_and_change_a_referrer(small, graph, client, web_accounts):
@@ -401,7 +407,7 @@ def test_add_and_change_a_referrer(small, graph, client, web_accounts):
     assert re.fullmatch(r"rfr-[a-z2-7]{10}", new_id)
     assert last_audit(web_accounts) == {"action": "write referrer", "user": "manager", "ids": [new_id, "cn2"]}
     text = text_of(client.get(f"/referrers/{new_id}"))
-    assert f"Saved referrer {new_id} (Dr. Ode)." in text and "point person <b>Ben Okafor</b>" in text
+    assert "Saved referrer Dr. Ode." in text and "point person <b>Ben Okafor</b>" in text
     assert referrer_numbers(client, new_id) == {"stage": "Stage 0", "referrals": "0", "breadth": "0", "reached": "0"}
     edit = text_of(client.get(f"/referrers/{new_id}/edit"))
     assert (value_of(edit, "name"), value_of(edit, "kind"), value_of(edit, "since")) == ("Dr. Ode", "physician",
@@ -421,7 +427,7 @@ def test_add_and_change_a_clinician_accepting_new_clients(small, graph, client, 
     assert answer.status_code == 303 and answer.headers["Location"] == "/clinicians/cn9/edit"
     assert last_audit(web_accounts) == {"action": "write clinician", "user": "manager", "ids": ["cn9"]}
     page = text_of(client.get("/clinicians/cn9/edit"))
-    assert "Saved clinician cn9 (Ida Wu)." in page
+    assert "Saved clinician Ida Wu." in page
     assert checked_of(page, "specialties") == ["autism", "ocd"]
     assert 'value="child" checked' in page and 'value="adult" checked' in page and 'value="accepting_new"' not in page
     assert re.search(r'name="accepting_new" value="on" checked', page)
@@ -475,11 +481,12 @@ def test_form_errors_keep_the_input_and_sit_beside_the_field(small, graph, clien
                    {"id": "r 9", "date": "2024-02-30", "client_id": "", "needs": "PTSD!", "population": "adult",
                     "insurance": "aetna", "schedule": "", "addressed_to": "cn1", "assigned_to": "", "pass_reason": "",
                     "do": "save"})
+    # In words, beside each field (its label says which).
     assert messages_of(page, "id") == [
-        "field 'id': must be 1-64 letters, digits or _ . : - starting with a letter or digit (got 'r 9')"]
-    assert messages_of(page, "date") == ["field 'date': is not a real calendar date (got '2024-02-30')"]
+        "Use 1-64 letters, digits or _ . : - with no spaces, starting with a letter or digit (you typed 'r 9')."]
+    assert messages_of(page, "date") == ["There is no such day as '2024-02-30'."]
     assert messages_of(page, "needs") == [
-        "field 'client.needs': must be a lowercase slug of letters, digits and _ (got 'PTSD!')"]
+        "Use lowercase letters, digits and _ only, like eating_disorders (you typed 'PTSD!')."]
     assert (value_of(page, "id"), value_of(page, "date"), checked_of(page, "needs"), value_of(page, "population"),
             value_of(page, "addressed_to")) == ("r 9", "2024-02-30", ["PTSD!"], "adult", "cn1")
     assert 'type="text" value="2024-02-30" aria-invalid="true"' in field_html(page, "date")  # kept as typed
@@ -491,47 +498,43 @@ def test_unknown_references_land_on_their_fields(small, graph, client, web_accou
     page = refused(graph, web_accounts, client, "/referrers/rf2/referrals-out/new",
                    {"id": "o9", "date": "2024-06-10", "client_id": "cl99", "provider_id": "ep1",
                     "niche": "forensic_evaluation"})
-    assert messages_of(page, "client_id") == ["unknown client_id 'cl99'"]
+    assert messages_of(page, "client_id") == ["There is no client 'cl99'."]
     assert messages_of(page, "niche") == [
-        "niche 'forensic_evaluation' is not one of provider 'ep1''s niches (inpatient_eating_disorders)"]
+        "Niche 'forensic_evaluation' is not one of provider 'ep1''s niches (inpatient_eating_disorders)"]
     assert value_of(page, "client_id") == "cl99"
 
 
 def test_a_taken_id_is_refused_not_overwritten(small, graph, client, web_accounts):
     page = refused(graph, web_accounts, client, "/clinicians/new", {"id": "cn1", "name": "Someone Else"})
-    assert messages_of(page, "id") == ["field 'id': Clinician 'cn1' already exists"]
+    assert messages_of(page, "id") == ["Clinician 'cn1' already exists."]
     assert value_of(page, "name") == "Someone Else"
     page = refused(graph, web_accounts, client, "/referrers/rf3/contacts/new",
                    {"id": "k1", "date": "2024-06-10", "member_id": "cn2", "kind": "talk"})
-    assert messages_of(page, "id") == ["field 'id': Contact 'k1' already exists"]
+    assert messages_of(page, "id") == ["Contact 'k1' already exists."]
 
 
 def test_a_refused_pass_and_handoff(small, graph, client, web_accounts):
     page = refused(graph, web_accounts, client, "/referrals/r1/pass", {"to_clinician_id": "st1", "reason": ""})
-    assert messages_of(page, "reason") == ["field 'reason': is required"]
+    assert messages_of(page, "reason") == ["Choose one."]
     page = refused(graph, web_accounts, client, "/referrers/rf1/handoff", {
         "to_clinician_id": "cn1", "date": "2024-06-10"})
-    assert messages_of(page, "to_clinician_id") == ["field 'to_clinician_id': 'cn1' already holds the role"]
+    assert messages_of(page, "to_clinician_id") == ["Ana Ruiz already holds the role."]
     page = refused(graph, web_accounts, client, "/referrers/rf1/handoff", {
         "to_clinician_id": "cn2", "date": "2022-01-01"})
-    assert messages_of(page, "date") == ["field 'date': 2022-01-01 is not after the current tenure's start 2023-01-10"]
+    assert messages_of(page, "date") == ["2022-01-01 is not after the current tenure's start 2023-01-10."]
     # A referral to the practice cannot be passed: said beside the reason, nothing written.
     page = refused(graph, web_accounts, client, "/referrals/r5/pass", {"to_clinician_id": "cn1", "reason": "other"})
-    assert messages_of(page, "reason") == [
-        "field 'reason': a referral addressed to the practice is assigned, not passed"]
+    assert messages_of(page, "reason") == ["A referral addressed to the practice is assigned, not passed."]
 
 
 def test_a_referral_needs_a_client(small, graph, client, web_accounts):
     page = refused(graph, web_accounts, client, "/referrers/rf3/referrals/new",
                    {"date": "2024-06-10", "client_id": "cl1", "needs": "adhd", "addressed_to": "practice",
                     "assigned_to": "cn1", "do": "save"})
-    assert messages_of(page, "client_id") == [
-        "field 'client_id': give either client_id (a stored client) or client (a new client's needs, population, "
-        "insurance and schedule), not both"]
+    assert messages_of(page, "client_id") == ["Give an existing client's id or describe a new client, not both."]
     page = refused(graph, web_accounts, client, "/referrers/rf3/referrals/new",
                    {"date": "2024-06-10", "addressed_to": "practice", "assigned_to": "cn1", "do": "save"})
-    assert messages_of(page, "client_id") == [
-        "field 'client_id': is required (or client: a new client's needs, population, insurance and schedule)"]
+    assert messages_of(page, "client_id") == ["Give an existing client's id, or describe a new client below."]
 
 
 def test_the_place_of_each_message():

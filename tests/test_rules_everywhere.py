@@ -59,7 +59,8 @@ def test_the_form_refuses_a_provider_with_a_clinicians_id_beside_the_field(small
                                                  "niches": "tms"})
     assert answer.status_code == 422
     field = re.search(r'data-field="id".*?</div>', answer.get_data(as_text=True), re.S).group(0)
-    assert [html.unescape(m) for m in re.findall(r'<p class="error"[^>]*>(.*?)</p>', field)] == [CLASH]
+    assert [html.unescape(m) for m in re.findall(r'<p class="error"[^>]*>(.*?)</p>', field)] == [
+        "'cn1' is already a clinician's id; an outside provider needs an id of its own."]  # the id kept
     assert snapshot(small) == before and len(web_accounts.entries()) == audited
 
 

@@ -67,7 +67,7 @@ def test_the_page_records_the_suggested_introduction_in_one_click(small, client)
     assert [(r["date"].iso_format(), r["introduced_id"], r["by_id"]) for r in introductions] == [
         ("2024-12-31", "cn1", "cn2")]
     after = html.unescape(client.get("/today").get_data(as_text=True))
-    assert "Recorded introduction" in after and "Record the introduction of Ana Ruiz" not in after
+    assert "Recorded the introduction of Ana Ruiz to" in after and "Record the introduction of Ana Ruiz" not in after
 
 
 def test_the_dashboard_opens_with_today_and_a_clinician_sees_its_own(small, client, client_as):

@@ -276,8 +276,8 @@ def test_the_referral_form_offers_the_words_and_refuses_a_typo_beside_its_field(
         "csrf_token": csrf_token_of(form)})
     assert answer.status_code == 422
     page = answer.get_data(as_text=True)
-    assert ("field &#39;client.insurance&#39;: &#39;medicade&#39; is not on the practice&#39;s list of insurances; "
-            "did you mean medicaid?") in page
+    assert ("&#39;medicade&#39; is not on the practice&#39;s list of insurances; did you mean medicaid? "
+            "(a manager can add it under Settings, Vocabularies)") in page
     assert 'list="l-insurance" autocomplete="off" value="medicade" aria-invalid="true"' in page
     assert snapshot(graph) == before
 

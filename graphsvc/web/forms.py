@@ -123,9 +123,13 @@ class Form:
             value = value.strip()
         return value or None
 
-    def refused(self, messages: Iterable[str]) -> Form:
-        """Place the store's messages beside their fields (``place``)."""
-        self.errors, self.problems = place(messages, self.fields)
+    def refused(self, messages: Iterable[str], names: Mapping[str, str] | None = None) -> Form:
+        """Place the store's messages beside their fields (``place``), in plain words (``plain``; ``names``:
+        ids of members and referrers -> names, so that a message names people, not ids)."""
+        by_field, general = place(messages, self.fields)
+        kinds = {f.name: f for f in self.fields}
+        self.errors = {name: [plain(m, kinds[name], names) for m in found] for name, found in by_field.items()}
+        self.problems = [plain(m, None, names) for m in general]
         return self
 
     @property
@@ -181,6 +185,62 @@ def place(messages: Iterable[str], fields: Iterable[Field]) -> tuple[dict[str, l
         else:
             by_field.setdefault(target, []).append(message)
     return by_field, general
+
+
+_GOT = re.compile(r" \(got ('(?:[^'\\]|\\.)*…?')\)$")
+_UNKNOWN = re.compile(r"^unknown (?:field '[\w.]+': )?([a-z_]+?)(?:_id)? ('[^']*')(.*)$")
+# Store messages as a form says them beside the field (its label already says which field): the start of the
+# store's wording -> the form's. ``{got}`` is what was typed.
+_PLAIN = (
+    ("must be 1-64 letters, digits or _ . : - starting with a letter or digit",
+     "Use 1-64 letters, digits or _ . : - with no spaces, starting with a letter or digit (you typed {got})."),
+    ("must be a lowercase slug of letters, digits and _",
+     "Use lowercase letters, digits and _ only, like eating_disorders (you typed {got})."),
+    ("must be a date in the form YYYY-MM-DD", "Give the day as YYYY-MM-DD, like 2024-06-10 (you typed {got})."),
+    ("is not a real calendar date", "There is no such day as {got}."),
+    ("given, but assigned_to is the clinician it was addressed to",
+     "Leave the reason blank: the referral stays with the clinician it was addressed to."),
+    ("is required (or client:", "Give an existing client's id, or describe a new client below."),
+    ("give either client_id (a stored client) or client", "Give an existing client's id or describe a new client, "
+                                                          "not both."),
+)
+
+
+def plain(message: str, field: Field | None = None, names: Mapping[str, str] | None = None) -> str:
+    """A store message (``"field 'x': must be ... (got '')"``) as a form says it beside ``field``.
+
+    The field's own name goes (the label beside it says which field), a
+    blank answer is "Choose one." or "Fill this in.", the patterns of ids,
+    words and dates are said in words, and an id in ``names`` (a member's, a
+    referrer's) becomes its name.
+
+    >>> plain("field 'to_clinician_id': must be 1-64 letters, digits or _ . : - starting with a letter or "
+    ...       "digit (got '')", Field("to_clinician_id", "Pass to", SELECT))
+    'Choose one.'
+    >>> plain("field 'to_clinician_id': 'cn1' already holds the role", names={"cn1": "Ana Ruiz"})
+    'Ana Ruiz already holds the role.'
+    >>> plain("unknown client_id 'cl99'")
+    "There is no client 'cl99'."
+    """
+    body = _FIELD.sub("", message).removeprefix(":").strip()
+    got = _GOT.search(body)
+    typed = got.group(1) if got else ""
+    if typed == "''" or body == "is required":
+        if field is not None and field.kind in (SELECT, CHECKS):
+            return "Choose one."
+        return "Fill this in."
+    for start, said in _PLAIN:
+        if start in body:
+            return said.format(got=typed or "nothing")
+    unknown = _UNKNOWN.match(body)
+    if unknown:
+        noun, value, rest = unknown.groups()
+        body = f"There is no {noun.replace('_', ' ')} {value}{rest}"
+    if field is None or field.name != "id":  # a message about an id itself keeps the id
+        for some_id, name in (names or {}).items():
+            body = body.replace(f"'{some_id}'", name)
+    body = body[:1].upper() + body[1:]
+    return body if body.endswith((".", "?", "!", ")")) else body + "."
 
 
 def choices(rows: Iterable[Mapping], *, label=lambda r: r["name"], value="id") -> tuple:

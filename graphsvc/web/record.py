@@ -49,7 +49,8 @@ from .pages import local_target
 
 bp = Blueprint("record", __name__)
 
-ID_HELP = "Leave blank: the service makes one."
+ID_HELP = "Leave blank: the service makes one (give one only to match another system's)."
+ID_LABEL = "Id (optional)"
 
 
 # -- reading the analysis ----------------------------------------------------------------
@@ -136,8 +137,14 @@ def _write(form: Form, model, data: dict, write):
     try:
         return write(parse(model, data), extensions.actor())
     except InvalidInput as e:
-        form.refused(e.problems)
+        form.refused(e.problems, names=_names())
         return None
+
+
+def _names() -> dict[str, str]:
+    """Members' and referrers' names by id: a refusal beside a field names people, not ids."""
+    insights = extensions.insights()
+    return {**{r: row["name"] for r, row in insights.referrer_row.items()}, **insights.member_names()}
 
 
 def _done(message: str, target: str):
@@ -174,7 +181,6 @@ def _referral_form(insights) -> Form:
     members = _member_choices(insights)
     vocab = _words()
     return Form([
-        Field("id", "Referral id", help=ID_HELP),
         Field("date", "Date", DATE),
         Field("client_id", "Existing client id",
               help="A client already in the graph; or leave blank and describe a new client below."),
@@ -196,6 +202,7 @@ def _referral_form(insights) -> Form:
               (("yes", "yes, the client agreed"), ("no", "no, the client declined"), ("unknown", "not asked yet")),
               blank="— not asked yet —",
               help="Whether the client agreed that the referrer hear where the referral stands (its update)."),
+        Field("id", ID_LABEL, help=ID_HELP),
     ])
 
 
@@ -226,8 +233,10 @@ def referral(referrer_id):
     row = _write(form, ADD["referral"], data, lambda ask, by: extensions.service().record_referral(ask, by=by))
     if row is None:
         return _referral_page(form, referrer)
-    new_client = f" (new client {row['client_id']})" if "client" in data else ""
-    return _done(f"Recorded referral {row['id']}{new_client}.", _referrer_page(referrer_id))
+    new_client = (f"; its new client's id is {row['client_id']} (for this client's later referrals)"
+                  if "client" in data else "")
+    return _done(f"Recorded the referral of {row['date']} from {referrer['name']}{new_client}.",
+                 _referrer_page(referrer_id))
 
 
 def _usual_address(insights, referrer: dict) -> str:
@@ -300,9 +309,11 @@ def pass_referral(referral_id):
                  lambda ask, by: extensions.service().pass_referral(ask, by=by))
     if row is None:
         return _pass_page(form, found, referrer)
-    return _done(f"Passed referral {referral_id} to {row['assigned_to']}"
-                 + (f" ({words(row['pass_reason'])})." if row.get("pass_reason") else ": back to the clinician "
-                    "it was addressed to."), _referrer_page(referrer["id"]))
+    names = extensions.insights().member_names()
+    to = names.get(row["assigned_to"], row["assigned_to"])
+    return _done(f"Passed {referrer['name']}'s referral of {found['date']} to {to}"
+                 + (f" ({words(row['pass_reason'])})." if row.get("pass_reason") else ", the clinician it was "
+                    "addressed to."), _referrer_page(referrer["id"]))
 
 
 def _pass_match(found: dict) -> dict | None:
@@ -329,11 +340,14 @@ def introduction(referrer_id):
     with _lookup() as insights:
         referrer = _referrer(insights, referrer_id)
         members = _member_choices(insights)
+        names = insights.member_names()
+    # A clinician records the introductions it makes: it is the one offered.
+    by = tuple(m for m in members if m[0] == mine) if mine else members
     form = Form([
-        Field("id", "Introduction id", help=ID_HELP),
         Field("date", "Date", DATE),
         Field("introduced_id", "Colleague introduced", SELECT, members, blank="— choose —"),
-        Field("by_id", "Introduced by", SELECT, members, blank="— choose —"),
+        Field("by_id", "Introduced by", SELECT, by, blank=None if mine else "— choose —"),
+        Field("id", ID_LABEL, help=ID_HELP),
     ])
     if request.method == "GET":
         _prefilled(form, {"date": today().isoformat(), "by_id": mine or ""})
@@ -342,7 +356,9 @@ def introduction(referrer_id):
         row = _write(form, ADD["introduction"], {**form.data(), "referrer_id": referrer_id},
                      lambda ask, by: extensions.service().record_introduction(ask, by=by))
         if row is not None:
-            return _done(f"Recorded introduction {row['id']}.", _referrer_page(referrer_id))
+            return _done(f"Recorded the introduction of {names.get(row['introduced_id'], row['introduced_id'])} "
+                         f"to {referrer['name']} by {names.get(row['by_id'], row['by_id'])} ({row['date']}).",
+                         _referrer_page(referrer_id))
     return _page("record/form.html", form, referrer=referrer, title=f"Record an introduction to {referrer['name']}",
                  submit="Record introduction")
 
@@ -356,12 +372,14 @@ def contact(referrer_id):
     with _lookup() as insights:
         referrer = _referrer(insights, referrer_id)
         members = _member_choices(insights)
+        names = insights.member_names()
+    own = tuple(m for m in members if m[0] == mine) if mine else members  # a clinician records its own
     form = Form([
-        Field("id", "Contact id", help=ID_HELP),
         Field("date", "Date", DATE),
-        Field("member_id", "Member", SELECT, members, blank="— choose —"),
+        Field("member_id", "Who met them", SELECT, own, blank=None if mine else "— choose —"),
         Field("kind", "Kind", SELECT, words_choices(k for k in _words().values("contact_kinds") if k != "update_sent"),
               blank="— choose —"),
+        Field("id", ID_LABEL, help=ID_HELP),
     ])
     if request.method == "GET":
         _prefilled(form, {"date": today().isoformat(), "member_id": mine or ""})
@@ -370,7 +388,9 @@ def contact(referrer_id):
         row = _write(form, ADD["contact"], {**form.data(), "referrer_id": referrer_id},
                      lambda ask, by: extensions.service().record_contact(ask, by=by))
         if row is not None:
-            return _done(f"Recorded contact {row['id']}.", _referrer_page(referrer_id))
+            return _done(f"Recorded the {words(row['kind'])} with {referrer['name']} "
+                         f"({names.get(row['member_id'], row['member_id'])}, {row['date']}).",
+                         _referrer_page(referrer_id))
     return _page("record/form.html", form, referrer=referrer, title=f"Record a contact with {referrer['name']}",
                  submit="Record contact")
 
@@ -388,12 +408,12 @@ def referral_out(referrer_id):
     niches = sorted({n for p in providers for n in p["niches"]})
     covering = [(n, [p for p in providers if n in p["niches"]]) for n in niches]
     form = Form([
-        Field("id", "Referral-out id", help=ID_HELP),
         Field("date", "Date", DATE),
-        Field("client_id", "Client id"),
+        Field("client_id", "Client id", help="The client's pseudonymous id, as on its referral."),
         Field("provider_id", "Outside provider", SELECT, choices(providers, label=lambda p: f"{p['name']} ({p['id']})"),
               blank="— choose —"),
         Field("niche", "Niche", SELECT, words_choices(niches), blank="— choose —"),
+        Field("id", ID_LABEL, help=ID_HELP),
     ])
     if request.method == "GET":
         form.values.update(date=today().isoformat())
@@ -402,7 +422,9 @@ def referral_out(referrer_id):
         row = _write(form, ADD["referral_out"], {**form.data(), "referrer_id": referrer_id},
                      lambda ask, by: extensions.service().record_referral_out(ask, by=by))
         if row is not None:
-            return _done(f"Recorded referral out {row['id']}.", _referrer_page(referrer_id))
+            provider = {p["id"]: p["name"] for p in providers}.get(row["provider_id"], row["provider_id"])
+            return _done(f"Recorded the referral out to {provider} for {words(row['niche'])} ({row['date']}).",
+                         _referrer_page(referrer_id))
     return _page("record/referral_out.html", form, referrer=referrer, covering=covering,
                  title=f"Record a referral out ({referrer['name']})", submit="Record referral out")
 
@@ -455,7 +477,7 @@ def _save(kind: str, what: str, form: Form, record_id: str | None, target):
                      lambda ask, by: extensions.service().save(kind, ask, by=by, record_id=record_id))
     if row is None:
         return None
-    return _done(f"Saved {what} {row['id']}" + (f" ({row['name']})" if row.get("name") else "") + ".", target(row))
+    return _done(f"Saved {what} {row.get('name') or row['id']}.", target(row))
 
 
 def _referrer_form(insights, new: bool) -> Form:

@@ -44,7 +44,7 @@ def test_a_managers_day_from_today(page, live_server, console, sign_in_page, sho
     with page.expect_navigation():
         stone.get_by_role("button", name="Record the introduction of Ana Ruiz").click()
     assert page.url == f"{live_server}/today"
-    assert page.locator("p.notice.done").inner_text().startswith("Recorded introduction ")
+    assert page.locator("p.notice.done").inner_text().startswith("Recorded the introduction of ")
     assert item(page, "Rev. Stone").get_by_role("button", name="Record the introduction of Ana Ruiz").count() == 0
     clean(log)
 
@@ -70,7 +70,7 @@ def test_a_managers_day_from_today(page, live_server, console, sign_in_page, sho
         page.get_by_label("May the referrer be told how it went?").select_option(consent)
         with page.expect_navigation():
             page.get_by_role("button", name="Record referral").click()
-        assert page.locator("p.notice.done").inner_text().startswith("Recorded referral ")
+        assert page.locator("p.notice.done").inner_text().startswith("Recorded the referral of ")
 
     # The second one's follow-up, marked done from the follow-up worklist.
     page.goto(f"{live_server}/worklists/follow-up")
@@ -133,6 +133,6 @@ def test_a_clinicians_day_from_today(page, live_server, console, sign_in_page, s
     with page.expect_navigation():
         page.get_by_role("button", name="Record contact").click()
     assert page.url == f"{live_server}/today"
-    assert page.locator("p.notice.done").inner_text().startswith("Recorded contact ")
+    assert page.locator("p.notice.done").inner_text().startswith("Recorded the ")
     shot(page, "clinician-today")
     clean(log)

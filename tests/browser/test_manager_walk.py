@@ -59,7 +59,7 @@ def test_a_managers_week(page, live_server, console, sign_in_page, shot):
     with page.expect_navigation() as landed:
         page.get_by_role("button", name="Record introduction").click()
     assert landed.value.status == 200 and page.url == f"{live_server}/referrers/rf2"
-    assert page.locator("p.notice.done").inner_text().startswith("Recorded introduction ")
+    assert page.locator("p.notice.done").inner_text().startswith("Recorded the introduction of ")
     assert page.locator("ol.suggestions > li").count() == 0  # Cleo Park has now been introduced
     assert "Everyone has already been introduced or referred to." in page.locator("main").inner_text()
     assert "Introduction of Cleo Park by Ben Okafor" in page.locator("ol.timeline").inner_text()
