@@ -253,8 +253,9 @@ class Service:
             rows = [{"since": since, "until": tenures[i + 1][0] if i + 1 < len(tenures) else None,
                      "point_person_id": clinician} for i, (since, clinician) in enumerate(tenures)]
             keys = {row["referrer_id"]: row for row in unit.event_keys([referrer_id, ask.into])}
-            dropped = _copies(keys.get(referrer_id), keys.get(ask.into))
-            unit.delete_events(dropped)
+            copies = _copies(keys.get(referrer_id), keys.get(ask.into))
+            dropped = sorted(copies)
+            unit.delete_events(copies)
             since = min(d for d in (gone["since"], kept["since"]) if d is not None)
             unit.merge_referrer(referrer_id, ask.into, rows, since, today())
             unit.changed_referrers([ask.into])
@@ -689,15 +690,15 @@ def _renamed(messages: list[str], names: dict | None) -> list[str]:
     return [pattern.sub(lambda m: names[m.group(1)], message) for message in messages]
 
 
-def _copies(gone: dict | None, kept: dict | None) -> list[str]:
-    """The ids of ``gone``'s introductions and contacts (``event_keys`` rows) that ``kept`` holds already:
-    same day, colleague and introducer; or same day, member and kind."""
+def _copies(gone: dict | None, kept: dict | None) -> dict[str, str]:
+    """``gone``'s introductions and contacts (``event_keys`` rows) that ``kept`` holds already (same day,
+    colleague and introducer; or same day, member and kind): the copy's id -> the kept event's id."""
     if not gone or not kept:
-        return []
-    out = []
+        return {}
+    out = {}
     for events in ("introductions", "contacts"):
-        held = {tuple(e[1:]) for e in kept[events]}
-        out += sorted(e[0] for e in gone[events] if tuple(e[1:]) in held)
+        held = {tuple(e[1:]): e[0] for e in kept[events]}
+        out.update({e[0]: held[tuple(e[1:])] for e in gone[events] if tuple(e[1:]) in held})
     return out
 
 

@@ -17,7 +17,7 @@ from graphsvc.analysis.duplicates import bare_name, likely_duplicate_referrers
 from graphsvc.errors import Forbidden, InvalidInput, NotFound
 from graphsvc.service import Actor
 from tests.conftest import csrf_token_of
-from tests.helpers import service_of, snapshot, someone
+from tests.helpers import TEST_QUERIES, service_of, snapshot, someone
 
 SECOND_VEGA = {"id": "rf9", "name": "Ms. Vega, LCSW", "kind": "school_counselor", "organization": "Lincoln Middle",
                "point_person_id": "cn3", "since": "2022-09-01"}
@@ -187,3 +187,35 @@ def test_the_api_merges_with_a_managers_token_and_leads_on(twice, client, web_ac
     refused = client.post("/api/referrers/rf1/merge", json={"into": "rf2"},
                           headers={"Authorization": f"Bearer {clinician}"})
     assert refused.status_code == 403
+
+
+def test_an_update_sent_to_both_records_on_one_day_is_kept_once_covering_both(twice):
+    service = service_of(twice)
+    service.hand_over({"referrer_id": "rf9", "to_clinician_id": "cn2", "date": "2024-01-15"}, by=someone())
+    for referral, referrer in (("r10", "rf9"), ("r11", "rf2")):
+        service.record_referral({"id": referral, "date": "2024-06-01", "referrer_id": referrer, "client_id": "cl2",
+                                 "addressed_to": "cn2", "consent_to_update": "yes"}, by=someone())
+    sent = {rid: service.send_update(rid, by=someone(), day=date(2024, 6, 20)) for rid in ("rf9", "rf2")}
+    assert {rid: (s["member_id"], s["covers"]) for rid, s in sent.items()} == {
+        "rf9": ("cn2", ["r10"]), "rf2": ("cn2", ["r11"])}
+    done = service.merge_referrers("rf9", {"into": "rf2"}, by=someone())
+    assert done["dropped"] == sorted(["k9", sent["rf9"]["id"]])
+    contacts = {c["id"]: c for c in twice.read("export_contacts")}
+    assert sent["rf9"]["id"] not in contacts
+    assert contacts[sent["rf2"]["id"]]["covers"] == ["r10", "r11"]  # the loops the copy closed stay closed
+
+
+def test_the_list_links_the_duplicates_and_odd_requests_are_refused(twice, client, client_as, web_accounts):
+    assert 'href="/referrers/duplicates">Likely duplicates</a>' in client.get("/referrers").get_data(as_text=True)
+    assert "Likely duplicates" not in client_as("clinician").get("/referrers").get_data(as_text=True)
+    assert client.get("/referrers/duplicates?page=2").status_code == 400
+    page = client.get("/referrers/duplicates").get_data(as_text=True)
+    client.post("/referrers/rf9/merge", data={"into": "rf2", "csrf_token": csrf_token_of(page)})
+    moved = client.get("/api/referrers/rf9?refresh=0")
+    assert (moved.status_code, moved.headers["Location"]) == (308, "/api/referrers/rf2?refresh=0")
+    (merged,) = [n for n in twice.read("graph_snapshot", catalog=TEST_QUERIES)[0]["nodes"]
+                 if n["props"].get("id") == "rf9"]
+    # What is left of it: its id (still taken), its name and where it went; not its stored analysis.
+    assert sorted(merged["labels"]) == ["MergedReferrer", "Party"]
+    assert sorted(merged["props"]) == ["id", "merged_into", "merged_on", "name"]
+    assert (merged["props"]["name"], merged["props"]["merged_into"]) == ("Ms. Vega, LCSW", "rf2")

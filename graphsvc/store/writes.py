@@ -190,10 +190,11 @@ class WriteUnit:
                     day=day).consume()
         self.tx.run(query("mark_bulk_in_write"), practice_id=PRACTICE_ID).consume()
 
-    def delete_events(self, ids: list[str]) -> None:
-        """Delete these introductions and contacts (a merge's copies of events the kept record holds)."""
-        if ids:
-            self.tx.run(query("delete_events"), ids=ids).consume()
+    def delete_events(self, copies: dict[str, str]) -> None:
+        """Delete these introductions and contacts (``{copy: the event kept}``, a merge's copies of events the
+        kept record holds); the referrals a copy's update covered are covered by the event kept."""
+        if copies:
+            self.tx.run(query("delete_events"), rows=[{"id": c, "kept": k} for c, k in copies.items()]).consume()
 
     def merged_into(self, referrer_id: str) -> str | None:
         """The referrer a merged referrer's record went into, or None."""

@@ -132,7 +132,7 @@ def referrer(referrer_id):
         if went is None:
             raise
         # A merged record: where it went (the client follows, or reads Location).
-        return redirect(url_for("api.referrer", referrer_id=went), code=308)
+        return redirect(url_for("api.referrer", referrer_id=went, **request.args), code=308)
 
 
 @bp.get("/referrers/<referrer_id>/suggestions")

@@ -21,6 +21,7 @@ from . import auth, extensions
 from .api import QUERY
 from .api import bp as api
 from .api_writes import _body, _may
+from .pages import only_parameters
 
 bp = Blueprint("merges", __name__)
 
@@ -32,6 +33,7 @@ PAIRS_SHOWN = 200
 @bp.get("/referrers/duplicates")
 def duplicates():
     """The likely duplicate referrers, most alike first, each pair with its two merge buttons."""
+    only_parameters()
     auth.require("merge_referrers")
     insights = extensions.insights()
     rows = insights.referrer_row

@@ -3,8 +3,9 @@
 // worklist tasks (ABOUT) move to $into; both point-person histories are
 // replaced by $tenures ([{since, until, point_person_id}], joined by
 // graphsvc.rules.merged_tenures); $into's relationship began on $since.
-// The merged node stays, as (:MergedReferrer:Party {id, merged_into}) without
-// its edges, so its id stays taken and its pages can send people on; earlier
+// The merged node stays, as (:MergedReferrer:Party {id, name, merged_into,
+// merged_on}) without its edges or other properties (its stored analysis
+// went with it), so its id stays taken and its pages can send people on; earlier
 // merges into $from now point at $into. The caller holds both referrers' locks.
 MATCH (a:Referrer {id: $from}), (b:Referrer {id: $into})
 CALL (a, b) {
@@ -43,5 +44,6 @@ CALL (a) {
 }
 SET b.since = $since
 REMOVE a:Referrer
-SET a:MergedReferrer, a.merged_into = $into, a.merged_on = $day
+SET a = {id: a.id, name: a.name, merged_into: $into, merged_on: $day}
+SET a:MergedReferrer
 RETURN a.id AS merged, b.id AS into
