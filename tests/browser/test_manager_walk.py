@@ -107,7 +107,13 @@ def test_a_clinicians_week(page, live_server, console, sign_in_page, shot):
 
 
 PAGES = ["/", "/worklists/stalled", "/referrers/rf2", "/clinicians/cn2", "/network", "/outreach", "/coverage",
-         "/referrers", "/practice", "/audit", "/console?query=new_referrers", "/nope"]
+         "/referrers", "/practice", "/audit", "/console?query=new_referrers", "/nope",
+         # every other page a manager opens (issue 18: every page reads at 400 px)
+         "/today", "/dashboard", "/worklists", "/clinicians", "/network?whole=1", "/search?q=a",
+         "/settings/vocabularies", "/referrers/duplicates", "/referrers/rf2/update", "/referrers/rf2/edit",
+         "/referrers/rf2/referrals/new", "/referrers/rf2/introductions/new", "/referrers/rf2/contacts/new",
+         "/referrers/rf2/referrals-out/new", "/referrers/rf2/handoff", "/referrals/r1/pass", "/referrers/new",
+         "/clinicians/new", "/clinicians/cn2/edit", "/staff/new", "/providers/new", "/my-referrers"]
 
 
 def _contrast(page) -> list:
