@@ -439,6 +439,9 @@ class Service:
         """
         started = time.perf_counter()
         folder = Path(folder)
+        # A database made before graphsvc kept vocabularies adopts the words its records use first (once), so
+        # an import into it is not refused the words it already holds.
+        store.ensure_schema(self.db)
         problems: list[Problem] = []
         parsed = read_folder(folder, problems)
         log.info("import %s: %d file(s) read", folder, len(parsed))

@@ -20,7 +20,7 @@ from graphsvc.store.schema import init_schema
 from graphsvc.vocabularies import Vocabularies, values_of
 from graphsvc.vocabulary import CONTACT_KINDS
 from tests.conftest import csrf_token_of
-from tests.helpers import TEST_QUERIES, fixture_path, import_folder, service_of, snapshot, someone
+from tests.helpers import TEST_QUERIES, add_words, fixture_path, import_folder, service_of, snapshot, someone
 
 SMALL_NEEDS = ["adhd", "anxiety", "autism", "depression", "inpatient_eating_disorders", "trauma"]
 NEW_CLIENT = {"date": "2024-07-01", "referrer_id": "rf1", "addressed_to": "cn1"}
@@ -188,6 +188,29 @@ def test_an_older_database_adopts_the_words_in_use_once(small):
     small.write_tx(lambda tx: tx.run("MATCH (t:Term {vocabulary: 'needs', value: 'trauma'}) DELETE t").consume())
     init_schema(small)
     assert stored(small) == [w for w in adopted if w != ("needs", "trauma")]
+
+
+def test_an_import_into_an_older_database_knows_the_words_it_holds(small, tmp_path, monkeypatch):
+    from graphsvc.store import schema
+
+    small.write("forget_vocabularies", catalog=TEST_QUERIES)
+    monkeypatch.setattr(schema, "_ready", set())  # a new process: nothing has met this database yet
+    folder = tmp_path / "later"
+    folder.mkdir()
+    (folder / "clients.csv").write_text("id,needs,population,insurance,schedule\ncl8,trauma,adult,aetna,\n")
+    report = import_folder(small, folder)  # trauma and aetna were in use: the import's first step adopts them
+    assert (report.files["clients.csv"].written, report.values_added) == (1, {})
+
+
+def test_the_referrer_list_filters_on_a_kind_a_manager_added(small, client, graph):
+    add_words(graph, referrer_kinds=["nurse_practitioner"])
+    service_of(graph).save("referrer", {"id": "rf9", "name": "Nat Cho", "kind": "nurse_practitioner",
+                                        "point_person_id": "cn1", "since": "2024-01-01"}, by=someone())
+    page = client.get("/referrers?kind=nurse_practitioner")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Nat Cho" in body and "Dr. Hale" not in body and '<option value="nurse_practitioner" selected>' in body
+    assert client.get("/referrers?kind=nurse").status_code == 400
 
 
 # -- the API ---------------------------------------------------------------------------------------------------

@@ -109,17 +109,19 @@ class Filters:
         return True
 
 
-def parse_filters(args: dict[str, str], clinicians: dict[str, str]) -> tuple[Filters, int]:
+def parse_filters(args: dict[str, str], clinicians: dict[str, str],
+                  kinds: tuple[str, ...] | list[str] = REFERRER_KINDS) -> tuple[Filters, int]:
     """``Filters`` and the page from checked query parameters; a 400 naming a bad one.
 
-    ``clinicians`` maps the clinician ids ``point_person`` accepts to their names.
+    ``clinicians`` maps the clinician ids ``point_person`` accepts to their names; ``kinds`` are the
+    referrer kinds ``kind`` accepts (the practice's vocabulary).
     """
     def bad(name: str, accepted: str):
         abort(400, f"{name} must be {accepted}; got {shown(args[name])}")
 
     kind = args.get("kind") or None
-    if kind is not None and kind not in REFERRER_KINDS:
-        bad("kind", "one of " + ", ".join(k if words(k) == k else f"{k} ({words(k)})" for k in REFERRER_KINDS))
+    if kind is not None and kind not in kinds:
+        bad("kind", "one of " + ", ".join(k if words(k) == k else f"{k} ({words(k)})" for k in kinds))
     stage = args.get("stage") or None
     if stage is not None:
         if stage not in {str(s) for s in STAGE_NAMES}:
@@ -159,7 +161,8 @@ def index():
     insights = extensions.insights()
     clinicians = sorted(({"id": c["id"], "name": c["name"]} for c in insights.members("clinician")),
                         key=lambda c: (c["name"], c["id"]))
-    filters, page = parse_filters(args, {c["id"]: c["name"] for c in clinicians})
+    kinds = extensions.service().words().values("referrer_kinds")  # a kind a manager added is filtered on too
+    filters, page = parse_filters(args, {c["id"]: c["name"] for c in clinicians}, kinds)
     matching = [row for row in insights.referrer_rows if filters.keeps(row)]
     if args.get("format"):
         if args["format"] != "csv":
@@ -172,7 +175,7 @@ def index():
     rows = [] if past_end else sorted(matching, key=ORDER_KEYS[filters.order])[(page - 1) * size:page * size]
     totals = {**insights.totals, "matching": len(matching)}
     html = render_template("referrers/index.html", rows=rows, totals=totals, filters=filters, page=page,
-                           pages=pages, past_end=past_end, kinds=REFERRER_KINDS, orders=ORDERS,
+                           pages=pages, past_end=past_end, kinds=kinds, orders=ORDERS,
                            clinicians=clinicians, csv_url=url_for("referrers.index", **filters.args(), format="csv"),
                            page_url=lambda n: url_for("referrers.index", **filters.args(),
                                                       **({"page": n} if n > 1 else {})))

@@ -33,7 +33,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
 from ..limits import shown
-from ..vocabulary import CONTACT_KINDS, REFERRER_KINDS
+from ..vocabulary import CONTACT_KINDS
 from . import extensions
 from .pages import only_parameters
 
@@ -72,7 +72,7 @@ def network():
             abort(400, "whole takes the value 1 (the whole network), without point_person")
         return render_template("views/network.html", whole=True, referrers=insights.referrer_count,
                                members=len(members), aggregate=insights.referrer_count > insights.NETWORK_MAX_NODES,
-                               kinds=REFERRER_KINDS, clinicians=clinicians)
+                               kinds=extensions.service().words().values("referrer_kinds"), clinicians=clinicians)
     rows = insights.referrer_rows
     counts = Counter(row["point_person_id"] for row in rows if row["point_person_id"])
     names = insights.member_names()
