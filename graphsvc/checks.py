@@ -153,6 +153,7 @@ class Checker:
         self.referrals: dict[str, tuple] = {}  # referral id -> (its referrer, its date)
         self.statuses: dict[str, dict] = {}   # referral id -> {status: date}: stored, then accepted here
         self.rules = {
+            "term": lambda rec, batch: [],  # a word of vocabularies.csv: its own model checked it
             "clinician": self._member,
             "staff": self._member,
             "external_provider": self._party,
@@ -194,6 +195,10 @@ class Checker:
 
     # What a good record defines, for the records after it.
     def _accept(self, kind: str, rec, line: int | None = None) -> None:
+        if kind == "term" and self.words is not None and not self.words.known(rec.vocabulary, rec.value):
+            # A word the folder lists (vocabularies.csv): known to the rows after it, and added (reported).
+            self.words.learn(rec.vocabulary, rec.value)
+            self.adopted.setdefault(rec.vocabulary, []).append(rec.value)
         if kind in PARTY_KINDS:
             self.parties[rec.id] = kind
         if kind == "referrer":

@@ -47,6 +47,7 @@ from .limits import (
     one_line_problem,
     shown,
 )
+from .vocabularies import NAMES as VOCABULARY_NAMES
 from .vocabulary import (
     CONSENT,
     PASS_REASONS,
@@ -303,6 +304,13 @@ class Contact(Record):
         return self
 
 
+class Term(Record):
+    """A word a manager added to one of the practice's vocabularies (``graphsvc.vocabularies``)."""
+
+    vocabulary: Literal[VOCABULARY_NAMES]  # type: ignore[valid-type]
+    value: Slug
+
+
 class ReferralStatus(Record):
     """Where a referral stood from a day on (``rules.status_problem``: forward, each status once)."""
 
@@ -440,6 +448,7 @@ class Kind:
 
 # In write order: a record's references are written before the record.
 KINDS: tuple[Kind, ...] = (
+    Kind("term", Term, key=("vocabulary", "value")),  # first: the words the records after it may use
     Kind("clinician", Clinician),
     Kind("staff", Staff),
     Kind("external_provider", ExternalProvider),

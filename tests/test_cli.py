@@ -21,7 +21,8 @@ def test_import_prints_a_summary_and_export_writes_the_folder(cli, graph, tmp_pa
     result = cli("export", str(tmp_path / "out"), "--json")
     assert result.exit_code == 0
     summary = json.loads(result.output)
-    assert summary["rows"] == 29 and summary["files"]["handoffs.csv"] == 1
+    # The folder's 29 rows, and the 12 words its first import adopted (vocabularies.csv).
+    assert (summary["rows"], summary["files"]["handoffs.csv"], summary["files"]["vocabularies.csv"]) == (41, 1, 12)
 
 
 def test_imports_and_exports_are_audited(cli, graph, tmp_path):
@@ -41,7 +42,7 @@ def test_imports_and_exports_are_audited(cli, graph, tmp_path):
         ("export", f"cli:{getpass.getuser()}", []), ("import", f"cli:{getpass.getuser()}", [])]
     exported, imported = log[0]["detail"], log[1]["detail"]
     assert exported["folder"] == str(tmp_path / "out") and imported["folder"] == os.path.abspath(SMALL)
-    assert sum(exported["rows"].values()) == 29 and exported["rows"]["handoffs.csv"] == 1
+    assert sum(exported["rows"].values()) == 41 and exported["rows"]["vocabularies.csv"] == 12  # its words too
     assert imported["rows"]["referrals.csv"] == 6 and sum(imported["rows"].values()) == 29
 
 
@@ -112,7 +113,7 @@ def test_export_summary_says_rows_once(cli, graph, tmp_path):
     assert cli("import", SMALL).exit_code == 0
     result = cli("export", str(tmp_path / "out"))
     total = result.output.splitlines()[-1]
-    assert total.split()[:3] == ["total", "29", "rows"] and "rows rows" not in result.output
+    assert total.split()[:3] == ["total", "41", "rows"] and "rows rows" not in result.output  # 12 of them words
 
 
 # -- graphsvc stage: one referrer, by id or name ---------------------------------

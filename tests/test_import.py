@@ -104,7 +104,7 @@ def test_header_problems_name_the_column(graph, tmp_path):
         import_folder(graph, folder)
     lines = caught.value.problems
     assert lines[:3] == [
-        "referals.csv: not a graphsvc file; expected one of clinicians.csv, staff.csv, "
+        "referals.csv: not a graphsvc file; expected one of vocabularies.csv, clinicians.csv, staff.csv, "
         "external_providers.csv, clients.csv, referrers.csv, handoffs.csv, referrals.csv, "
         "referral_statuses.csv, introductions.csv, contacts.csv, referrals_out.csv, tasks.csv",
         "staff.csv:1: column 'role' appears twice",

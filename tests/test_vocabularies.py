@@ -315,3 +315,37 @@ def test_import_from_the_command_line_lists_added_words(small, cli, tmp_path):
     assert "added to needs: adhdd, grief" in done.output
     assert "added to referrer_kinds: nurse_practitioner" in done.output
     shutil.rmtree(folder)
+
+
+# -- export and import ---------------------------------------------------------------------------------------
+
+
+def test_an_export_carries_the_words_and_an_import_brings_them_back(small, tmp_path):
+    from graphsvc.csvio.exporter import export_folder
+
+    add_words(small, needs=["ocd"], contact_kinds=["board_meeting"])  # words no record uses yet
+    export_folder(small, tmp_path / "out")
+    lines = (tmp_path / "out" / "vocabularies.csv").read_text().splitlines()
+    assert lines[0] == "vocabulary,value" and "needs,ocd" in lines and "contact_kinds,board_meeting" in lines
+    assert len(lines) == 1 + 12 + 2  # the 12 words the small practice's import adopted, and the two added
+    before = stored(small)
+    small.write("wipe_graph", catalog=TEST_QUERIES)
+    init_schema(small)
+    report = import_folder(small, tmp_path / "out")
+    assert stored(small) == before
+    assert report.values_added["needs"] == ["adhd", "anxiety", "autism", "depression", "inpatient_eating_disorders",
+                                            "ocd", "trauma"]  # vocabularies.csv's order: by vocabulary and word
+
+
+def test_a_vocabularies_file_adds_its_words_and_refuses_a_bad_row(small, tmp_path):
+    folder = tmp_path / "words"
+    folder.mkdir()
+    (folder / "vocabularies.csv").write_text("vocabulary,value\nneeds,ocd\nfeelings,calm\ninsurances,Self Pay\n")
+    with pytest.raises(ImportRejected) as caught:
+        import_folder(small, folder)
+    assert [p.split(": field ")[0] for p in caught.value.problems] == ["vocabularies.csv:3", "vocabularies.csv:4"]
+    (folder / "vocabularies.csv").write_text("vocabulary,value\nneeds,ocd\ninsurances,self_pay\n")
+    (folder / "clients.csv").write_text("id,needs,population,insurance,schedule\ncl8,ocd,adult,self_pay,\n")
+    report = import_folder(small, folder)  # the words listed are the practice's, and the rows after may use them
+    assert report.values_added == {"needs": ["ocd"], "insurances": ["self_pay"]}
+    assert ("needs", "ocd") in stored(small) and report.files["clients.csv"].written == 1

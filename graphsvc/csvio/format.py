@@ -40,6 +40,7 @@ class CsvFile:
 
 FILES: tuple[CsvFile, ...] = tuple(
     CsvFile(name, records.KIND[kind]) for name, kind in (
+        ("vocabularies.csv", "term"),
         ("clinicians.csv", "clinician"),
         ("staff.csv", "staff"),
         ("external_providers.csv", "external_provider"),

@@ -27,6 +27,7 @@ from .values import native
 
 # The read statement of each kind of record, rows in key order.
 EXPORT = {
+    "term": "export_terms",
     "clinician": "export_clinicians",
     "staff": "export_staff",
     "external_provider": "export_external_providers",

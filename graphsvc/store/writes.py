@@ -69,6 +69,7 @@ from .values import native_rows
 
 # The upsert statement of each kind of record: UNWIND $rows, keyed on ids.
 UPSERT = {
+    "term": "upsert_terms",
     "clinician": "upsert_clinicians",
     "staff": "upsert_staff",
     "external_provider": "upsert_external_providers",
