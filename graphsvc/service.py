@@ -447,7 +447,8 @@ class Service:
         log.info("import %s: %d file(s) read", folder, len(parsed))
         if add_values:
             self._allowed(by, "manage_vocabularies")
-        adopt = add_values or not terms.practice_in_use(self.db)
+        in_use = terms.practice_in_use(self.db)
+        adopt = add_values or not in_use
         checker = Checker(parsed.values(), problems, lookup=lambda ids: reads.held_by(self.db, ids),
                           words=Vocabularies(terms.stored_words(self.db)), adopt=adopt,
                           events=lambda ids: reads.event_keys(self.db, ids))
@@ -461,6 +462,8 @@ class Service:
         if problems and not skip_bad:
             log.warning("import %s rejected: %d problem(s), nothing written", folder, len(problems))
             raise ImportRejected(folder, problems)
+        if checker.adopted and in_use and not add_values:  # a vocabularies.csv adding words to a practice in use
+            self._allowed(by, "manage_vocabularies")
         self._add_words(checker.adopted, by, via=f"import {os.path.abspath(folder)}")
         settings = self.db.settings
         batch_size, workers = batch_size or settings.batch_size, workers or settings.import_workers
@@ -471,9 +474,11 @@ class Service:
         try:
             for name, rows in parsed.items():
                 began = time.perf_counter()
+                good = (rec._asdict() for _, rec in rows.good())
+                if rows.kind.name == "term":  # a built-in word listed is known already: never stored
+                    good = (r for r in good if r["value"] not in VOCABULARY_BUILT_IN[r["vocabulary"]])
                 report.files[name].written = store.write_records(
-                    self.db, rows.kind.name, (rec._asdict() for _, rec in rows.good()), batch_size=batch_size,
-                    workers=workers, progress=progress)
+                    self.db, rows.kind.name, good, batch_size=batch_size, workers=workers, progress=progress)
                 report.files[name].seconds = round(time.perf_counter() - began, 3)
         except IdTaken as e:  # a single write took one of the folder's ids after it was checked
             raise GraphsvcError(f"{folder}: id {e.record_id!r} was taken while the import wrote ({e}); "

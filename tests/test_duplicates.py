@@ -81,7 +81,7 @@ def test_the_contact_form_keeps_what_was_typed_and_says_why(small, graph, client
                                                                   if k != "referrer_id"},
                                                                "csrf_token": csrf_token_of(form)})
     assert answer.status_code == 422
-    assert "already recorded as contact k1 (same referrer, member, kind and day)" in answer.get_data(as_text=True)
+    assert "Already recorded as contact k1 (same referrer, member, kind and day)" in answer.get_data(as_text=True)
     assert snapshot(graph) == before
 
 

@@ -344,8 +344,13 @@ def test_a_vocabularies_file_adds_its_words_and_refuses_a_bad_row(small, tmp_pat
     with pytest.raises(ImportRejected) as caught:
         import_folder(small, folder)
     assert [p.split(": field ")[0] for p in caught.value.problems] == ["vocabularies.csv:3", "vocabularies.csv:4"]
-    (folder / "vocabularies.csv").write_text("vocabulary,value\nneeds,ocd\ninsurances,self_pay\n")
+    (folder / "vocabularies.csv").write_text("vocabulary,value\nneeds,ocd\ninsurances,self_pay\npopulations,adult\n")
     (folder / "clients.csv").write_text("id,needs,population,insurance,schedule\ncl8,ocd,adult,self_pay,\n")
+    before = snapshot(small)
+    with pytest.raises(Forbidden):  # adding words to a practice in use is a manager's
+        service_of(small).import_folder(folder, by=Actor("ana", "clinician", "cn1"))
+    assert snapshot(small) == before
     report = import_folder(small, folder)  # the words listed are the practice's, and the rows after may use them
     assert report.values_added == {"needs": ["ocd"], "insurances": ["self_pay"]}
     assert ("needs", "ocd") in stored(small) and report.files["clients.csv"].written == 1
+    assert ("populations", "adult") not in stored(small)  # a built-in word listed: known, never stored

@@ -132,7 +132,8 @@ def referrer(referrer_id):
         if went is None:
             raise
         # A merged record: where it went (the client follows, or reads Location).
-        return redirect(url_for("api.referrer", referrer_id=went, **request.args), code=308)
+        kept = {k: v for k, v in request.args.items() if k != "refresh"}  # refreshed here already
+        return redirect(url_for("api.referrer", referrer_id=went, **kept), code=308)
 
 
 @bp.get("/referrers/<referrer_id>/suggestions")

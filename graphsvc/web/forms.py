@@ -211,13 +211,14 @@ def plain(message: str, field: Field | None = None, names: Mapping[str, str] | N
 
     The field's own name goes (the label beside it says which field), a
     blank answer is "Choose one." or "Fill this in.", the patterns of ids,
-    words and dates are said in words, and an id in ``names`` (a member's, a
-    referrer's) becomes its name.
+    words and dates are said in words, and beside a choice of people an id
+    it offers becomes its name (``names``); a typed id (a client's) stays.
 
     >>> plain("field 'to_clinician_id': must be 1-64 letters, digits or _ . : - starting with a letter or "
     ...       "digit (got '')", Field("to_clinician_id", "Pass to", SELECT))
     'Choose one.'
-    >>> plain("field 'to_clinician_id': 'cn1' already holds the role", names={"cn1": "Ana Ruiz"})
+    >>> plain("field 'to_clinician_id': 'cn1' already holds the role",
+    ...       Field("to_clinician_id", "Pass to", SELECT, (("cn1", "Ana Ruiz"),)), names={"cn1": "Ana Ruiz"})
     'Ana Ruiz already holds the role.'
     >>> plain("unknown client_id 'cl99'")
     "There is no client 'cl99'."
@@ -236,9 +237,11 @@ def plain(message: str, field: Field | None = None, names: Mapping[str, str] | N
     if unknown:
         noun, value, rest = unknown.groups()
         body = f"There is no {noun.replace('_', ' ')} {value}{rest}"
-    if field is None or field.name != "id":  # a message about an id itself keeps the id
+    if field is not None and field.kind == SELECT:  # a choice of people: the one named by name, not by id
+        offered = {value for value, _ in field.choices}
         for some_id, name in (names or {}).items():
-            body = body.replace(f"'{some_id}'", name)
+            if some_id in offered:
+                body = body.replace(f"'{some_id}'", name)
     body = body[:1].upper() + body[1:]
     return body if body.endswith((".", "?", "!", ")")) else body + "."
 

@@ -33,8 +33,8 @@ PAIRS_SHOWN = 200
 @bp.get("/referrers/duplicates")
 def duplicates():
     """The likely duplicate referrers, most alike first, each pair with its two merge buttons."""
-    only_parameters()
     auth.require("merge_referrers")
+    only_parameters()
     insights = extensions.insights()
     rows = insights.referrer_row
     pairs = [{**pair, "a": rows[pair["ids"][0]], "b": rows[pair["ids"][1]]}
