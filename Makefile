@@ -104,6 +104,7 @@ bench: install
 	$(BIN)/python -m tests.benchmarks.bench_pages
 	$(BIN)/python -m tests.benchmarks.bench_today
 	$(BIN)/python -m tests.benchmarks.bench_tuning
+	$(BIN)/python -m tests.benchmarks.bench_duplicates
 
 stop:
 	-$(BIN)/graphsvc db stop

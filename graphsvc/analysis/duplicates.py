@@ -19,7 +19,8 @@ from collections import defaultdict
 from itertools import combinations
 
 import networkx as nx
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 __all__ = ["bare_name", "likely_duplicate_referrers"]
 
@@ -48,6 +49,25 @@ def bare_name(name: str) -> str:
 
 def _bare_organization(organization: str) -> str:
     return " ".join(_WORD.findall((organization or "").casefold()))
+
+
+# A block at most this big is compared pair by pair in Python; a bigger one (a common surname in a large
+# practice) in one RapidFuzz matrix, in C++.
+SMALL_BLOCK = 12
+
+
+def _alike_names(members: list[str], people: dict, min_name: float):
+    """``(a, b, score)`` for the pairs of ``members`` (sorted) whose bare names agree at least ``min_name``."""
+    if len(members) <= SMALL_BLOCK:
+        for a, b in combinations(members, 2):
+            score = round(fuzz.token_sort_ratio(people[a][0], people[b][0]), 1)
+            if score >= min_name:
+                yield a, b, score
+        return
+    names = [people[m][0] for m in members]
+    scores = process.cdist(names, names, scorer=fuzz.token_sort_ratio, score_cutoff=min_name, dtype=np.float32)
+    for i, j in zip(*np.nonzero(np.triu(scores, k=1)), strict=True):
+        yield members[i], members[j], round(float(scores[i, j]), 1)
 
 
 def likely_duplicate_referrers(G: nx.Graph, *, min_name: float = 88.0, min_organization: float = 80.0) -> list[dict]:
@@ -95,14 +115,11 @@ def likely_duplicate_referrers(G: nx.Graph, *, min_name: float = 88.0, min_organ
     seen: set[tuple[str, str]] = set()
     pairs = []
     for members in blocks.values():
-        for a, b in combinations(sorted(members), 2):
+        for a, b, name_score in _alike_names(sorted(members), people, min_name):
             if (a, b) in seen:
                 continue
             seen.add((a, b))
-            (name_a, org_a), (name_b, org_b) = people[a], people[b]
-            name_score = round(fuzz.token_sort_ratio(name_a, name_b), 1)
-            if name_score < min_name:
-                continue
+            (_, org_a), (_, org_b) = people[a], people[b]
             org_score = round(fuzz.token_set_ratio(org_a, org_b), 1) if org_a and org_b else None
             if org_score is not None and org_score < min_organization:
                 continue
