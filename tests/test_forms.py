@@ -515,7 +515,7 @@ def test_a_taken_id_is_refused_not_overwritten(small, graph, client, web_account
 
 def test_a_refused_pass_and_handoff(small, graph, client, web_accounts):
     page = refused(graph, web_accounts, client, "/referrals/r1/pass", {"to_clinician_id": "st1", "reason": ""})
-    assert messages_of(page, "reason") == ["Choose one."]
+    assert messages_of(page, "reason") == ["Choose why it is passed."]
     page = refused(graph, web_accounts, client, "/referrers/rf1/handoff", {
         "to_clinician_id": "cn1", "date": "2024-06-10"})
     assert messages_of(page, "to_clinician_id") == ["Ana Ruiz already holds the role."]
@@ -535,6 +535,16 @@ def test_a_referral_needs_a_client(small, graph, client, web_accounts):
     page = refused(graph, web_accounts, client, "/referrers/rf3/referrals/new",
                    {"date": "2024-06-10", "addressed_to": "practice", "assigned_to": "cn1", "do": "save"})
     assert messages_of(page, "client_id") == ["Give an existing client's id, or describe a new client below."]
+
+
+def test_the_client_is_picked_by_what_it_needs_and_a_blank_choice_says_which(small, graph, client, web_accounts):
+    form = text_of(client.get("/referrers/rf1/referrals/new"))
+    # rf1's clients, the most recently referred first, each told by its id and attributes (no name is stored).
+    options = re.findall(r'<option value="(cl\d)">([^<]*)</option>', field_html(form, "client_id"))
+    assert options[0][0] == "cl4" and options[-1][0] == "cl1" and len(options) == 2
+    assert all("last referred" in label for _, label in options)
+    page = refused(graph, web_accounts, client, "/referrals/r1/pass", {"to_clinician_id": "", "reason": ""})
+    assert messages_of(page, "to_clinician_id") == ["Choose the clinician to pass this referral to."]
 
 
 def test_the_place_of_each_message():

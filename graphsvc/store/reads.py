@@ -43,6 +43,12 @@ def client_attributes(db: Graph, client_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+def clients_of_referrer(db: Graph, referrer_id: str, limit: int = 200) -> list[dict[str, Any]]:
+    """The clients referrer ``referrer_id`` sent, the most recently referred first (at most ``limit``):
+    ``id``, ``needs``, ``population``, ``insurance`` and ``last`` (ISO day)."""
+    return db.read("clients_of_referrer", id=referrer_id, limit=limit)
+
+
 def referrer_of_referral(db: Graph, referral_id: str) -> str | None:
     """The id of the referrer that sent referral ``referral_id``; None if there is no such referral."""
     rows = db.read("referrer_of_referral", id=referral_id)

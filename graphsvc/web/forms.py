@@ -47,6 +47,7 @@ class Field:
     help: str = ""
     aliases: tuple[str, ...] = ()
     readonly: bool = False
+    missing: str = ""  # what a blank answer is told ("Choose the clinician to pass this referral to.")
 
 
 @dataclass
@@ -227,6 +228,8 @@ def plain(message: str, field: Field | None = None, names: Mapping[str, str] | N
     got = _GOT.search(body)
     typed = got.group(1) if got else ""
     if typed == "''" or body == "is required":
+        if field is not None and field.missing:
+            return field.missing
         if field is not None and field.kind in (SELECT, CHECKS):
             return "Choose one."
         return "Fill this in."

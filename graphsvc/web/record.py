@@ -177,13 +177,27 @@ def _page(template: str, form: Form, **context):
 CLIENT_FIELDS = ("needs", "population", "insurance", "schedule")
 
 
-def _referral_form(insights) -> Form:
+def _client_choices(referrer_id: str) -> tuple:
+    """The referrer's clients for a pick list, the most recently referred first: a client has no name, so
+    it is told by its id and what it needs ("cl3 · adult; anxiety, adhd; BCBS; last referred 2024-05-01")."""
+    try:
+        rows = reads.clients_of_referrer(extensions.graph(), referrer_id)
+    except Neo4jUnavailable:
+        return ()
+    return tuple((c["id"], "; ".join(part for part in (
+        words(c["population"]) if c["population"] else "",
+        ", ".join(words(n) for n in c["needs"]), words(c["insurance"]) if c["insurance"] else "",
+        f"last referred {c['last']}") if part)) for c in rows)
+
+
+def _referral_form(insights, clients: tuple = ()) -> Form:
     members = _member_choices(insights)
     vocab = _words()
     return Form([
         Field("date", "Date", DATE),
-        Field("client_id", "Existing client id",
-              help="A client already in the graph; or leave blank and describe a new client below."),
+        Field("client_id", "Existing client", PICK, clients,
+              help="Type or pick one of this referrer's clients (by id, with what it needs); or leave blank "
+                   "and describe a new client below."),
         Field("needs", "New client: needs", CHECKS, words_choices(vocab.values("needs")), aliases=("client.needs",)),
         Field("population", "New client: population", SELECT, words_choices(vocab.values("populations")),
               blank="—", aliases=("client.population",)),
@@ -212,7 +226,7 @@ def referral(referrer_id):
     auth.require("record_referral")
     with _lookup() as insights:
         referrer = _referrer(insights, referrer_id)
-        form = _referral_form(insights)
+        form = _referral_form(insights, _client_choices(referrer_id))
         usual = _usual_address(insights, referrer)
     if request.method == "GET":
         form.values.update(date=today().isoformat(), addressed_to=usual)
@@ -286,8 +300,10 @@ def _referral_page(form: Form, referrer: dict):
 
 def _pass_form(insights) -> Form:
     return Form([
-        Field("to_clinician_id", "Pass to", SELECT, _clinician_choices(insights), blank="— choose —"),
-        Field("reason", "Reason", SELECT, words_choices(PASS_REASONS), blank="— choose —"),
+        Field("to_clinician_id", "Pass to", SELECT, _clinician_choices(insights), blank="— choose —",
+              missing="Choose the clinician to pass this referral to."),
+        Field("reason", "Reason", SELECT, words_choices(PASS_REASONS), blank="— choose —",
+              missing="Choose why it is passed."),
     ])
 
 
@@ -345,8 +361,10 @@ def introduction(referrer_id):
     by = tuple(m for m in members if m[0] == mine) if mine else members
     form = Form([
         Field("date", "Date", DATE),
-        Field("introduced_id", "Colleague introduced", SELECT, members, blank="— choose —"),
-        Field("by_id", "Introduced by", SELECT, by, blank=None if mine else "— choose —"),
+        Field("introduced_id", "Colleague introduced", SELECT, members, blank="— choose —",
+              missing="Choose the colleague who was introduced."),
+        Field("by_id", "Introduced by", SELECT, by, blank=None if mine else "— choose —",
+              missing="Choose who made the introduction."),
         Field("id", ID_LABEL, help=ID_HELP),
     ])
     if request.method == "GET":
@@ -376,7 +394,8 @@ def contact(referrer_id):
     own = tuple(m for m in members if m[0] == mine) if mine else members  # a clinician records its own
     form = Form([
         Field("date", "Date", DATE),
-        Field("member_id", "Who met them", SELECT, own, blank=None if mine else "— choose —"),
+        Field("member_id", "Who met them", SELECT, own, blank=None if mine else "— choose —",
+              missing="Choose who met them."),
         Field("kind", "Kind", SELECT, words_choices(k for k in _words().values("contact_kinds") if k != "update_sent"),
               blank="— choose —"),
         Field("id", ID_LABEL, help=ID_HELP),
@@ -409,10 +428,12 @@ def referral_out(referrer_id):
     covering = [(n, [p for p in providers if n in p["niches"]]) for n in niches]
     form = Form([
         Field("date", "Date", DATE),
-        Field("client_id", "Client id", help="The client's pseudonymous id, as on its referral."),
+        Field("client_id", "Client", PICK, _client_choices(referrer_id), missing="Pick the client referred out.",
+              help="Type or pick one of this referrer's clients (by id, with what it needs)."),
         Field("provider_id", "Outside provider", SELECT, choices(providers, label=lambda p: f"{p['name']} ({p['id']})"),
               blank="— choose —"),
-        Field("niche", "Niche", SELECT, words_choices(niches), blank="— choose —"),
+        Field("niche", "Niche", SELECT, words_choices(niches), blank="— choose —",
+              missing="Choose what the client was referred out for."),
         Field("id", ID_LABEL, help=ID_HELP),
     ])
     if request.method == "GET":

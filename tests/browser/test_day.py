@@ -65,7 +65,7 @@ def test_a_managers_day_from_today(page, live_server, console, sign_in_page, sho
     for day, consent in (("2024-12-10", "yes"), ("2024-12-12", "no")):
         page.goto(f"{live_server}/referrers/rf3/referrals/new")
         page.get_by_label("Date").fill(day)
-        page.get_by_label("Existing client id").fill("cl1")
+        page.get_by_label("Existing client", exact=True).fill("cl1")
         page.get_by_label("Addressed to").select_option("cn2")
         page.get_by_label("May the referrer be told how it went?").select_option(consent)
         with page.expect_navigation():
