@@ -502,14 +502,14 @@ def _save(kind: str, what: str, form: Form, record_id: str | None, target):
 
 
 def _referrer_form(insights, new: bool) -> Form:
-    return Form(([Field("id", "Referrer id", help=ID_HELP)] if new else []) + [
+    return Form([
         Field("name", "Name"),
         Field("kind", "Kind", SELECT, words_choices(_words().values("referrer_kinds")), blank="— choose —"),
         Field("organization", "Organization"),
         Field("point_person_id", "First point person", SELECT, _clinician_choices(insights), blank="— choose —",
               help="" if new else "Who held the role first; to change who holds it now, hand the referrer over."),
         Field("since", "Relationship since", DATE),
-    ])
+    ] + ([Field("id", ID_LABEL, help=ID_HELP)] if new else []))
 
 
 @bp.route("/referrers/new", methods=["GET", "POST"], defaults={"referrer_id": None})
@@ -538,14 +538,14 @@ def save_referrer(referrer_id):
 
 def _clinician_form(new: bool) -> Form:
     vocab = _words()
-    return Form(([Field("id", "Clinician id", help=ID_HELP)] if new else []) + [
+    return Form([
         Field("name", "Name"),
         Field("specialties", "Specialties", CHECKS, words_choices(vocab.values("needs"))),
         Field("populations", "Populations", CHECKS, words_choices(vocab.values("populations"))),
         Field("insurances", "Insurances", CHECKS, words_choices(vocab.values("insurances"))),
         Field("schedule", "Schedule", CHECKS, words_choices(vocab.values("schedules"))),
         Field("accepting_new", "Accepting new clients", CHECK),
-    ])
+    ] + ([Field("id", ID_LABEL, help=ID_HELP)] if new else []))
 
 
 @bp.route("/clinicians/new", methods=["GET", "POST"], defaults={"clinician_id": None})
@@ -588,10 +588,10 @@ def _member(insights, member_id: str, kind: str) -> dict:
 def save_staff(staff_id):
     """Add a staff member, or change one."""
     auth.require("save_staff")
-    form = Form(([Field("id", "Staff id", help=ID_HELP)] if staff_id is None else []) + [
+    form = Form([
         Field("name", "Name"),
         Field("role", "Role", SELECT, words_choices(STAFF_ROLES), blank="— choose —"),
-    ])
+    ] + ([Field("id", ID_LABEL, help=ID_HELP)] if staff_id is None else []))
     with _lookup() as insights:
         old = _member(insights, staff_id, "staff") if staff_id else None
     if request.method == "GET":
@@ -612,12 +612,12 @@ def save_staff(staff_id):
 def save_provider(provider_id):
     """Add a trusted outside provider, or change one."""
     auth.require("save_provider")
-    form = Form(([Field("id", "Provider id", help=ID_HELP)] if provider_id is None else []) + [
+    form = Form([
         Field("name", "Name"),
         Field("niches", "Niches", CHECKS, words_choices(_words().values("niches")),
               help="What the practice refers out to it for. A manager adds a new niche under Settings, "
                    "Vocabularies."),
-    ])
+    ] + ([Field("id", ID_LABEL, help=ID_HELP)] if provider_id is None else []))
     with _lookup() as insights:
         old = _found(lambda: insights.provider(provider_id), "outside provider", provider_id) if provider_id else None
     if request.method == "GET":
