@@ -44,6 +44,7 @@ from playwright.sync_api import Page, sync_playwright
 
 HERE = Path(__file__).resolve().parent
 WIDTH, HEIGHT = 1280, 800
+SEARCH_TEXT = "Jack"  # a few letters of the demo's Dr. Tamara Jackson (a clinician's name holds them too)
 
 
 def read_passwords() -> tuple[str, str]:
@@ -63,6 +64,13 @@ def sign_in(page: Page, base: str, username: str, password: str) -> None:
         sys.exit(f"could not sign in as {username} at {base}/login")
 
 
+def scroll_to(page: Page, selector: str, above: int = 10) -> None:
+    """Scroll so that the first element matching ``selector`` sits ``above`` px below the window's top."""
+    page.evaluate("([selector, above]) => window.scrollBy(0, document.querySelector(selector)"
+                  ".getBoundingClientRect().top - above)", [selector, above])
+    page.wait_for_timeout(300)
+
+
 def scroll_to_heading(page: Page, text: str, above: int = 10) -> None:
     """Scroll so that the h2 starting with ``text`` sits ``above`` px below the window's top."""
     page.evaluate("([text, above]) => window.scrollBy(0, [...document.querySelectorAll('h2')]"
@@ -71,6 +79,8 @@ def scroll_to_heading(page: Page, text: str, above: int = 10) -> None:
 
 
 def shoot(page: Page, out: Path, name: str) -> None:
+    if page.url.split("?")[0].rstrip("/").endswith("/login"):
+        sys.exit(f"{name}: the session ended (the page is {page.url})")
     path = out / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     print(f"{path} ({path.stat().st_size // 1024} KB)")
@@ -104,6 +114,10 @@ def main() -> None:
         page.wait_for_selector("canvas[data-drawn='1']", timeout=15_000)
         page.wait_for_timeout(500)  # Chart.js animates
         shoot(page, args.out, "dashboard")
+        # ... and further down, its charts: the stage funnel now and the referrers in each stage.
+        page.wait_for_selector("#chart-stages[data-drawn='1']", timeout=15_000)
+        scroll_to(page, "figure.chart")
+        shoot(page, args.out, "dashboard-charts")
 
         # A worklist: stalled referrers, each with why and the next step.
         page.goto(f"{base}/worklists/stalled")
@@ -127,11 +141,35 @@ def main() -> None:
         page.wait_for_timeout(300)
         shoot(page, args.out, "referrer")
 
-        # The network picture (drawn by Cytoscape.js in the browser).
+        # The network: one point person's group, named (drawn by Cytoscape.js in the browser).
         page.goto(f"{base}/network")
         page.wait_for_selector("#network[data-drawn]", timeout=30_000)
         page.wait_for_timeout(1000)
         shoot(page, args.out, "network")
+        # ... and the whole network, fetched from /api/network.
+        page.goto(f"{base}/network?whole=1")
+        page.wait_for_selector("#network[data-drawn]", timeout=30_000)
+        page.wait_for_timeout(1000)
+        shoot(page, args.out, "network-whole")
+
+        # The clinicians: each with its referrers by stage.
+        page.goto(f"{base}/clinicians")
+        page.wait_for_load_state("networkidle")
+        shoot(page, args.out, "clinicians")
+
+        # The practice's vocabularies: the words its records may use, built-in and added.
+        page.goto(f"{base}/settings/vocabularies")
+        page.wait_for_load_state("networkidle")
+        shoot(page, args.out, "vocabularies")
+
+        # The header's search box, its matches open under it as one types.
+        page.goto(f"{base}/today")
+        page.wait_for_load_state("networkidle")
+        page.get_by_label("Search referrers, clinicians, staff and outside providers").press_sequentially(
+            SEARCH_TEXT, delay=50)
+        page.wait_for_selector(f"form.site-search[data-answered='{SEARCH_TEXT}']", timeout=15_000)
+        page.wait_for_timeout(300)
+        shoot(page, args.out, "search")
 
         # The console: the analysts' library, one saved query with its typed inputs.
         page.goto(f"{base}/console?query=stalled_referrers_by_point_person")
