@@ -50,11 +50,12 @@ STATUS_ORDER = {status: i for i, status in enumerate(REFERRAL_STATUSES)}
 
 # Fields that name another record, looked up in the graph when not defined alongside.
 REFERENCE_FIELDS = ("referrer_id", "client_id", "point_person_id", "assigned_to", "addressed_to",
-                    "introduced_id", "by_id", "member_id", "provider_id", "referral_id")
+                    "introduced_id", "by_id", "member_id", "provider_id", "referral_id", "into")
 # How "already exists" names each kind of record.
 LABEL = {"clinician": "Clinician", "staff": "Staff member", "referrer": "Referrer", "client": "Client",
          "external_provider": "Outside provider", "referral": "Referral", "introduction": "Introduction",
-         "contact": "Contact", "referral_out": "ReferralOut", "task": "Task", "referral_status": "Status"}
+         "contact": "Contact", "referral_out": "ReferralOut", "task": "Task", "referral_status": "Status",
+         "merged_referrer": "Merged referrer"}
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ class Checker:
             "external_provider": self._party,
             "client": self._client,
             "referrer": self._referrer,
+            "merged_referrer": self._merged_referrer,
             "handoff": self._handoff,
             "referral": self._referral,
             "referral_status": self._referral_status,
@@ -298,6 +300,8 @@ class Checker:
             return "referrer"
         if stored.get("provider"):
             return "external_provider"
+        if stored.get("merged"):
+            return "merged_referrer"
         return None
 
     def _member_kind(self, member_id: str) -> str | None:
@@ -368,6 +372,10 @@ class Checker:
         if problem:
             return [problem]
         return self._id_taken(rec, batch, held_by == batch.kind.name)
+
+    def _merged_referrer(self, rec, batch: Batch) -> list[str]:
+        went = [] if self._known_referrer(rec.into) else [_Unknown(f"unknown into {rec.into!r} (the referrer kept)")]
+        return self._party(rec, batch) + went
 
     def _member(self, rec, batch: Batch) -> list[str]:
         return self._party(rec, batch)

@@ -250,6 +250,16 @@ class ExternalProvider(Record):
     niches: _list_of(Slug) = []
 
 
+class MergedReferrer(Record):
+    """A referrer's record merged into another record of the same person (``into``): its id stays taken and
+    leads to the one kept (``Service.merge_referrers``)."""
+
+    id: Id
+    name: Name
+    into: Id
+    merged_on: Day
+
+
 class Referral(Record):
     id: Id
     date: Day
@@ -454,6 +464,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("external_provider", ExternalProvider),
     Kind("client", Client),
     Kind("referrer", Referrer),
+    Kind("merged_referrer", MergedReferrer),  # after the referrers: each names the one it went into
     Kind("handoff", Handoff, key=("referrer_id", "date")),
     Kind("referral", Referral),
     Kind("referral_status", ReferralStatus, key=("referral_id", "status")),

@@ -334,7 +334,7 @@ def in_update(referred_on: date, consent: str, day: date, days: int = UPDATE_DAY
 
 # The record kinds that are parties (nodes of the analysed graph, keyed by id), and how people call them.
 PARTY_KINDS = {"clinician": "clinician", "staff": "staff member", "referrer": "referrer",
-               "external_provider": "outside provider"}
+               "external_provider": "outside provider", "merged_referrer": "merged referrer"}
 
 
 def merged_tenures(kept: Sequence[tuple], merged: Sequence[tuple]) -> list[tuple]:

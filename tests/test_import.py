@@ -105,7 +105,7 @@ def test_header_problems_name_the_column(graph, tmp_path):
     lines = caught.value.problems
     assert lines[:3] == [
         "referals.csv: not a graphsvc file; expected one of vocabularies.csv, clinicians.csv, staff.csv, "
-        "external_providers.csv, clients.csv, referrers.csv, handoffs.csv, referrals.csv, "
+        "external_providers.csv, clients.csv, referrers.csv, merged_referrers.csv, handoffs.csv, referrals.csv, "
         "referral_statuses.csv, introductions.csv, contacts.csv, referrals_out.csv, tasks.csv",
         "staff.csv:1: column 'role' appears twice",
         "clients.csv:1: unknown column 'name' (client records hold a pseudonymous id and "

@@ -219,3 +219,32 @@ def test_the_list_links_the_duplicates_and_odd_requests_are_refused(twice, clien
     assert sorted(merged["labels"]) == ["MergedReferrer", "Party"]
     assert sorted(merged["props"]) == ["id", "merged_into", "merged_on", "name"]
     assert (merged["props"]["name"], merged["props"]["merged_into"]) == ("Ms. Vega, LCSW", "rf2")
+
+
+def test_a_merge_travels_through_export_and_import(twice, tmp_path):
+    from graphsvc.csvio.exporter import export_folder
+    from graphsvc.csvio.importer import ImportRejected
+    from graphsvc.store.schema import init_schema
+    from tests.helpers import import_folder
+
+    service_of(twice).merge_referrers("rf9", {"into": "rf2"}, by=someone())
+    before = snapshot(twice, analysis=False)
+    export_folder(twice, tmp_path / "out")
+    merged = (tmp_path / "out" / "merged_referrers.csv").read_text().splitlines()
+    assert merged[0] == "id,name,into,merged_on" and merged[1].startswith("rf9,\"Ms. Vega, LCSW\",rf2,")
+    twice.write("wipe_graph", catalog=TEST_QUERIES)
+    init_schema(twice)
+    import_folder(twice, tmp_path / "out")
+    assert snapshot(twice, analysis=False) == before  # the merged id too, still leading to the one kept
+    assert service_of(twice).merged_into("rf9") == "rf2"
+    # A folder may not make a referrer of a merged id, nor merge into a referrer it does not know.
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "referrers.csv").write_text("id,name,kind,organization,point_person_id,since\n"
+                                         "rf9,Someone,physician,,cn1,2024-01-01\n")
+    (again / "merged_referrers.csv").write_text("id,name,into,merged_on\nrf8,Old,rf404,2024-01-01\n")
+    with pytest.raises(ImportRejected) as caught:
+        import_folder(twice, again)
+    assert caught.value.problems == [
+        "referrers.csv:2: field 'id': 'rf9' is already a merged referrer's id; a referrer needs an id of its own",
+        "merged_referrers.csv:2: unknown into 'rf404' (the referrer kept)"]

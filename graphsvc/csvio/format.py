@@ -46,6 +46,7 @@ FILES: tuple[CsvFile, ...] = tuple(
         ("external_providers.csv", "external_provider"),
         ("clients.csv", "client"),
         ("referrers.csv", "referrer"),
+        ("merged_referrers.csv", "merged_referrer"),
         ("handoffs.csv", "handoff"),
         ("referrals.csv", "referral"),
         ("referral_statuses.csv", "referral_status"),

@@ -33,6 +33,7 @@ EXPORT = {
     "external_provider": "export_external_providers",
     "client": "export_clients",
     "referrer": "export_referrers",
+    "merged_referrer": "export_merged_referrers",
     "handoff": "export_handoffs",
     "referral": "export_referrals",
     "referral_status": "export_referral_statuses",

@@ -75,6 +75,7 @@ UPSERT = {
     "external_provider": "upsert_external_providers",
     "client": "upsert_clients",
     "referrer": "upsert_referrers",
+    "merged_referrer": "upsert_merged_referrers",
     "handoff": "upsert_handoffs",
     "referral": "upsert_referrals",
     "referral_status": "upsert_referral_statuses",

@@ -10,8 +10,9 @@ OPTIONAL MATCH (r:Referrer {id: id})
 OPTIONAL MATCH (c:Client {id: id})
 OPTIONAL MATCH (e:ExternalProvider {id: id})
 OPTIONAL MATCH (x:Referral {id: id})
-WITH id, m, r, c, e, x
-WHERE m IS NOT NULL OR r IS NOT NULL OR c IS NOT NULL OR e IS NOT NULL OR x IS NOT NULL
+OPTIONAL MATCH (g:MergedReferrer {id: id})
+WITH id, m, r, c, e, x, g
+WHERE m IS NOT NULL OR r IS NOT NULL OR c IS NOT NULL OR e IS NOT NULL OR x IS NOT NULL OR g IS NOT NULL
 CALL (r) {
   OPTIONAL MATCH (r)-[t:POINT_PERSON]->(holder:Clinician)
   WITH t, holder ORDER BY t.since
@@ -28,6 +29,7 @@ RETURN id,
        CASE WHEN size(tenures) > 0 THEN tenures[-1].since END AS current_since,
        tenures,
        x IS NOT NULL AS referral,
+       g IS NOT NULL AS merged,
        CASE WHEN x IS NULL THEN null ELSE COLLECT { MATCH (s:Referrer)-[:SENT]->(x) RETURN s.id }[0] END
          AS referral_referrer,
        x.date AS referral_date,
