@@ -211,3 +211,25 @@ def test_a_members_referrers_download_as_csv(small, client, client_as, web_accou
     assert csv_rows(client.get("/clinicians/st1?format=csv")) == []  # staff are point persons of none
     assert client.get("/clinicians/cn2?format=pdf").status_code == 400
     assert client.get("/clinicians/nope?format=csv").status_code == 404
+
+
+def test_outreach_coverage_and_likely_duplicates_download_as_csv(small, client, client_as, web_accounts):
+    outreach = client.get("/outreach?format=csv")
+    assert outreach.headers["Content-Disposition"] == 'attachment; filename="outreach.csv"'
+    assert outreach.get_data(as_text=True).splitlines() == [
+        "member_id,member,lunch,talk,school_consult,total", "cn1,Ana Ruiz,1,0,1,2", "cn2,Ben Okafor,0,1,0,1",
+        "cn3,Cleo Park,0,0,0,0", "st1,Dee Lang,0,0,0,0", "st2,Eli Moss,0,0,0,0"]
+    coverage = client.get("/coverage?format=csv").get_data(as_text=True).splitlines()
+    assert coverage == [
+        "id,name,niches,referrals_out,sent_for",
+        "ep1,Riverside Eating Disorders Center,inpatient_eating_disorders,1,inpatient_eating_disorders 1",
+        "ep2,County Forensic Services,forensic_evaluation;neuropsych_testing,0,"]
+    assert 'href="/outreach?format=csv" download' in client.get("/outreach").get_data(as_text=True)
+    assert 'href="/coverage?format=csv" download' in client.get("/coverage").get_data(as_text=True)
+    assert client.get("/referrers/duplicates?format=csv").get_data(as_text=True).splitlines() == [
+        "id_a,name_a,organization_a,id_b,name_b,organization_b,name_score,organization_score,why"]
+    assert client_as("clinician").get("/referrers/duplicates?format=csv").status_code == 403
+    for url in ("/outreach?format=xlsx", "/coverage?format=json", "/referrers/duplicates?format=pdf"):
+        assert client.get(url).status_code == 400, url
+    downloads = sorted(e["action"] for e in web_accounts.entries() if e["action"].startswith("download "))
+    assert downloads == ["download likely_duplicates.csv", "download outreach.csv", "download outside_providers.csv"]

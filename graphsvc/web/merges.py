@@ -13,7 +13,7 @@ kept (``referrers.detail``, ``api.referrer``).
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
 from ..errors import InvalidInput, NotFound
 from ..limits import shown
@@ -21,11 +21,14 @@ from . import auth, extensions
 from .api import QUERY
 from .api import bp as api
 from .api_writes import _body, _may
+from .downloads import csv_download
 from .pages import only_parameters
 
 bp = Blueprint("merges", __name__)
 
 QUERY["merge_api"] = ()
+CSV_COLUMNS = ("id_a", "name_a", "organization_a", "id_b", "name_b", "organization_b", "name_score",
+               "organization_score", "why")
 # The most pairs the page lists (the most alike first).
 PAIRS_SHOWN = 200
 
@@ -34,11 +37,19 @@ PAIRS_SHOWN = 200
 def duplicates():
     """The likely duplicate referrers, most alike first, each pair with its two merge buttons."""
     auth.require("merge_referrers")
-    only_parameters()
+    args = only_parameters(("format",))
     insights = extensions.insights()
     rows = insights.referrer_row
     pairs = [{**pair, "a": rows[pair["ids"][0]], "b": rows[pair["ids"][1]]}
              for pair in insights.duplicate_referrers if all(i in rows for i in pair["ids"])]
+    if args.get("format") is not None:
+        if args["format"] != "csv":
+            abort(400, f"format must be csv (or left out for the page); got {shown(args['format'])}")
+        return csv_download("likely_duplicates.csv", CSV_COLUMNS, (
+            {"id_a": p["a"]["id"], "name_a": p["a"]["name"], "organization_a": p["a"]["organization"],
+             "id_b": p["b"]["id"], "name_b": p["b"]["name"], "organization_b": p["b"]["organization"],
+             "name_score": p["name"], "organization_score": p["organization"], "why": "; ".join(p["reasons"])}
+            for p in pairs))
     return render_template("referrers/duplicates.html", pairs=pairs[:PAIRS_SHOWN], total=len(pairs),
                            shown=PAIRS_SHOWN)
 

@@ -35,6 +35,7 @@ from flask_login import current_user
 from ..limits import shown
 from ..vocabulary import CONTACT_KINDS
 from . import extensions
+from .downloads import csv_download
 from .pages import only_parameters
 
 bp = Blueprint("views", __name__)
@@ -44,8 +45,9 @@ MONTHS_SHOWN = 36
 
 @bp.get("/outreach")
 def outreach():
-    """Contacts by kind, member and month, and the stage rises that followed them."""
-    only_parameters()
+    """Contacts by kind, member and month, and the stage rises that followed them; ``format=csv``: the
+    contacts by member and kind."""
+    wants_csv = _csv(only_parameters(("format",)))
     insights = extensions.insights()
     data = insights.outreach
     months = data["by_month"][-MONTHS_SHOWN:]
@@ -56,8 +58,21 @@ def outreach():
     names = insights.member_names()
     members = sorted(((m, counts) for m, counts in data["by_member"].items()),
                      key=lambda mc: (-sum(mc[1].values()), names.get(mc[0], mc[0]).lower()))
+    if wants_csv:
+        return csv_download("outreach.csv", ("member_id", "member", *kinds, "total"), (
+            {"member_id": m, "member": names.get(m, m), **{k: counts.get(k, 0) for k in kinds},
+             "total": sum(counts.values())} for m, counts in members))
     return render_template("views/outreach.html", o=data, kinds=kinds, months=months, chart=chart,
                            members=members, names=names)
+
+
+def _csv(args: dict) -> bool:
+    """Whether ``format=csv`` was asked for (a 400 for another format)."""
+    if "format" not in args:
+        return False
+    if args["format"] != "csv":
+        abort(400, f"format must be csv (or left out for the page); got {shown(args['format'])}")
+    return True
 
 
 @bp.get("/network")
@@ -159,8 +174,9 @@ def point_person_group(insights, member_id: str, rows: list[dict]) -> dict:
 
 @bp.get("/coverage")
 def coverage():
-    """Referrals out by niche and provider over time; the niches sent away most."""
-    only_parameters()
+    """Referrals out by niche and provider over time; the niches sent away most; ``format=csv``: the
+    outside providers with what they were sent for."""
+    wants_csv = _csv(only_parameters(("format",)))
     data = extensions.insights().coverage
     months = data["by_month"][-MONTHS_SHOWN:]
     niches = list(data["top_niches"]) + (["other"] if any(row.get("other") for row in months) else [])
@@ -168,5 +184,9 @@ def coverage():
              "series": [{"label": n.replace("_", " "), "values": [row.get(n, 0) for row in months],
                          **({"key": "other"} if n == "other" else {})} for n in niches]}
     providers = sorted(data["by_provider"].items(), key=lambda pv: (-pv[1]["referrals_out"], pv[1]["name"].lower()))
+    if wants_csv:
+        return csv_download("outside_providers.csv", ("id", "name", "niches", "referrals_out", "sent_for"), (
+            {"id": p, "name": v["name"], "niches": sorted(v["niches"]), "referrals_out": v["referrals_out"],
+             "sent_for": [f"{niche} {n}" for niche, n in v["by_niche"].items()]} for p, v in providers))
     return render_template("views/coverage.html", c=data, months=months, niches=niches, chart=chart,
                            providers=providers)
