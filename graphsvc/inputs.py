@@ -489,6 +489,12 @@ class HandoffInput(Input):
     date: Day
 
 
+class VoidInput(Input):
+    """Void a mistaken record: why (kept with it, shown on the referrer's time line, audited)."""
+
+    reason: InputName = Field(description="Why the record is voided, in a sentence (required).")
+
+
 class MergeInput(Input):
     """Merge a referrer's record into another record of the same person (``into``: the one kept)."""
 

@@ -43,6 +43,8 @@ action                   who
 ``manage_vocabularies``  manager (add words to the vocabularies; an import's
                          ``--add-values`` too)
 ``merge_referrers``      manager (merge two records of one referrer)
+``void_records``         manager (void a mistaken referral, introduction,
+                         contact or referral out, with a reason; restore it)
 =======================  ======================================================
 
 An analyst writes nothing; it may run read-only queries in the console. The context keywords are the write's own fields
@@ -56,7 +58,8 @@ ROLES = ("manager", "intake", "clinician", "analyst")
 ACTIONS = ("refresh", "manage_accounts", "view_audit", "run_queries",
            "record_referral", "record_pass", "record_introduction", "record_contact", "record_referral_out",
            "hand_over", "save_referrer", "save_clinician", "save_staff", "save_provider", "work_on_rows",
-           "record_status", "send_update", "manage_vocabularies", "merge_referrers")
+           "record_status", "send_update", "manage_vocabularies", "merge_referrers",
+           "void_records")
 
 # What each action is, in words, for the reasons ``why_not`` gives.
 _DOING = {
@@ -79,6 +82,7 @@ _DOING = {
     "send_update": "send referrers their updates",
     "manage_vocabularies": "add words to the practice's vocabularies",
     "merge_referrers": "merge two records of one referrer",
+    "void_records": "void and restore records",
 }
 # Actions an analyst may take besides a manager (it writes nothing).
 _ANALYST = {"run_queries"}

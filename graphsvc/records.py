@@ -260,6 +260,15 @@ class MergedReferrer(Record):
     merged_on: Day
 
 
+def _voided(record):
+    """A void reason only with the day it was voided (a voided record says why)."""
+    if record.void_reason and record.voided_on is None:
+        raise ValueError("void_reason: given, but voided_on is not")
+    if record.voided_on is not None and not record.void_reason:
+        raise ValueError("void_reason: a voided record says why")
+    return record
+
+
 class Referral(Record):
     id: Id
     date: Day
@@ -271,9 +280,13 @@ class Referral(Record):
     # Whether the client agreed that the referrer be told how the referral went (the referrer's update).
     consent_to_update: Annotated[Literal[CONSENT],  # type: ignore[valid-type]
                                  BeforeValidator(lambda v: v or "unknown")] = "unknown"
+    # Voided (withdrawn by a manager, with a reason): kept, out of the analysis and every list.
+    voided_on: _optional(Day) = None
+    void_reason: _optional(Text) = None
 
     @model_validator(mode="after")
     def _pass_needs_a_clinician(self):
+        _voided(self)
         if self.pass_reason is not None:
             if self.addressed_to == PRACTICE:
                 raise ValueError("pass_reason: a referral addressed to the practice is assigned, not passed")
@@ -288,9 +301,13 @@ class Introduction(Record):
     referrer_id: Id
     introduced_id: Id
     by_id: Id
+    # Voided (withdrawn by a manager, with a reason): kept, out of the analysis and every list.
+    voided_on: _optional(Day) = None
+    void_reason: _optional(Text) = None
 
     @model_validator(mode="after")
     def _not_self(self):
+        _voided(self)
         if self.introduced_id == self.by_id:
             raise ValueError("introduced_id: a member cannot introduce themself")
         return self
@@ -304,9 +321,13 @@ class Contact(Record):
     kind: Word
     # An update_sent contact: the referrals whose status it told the referrer (their loops it closes).
     covers: _list_of(Id) = []
+    # Voided (withdrawn by a manager, with a reason): kept, out of the analysis and every list.
+    voided_on: _optional(Day) = None
+    void_reason: _optional(Text) = None
 
     @model_validator(mode="after")
     def _covers_only_an_update(self):
+        _voided(self)
         if self.kind == "update_sent" and not self.covers:
             raise ValueError("covers: an update_sent contact names the referrals it covered")
         if self.kind != "update_sent" and self.covers:
@@ -342,6 +363,13 @@ class ReferralOut(Record):
     client_id: Id
     provider_id: Id
     niche: Slug
+    # Voided (withdrawn by a manager, with a reason): kept, out of the analysis and every list.
+    voided_on: _optional(Day) = None
+    void_reason: _optional(Text) = None
+
+    @model_validator(mode="after")
+    def _reason_with_a_day(self):
+        return _voided(self)
 
 
 class Task(Record):

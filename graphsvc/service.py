@@ -59,6 +59,7 @@ from .inputs import (
     ReferralOutInput,
     RowAction,
     StatusInput,
+    VoidInput,
     WordInput,
     parse,
 )
@@ -266,6 +267,113 @@ class Service:
         if self.live is not None:  # the manager's next page shows one record, not two (bounded: a big practice
             self.live.wait_for_rebuild(MERGE_WAIT_SECONDS)  # answers first, its pages saying the data is catching up)
         self._audit("merge referrer", by, ids=[referrer_id, ask.into], detail={"dropped": row["dropped"]})
+        return row
+
+    # -- corrections that keep history --------------------------------------------------------------
+
+    def void_record(self, kind: str, record_id: str, ask: VoidInput | Mapping, *, by: Actor) -> dict:
+        """Void a mistaken record of ``kind`` (``VOIDABLE``: referral, introduction, contact, referral_out), with
+        a reason (a manager's). It stays, marked voided, and leaves the analysis and every list; its referrer's
+        analysis is brought up to date in the same transaction. Returns ``kind``, ``id``, ``referrer_id``,
+        ``voided_on`` and ``void_reason``; audited as ``void <kind>``."""
+        ask = _ask(VoidInput, ask)
+        self._allowed(by, "void_records")
+        label = _voidable(kind)
+
+        def work(unit: store.WriteUnit) -> dict:
+            found = unit.void_record(label, record_id, ask.reason, today())
+            if found is None:
+                raise NotFound(f"unknown {kind.replace('_', ' ')} {record_id!r}")
+            if found["was_voided"]:
+                raise InvalidInput(f"{LABEL[kind]} {record_id!r} is voided already ({found['void_reason']})")
+            unit.changed_referrers([found["referrer_id"]])
+            return {"kind": kind, "id": record_id, "referrer_id": found["referrer_id"],
+                    "voided_on": found["voided_on"], "void_reason": found["void_reason"]}
+
+        row = self._write(work)
+        self._audit(f"void {kind}", by, ids=[record_id, row["referrer_id"]], detail={"reason": ask.reason})
+        return row
+
+    def undo_handoff(self, referrer_id: str, ask: VoidInput | Mapping, *, by: Actor) -> dict:
+        """Undo a referrer's last handoff, a mistake (a manager's, with a reason): the point person before it
+        is the point person again. Returns ``referrer_id``, ``undone`` (the clinician whose tenure went),
+        ``point_person_id`` and ``since`` (the day of the handoff undone); audited as ``undo handoff``."""
+        ask = _ask(VoidInput, ask)
+        self._allowed(by, "void_records")
+
+        def work(unit: store.WriteUnit) -> dict:
+            unit.lock_referrer(referrer_id)
+            held = {row["id"]: row for row in unit.lookup([referrer_id])}.get(referrer_id)
+            if held is None or not held["referrer"]:
+                raise NotFound(f"unknown referrer {referrer_id!r}")
+            found = unit.undo_handoff(referrer_id)
+            if found is None:
+                raise InvalidInput(f"referrer {referrer_id!r} has had one point person only: no handoff to undo")
+            unit.changed_referrers([referrer_id])
+            return {"referrer_id": referrer_id, **found}
+
+        row = self._write(work)
+        self._audit("undo handoff", by, ids=[referrer_id, row["undone"], row["point_person_id"]],
+                    detail={"since": row["since"], "reason": ask.reason})
+        return row
+
+    def undo_pass(self, referral_id: str, ask: VoidInput | Mapping, *, by: Actor) -> dict:
+        """Undo a referral's pass, a mistake (a manager's, with a reason): it is assigned to the clinician it
+        was addressed to again, without a pass reason. Returns ``id``, ``referrer_id``, ``addressed_to``,
+        ``assigned_to`` and ``undone`` (the clinician it had been passed to); audited as ``undo pass``."""
+        ask = _ask(VoidInput, ask)
+        self._allowed(by, "void_records")
+
+        def work(unit: store.WriteUnit) -> dict:
+            stored = unit.referral(referral_id)  # locked: a concurrent pass waits
+            if stored is None:
+                raise NotFound(f"unknown referral {referral_id!r}")
+            if stored["addressed_to"] == stored["assigned_to"]:
+                raise InvalidInput(f"referral {referral_id!r} is not passed: it is with the clinician it was "
+                                   "addressed to")
+            if stored["pass_reason"] is None:  # addressed to the practice or a staff member: assigned
+                raise InvalidInput(f"referral {referral_id!r} is assigned, not passed: change its assignment "
+                                   "by passing it")
+            unit.pass_referral(referral_id, stored["addressed_to"], None)
+            unit.changed_referrers([stored["referrer_id"]])
+            return {"id": referral_id, "referrer_id": stored["referrer_id"], "addressed_to": stored["addressed_to"],
+                    "assigned_to": stored["addressed_to"], "undone": stored["assigned_to"]}
+
+        row = self._write(work)
+        self._audit("undo pass", by, ids=[referral_id, row["referrer_id"], row["undone"]],
+                    detail={"reason": ask.reason})
+        return row
+
+    def voided_of(self, referrer_id: str) -> list[dict]:
+        """The referrer's voided records, newest first (its page lists them, marked, with their reasons)."""
+        return reads.voided_of_referrer(self.db, referrer_id)
+
+    def restore_record(self, kind: str, record_id: str, *, by: Actor) -> dict:
+        """Restore a voided record (a manager's): it counts again. Refused when it would now be a duplicate
+        (an introduction or contact recorded again since). Returns ``kind``, ``id`` and ``referrer_id``;
+        audited as ``restore <kind>``."""
+        self._allowed(by, "void_records")
+        label = _voidable(kind)
+
+        def work(unit: store.WriteUnit) -> dict:
+            found = unit.restore_record(label, record_id)
+            if found is None:
+                raise NotFound(f"unknown {kind.replace('_', ' ')} {record_id!r}")
+            if not found["was_voided"]:
+                raise InvalidInput(f"{LABEL[kind]} {record_id!r} is not voided")
+            if kind in ("introduction", "contact"):
+                keys = {row["referrer_id"]: row for row in unit.event_keys([found["referrer_id"]])}
+                events = keys.get(found["referrer_id"], {}).get(f"{kind}s", [])
+                mine = [tuple(e[1:]) for e in events if e[0] == record_id]
+                twins = sorted(e[0] for e in events if e[0] != record_id and tuple(e[1:]) in mine)
+                if twins:  # the transaction rolls back: nothing restored
+                    raise InvalidInput(f"{LABEL[kind]} {record_id!r} cannot be restored: {kind} {twins[0]} records "
+                                       "the same since (void that one first)")
+            unit.changed_referrers([found["referrer_id"]])
+            return {"kind": kind, "id": record_id, "referrer_id": found["referrer_id"]}
+
+        row = self._write(work)
+        self._audit(f"restore {kind}", by, ids=[record_id, row["referrer_id"]])
         return row
 
     # -- closing the loop -------------------------------------------------------------------------
@@ -611,7 +719,9 @@ class Service:
             # Its attributes travel with its referrals in the analysed graph: the referrers that sent
             # them changed (their stored analysis did not).
             unit.changed_referrers(unit.referrers_of_client(record.id), analysis=False)
-        return row
+        # A record a person adds or changes is not voided (voiding is its own write): the answer leaves out
+        # the two empty fields that say so.
+        return {k: v for k, v in row.items() if k not in ("voided_on", "void_reason")}
 
     def _write(self, work, *, bulk: bool = False) -> dict:
         """Run ``work`` as one write with the stored analysis refreshed; then the live analysis (``bulk``: a
@@ -696,6 +806,18 @@ def _renamed(messages: list[str], names: dict | None) -> list[str]:
         return list(messages)
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
     return [pattern.sub(lambda m: names[m.group(1)], message) for message in messages]
+
+
+# The kinds of record a manager may void and restore, and their node labels.
+VOIDABLE = {"referral": "Referral", "introduction": "Introduction", "contact": "Contact",
+            "referral_out": "ReferralOut"}
+
+
+def _voidable(kind: str) -> str:
+    if kind not in VOIDABLE:
+        raise NotFound(f"a {kind.replace('_', ' ')} is not voided; the records voided are "
+                       + ", ".join(k.replace("_", " ") + "s" for k in VOIDABLE))
+    return VOIDABLE[kind]
 
 
 def _copies(gone: dict | None, kept: dict | None) -> dict[str, str]:

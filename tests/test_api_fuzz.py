@@ -66,7 +66,11 @@ RULE_REFUSALS = ("already exists", "is in the future", "unknown ", "pass_reason"
                  # a word on none of the practice's vocabularies; a day before the relationship began
                  UNKNOWN_WORD, "is before the relationship",
                  # a merge: the path's referrer and the body's are one
-                 "cannot be merged into itself")
+                 "cannot be merged into itself",
+                 # a void or restore: the record's state
+                 "is voided already", "is not voided", "cannot be restored",
+                 # undoing a pass or a handoff: something to undo
+                 "is not passed", "is assigned, not passed", "no handoff to undo")
 
 
 def valid_requests_are_answered(ctx, response, case):
@@ -102,6 +106,9 @@ def test_the_api_answers_as_its_openapi_document_says(app, graph, web_accounts):
         "POST /api/referrers/{referrer_id}/update", "GET /api/search",
         "GET /api/vocabularies/{vocabulary}", "POST /api/vocabularies/{vocabulary}",
         "POST /api/referrers/{referrer_id}/merge",
+        *(f"POST /api/{collection}/{{record_id}}/{action}" for collection in
+          ("referrals", "introductions", "contacts", "referrals-out") for action in ("void", "restore")),
+        "POST /api/passes/{referral_id}/void", "POST /api/handoffs/{referrer_id}/void",
         *(f"{method} /api/worklists/{name}{path}" for name in WORKLISTS
           for method, path in (("GET", ""), ("POST", "/{row_id}"))),
         *(f"{method} /api/{collection}{path}" for collection in ("referrers", "clinicians", "staff", "providers")

@@ -70,7 +70,7 @@ def test_the_actions():
     assert ACTIONS == ("refresh", "manage_accounts", "view_audit", "run_queries", "record_referral", "record_pass",
                        "record_introduction", "record_contact", "record_referral_out", "hand_over",
                        "save_referrer", "save_clinician", "save_staff", "save_provider", "work_on_rows",
-                       "record_status", "send_update", "manage_vocabularies", "merge_referrers")
+                       "record_status", "send_update", "manage_vocabularies", "merge_referrers", "void_records")
 
 
 @pytest.mark.parametrize("action, kwargs, expected", [

@@ -365,7 +365,7 @@ def test_create_app_takes_the_graph_and_settings_as_keywords(graph, neo4j_settin
 def test_blueprints_and_static_css(app, client):
     assert {bp for bp in app.blueprints} == {"home", "referrers", "worklists", "clinicians", "views", "practice",
                                              "health", "api", "auth", "record", "audit", "console", "today",
-                                             "updates", "search", "vocabularies", "merges"}
+                                             "updates", "search", "vocabularies", "merges", "corrections"}
     endpoints = {r.rule: r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints["/"] == "home.index" and endpoints["/referrers"] == "referrers.index"
     assert endpoints["/referrers/<referrer_id>"] == "referrers.detail"

@@ -49,6 +49,12 @@ def clients_of_referrer(db: Graph, referrer_id: str, limit: int = 200) -> list[d
     return db.read("clients_of_referrer", id=referrer_id, limit=limit)
 
 
+def voided_of_referrer(db: Graph, referrer_id: str) -> list[dict[str, Any]]:
+    """The voided records of a referrer, newest first: ``kind``, ``id``, ``date``, ``who``, ``voided_on``,
+    ``reason`` (``queries/app/voided_of_referrer.cypher``)."""
+    return db.read("voided_of_referrer", id=referrer_id)
+
+
 def referrer_of_referral(db: Graph, referral_id: str) -> str | None:
     """The id of the referrer that sent referral ``referral_id``; None if there is no such referral."""
     rows = db.read("referrer_of_referral", id=referral_id)

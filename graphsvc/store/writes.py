@@ -192,6 +192,23 @@ class WriteUnit:
                     day=day).consume()
         self.tx.run(query("mark_bulk_in_write"), practice_id=PRACTICE_ID).consume()
 
+    def void_record(self, label: str, record_id: str, reason: str, day) -> dict | None:
+        """Void record ``record_id`` (a ``label``: Referral, Introduction, Contact, ReferralOut):
+        ``{"referrer_id", "was_voided", "voided_on", "void_reason"}``, or None when there is none."""
+        found = native_rows(self._run("void_record", label=label, id=record_id, reason=reason, day=day))
+        return found[0] if found else None
+
+    def undo_handoff(self, referrer_id: str) -> dict | None:
+        """Undo the referrer's last handoff (``undo_handoff.cypher``): ``{"undone", "point_person_id",
+        "since"}``, or None when it has had one point person only. Take its lock first."""
+        found = self._run("undo_handoff", id=referrer_id)
+        return found[0] if found else None
+
+    def restore_record(self, label: str, record_id: str) -> dict | None:
+        """Restore voided record ``record_id``: ``{"referrer_id", "was_voided"}``, or None when there is none."""
+        found = native_rows(self._run("restore_record", label=label, id=record_id))
+        return found[0] if found else None
+
     def delete_events(self, copies: dict[str, str]) -> None:
         """Delete these introductions and contacts (``{copy: the event kept}``, a merge's copies of events the
         kept record holds); the referrals a copy's update covered are covered by the event kept."""

@@ -122,6 +122,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
         auth,
         clinicians,
         console,
+        corrections,
         extensions,
         health,
         home,
@@ -161,7 +162,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     app.jinja_env.globals.update(STAGE_NAMES=STAGE_NAMES, pct=pct, stage_label=stage_label,
                                  count_of=count_of, noun_for=pages.noun_for, words=words)
     for blueprint in (home, today, referrers, worklists, clinicians, views, practice, health, api, record, audit,
-                      console, updates, search, vocabularies, merges):
+                      console, updates, search, vocabularies, merges, corrections):
         app.register_blueprint(blueprint.bp)
 
     @app.context_processor

@@ -52,7 +52,8 @@ QUERY = {
 QUERY.update((view, ()) for view in (
     "add_referral", "add_introduction", "add_contact", "add_referral_out", "add_pass", "add_handoff",
     "add_referrer", "change_referrer", "add_clinician", "change_clinician", "add_staff", "change_staff",
-    "add_provider", "change_provider"))
+    "add_provider", "change_provider", "void_record", "restore_record",
+    "undo_pass", "undo_handoff"))
 
 
 @bp.before_request

@@ -38,7 +38,7 @@ workers catch up through the change feed.
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import Forbidden as HTTPForbidden
 
@@ -133,6 +133,61 @@ def add_handoff():
     """Hand a referrer to another point person (a clinician: a referrer it holds)."""
     _may("hand_over")
     return jsonify(extensions.service().hand_over(_body(ADD["handoff"]), by=extensions.actor())), 201
+
+
+# -- voiding and restoring (corrections that keep history) --------------------------------------------
+
+def _each_event_collection(action: str):
+    """Register the view at ``/<collection>/<record_id>/<action>`` for each collection of events (``EVENTS``)."""
+    def register(view):
+        for collection in EVENTS:
+            bp.add_url_rule(f"/{collection}/<record_id>/{action}", view_func=view, methods=["POST"],
+                            defaults={"collection": collection})
+        return view
+    return register
+
+
+@_each_event_collection("void")
+@auth.token_required
+def void_record(collection, record_id):
+    """Void a mistaken record with a reason (a manager): it leaves the analysis and every list."""
+    from ..inputs import VoidInput
+
+    _may("void_records")
+    kind = EVENTS[collection][0]
+    done = extensions.service().void_record(kind, record_id, _body(VoidInput), by=extensions.actor())
+    return jsonify({**done, "voided_on": done["voided_on"].isoformat()})
+
+
+@_each_event_collection("restore")
+@auth.token_required
+def restore_record(collection, record_id):
+    """Restore a voided record (a manager): it counts again."""
+    _may("void_records")
+    body = request.get_json(silent=True) if request.get_data() else {}
+    if body not in ({}, None) or (request.get_data() and body is None):
+        raise InvalidInput("the body must be empty or an empty JSON object")
+    return jsonify(extensions.service().restore_record(EVENTS[collection][0], record_id, by=extensions.actor()))
+
+
+@bp.post("/passes/<referral_id>/void")
+@auth.token_required
+def undo_pass(referral_id):
+    """Undo a mistaken pass (a manager, with a reason): the referral goes back to the clinician addressed."""
+    from ..inputs import VoidInput
+
+    _may("void_records")
+    return jsonify(extensions.service().undo_pass(referral_id, _body(VoidInput), by=extensions.actor()))
+
+
+@bp.post("/handoffs/<referrer_id>/void")
+@auth.token_required
+def undo_handoff(referrer_id):
+    """Undo a referrer's mistaken last handoff (a manager, with a reason): the point person before comes back."""
+    from ..inputs import VoidInput
+
+    _may("void_records")
+    return jsonify(extensions.service().undo_handoff(referrer_id, _body(VoidInput), by=extensions.actor()))
 
 
 # -- adding and changing referrers, members and outside providers -----------------------------------

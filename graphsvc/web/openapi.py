@@ -404,6 +404,64 @@ def _vocabulary_paths(bad_query: dict) -> dict:
                                "413": {"description": "The body is too large", **error}}}}}
 
 
+def _void_paths() -> dict:
+    """``POST /api/<collection>/<id>/void`` and ``/restore`` (``web.api_writes``): corrections that keep history."""
+    from ..inputs import VoidInput
+    from .api_writes import EVENTS
+
+    error = {"content": {"application/json": {"schema": _ERROR}}}
+    bad = {"description": "No reason given; voided already (void) or not voided (restore); or restoring it would "
+                          "make a duplicate", "content": {"application/json": {"schema": _BAD_INPUT}}}
+    record_id = {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"},
+                 "description": "The record's id."}
+    common = {"403": {"description": "Not a manager", **error},
+              "404": {"description": "No such record", **error}, "400": bad}
+    paths = {}
+    for collection, (kind, _) in EVENTS.items():
+        noun = kind.replace("_", " ")
+        paths[f"/api/{collection}/{{record_id}}/void"] = {"post": {
+            "summary": f"Void a mistaken {noun} with a reason (a manager; audited)",
+            "description": "It stays, marked voided with the day and reason, and leaves the analysis and every "
+                           "list at once; an export carries it (voided_on, void_reason).",
+            "parameters": [record_id], "security": [{"bearer": []}],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": VoidInput.request_schema()}}},
+            "responses": {"200": {"description": "Voided", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["kind", "id", "referrer_id", "voided_on", "void_reason"],
+                "properties": {"kind": {"type": "string"}, "id": {"type": "string"},
+                               "referrer_id": {"type": "string"}, "voided_on": {"type": "string", "format": "date"},
+                               "void_reason": {"type": "string"}}}}}},
+                          "413": {"description": "The body is too large", **error}, **common}}}
+        paths[f"/api/{collection}/{{record_id}}/restore"] = {"post": {
+            "summary": f"Restore a voided {noun} (a manager; audited): it counts again",
+            "parameters": [record_id], "security": [{"bearer": []}],
+            "responses": {"200": {"description": "Restored", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["kind", "id", "referrer_id"],
+                "properties": {"kind": {"type": "string"}, "id": {"type": "string"},
+                               "referrer_id": {"type": "string"}}}}}}, **common}}}
+    text = {"type": "string"}
+    undo = {"description": "No reason given, or nothing to undo (not passed; one point person only)",
+            "content": {"application/json": {"schema": _BAD_INPUT}}}
+    for path, name, summary, answer in (
+            ("/api/passes/{referral_id}/void", "referral_id",
+             "Undo a mistaken pass (a manager, with a reason): back to the clinician addressed",
+             {"id": text, "referrer_id": text, "addressed_to": text, "assigned_to": text, "undone": text}),
+            ("/api/handoffs/{referrer_id}/void", "referrer_id",
+             "Undo a referrer's mistaken last handoff (a manager, with a reason): the point person before "
+             "comes back", {"referrer_id": text, "undone": text, "point_person_id": text,
+                            "since": {"type": "string", "format": "date"}})):
+        paths[path] = {"post": {
+            "summary": summary, "security": [{"bearer": []}],
+            "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": VoidInput.request_schema()}}},
+            "responses": {"200": {"description": "Undone; audited", "content": {"application/json": {"schema": {
+                "type": "object", "required": list(answer), "properties": answer}}}},
+                          "400": undo, "403": common["403"], "404": {"description": "Unknown id", **error},
+                          "413": {"description": "The body is too large", **error}}}}
+    return paths
+
+
 def _merge_paths() -> dict:
     """``POST /api/referrers/<id>/merge`` (``web.merges``): two records of one referrer made one."""
     from ..inputs import MergeInput
@@ -613,6 +671,7 @@ def document() -> dict:
             **_search_paths(bad_query),
             **_vocabulary_paths(bad_query),
             **_merge_paths(),
+            **_void_paths(),
             **_write_paths({"description": f"The body is larger than {MAX_CONTENT_LENGTH // 1024} KB, the most "
                                           "accepted", "content": {"application/json": {"schema": _ERROR}}}),
             "/api/status": {"get": {

@@ -214,7 +214,8 @@ def detail(referrer_id):
     accepting = insights.suggestions(referrer_id, limit=5, accepting=True)
     not_accepting = insights.suggestions(referrer_id, limit=3, accepting=False)
     events = insights.timeline(referrer_id)
-    return render_template("referrers/detail.html", r=info, m=info["metrics"], names=names,
+    voided = extensions.service().voided_of(referrer_id)
+    return render_template("referrers/detail.html", voided=voided, r=info, m=info["metrics"], names=names,
                            accepting=accepting, not_accepting=not_accepting,
                            trend=trend_words(info["metrics"]["trend"]),
                            events=events[:TIMELINE_SHOWN], event_count=len(events),

@@ -10,14 +10,14 @@
 // param: as_of date = today -- the day to judge on
 // columns: referral, date, referrer, name, clinician, clinician_name, due, days_overdue, status
 MATCH (r:Referrer)-[:SENT]->(x:Referral)-[:ASSIGNED_TO]->(c:Clinician)
-WHERE $as_of - duration({days: $lookback_days}) <= x.date <= $as_of
+WHERE $as_of - duration({days: $lookback_days}) <= x.date <= $as_of AND NOT x:Voided
 WITH r, x, c, x.date + duration({days: $follow_up_days}) AS due
 WHERE NOT EXISTS {
   MATCH (:Member)-[:MADE]->(k:Contact {kind: 'follow_up'})-[:WITH]->(r)
-  WHERE x.date <= k.date <= $as_of
+  WHERE x.date <= k.date <= $as_of AND NOT k:Voided
 } AND NOT EXISTS {
   MATCH (k:Contact {kind: 'update_sent'})-[:COVERS]->(x)
-  WHERE x.date <= k.date <= $as_of
+  WHERE x.date <= k.date <= $as_of AND NOT k:Voided
 }
 WITH r, x, c, due, duration.inDays(due, $as_of).days AS days_overdue
 RETURN x.id AS referral, x.date AS date, r.id AS referrer, r.name AS name, c.id AS clinician,

@@ -5,9 +5,9 @@
 // param: since date = null -- only introductions dated on or after this day (null: from the start)
 // columns: introducer, name, introductions, led, led_share
 MATCH (by:Member)-[:MADE]->(i:Introduction)-[:OF]->(m:Member), (i)-[:TO]->(r:Referrer)
-WHERE $since IS NULL OR i.date >= $since
+WHERE ($since IS NULL OR i.date >= $since) AND NOT i:Voided
 WITH by, i, EXISTS {
-  MATCH (r)-[:SENT]->(x:Referral)-[:ADDRESSED_TO|ASSIGNED_TO]->(m) WHERE x.date >= i.date
+  MATCH (r)-[:SENT]->(x:Referral)-[:ADDRESSED_TO|ASSIGNED_TO]->(m) WHERE x.date >= i.date AND NOT x:Voided
 } AS led
 WITH by, count(i) AS introductions, sum(CASE WHEN led THEN 1 ELSE 0 END) AS led
 RETURN by.id AS introducer, by.name AS name, introductions, led,

@@ -12,7 +12,7 @@ CALL () {
   OPTIONAL MATCH (r)-[t:POINT_PERSON]->(pp:Clinician) WHERE t.until IS NULL
   WITH r, pp, COLLECT {
     MATCH (r)-[:SENT]->(x:Referral)-[:ASSIGNED_TO]->(a:Clinician)
-    WHERE $as_of - duration({months: $months}) < x.date <= $as_of
+    WHERE $as_of - duration({months: $months}) < x.date <= $as_of AND NOT x:Voided
     RETURN a.id
   } AS assigned
   WITH r, size(assigned) AS recent,

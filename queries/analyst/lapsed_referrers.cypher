@@ -6,7 +6,7 @@
 // param: as_of date = today -- the day to judge on
 // columns: referrer, name, kind, point_person, point_person_name, referrals, last_referral, days_since_last
 MATCH (r:Referrer)-[:SENT]->(x:Referral)
-WHERE x.date <= $as_of
+WHERE x.date <= $as_of AND NOT x:Voided
 WITH r, count(x) AS referrals, max(x.date) AS last_referral
 WHERE referrals >= $min_referrals AND last_referral < $as_of - duration({days: $lapse_days})
 OPTIONAL MATCH (r)-[t:POINT_PERSON]->(c:Clinician) WHERE t.until IS NULL

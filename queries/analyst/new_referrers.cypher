@@ -4,7 +4,7 @@
 // param: as_of date = today -- the day to judge on (first referral between $as_of - $days and $as_of)
 // columns: referrer, name, kind, organization, point_person, point_person_name, first_referral, referrals, days_since_first
 MATCH (r:Referrer)-[:SENT]->(x:Referral)
-WHERE x.date <= $as_of
+WHERE x.date <= $as_of AND NOT x:Voided
 WITH r, min(x.date) AS first_referral, count(x) AS referrals
 WHERE first_referral >= $as_of - duration({days: $days})
 OPTIONAL MATCH (r)-[t:POINT_PERSON]->(c:Clinician)

@@ -13,6 +13,6 @@ WITH r, reached[0] AS stage, reached[1] AS reached_on,
      [s IN [r.stage_1_on, r.stage_2_on, r.stage_3_on][0..reached[0] - 1] WHERE s IS NOT NULL] AS before
 WITH r, stage, reached_on, CASE WHEN size(before) > 0 THEN before[-1] END AS since_day
 MATCH (:Member)-[:MADE]->(k:Contact)-[:WITH]->(r)
-WHERE k.date < reached_on AND (since_day IS NULL OR k.date >= since_day)
+WHERE k.date < reached_on AND (since_day IS NULL OR k.date >= since_day) AND NOT k:Voided
 RETURN r.id AS referrer, r.name AS name, stage, reached_on, k.kind AS kind, count(k) AS contacts
 ORDER BY referrer, stage, kind

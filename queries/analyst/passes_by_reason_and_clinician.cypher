@@ -6,7 +6,7 @@
 // param: until date = today -- only referrals dated on or before this day
 // columns: reason, from_clinician, from_name, to_clinician, to_name, passes
 MATCH (from:Clinician)<-[:ADDRESSED_TO]-(x:Referral)-[:ASSIGNED_TO]->(to:Clinician)
-WHERE from <> to AND x.date <= $until AND ($since IS NULL OR x.date >= $since)
+WHERE from <> to AND NOT x:Voided AND x.date <= $until AND ($since IS NULL OR x.date >= $since)
 WITH from, to, coalesce(x.pass_reason, 'other') AS reason
 WHERE $reason IS NULL OR reason = $reason
 RETURN reason, from.id AS from_clinician, from.name AS from_name,

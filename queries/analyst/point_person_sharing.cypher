@@ -6,7 +6,7 @@
 // param: since date = null -- only referrals dated on or after this day (null: from the start)
 // columns: point_person, name, referrers, referrals, to_point_person, shared, shared_share
 MATCH (r:Referrer)-[t:POINT_PERSON]->(c:Clinician), (r)-[:SENT]->(x:Referral)-[:ADDRESSED_TO]->(a)
-WHERE t.since <= x.date AND (t.until IS NULL OR x.date < t.until) AND ($since IS NULL OR x.date >= $since)
+WHERE NOT x:Voided AND t.since <= x.date AND (t.until IS NULL OR x.date < t.until) AND ($since IS NULL OR x.date >= $since)
 WITH c, count(DISTINCT r) AS referrers, count(x) AS referrals,
      sum(CASE WHEN a = c THEN 1 ELSE 0 END) AS to_point_person
 WHERE referrals >= $min_referrals

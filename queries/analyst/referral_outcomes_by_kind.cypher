@@ -8,7 +8,7 @@
 // param: as_of date = today -- the day to judge on
 // columns: kind, referrals, first_visits, share, median_days, ended, waiting
 MATCH (r:Referrer)-[:SENT]->(x:Referral)
-WHERE $as_of - duration({days: 365}) < x.date <= $as_of - duration({days: $wait_days})
+WHERE $as_of - duration({days: 365}) < x.date <= $as_of - duration({days: $wait_days}) AND NOT x:Voided
 WITH r.kind AS kind, x, x.first_visit_on IS NOT NULL AND x.first_visit_on <= $as_of AS seen
 WITH kind, x, seen,
      NOT seen AND any(d IN [x.declined_on, x.no_show_on, x.referred_out_on] WHERE d IS NOT NULL AND d <= $as_of)

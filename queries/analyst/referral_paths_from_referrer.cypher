@@ -8,8 +8,9 @@
 CALL () {
   MATCH (r:Referrer)
   WHERE $referrer IS NULL OR r.id = $referrer
-  RETURN r ORDER BY COUNT { (r)-[:SENT]->(:Referral) } DESC, r.id LIMIT 1
+  RETURN r ORDER BY COUNT { (r)-[:SENT]->(x:Referral) WHERE NOT x:Voided } DESC, r.id LIMIT 1
 }
 MATCH path = (r)-[:SENT]->(x:Referral)-[via:ADDRESSED_TO|ASSIGNED_TO]->(m:Member)
+WHERE NOT x:Voided
 RETURN m.id AS member, m.name AS name, x.id AS referral, x.date AS date, type(via) AS via, path
 ORDER BY member, date, referral, via

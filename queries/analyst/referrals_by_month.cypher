@@ -5,7 +5,7 @@
 // param: until date = today -- the last day counted
 // columns: month, referrals, to_clinician, to_practice, passes
 MATCH (x:Referral)-[:ADDRESSED_TO]->(a)
-WHERE x.date <= $until AND ($since IS NULL OR x.date >= $since)
+WHERE x.date <= $until AND ($since IS NULL OR x.date >= $since) AND NOT x:Voided
 WITH x, a, EXISTS { (x)-[:ASSIGNED_TO]->(c:Clinician) WHERE a:Clinician AND c <> a } AS passed
 RETURN left(toString(x.date), 7) AS month, count(x) AS referrals,
        sum(CASE WHEN a:Clinician THEN 1 ELSE 0 END) AS to_clinician,

@@ -6,8 +6,8 @@
 // columns: referrer, name, kind, last_12_months, previous_12_months, change
 MATCH (r:Referrer)
 WITH r, $as_of - duration({months: 12}) AS mid, $as_of - duration({months: 24}) AS start
-WITH r, COUNT { (r)-[:SENT]->(x:Referral) WHERE mid < x.date <= $as_of } AS recent,
-        COUNT { (r)-[:SENT]->(x:Referral) WHERE start < x.date <= mid } AS before
+WITH r, COUNT { (r)-[:SENT]->(x:Referral) WHERE mid < x.date <= $as_of AND NOT x:Voided } AS recent,
+        COUNT { (r)-[:SENT]->(x:Referral) WHERE start < x.date <= mid AND NOT x:Voided } AS before
 WHERE before - recent >= $min_drop
 RETURN r.id AS referrer, r.name AS name, r.kind AS kind, recent AS last_12_months,
        before AS previous_12_months, recent - before AS change

@@ -3,6 +3,7 @@
 // rules judge the referral as it is, and two passes of one referral take turns.
 MATCH (r:Referrer)-[:SENT]->(x:Referral {id: $id})-[:FOR]->(c:Client),
       (x)-[:ADDRESSED_TO]->(a), (x)-[:ASSIGNED_TO]->(cl:Clinician)
+WHERE NOT x:Voided  // a voided referral is neither passed nor moved on: restore it first
 RETURN x.id AS id, x.date AS date, r.id AS referrer_id, c.id AS client_id,
        CASE WHEN a:Practice THEN 'practice' ELSE a.id END AS addressed_to,
        cl.id AS assigned_to, x.pass_reason AS pass_reason,

@@ -14,6 +14,11 @@ MATCH (cl:Clinician {id: row.assigned_to})
 OPTIONAL MATCH (m:Member {id: row.addressed_member})
 MERGE (x:Referral {id: row.id})
 SET x.date = row.date, x.pass_reason = row.pass_reason, x.consent_to_update = row.consent_to_update
+WITH x, row, r, c, cl, m, p
+// A voided record (voided_on given) carries the label Voided: every read of the analysis leaves it out.
+SET x.voided_on = row.voided_on, x.void_reason = row.void_reason
+FOREACH (_ IN CASE WHEN row.voided_on IS NULL THEN [] ELSE [1] END | SET x:Voided)
+FOREACH (_ IN CASE WHEN row.voided_on IS NULL THEN [1] ELSE [] END | REMOVE x:Voided)
 WITH x, r, c, cl, coalesce(m, p) AS addressee
 CALL (x) {
   MATCH (x)-[e:SENT|FOR|ADDRESSED_TO|ASSIGNED_TO]-()

@@ -7,6 +7,11 @@ MATCH (c:Client {id: row.client_id})
 MATCH (e:ExternalProvider {id: row.provider_id})
 MERGE (o:ReferralOut {id: row.id})
 SET o.date = row.date, o.niche = row.niche
+WITH o, row, r, c, e
+// A voided record (voided_on given) carries the label Voided: every read of the analysis leaves it out.
+SET o.voided_on = row.voided_on, o.void_reason = row.void_reason
+FOREACH (_ IN CASE WHEN row.voided_on IS NULL THEN [] ELSE [1] END | SET o:Voided)
+FOREACH (_ IN CASE WHEN row.voided_on IS NULL THEN [1] ELSE [] END | REMOVE o:Voided)
 WITH o, r, c, e
 CALL (o) {
   MATCH (o)-[x:SENT|FOR|TO]-()

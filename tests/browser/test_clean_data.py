@@ -80,3 +80,30 @@ def test_a_manager_merges_two_records_of_one_referrer(page, live_server, graph, 
     page.goto(f"{live_server}/referrers/rf9")  # the old page leads to the one kept
     assert page.url == f"{live_server}/referrers/rf2"
     clean(log)
+
+
+def test_a_manager_voids_a_referral_and_restores_it(page, live_server, console, sign_in_page, shot):
+    log = console(page.context)
+    sign_in_page(page, live_server, "manager")
+
+    def in_stage_3() -> list[str]:
+        page.goto(f"{live_server}/referrers?stage=3")
+        return page.locator("main table tbody tr td:first-child").all_inner_texts()
+
+    assert in_stage_3() == ["Rev. Stone rf3"]  # r5, to the practice as a whole
+    page.goto(f"{live_server}/referrers/rf3")
+    page.locator("ol.timeline li.referral details.void summary").click()
+    page.get_by_label("Why is this referral of 2024-04-01 a mistake?").fill("entered for the wrong referrer")
+    with page.expect_navigation():
+        page.locator("ol.timeline li.referral details.void").get_by_role("button", name="Void").click()
+    assert page.url == f"{live_server}/referrers/rf3"
+    assert page.locator("p.notice.done").inner_text().startswith("Voided the referral (entered for the wrong")
+    assert "voided" in page.locator("ol.timeline.voided").inner_text()
+    shot(page, "voided")
+    assert in_stage_3() == ["No referrers match these filters."]  # out of the analysis and the lists at once
+    page.goto(f"{live_server}/referrers/rf3")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Restore the referral of 2024-04-01 with Ben Okafor").click()
+    assert page.locator("p.notice.done").inner_text() == "Restored the referral: it counts again."
+    assert in_stage_3() == ["Rev. Stone rf3"]
+    clean(log)
