@@ -341,7 +341,8 @@ def _pass_match(found: dict) -> dict | None:
 def _pass_page(form: Form, found: dict, referrer: dict):
     insights = extensions.insights()
     return _page("record/pass.html", form, referral=found, referrer=referrer, match=_pass_match(found),
-                 names=insights.member_names(), title=f"Pass referral {found['id']}", submit="Pass referral")
+                 names=insights.member_names(), title=f"Pass {referrer['name']}'s referral of {found['date']}",
+                 submit="Pass referral")
 
 
 # -- an introduction, a contact ----------------------------------------------------------------
