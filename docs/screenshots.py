@@ -119,15 +119,14 @@ def main() -> None:
         scroll_to(page, "figure.chart")
         shoot(page, args.out, "dashboard-charts")
 
-        # A worklist: stalled referrers, each with why and the next step.
-        page.goto(f"{base}/worklists/stalled")
-        page.wait_for_load_state("networkidle")
-        shoot(page, args.out, "worklist-stalled")
-
-        # The follow-up worklist: how the recent referrals' loops stand, then the open ones.
-        page.goto(f"{base}/worklists/follow-up")
-        page.wait_for_load_state("networkidle")
-        shoot(page, args.out, "worklist-follow-up")
+        # Pages shot as they open: a worklist of stalled referrers, each with why and the next step; the
+        # follow-up worklist (how the recent referrals' loops stand, then the open ones); the clinicians,
+        # each with its referrers by stage; the practice's vocabularies, built-in and added words.
+        for path, name in (("/worklists/stalled", "worklist-stalled"), ("/worklists/follow-up", "worklist-follow-up"),
+                           ("/clinicians", "clinicians"), ("/settings/vocabularies", "vocabularies")):
+            page.goto(f"{base}{path}")
+            page.wait_for_load_state("networkidle")
+            shoot(page, args.out, name)
         page.goto(f"{base}/worklists/stalled")
         page.wait_for_load_state("networkidle")
 
@@ -141,26 +140,13 @@ def main() -> None:
         page.wait_for_timeout(300)
         shoot(page, args.out, "referrer")
 
-        # The network: one point person's group, named (drawn by Cytoscape.js in the browser).
-        page.goto(f"{base}/network")
-        page.wait_for_selector("#network[data-drawn]", timeout=30_000)
-        page.wait_for_timeout(1000)
-        shoot(page, args.out, "network")
-        # ... and the whole network, fetched from /api/network.
-        page.goto(f"{base}/network?whole=1")
-        page.wait_for_selector("#network[data-drawn]", timeout=30_000)
-        page.wait_for_timeout(1000)
-        shoot(page, args.out, "network-whole")
-
-        # The clinicians: each with its referrers by stage.
-        page.goto(f"{base}/clinicians")
-        page.wait_for_load_state("networkidle")
-        shoot(page, args.out, "clinicians")
-
-        # The practice's vocabularies: the words its records may use, built-in and added.
-        page.goto(f"{base}/settings/vocabularies")
-        page.wait_for_load_state("networkidle")
-        shoot(page, args.out, "vocabularies")
+        # The network: one point person's group, named, then the whole network (fetched from /api/network);
+        # both drawn by Cytoscape.js in the browser.
+        for path, name in (("/network", "network"), ("/network?whole=1", "network-whole")):
+            page.goto(f"{base}{path}")
+            page.wait_for_selector("#network[data-drawn]", timeout=30_000)
+            page.wait_for_timeout(1000)
+            shoot(page, args.out, name)
 
         # The header's search box, its matches open under it as one types.
         page.goto(f"{base}/today")
