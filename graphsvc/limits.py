@@ -12,6 +12,7 @@ slowing every command down.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # The longest value of each kind of field, in characters.
 ID_MAX = 64
@@ -35,8 +36,17 @@ PATTERN_RULES = {
 # Unicode line and paragraph separators (a name is one line of printable text). As a character class's
 # inside, so that a JSON schema's pattern and Python's regex say the same; lone surrogates (which cannot be
 # stored, and which no JSON text a schema engine reads holds) are refused by Python alone.
-CONTROL_CHARS = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
-CONTROL = re.compile(f"[{CONTROL_CHARS}\\ud800-\\udfff]")
+# Bidi controls and invisible formatting characters are refused too: a U+202E in a referrer's name makes
+# "Dr. Hale" display as something else on every page and CSV, and zero-width characters make two names
+# that look the same differ (duplicates a search or a merge can no longer find). Only U+200C and U+200D
+# (zero-width non-joiner and joiner) stay allowed: Persian and Indic names and emoji need them.
+INVISIBLE_CHARS = (r"\xad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+                   r"\ufff9-\ufffb")
+CONTROL_CHARS = r"\x00-\x1f\x7f-\x9f\u2028\u2029" + INVISIBLE_CHARS
+# Tag characters (U+E0000-U+E007F, invisible) live beyond the BMP, where a JSON schema's pattern and
+# Python's regex disagree, so Python alone refuses them, with lone surrogates.
+CONTROL = re.compile(f"[{CONTROL_CHARS}\\ud800-\\udfff\\U000e0000-\\U000e007f]")
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}\\U000e0000-\\U000e007f]")
 # The spaces a value may not start or end with: Python's and ECMAScript's whitespace both, spelled out so
 # that both regex engines read a pattern alike.
 SPACES = (" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
@@ -86,12 +96,19 @@ def one_line_problem(value: str) -> str | None:
 
     >>> one_line_problem("Dr. Hale"), one_line_problem("a\\nb")
     (None, 'must be one line of text without control characters; found U+000A at character 2')
+    >>> one_line_problem("Dr. \\u202eelaH")
+    'must not hold bidi or invisible formatting characters; found U+202E (RIGHT-TO-LEFT OVERRIDE) at character 5'
+    >>> one_line_problem("\\u0645\\u06cc\\u200c\\u0634\\u0648\\u062f") is None  # Persian with a zero-width non-joiner
+    True
     """
     bad = CONTROL.search(value)
     if bad is None:
         return None
-    return (f"must be one line of text without control characters; found U+{ord(bad.group()):04X} "
-            f"at character {bad.start() + 1}")
+    code = ord(bad.group())
+    if _INVISIBLE.match(bad.group()):
+        return (f"must not hold bidi or invisible formatting characters; found U+{code:04X} "
+                f"({unicodedata.name(bad.group(), 'unnamed')}) at character {bad.start() + 1}")
+    return f"must be one line of text without control characters; found U+{code:04X} at character {bad.start() + 1}"
 
 
 def limit_help(what: str, default: int) -> str:
