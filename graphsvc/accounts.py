@@ -10,7 +10,12 @@ Cypher, an export) can read a password hash, a token hash or the audit log.
 * An API token is ``gst_<id>_<secret>``; only a SHA-256 of the secret is
   stored. The token is shown once, when it is created.
 * The audit log is append-only, enforced by SQLite itself: triggers abort
-  any UPDATE or DELETE of its rows.
+  any UPDATE or DELETE of its rows. It is also a hash chain
+  (``graphsvc.audit_chain``): each entry stores the hash of the one before it
+  and its own, and the table ``chain_head`` the last entry's id and hash and
+  how many there are, all written in the transaction that appends the entry.
+  ``verify_audit`` names the first entry changed or removed, even by someone
+  who dropped the triggers.
 
 Every call opens its own connection (WAL mode, a busy timeout, write
 transactions taken with ``BEGIN IMMEDIATE``), so one ``Accounts`` may be
@@ -45,6 +50,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from . import audit_chain
 from .errors import GraphsvcError, InvalidInput, NotFound
 from .limits import CONTROL, ID_PATTERN, ID_RE, PATTERN_RULES, shown
 from .permissions import ROLES  # noqa: E402
@@ -86,7 +92,9 @@ CREATE TABLE IF NOT EXISTS audit (
     address  TEXT,
     action   TEXT NOT NULL,
     ids      TEXT NOT NULL DEFAULT '[]',
-    detail   TEXT
+    detail   TEXT,
+    prev_hash TEXT,
+    hash     TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 CREATE INDEX IF NOT EXISTS audit_username ON audit (username);
@@ -97,6 +105,23 @@ END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN
     SELECT RAISE(ABORT, 'the audit log is append-only: its entries cannot be deleted');
+END;
+CREATE TABLE IF NOT EXISTS chain_head (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    entries INTEGER NOT NULL,
+    last_id INTEGER NOT NULL,
+    hash    TEXT NOT NULL,
+    at      TEXT,
+    action  TEXT
+);
+CREATE TRIGGER IF NOT EXISTS chain_head_no_delete BEFORE DELETE ON chain_head
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only: its head cannot be deleted');
+END;
+CREATE TRIGGER IF NOT EXISTS chain_head_forward BEFORE UPDATE ON chain_head
+WHEN NEW.entries != OLD.entries + 1 OR NEW.last_id <= OLD.last_id
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only: its head only moves forward, one entry at a time');
 END;
 """
 
@@ -251,6 +276,8 @@ class Accounts:
             # One transaction, every statement IF NOT EXISTS: processes that
             # open a new file at once do not conflict.
             db.executescript("BEGIN IMMEDIATE;\n" + SCHEMA + "\nCOMMIT;")
+            with self._transaction(db):
+                _chain_audit(db)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -469,10 +496,39 @@ class Accounts:
         if not isinstance(action, str) or not action.strip():
             raise InvalidInput("field 'action': must be non-empty text")
         ids = [str(i) for i in ids]
-        with self._write() as db:
-            db.execute("INSERT INTO audit (at, username, address, action, ids, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                       (_stamp(_now()), user, address, action.strip(), json.dumps(ids),
-                        json.dumps(detail, sort_keys=True, default=str) if detail is not None else None))
+        entry = {"at": _stamp(_now()), "username": user, "address": address, "action": action.strip(),
+                 "ids": json.dumps(ids),
+                 "detail": json.dumps(detail, sort_keys=True, default=str) if detail is not None else None}
+        with self._write() as db:  # BEGIN IMMEDIATE: one writer at a time, so the chain stays one line
+            head = db.execute("SELECT last_id, hash FROM chain_head WHERE id = 1").fetchone()
+            last = db.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+            entry["id"] = max(last["id"] if last else 0, head["last_id"] if head else 0) + 1
+            # Without a head (its table emptied by hand) the entry follows the last one; verify says so.
+            prev = head["hash"] if head else (last["hash"] if last and last["hash"] else audit_chain.GENESIS)
+            digest = audit_chain.entry_hash(entry, prev)
+            db.execute("INSERT INTO audit (id, at, username, address, action, ids, detail, prev_hash, hash) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (entry["id"], entry["at"], user, address, entry["action"], entry["ids"], entry["detail"],
+                        prev, digest))
+            if head:
+                db.execute("UPDATE chain_head SET entries = entries + 1, last_id = ?, hash = ?, at = ?, action = ? "
+                           "WHERE id = 1", (entry["id"], digest, entry["at"], entry["action"]))
+
+    def verify_audit(self, anchor: dict | None = None) -> audit_chain.Verdict:
+        """Check the audit log's hash chain and its head (``graphsvc.audit_chain.verify``).
+
+        ``anchor``: ``{"id", "hash"}`` of an entry the log held earlier, kept elsewhere (a backup's
+        manifest, ``graphsvc audit verify --json`` saved): the log must still hold it.
+        """
+        with self._connect() as db:
+            return _verify_chain(db, anchor)
+
+    def audit_head(self) -> dict:
+        """The audit log's head: how many entries, the last one's id and hash (``{"entries", "id", "hash"}``)."""
+        rows = self._read("SELECT entries, last_id, hash FROM chain_head WHERE id = 1")
+        if not rows:
+            return {"entries": None, "id": None, "hash": None}
+        return {"entries": rows[0]["entries"], "id": rows[0]["last_id"], "hash": rows[0]["hash"]}
 
     def entries(self, since: date | None = None, user: str | None = None, limit: int | None = None, *,
                 action: str | None = None, offset: int = 0) -> list[dict]:
@@ -540,6 +596,143 @@ class Accounts:
             return None
         return "\0".join(str(rows[0][k] or "") for k in ("username", "role", "clinician_id",
                                                           "password_hash", "created_at"))
+
+
+def _verify_chain(db: sqlite3.Connection, anchor: dict | None) -> audit_chain.Verdict:
+    db.execute("BEGIN")  # one snapshot: the head and the rows as of one moment
+    try:
+        try:
+            head_row = db.execute("SELECT * FROM chain_head WHERE id = 1").fetchone()
+        except sqlite3.OperationalError:  # the table itself dropped
+            head_row = None
+        rows = db.execute("SELECT id, at, username, address, action, ids, detail, prev_hash, hash "
+                          "FROM audit ORDER BY id")
+        head = (audit_chain.Head(head_row["entries"], head_row["last_id"], head_row["hash"],
+                                 head_row["at"], head_row["action"]) if head_row else None)
+        verdict = audit_chain.verify(rows, head, anchor)
+    finally:
+        db.execute("COMMIT")
+    if verdict.ok and head is None:
+        verdict.ok = False
+        verdict.problem = {"kind": "head_missing", "id": None, "at": None, "action": None,
+                           "message": "the log's head (table chain_head) is missing: it was removed by hand, "
+                                      "so removed last entries could not be told"}
+    return verdict
+
+
+@contextmanager
+def _read_only(path: Path | str) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to an accounts database that must exist (a backup's copy): nothing is changed."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"{path}: no such accounts database")
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                             timeout=BUSY_TIMEOUT_SECONDS)
+        db.row_factory = sqlite3.Row
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as e:
+        raise InvalidInput(f"{path}: not a readable SQLite database ({e})") from None
+    with closing(db):
+        yield db
+
+
+def verify_audit_file(path: Path | str, anchor: dict | None = None) -> audit_chain.Verdict:
+    """``Accounts.verify_audit`` on a file opened read-only (a backup's copy), changing nothing in it."""
+    with _read_only(path) as db:
+        try:
+            return _verify_chain(db, anchor)
+        except sqlite3.Error as e:
+            raise InvalidInput(f"{path}: not an accounts database with an audit log ({e})") from None
+
+
+def database_counts(path: Path | str) -> dict:
+    """How many users, tokens and audit entries an accounts database holds, and its audit head
+    (``{"users", "tokens", "audit", "audit_head": {"entries", "id", "hash"}}``), read-only."""
+    with _read_only(path) as db:
+        try:
+            counts = {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (fixed names)
+                      for table in ("users", "tokens", "audit")}
+            head = db.execute("SELECT entries, last_id, hash FROM chain_head WHERE id = 1").fetchone()
+            integrity = db.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.Error as e:
+            raise InvalidInput(f"{path}: not an accounts database ({e})") from None
+    if integrity != "ok":
+        raise InvalidInput(f"{path}: the SQLite file is damaged ({integrity})")
+    counts["audit_head"] = ({"entries": head["entries"], "id": head["last_id"], "hash": head["hash"]} if head
+                            else {"entries": None, "id": None, "hash": None})
+    return counts
+
+
+def backup_database(source: Path | str, target: Path | str) -> None:
+    """Copy the accounts database ``source`` to the new file ``target`` (mode 0600) with SQLite's online
+    backup API: a consistent copy while other processes write, one file (no WAL beside it)."""
+    source, target = Path(source), Path(target)
+    if not source.is_file():
+        raise NotFound(f"{source}: no such accounts database")
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.fchmod(fd, 0o600)
+    os.close(fd)
+    try:
+        # A plain connection (a read-only one cannot always read a database in WAL mode).
+        with closing(sqlite3.connect(source, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)) as src, \
+                closing(sqlite3.connect(target, isolation_level=None)) as dst:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def restore_database(source: Path | str, target: Path | str) -> None:
+    """Put the copy ``source`` (a backup's) at ``target`` whole: written beside it (0600), then renamed over
+    it, so a reader sees the old file or the new one. Stop the processes using ``target`` first."""
+    target = Path(target)
+    _private_folder(target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.restore-", dir=target.parent)  # mode 0600
+    os.close(fd)
+    os.unlink(tmp)
+    try:
+        backup_database(source, tmp)
+        with closing(sqlite3.connect(tmp, isolation_level=None)) as db:
+            _use_wal(db)
+        for suffix in ("-wal", "-shm"):  # the old file's: they must not be applied to the new one
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _chain_audit(db: sqlite3.Connection) -> None:
+    """Once per database, in a write transaction: the hash columns, and every entry chained in id order.
+
+    A database made before the chain gets ``prev_hash`` and ``hash`` and its entries chained as they
+    stand; a new one gets its empty head. A head removed by hand is not made again from the entries
+    (that would hide what was removed): ``verify_audit`` reports it.
+    """
+    columns = {row[1] for row in db.execute("PRAGMA table_info(audit)")}
+    if "hash" not in columns:
+        db.execute("ALTER TABLE audit ADD COLUMN prev_hash TEXT")
+        db.execute("ALTER TABLE audit ADD COLUMN hash TEXT")
+    if db.execute("SELECT 1 FROM chain_head WHERE id = 1").fetchone():
+        return
+    if db.execute("SELECT 1 FROM audit WHERE hash IS NOT NULL LIMIT 1").fetchone():
+        return  # chained once already, and the head since removed
+    prev, count, last = audit_chain.GENESIS, 0, None
+    rows = db.execute("SELECT id, at, username, address, action, ids, detail FROM audit ORDER BY id").fetchall()
+    if rows:
+        db.execute("DROP TRIGGER IF EXISTS audit_no_update")
+        for row in rows:
+            digest = audit_chain.entry_hash(row, prev)
+            db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, row["id"]))
+            prev, count, last = digest, count + 1, row
+        db.execute(_AUDIT_NO_UPDATE)
+    db.execute("INSERT INTO chain_head (id, entries, last_id, hash, at, action) VALUES (1, ?, ?, ?, ?, ?)",
+               (count, last["id"] if last else 0, prev, last["at"] if last else None,
+                last["action"] if last else None))
+
+
+_AUDIT_NO_UPDATE = re.search(r"CREATE TRIGGER IF NOT EXISTS audit_no_update .*?\nEND;", SCHEMA, re.S).group(0)
 
 
 def _private_folder(folder: Path) -> None:

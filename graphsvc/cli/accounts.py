@@ -23,8 +23,12 @@ from .common import cli_user as _who
 from .root import main
 
 
-def _read_password(prompt: str) -> str:
-    """The first line of standard input if it is not a terminal, else typed twice (hidden)."""
+def _read_password(prompt: str, username: str | None = None) -> str:
+    """The first line of standard input if it is not a terminal, else typed twice (hidden).
+
+    Typed, a password too short or too easy to guess (``password_problem``, with zxcvbn's reasons)
+    is refused and asked for again; read from standard input, ``Accounts`` refuses it.
+    """
     if not sys.stdin.isatty():
         line = sys.stdin.readline()
         if not line:
@@ -34,7 +38,7 @@ def _read_password(prompt: str) -> str:
         return line[:-1] if line.endswith("\r") else line
 
     def check(value: str) -> str:
-        problem = password_problem(value)
+        problem = password_problem(value, username)
         if problem:
             raise click.BadParameter(problem.removeprefix("field 'password': "), param_hint="password")
         return value
@@ -109,7 +113,11 @@ def user():
 @json_option
 @click.pass_obj
 def user_add(settings: Settings, username, role, clinician_id, as_json):
-    """Add an account; its password is read from standard input or asked for twice."""
+    """Add an account; its password is read from standard input or asked for twice.
+
+    A password is 10 to 1024 characters and must not be easy to guess (zxcvbn's
+    strength at least 3 of 4): a weak one is refused with the reason.
+    """
     name = normalise_username(username)
     _check_role(role, clinician_id)
     accounts = Accounts.open(settings)
@@ -117,7 +125,7 @@ def user_add(settings: Settings, username, role, clinician_id, as_json):
         raise InvalidInput(f"user {name!r} already exists")
     if clinician_id is not None:
         _check_clinician(settings, clinician_id)
-    added = accounts.add_user(name, role, _read_password(f"Password for {name}"), clinician_id)
+    added = accounts.add_user(name, role, _read_password(f"Password for {name}", name), clinician_id)
     accounts.record("user add", user=_who(), ids=[added.username],
                     detail={"role": role, "clinician_id": clinician_id})
     linked = f", clinician {clinician_id}" if clinician_id else ""
@@ -143,10 +151,11 @@ def user_list(settings: Settings, as_json):
 @json_option
 @click.pass_obj
 def user_passwd(settings: Settings, username, as_json):
-    """Set a user's password (read from standard input or asked for twice)."""
+    """Set a user's password (read from standard input or asked for twice); it must be hard to
+    guess. The user's web sessions end."""
     accounts = Accounts.open(settings)
     name = accounts.user(username).username
-    accounts.set_password(name, _read_password(f"New password for {name}"))
+    accounts.set_password(name, _read_password(f"New password for {name}", name))
     accounts.record("user passwd", user=_who(), ids=[name])
     emit({"username": name, "password_changed": True}, as_json, f"Changed the password of {name}.")
 
@@ -296,7 +305,7 @@ def token_revoke(settings: Settings, token_id, as_json):
 # -- graphsvc audit ---------------------------------------------------------------------
 
 
-@main.command("audit")
+@main.group("audit", cls=FriendlyGroup, invoke_without_command=True)
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
               help="Only entries from this day on (UTC).")
 @click.option("--user", "username", metavar="NAME",
@@ -305,9 +314,15 @@ def token_revoke(settings: Settings, token_id, as_json):
               help="Only this action (login, export, ...); ending in '*', every action it begins ('write *').")
 @click.option("--limit", type=click.IntRange(1), metavar="N", help="At most N entries (the newest).")
 @json_option
-@click.pass_obj
-def audit(settings: Settings, since, username, action, limit, as_json):
-    """The audit log, newest first: when (UTC), who, from where, what, the ids it touched."""
+@click.pass_context
+def audit(ctx, since, username, action, limit, as_json):
+    """The audit log, newest first: when (UTC), who, from where, what, the ids it touched.
+
+    `graphsvc audit verify` checks its hash chain instead.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    settings: Settings = ctx.obj
     entries = Accounts.open(settings).entries(since=since.date() if since else None, user=username, limit=limit,
                                               action=action)
     emit([{**e, "at": _iso(e["at"])} for e in entries], as_json,
@@ -323,3 +338,40 @@ def _entry_line(e: dict) -> str:
     if e["detail"]:
         parts.append(json.dumps(e["detail"], sort_keys=True))
     return "  ".join(parts)
+
+
+@audit.command("verify")
+@click.option("--anchor", metavar="ID:HASH",
+              help="An entry's id and hash kept elsewhere (an earlier `audit verify --json`'s head, a backup's "
+                   "manifest): the log must still hold that entry, unchanged.")
+@click.option("--db", "path", type=click.Path(dir_okay=False, path_type=str), metavar="FILE",
+              help="Check this accounts database (a backup's accounts.sqlite3), opened read-only, instead of "
+                   "the setting web.accounts_db.")
+@json_option
+@click.pass_obj
+def audit_verify(settings: Settings, anchor, path, as_json):
+    """Check the audit log's hash chain: exit 0 with the count when intact, else name the first entry
+    changed or removed (its id, time, action) and exit 1."""
+    from ..accounts import verify_audit_file
+
+    kept = _anchor(anchor) if anchor else None
+    verdict = verify_audit_file(path, kept) if path else Accounts.open(settings).verify_audit(kept)
+    out = verdict.as_dict()
+    if verdict.ok:
+        last = f", the last {verdict.head['id']} with hash {verdict.head['hash']}" if verdict.entries else ""
+        emit(out, as_json, f"The audit log is intact: {verdict.entries:,} "
+                           f"entr{'y' if verdict.entries == 1 else 'ies'} chained{last}.")
+        return
+    if as_json:
+        emit(out, True)
+    else:
+        click.echo(f"The audit log was tampered with: {verdict.problem['message']}.", err=True)
+    sys.exit(1)
+
+
+def _anchor(text: str) -> dict:
+    entry_id, _, digest = text.partition(":")
+    if not entry_id.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise InvalidInput(f"--anchor: give an entry's id and its hash as ID:HASH (64 hex digits), "
+                           f"as `graphsvc audit verify --json` prints its head (got {text[:80]!r})")
+    return {"id": int(entry_id), "hash": digest}
