@@ -82,5 +82,5 @@ def test_the_form_says_so_beside_the_field(small, client):
     answer = post(client, "/referrers/new", {"id": "rf9", "name": RLO_NAME, "kind": "physician",
                                              "organization": "", "point_person_id": "cn2", "since": "2024-05-01"})
     assert answer.status_code == 422
-    assert "must not hold bidi or invisible formatting characters" in text_of(answer)
+    assert "M" + RLO_PROBLEM[1:] in text_of(answer)
     assert client.get("/referrers/rf9").status_code == 404
