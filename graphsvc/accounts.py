@@ -6,7 +6,9 @@ Neo4j, so that nothing an analyst can run against the graph (the console's
 Cypher, an export) can read a password hash, a token hash or the audit log.
 
 * Passwords are hashed with argon2id (argon2-cffi's defaults), rehashed on the
-  next good login when those defaults change.
+  next good login when those defaults change. A new password must be 10 to
+  1024 characters and hard to guess: zxcvbn's score at least 3 of 4, with the
+  username among the words it knows (``password_problem``).
 * An API token is ``gst_<id>_<secret>``; only a SHA-256 of the secret is
   stored. The token is shown once, when it is created.
 * The audit log is append-only, enforced by SQLite itself: triggers abort
@@ -67,6 +69,11 @@ _TOKEN = re.compile(r"gst_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 BUSY_TIMEOUT_SECONDS = 30.0
+
+# Password strength: zxcvbn's score (0-4) must be at least this; it sees the first
+# PASSWORD_ESTIMATED characters (its own limit; the estimate's time grows with the length).
+PASSWORD_SCORE_MIN = 3
+PASSWORD_ESTIMATED = 72
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -174,14 +181,40 @@ def role_problems(role, clinician_id) -> list[str]:
     return problems
 
 
-def password_problem(password) -> str | None:
+def password_problem(password, username: str | None = None) -> str | None:
+    """What is wrong with ``password`` as a new password of ``username`` (None: nothing).
+
+    10 to 1024 characters, and not easy to guess: zxcvbn's score at least
+    ``PASSWORD_SCORE_MIN`` (3 of 4), the username and its parts among the words
+    it tries; if it is easy, zxcvbn's warning and suggestions say why.
+    """
     if not isinstance(password, str):
         return "field 'password': must be text"
     if len(password) < PASSWORD_MIN:
         return f"field 'password': must be at least {PASSWORD_MIN} characters (got {len(password)})"
     if len(password) > PASSWORD_MAX:
         return f"field 'password': must be at most {PASSWORD_MAX} characters (got {len(password)})"
-    return None
+    return password_weakness(password, username)
+
+
+def password_weakness(password: str, username: str | None = None) -> str | None:
+    """Why ``password`` is too easy to guess (zxcvbn's reasons), or None when its score is high enough."""
+    from zxcvbn import zxcvbn  # its word lists take a moment to load: only when a password is set
+
+    inputs = ["graphsvc"]
+    if isinstance(username, str) and username.strip():
+        name = username.strip().lower()
+        inputs += [name, *(part for part in re.split(r"[._@-]+", name) if part)]
+    result = zxcvbn(password[:PASSWORD_ESTIMATED], user_inputs=inputs)
+    score = result["score"]
+    if score >= PASSWORD_SCORE_MIN:
+        return None
+    feedback = result.get("feedback") or {}
+    reasons = [feedback.get("warning") or "", *(feedback.get("suggestions") or [])]
+    why = " ".join(r.strip() for r in reasons if r and r.strip()) or \
+        "Add another word or two. Uncommon words are better."
+    return (f"field 'password': too easy to guess (strength {score} of 4, at least {PASSWORD_SCORE_MIN} "
+            f"needed): {why}")
 
 
 def _check(*problems) -> None:
@@ -313,7 +346,8 @@ class Accounts:
     # -- users
 
     def add_user(self, username: str, role: str, password: str, clinician_id: str | None = None) -> User:
-        _check(username_problem(username), role_problems(role, clinician_id), password_problem(password))
+        _check(username_problem(username), role_problems(role, clinician_id),
+               password_problem(password, username if isinstance(username, str) else None))
         user = User(username.strip().lower(), role, clinician_id, _now())
         password_hash = self.hasher.hash(password)
         with self._write() as db:
@@ -344,7 +378,7 @@ class Accounts:
 
     def set_password(self, username: str, password: str) -> None:
         name = self._name(username)
-        _check(password_problem(password))
+        _check(password_problem(password, name))
         self._update_user(name, "password_hash = ?", (self.hasher.hash(password),))
 
     def set_role(self, username: str, role: str, clinician_id: str | None = None) -> User:
