@@ -3,8 +3,8 @@
 ``configure_logging(settings)`` sends the standard ``logging`` records of
 graphsvc and its libraries (the Neo4j driver's retry warnings among them) to
 ``settings.log_file`` at ``settings.log_level``, and also to stderr when
-``settings.log_echo`` (``graphsvc -v``). The CLI calls it first thing; the
-web app (and ``wsgi.py``) can call it too. Calling it again replaces what an
+``settings.log_echo`` (``graphsvc -v``). The file is mode 0600. The CLI
+calls it first thing; the web app (and ``wsgi.py``) can call it too. Calling it again replaces what an
 earlier call set up, and leaves other handlers (pytest's, gunicorn's) alone.
 Python ``warnings`` go to the log too (logger ``py.warnings``).
 
@@ -17,6 +17,8 @@ never used. The one exception is Flask's development server (logger
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import sys
 from pathlib import Path
 
@@ -37,6 +39,20 @@ class _Stderr(logging.StreamHandler):
     @stream.setter
     def stream(self, value):
         pass
+
+
+def _private_file(path: Path) -> None:
+    """``path`` made mode 0600 if new, whatever the umask, and tightened to 0600 if looser (the log names
+    users, addresses and ids); a file another user owns is left as it is."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISREG(mode) and mode & 0o777 != 0o600:  # never /dev/null's
+            os.fchmod(fd, 0o600)
+    except PermissionError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def configured() -> bool:
@@ -63,6 +79,7 @@ def configure_logging(settings) -> Path | None:
     path: Path | None = Path(settings.log_file)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _private_file(path)
         handlers.append(logging.FileHandler(path, encoding="utf-8"))
     except OSError as e:
         print(f"graphsvc: cannot write the log file {path} ({e.strerror}); "

@@ -7,7 +7,8 @@ swapped in (atomically where the system can: Linux ``renameat2``), and the
 old folder removed; a failed or killed export leaves the old folder as it
 was (and at worst a hidden ``.NAME.export-*`` folder beside it). Rows come
 out in key order, so exporting the same graph twice gives byte-identical
-files.
+files. The folder is made mode 0700 and its files 0600, whatever the umask:
+an export holds every client's needs and insurance.
 """
 
 from __future__ import annotations
@@ -33,17 +34,25 @@ class ExportReport:
     folder: str
     files: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # With ``graph_counts``: nodes per label, relationships per type and the change counter, read in the
+    # export's own transaction (``store.exports.read_all``'s ``state``).
+    graph: dict | None = None
 
     def as_dict(self) -> dict:
         return {"folder": self.folder, "files": dict(self.files),
                 "rows": sum(self.files.values()), "seconds": round(self.seconds, 3)}
 
 
-def export_folder(graph: Graph, folder: str | Path) -> ExportReport:
+FOLDER_MODE, FILE_MODE = 0o700, 0o600
+
+
+def export_folder(graph: Graph, folder: str | Path, *, graph_counts: bool = False) -> ExportReport:
     """Write every file of the format into ``folder``, replacing the folder as a whole.
 
     ``folder`` is created if missing; if it exists it may hold only the
     format's files (anything else is refused, since the folder is replaced).
+    ``graph_counts``: also count the nodes and relationships in the same
+    transaction (``ExportReport.graph``; a backup's manifest).
     """
     started = time.perf_counter()
     report = ExportReport(folder=str(folder))
@@ -52,11 +61,13 @@ def export_folder(graph: Graph, folder: str | Path) -> ExportReport:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.export-", dir=folder.parent))
     try:
-        os.chmod(tmp, _folder_mode(folder))
+        os.chmod(tmp, FOLDER_MODE)
         by_kind = {spec.kind.name: spec for spec in FILES}
+        state: dict | None = {} if graph_counts else None
         counts = exports.read_all(graph, [spec.kind.name for spec in reversed(FILES)],
                                   lambda kind, rows: _write_file(by_kind[kind], tmp / by_kind[kind].name, rows),
-                                  lambda kind: by_kind[kind].columns)
+                                  lambda kind: by_kind[kind].columns, state=state)
+        report.graph = state
         report.files = {spec.name: counts[spec.kind.name] for spec in FILES}
         _swap_in(tmp, folder)
     finally:
@@ -68,7 +79,9 @@ def export_folder(graph: Graph, folder: str | Path) -> ExportReport:
 def _write_file(spec: CsvFile, path: Path, rows) -> int:
     """One file from the start (a retried read writes it again): the header, then ``rows``."""
     count = 0
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)  # whatever the umask
+    with open(fd, "w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle, lineterminator="\n")
         out.writerow(spec.columns)
         for row in rows:
@@ -90,15 +103,6 @@ def _check_target(folder: Path) -> None:
         raise InvalidInput(f"{folder}: holds files that are not part of an export ({', '.join(strays[:5])}"
                            f"{', ...' if len(strays) > 5 else ''}); an export replaces the whole folder, "
                            "so choose a new or empty folder, or one written by graphsvc export")
-
-
-def _folder_mode(folder: Path) -> int:
-    """The old folder's permissions, or those a new folder gets (mkdtemp's are 0700)."""
-    if folder.exists():
-        return folder.stat().st_mode & 0o7777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o777 & ~umask
 
 
 def _swap_in(tmp: Path, folder: Path) -> None:
