@@ -14,7 +14,7 @@ than the terminal.
 
 from __future__ import annotations
 
-from . import accounts, analysis, config, data, db, query, serve  # noqa: F401  (each registers its commands)
+from . import accounts, analysis, backup, config, data, db, query, serve  # noqa: F401  (each registers its commands)
 from .root import main
 
 __all__ = ["main"]

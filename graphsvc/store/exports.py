@@ -45,16 +45,21 @@ EXPORT = {
 
 
 def read_all(db: Graph, kinds: list[str], write: Callable[[str, Iterator[list]], int],
-             columns: Callable[[str], tuple[str, ...]]) -> dict[str, int]:
+             columns: Callable[[str], tuple[str, ...]], *, state: dict | None = None) -> dict[str, int]:
     """Hand ``write(kind, rows)`` each kind's rows, in the order of ``kinds``, all in one transaction.
 
     Each row is a list of plain values in the order ``columns(kind)`` gives.
     ``write`` returns how many rows it took; a retried transaction calls it
     again from the first kind, so it must start its output afresh each time.
+    ``state`` (a dict) is filled, in the same transaction and after the lock,
+    with ``graph_state``'s answer: what a backup's manifest records.
     """
 
     def transaction(tx) -> dict[str, int]:
         tx.run(query("lock_practice"), practice_id=PRACTICE_ID).consume()
+        if state is not None:
+            state.clear()
+            state.update(graph_state(tx))
         counts = {}
         for kind in kinds:
             names = columns(kind)
@@ -63,3 +68,15 @@ def read_all(db: Graph, kinds: list[str], write: Callable[[str, Iterator[list]],
         return counts
 
     return db.write_tx(transaction)
+
+
+def graph_state(db_or_tx) -> dict:
+    """Nodes per label and relationships per type (each sorted by name), and the Practice node's change
+    counter (``version``, ``bulk_version``) and ``instance``; in ``db_or_tx``'s transaction if one."""
+    if isinstance(db_or_tx, Graph):
+        row = db_or_tx.read("graph_counts", practice_id=PRACTICE_ID)[0]
+    else:
+        row = db_or_tx.run(query("graph_counts"), practice_id=PRACTICE_ID).single().data()
+    return {"labels": {label: n for label, n in row["labels"]},
+            "relationships": {kind: n for kind, n in row["relationships"]},
+            "version": row["version"], "bulk_version": row["bulk_version"], "instance": row["instance"]}
