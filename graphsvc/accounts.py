@@ -9,6 +9,13 @@ Cypher, an export) can read a password hash, a token hash or the audit log.
   next good login when those defaults change. A new password must be 10 to
   1024 characters and hard to guess: zxcvbn's score at least 3 of 4, with the
   username among the words it knows (``password_problem``).
+* A web session is a row of ``sessions`` (``start_session``): its id is 256
+  random bits kept in the signed cookie, only its SHA-256 stored. It ends at
+  logout, after ``idle`` without a request or ``lifetime`` in all
+  (``session_user``), and every session of an account ends when its password,
+  role or clinician changes or it is removed.
+* Failed logins are counted in ``login_failures`` (``begin_login``,
+  ``login_succeeded``), so every process sharing the file counts the same.
 * An API token is ``gst_<id>_<secret>``; only a SHA-256 of the secret is
   stored. The token is shown once, when it is created.
 * The audit log is append-only, enforced by SQLite itself: triggers abort
@@ -36,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import secrets
@@ -75,6 +83,26 @@ BUSY_TIMEOUT_SECONDS = 30.0
 PASSWORD_SCORE_MIN = 3
 PASSWORD_ESTIMATED = 72
 
+# Web sessions: last_seen_at is written at most this often per session (an idle
+# limit is kept to within it); rows are forgotten this long after they began.
+SESSION_SEEN_RESOLUTION = timedelta(minutes=1)
+SESSIONS_KEPT = timedelta(days=31)
+
+# Failed logins (``begin_login``). A streak of failures is forgotten after
+# LOGIN_QUIET without one. Past the free failures of a streak, each attempt
+# waits 1, 2, 4 ... seconds (at most LOGIN_DELAY_MAX) after the last failure:
+# for one account from one address after LOGIN_FREE_PAIR failures; from one
+# address, whatever the accounts, after LOGIN_FREE_ADDRESS; for one account from
+# LOGIN_FREE_ACCOUNT different addresses, except from an address the account
+# signed in from in the last LOGIN_KNOWN_DAYS days.
+LOGIN_QUIET = timedelta(minutes=15)
+LOGIN_DELAY_MAX = 60
+LOGIN_FREE_PAIR = 3
+LOGIN_FREE_ADDRESS = 20
+LOGIN_FREE_ACCOUNT = 10
+LOGIN_KNOWN_DAYS = 30
+LOGIN_KEY_MAX = 100  # characters of a tried username (or an address) kept
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     username      TEXT PRIMARY KEY,
@@ -92,6 +120,30 @@ CREATE TABLE IF NOT EXISTS tokens (
     last_used_at  TEXT
 );
 CREATE INDEX IF NOT EXISTS tokens_username ON tokens (username);
+CREATE TABLE IF NOT EXISTS sessions (
+    id_sha256    TEXT PRIMARY KEY,
+    username     TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    ended_at     TEXT,
+    ended_why    TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_username ON sessions (username);
+CREATE INDEX IF NOT EXISTS sessions_created_at ON sessions (created_at);
+CREATE TABLE IF NOT EXISTS login_failures (
+    scope    TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    last_at  TEXT NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+CREATE INDEX IF NOT EXISTS login_failures_last_at ON login_failures (last_at);
+CREATE TABLE IF NOT EXISTS login_addresses (
+    username TEXT NOT NULL,
+    address  TEXT NOT NULL,
+    last_at  TEXT NOT NULL,
+    PRIMARY KEY (username, address)
+);
 CREATE TABLE IF NOT EXISTS audit (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
     at       TEXT NOT NULL,
@@ -377,9 +429,16 @@ class Accounts:
         return True
 
     def set_password(self, username: str, password: str) -> None:
+        """A new password (``password_problem`` first); every web session of the account ends."""
         name = self._name(username)
         _check(password_problem(password, name))
-        self._update_user(name, "password_hash = ?", (self.hasher.hash(password),))
+        password_hash = self.hasher.hash(password)
+        with self._write() as db:
+            changed = db.execute("UPDATE users SET password_hash = ? WHERE username = ?",
+                                 (password_hash, name)).rowcount
+            if changed == 0:
+                raise NotFound(f"unknown user {name!r}")
+            self._end_sessions(db, name, "password changed")
 
     def set_role(self, username: str, role: str, clinician_id: str | None = None) -> User:
         name = self._name(username)
@@ -387,10 +446,12 @@ class Accounts:
         with self._write() as db:  # one write transaction: two demotions at once cannot both pass the check
             if role != "manager":
                 _keep_a_manager(db, name, "take the manager role from")
-            changed = db.execute("UPDATE users SET role = ?, clinician_id = ? WHERE username = ?",
-                                 (role, clinician_id, name)).rowcount
-            if changed == 0:
+            before = db.execute("SELECT role, clinician_id FROM users WHERE username = ?", (name,)).fetchone()
+            if before is None:
                 raise NotFound(f"unknown user {name!r}")
+            db.execute("UPDATE users SET role = ?, clinician_id = ? WHERE username = ?", (role, clinician_id, name))
+            if (before["role"], before["clinician_id"]) != (role, clinician_id):
+                self._end_sessions(db, name, "role changed")
         return self.user(name)
 
     def remove_user(self, username: str) -> int:
@@ -401,6 +462,8 @@ class Accounts:
             revoked = db.execute("DELETE FROM tokens WHERE username = ?", (name,)).rowcount
             if db.execute("DELETE FROM users WHERE username = ?", (name,)).rowcount == 0:
                 raise NotFound(f"unknown user {name!r}")
+            self._end_sessions(db, name, "user removed")
+            db.execute("DELETE FROM login_addresses WHERE username = ?", (name,))
         return revoked
 
     def _update_user(self, name: str, assignments: str, params: tuple) -> None:
@@ -621,8 +684,9 @@ class Accounts:
         """What a web session of ``username`` is bound to, as text; None if there is no such account.
 
         It changes with the account's password, role or clinician, and when the account is removed
-        and added again (its creation time): the web signs it (an HMAC) into the session, so each of
-        these ends the account's sessions. Only the web's HMAC of it leaves this module.
+        and added again (its creation time). The web once signed it into its cookie; its sessions
+        are now rows of ``sessions`` (``start_session``), which those changes end themselves. Kept
+        for callers that compare it.
         """
         rows = self._read("SELECT username, role, clinician_id, password_hash, created_at "
                           "FROM users WHERE username = ?", (username,))
@@ -630,6 +694,164 @@ class Accounts:
             return None
         return "\0".join(str(rows[0][k] or "") for k in ("username", "role", "clinician_id",
                                                           "password_hash", "created_at"))
+
+    # -- web sessions, kept on the server
+
+    # What "now" is for sessions and failed logins: tests set another function to move time.
+    clock = staticmethod(_now)
+
+    def start_session(self, username: str) -> str:
+        """A new web session of ``username``; its id (256 random bits) is returned, only its SHA-256 kept."""
+        name = self._name(username)
+        now = self.clock()
+        session_id = secrets.token_urlsafe(32)
+        with self._write() as db:
+            if not db.execute("SELECT 1 FROM users WHERE username = ?", (name,)).fetchone():
+                raise NotFound(f"unknown user {name!r}")
+            db.execute("DELETE FROM sessions WHERE created_at < ?", (_stamp(now - SESSIONS_KEPT),))
+            db.execute("INSERT INTO sessions (id_sha256, username, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+                       (_sha256(session_id), name, _stamp(now), _stamp(now)))
+        return session_id
+
+    def session_user(self, session_id: str, *, idle: timedelta, lifetime: timedelta) -> User | None:
+        """The user of a live session, or None: unknown, ended, idle for ``idle``, or begun ``lifetime`` ago.
+
+        An idle or too old session is ended here. ``last_seen_at`` is written
+        at most once per ``SESSION_SEEN_RESOLUTION``, so most requests only read.
+        """
+        if not isinstance(session_id, str) or not 0 < len(session_id) <= 100:
+            return None
+        key = _sha256(session_id)
+        rows = self._read("SELECT s.created_at AS session_created_at, s.last_seen_at, s.ended_at, u.* "
+                          "FROM sessions s JOIN users u ON u.username = s.username WHERE s.id_sha256 = ?", (key,))
+        if not rows or rows[0]["ended_at"] is not None:
+            return None
+        row, now = rows[0], self.clock()
+        last_seen = _parse_stamp(row["last_seen_at"])
+        why = None
+        if now - _parse_stamp(row["session_created_at"]) >= lifetime:
+            why = "too old"
+        elif now - last_seen >= idle:
+            why = "idle"
+        if why is not None:
+            with self._write() as db:
+                db.execute("UPDATE sessions SET ended_at = ?, ended_why = ? WHERE id_sha256 = ? AND ended_at IS NULL",
+                           (_stamp(now), why, key))
+            return None
+        if now - last_seen >= SESSION_SEEN_RESOLUTION:
+            with self._write() as db:
+                db.execute("UPDATE sessions SET last_seen_at = ? WHERE id_sha256 = ? AND ended_at IS NULL",
+                           (_stamp(now), key))
+        return _user(row)
+
+    def end_session(self, session_id: str, why: str = "logout") -> bool:
+        """End one session (logout); whether it was live."""
+        if not isinstance(session_id, str):
+            return False
+        with self._write() as db:
+            return db.execute("UPDATE sessions SET ended_at = ?, ended_why = ? WHERE id_sha256 = ? "
+                              "AND ended_at IS NULL", (_stamp(self.clock()), why, _sha256(session_id))).rowcount > 0
+
+    def end_sessions(self, username: str, why: str = "ended") -> int:
+        """End every live session of ``username``; how many."""
+        name = self._name(username)
+        with self._write() as db:
+            return self._end_sessions(db, name, why)
+
+    def _end_sessions(self, db, name: str, why: str) -> int:
+        return db.execute("UPDATE sessions SET ended_at = ?, ended_why = ? WHERE username = ? AND ended_at IS NULL",
+                          (_stamp(self.clock()), why, name)).rowcount
+
+    def sessions(self, username: str | None = None) -> list[dict]:
+        """The sessions kept (of ``username``, or everyone's), newest first; never their ids."""
+        where, params = ("", ()) if username is None else (" WHERE username = ?", (username.strip().lower(),))
+        rows = self._read("SELECT * FROM sessions" + where + " ORDER BY created_at DESC", params)
+        return [{"username": r["username"], "created_at": _parse_stamp(r["created_at"]),
+                 "last_seen_at": _parse_stamp(r["last_seen_at"]), "ended_at": _parse_stamp(r["ended_at"]),
+                 "ended_why": r["ended_why"]} for r in rows]
+
+    # -- failed logins
+
+    def begin_login(self, username: str, address: str | None) -> LoginWait | None:
+        """Before checking a password: how long this login must wait (None: go on).
+
+        When it may go on it is counted at once as a failure (so that attempts
+        sent together cannot all pass before any is counted);
+        ``login_succeeded`` takes it back. See ``LOGIN_*`` for the rules.
+        """
+        user, where = _login_key(username), _login_key(address or "?")
+        now = self.clock()
+        keys = {"pair": f"{user}\0{where}", "address": where, "account": user}
+        with self._write() as db:
+            db.execute("DELETE FROM login_failures WHERE last_at < ?", (_stamp(now - LOGIN_QUIET),))
+            rows = {r["scope"]: r for r in db.execute(
+                "SELECT * FROM login_failures WHERE (scope, key) IN (VALUES ('pair', ?), ('address', ?), "
+                "('account', ?))", (keys["pair"], keys["address"], keys["account"]))}
+            waits = []
+            for scope, free, why in (("pair", LOGIN_FREE_PAIR, "this account from this address"),
+                                     ("address", LOGIN_FREE_ADDRESS, "this address"),
+                                     ("account", LOGIN_FREE_ACCOUNT, "this account from many addresses")):
+                row = rows.get(scope)
+                if row is None or row["failures"] < free:
+                    continue
+                if scope == "account" and self._known_address(db, user, where, now):
+                    continue
+                delay = min(LOGIN_DELAY_MAX, 2 ** min(row["failures"] - free, 16))
+                left = (_parse_stamp(row["last_at"]) + timedelta(seconds=delay) - now).total_seconds()
+                if left > 0:
+                    waits.append(LoginWait(max(1, math.ceil(left)), why))
+            if waits:
+                return max(waits, key=lambda w: w.seconds)
+            stamp = _stamp(now)
+            for scope in ("pair", "address"):
+                db.execute("INSERT INTO login_failures (scope, key, failures, last_at) VALUES (?, ?, 1, ?) "
+                           "ON CONFLICT (scope, key) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at",
+                           (scope, keys[scope], stamp))
+            # The account counts the addresses failing on it: one more when this pair begins a streak.
+            new_pair = 1 if rows.get("pair") is None else 0
+            db.execute("INSERT INTO login_failures (scope, key, failures, last_at) VALUES ('account', ?, 1, ?) "
+                       "ON CONFLICT (scope, key) DO UPDATE SET failures = failures + ?, last_at = excluded.last_at",
+                       (keys["account"], stamp, new_pair))
+        return None
+
+    def login_succeeded(self, username: str, address: str | None) -> None:
+        """The password was right: take back the failure ``begin_login`` counted, forget the pair's
+        streak, and remember the address as one the account signs in from."""
+        user, where = _login_key(username), _login_key(address or "?")
+        now = self.clock()
+        with self._write() as db:
+            pair = db.execute("SELECT failures FROM login_failures WHERE scope = 'pair' AND key = ?",
+                              (f"{user}\0{where}",)).fetchone()
+            db.execute("DELETE FROM login_failures WHERE scope = 'pair' AND key = ?", (f"{user}\0{where}",))
+            db.execute("UPDATE login_failures SET failures = failures - 1 WHERE scope = 'address' AND key = ?",
+                       (where,))
+            if pair is not None and pair["failures"] == 1:
+                db.execute("UPDATE login_failures SET failures = failures - 1 WHERE scope = 'account' AND key = ?",
+                           (user,))
+            db.execute("DELETE FROM login_failures WHERE failures <= 0")
+            db.execute("DELETE FROM login_addresses WHERE last_at < ?",
+                       (_stamp(now - timedelta(days=LOGIN_KNOWN_DAYS)),))
+            db.execute("INSERT INTO login_addresses (username, address, last_at) VALUES (?, ?, ?) "
+                       "ON CONFLICT (username, address) DO UPDATE SET last_at = excluded.last_at",
+                       (user, where, _stamp(now)))
+
+    @staticmethod
+    def _known_address(db, user: str, where: str, now: datetime) -> bool:
+        return db.execute("SELECT 1 FROM login_addresses WHERE username = ? AND address = ? AND last_at >= ?",
+                          (user, where, _stamp(now - timedelta(days=LOGIN_KNOWN_DAYS)))).fetchone() is not None
+
+
+@dataclass(frozen=True)
+class LoginWait:
+    """A login that must wait: ``seconds`` (for Retry-After) and ``why`` (whose failures)."""
+
+    seconds: int
+    why: str
+
+
+def _login_key(text) -> str:
+    """A tried username or an address as failed logins are counted by: trimmed, lower-cased, cut short."""
+    return (text if isinstance(text, str) else "").strip().lower()[:LOGIN_KEY_MAX]
 
 
 def _verify_chain(db: sqlite3.Connection, anchor: dict | None) -> audit_chain.Verdict:
@@ -720,7 +942,8 @@ def backup_database(source: Path | str, target: Path | str) -> None:
 
 def restore_database(source: Path | str, target: Path | str) -> None:
     """Put the copy ``source`` (a backup's) at ``target`` whole: written beside it (0600), then renamed over
-    it, so a reader sees the old file or the new one. Stop the processes using ``target`` first."""
+    it, so a reader sees the old file or the new one. Its web sessions are ended (deleted): everyone signs
+    in again. Stop the processes using ``target`` first."""
     target = Path(target)
     _private_folder(target.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.restore-", dir=target.parent)  # mode 0600
@@ -729,6 +952,9 @@ def restore_database(source: Path | str, target: Path | str) -> None:
     try:
         backup_database(source, tmp)
         with closing(sqlite3.connect(tmp, isolation_level=None)) as db:
+            # A restore ends every web session: one ended after the backup must not come back.
+            if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").fetchone():
+                db.execute("DELETE FROM sessions")
             _use_wal(db)
         for suffix in ("-wal", "-shm"):  # the old file's: they must not be applied to the new one
             Path(f"{target}{suffix}").unlink(missing_ok=True)

@@ -40,7 +40,9 @@ has a place in it and an environment variable::
     secret_key = "..."            # GRAPHSVC_SECRET_KEY; default: generated into data_dir (graphsvc-secret-key)
     cookie_secure = false         # GRAPHSVC_COOKIE_SECURE: the session cookie Secure always (it is over HTTPS anyway)
     trusted_proxies = 0           # GRAPHSVC_TRUSTED_PROXIES: proxies in front that set X-Forwarded-For/-Proto
-    ratelimit_storage = "memory://"  # GRAPHSVC_RATELIMIT_STORAGE: where failed logins count (redis://... shares)
+    ratelimit_storage = "memory://"  # GRAPHSVC_RATELIMIT_STORAGE: checked, no longer used (logins: accounts_db)
+    session_idle_minutes = 30     # GRAPHSVC_SESSION_IDLE_MINUTES: a web session ends after this long without a request
+    session_max_hours = 12        # GRAPHSVC_SESSION_MAX_HOURS: and this long after signing in, whatever
 
     [log]
     file = "~/.local/state/graphsvc/graphsvc.log"   # GRAPHSVC_LOG_FILE
@@ -194,6 +196,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("web_cookie_secure", "web", "cookie_secure", "bool", ("GRAPHSVC_COOKIE_SECURE",)),
     Spec("web_trusted_proxies", "web", "trusted_proxies", "int", ("GRAPHSVC_TRUSTED_PROXIES",), 0, 10),
     Spec("web_ratelimit_storage", "web", "ratelimit_storage", "str", ("GRAPHSVC_RATELIMIT_STORAGE",)),
+    Spec("web_session_idle_minutes", "web", "session_idle_minutes", "int", ("GRAPHSVC_SESSION_IDLE_MINUTES",),
+         1, 24 * 60),
+    Spec("web_session_max_hours", "web", "session_max_hours", "int", ("GRAPHSVC_SESSION_MAX_HOURS",), 1, 30 * 24),
     Spec("log_file", "log", "file", "path", ("GRAPHSVC_LOG_FILE",)),
     Spec("log_level", "log", "level", "level", ("GRAPHSVC_LOG_LEVEL",)),
     Spec("log_echo", "log", "echo", "bool", ("GRAPHSVC_LOG_ECHO",)),
@@ -236,10 +241,15 @@ class Settings:
     # The web's door (graphsvc.web.auth): the session cookie Secure even over plain HTTP (it is
     # Secure over HTTPS anyway); how many proxies in front may be believed about the client's
     # address and scheme (0: none, so nobody can choose the address failed logins count against);
-    # the Flask-Limiter storage of failed logins (memory:// is per process).
+    # a Flask-Limiter storage URI, still checked at start but no longer used: failed logins are
+    # counted in accounts_db, which every worker shares.
     web_cookie_secure: bool = False
     web_trusted_proxies: int = 0
     web_ratelimit_storage: str = "memory://"
+    # A web session (a row in accounts_db) ends after this long without a request, and this long after
+    # it began (graphsvc.web.auth).
+    web_session_idle_minutes: int = 30
+    web_session_max_hours: int = 12
     log_file: Path = field(default_factory=_default_log_file)
     log_level: str = "INFO"
     log_echo: bool = False

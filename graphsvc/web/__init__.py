@@ -17,7 +17,9 @@ config key                    from ``Settings``
 ``SESSION_COOKIE_SECURE``     ``web_cookie_secure`` (the cookie is Secure over HTTPS anyway)
 ``TRUSTED_PROXIES``           ``web_trusted_proxies``: how many proxies in front set
                               ``X-Forwarded-For`` and ``-Proto`` (Werkzeug's ``ProxyFix``)
-``RATELIMIT_STORAGE_URI``     ``web_ratelimit_storage`` (failed logins; ``memory://``)
+``RATELIMIT_STORAGE_URI``     ``web_ratelimit_storage`` (checked at start; no longer used)
+``SESSION_IDLE_MINUTES``      ``web_session_idle_minutes``: a session ends after this long without a request
+``SESSION_MAX_HOURS``         ``web_session_max_hours``: and this long after signing in (the cookie's lifetime)
 ============================  ================================
 
 Sign-in and permissions are ``graphsvc.web.auth``'s: every page needs a
@@ -28,8 +30,9 @@ session (``/login``), every ``/api/...`` call a session or an API token
 writes will take the token only). The session cookie is HttpOnly,
 SameSite=Lax, and Secure when ``SESSION_COOKIE_SECURE`` is true or the request
 came over HTTPS (``request.is_secure``: gunicorn sets it from
-``X-Forwarded-Proto`` for proxies in ``--forwarded-allow-ips``); a session
-ends after ``PERMANENT_SESSION_LIFETIME`` (12 hours) without a request. Every response carries
+``X-Forwarded-Proto`` for proxies in ``--forwarded-allow-ips``); a session is
+kept on the server and ends at logout, after ``SESSION_IDLE_MINUTES`` without a
+request or ``SESSION_MAX_HOURS`` in all. Every response carries
 ``SECURITY_HEADERS`` (a CSP without inline script or style, no framing, no
 sniffing, ``Referrer-Policy: same-origin``) and ``Server: graphsvc`` (under
 gunicorn, which sends its own ``Server: gunicorn`` without a version, none).
@@ -197,6 +200,8 @@ def _configured(app: Flask, settings: Settings, test_config: dict | None) -> Fla
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
         WTF_CSRF_TIME_LIMIT=None,  # a form's token lasts as long as its session
         RATELIMIT_STORAGE_URI=settings.web_ratelimit_storage,
+        SESSION_IDLE_MINUTES=settings.web_session_idle_minutes,
+        SESSION_MAX_HOURS=settings.web_session_max_hours,
         TRUSTED_PROXIES=settings.web_trusted_proxies,
     )
     if test_config is not None:

@@ -10,10 +10,14 @@ inside the write's transaction, with what the database holds then.
 Login
 -----
 Pages use a session (Flask-Login): ``/login`` (``LoginForm``: ``username``,
-``password``, ``csrf_token``), ``POST /logout``. The session holds
-``<username>|<stamp>``, the stamp an HMAC (keyed by ``SECRET_KEY``) of the
-account's password hash, role, clinician and creation time: a new password, a
-new role or removing the account ends the account's sessions. ``/api/...``
+``password``, ``csrf_token``), ``POST /logout``. A session is a row the
+server keeps (``Accounts.start_session``); the signed cookie holds only its
+random id. It ends at logout, after ``SESSION_IDLE_MINUTES`` without a request
+or ``SESSION_MAX_HOURS`` after signing in (the settings
+``web.session_idle_minutes`` and ``web.session_max_hours``), and every session
+of an account ends when its password, role or clinician changes or it is
+removed: a cookie saved before then opens nothing (a page redirects to
+``/login``, ``/api/...`` is a 401). ``/api/...``
 (and ``/healthz``) also take ``Authorization: Bearer <token>``
 (``graphsvc token create``), which wins over a session cookie when sent; a
 bad token is a 401, whatever cookie comes with it. API writes take the token
@@ -24,46 +28,54 @@ a 401 JSON ``{"error": ...}`` with ``WWW-Authenticate: Bearer``. Public:
 ``/login``, ``/static/...``, ``/healthz`` (without the Neo4j URI) and
 ``/api/openapi.json`` (``PUBLIC_ENDPOINTS``).
 
-Failed logins are limited with Flask-Limiter's storage (``LOGIN_FAILURES``,
-5 a minute) per account and per address: past them, any attempt is a 429
-until the minute has passed. The storage is ``RATELIMIT_STORAGE_URI`` (the
-``web.ratelimit_storage`` setting; ``memory://`` by default: per process, so N gunicorn workers allow up to N
-times as many; a ``redis://`` URI shares it).
+Failed logins are throttled, never locked (``Accounts.begin_login``, counted
+in the accounts database that every worker shares): after 3 failures of one
+account from one address, the next waits 1, 2, 4 ... seconds (at most 60) after
+the last; the same after 20 from one address whatever the accounts, and after
+failures from 10 addresses on one account (not from an address it signed in
+from lately). A login that must wait is a 429 with ``Retry-After``. A success
+ends its address's streak for the account; 15 minutes without a failure ends
+any streak. ``RATELIMIT_STORAGE_URI`` (``web.ratelimit_storage``) is still
+checked at start but counts nothing any more.
+
+Every response but a static file carries ``Cache-Control: no-store``.
 
 Audit (``Accounts.record``): ``login``, ``login_failed`` (the username tried),
-``logout``, ``refresh``, each with the address.
+``login throttled`` (the username tried, the wait and why), ``logout``,
+``refresh``, and ``refused`` for every 403 (the action when ``require`` refused
+it, the method, the path and the reason), each with the address.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
-import time
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from limits import parse as parse_limit
 from limits.errors import ConfigurationError as LimitsConfigurationError
-from werkzeug.exceptions import Forbidden, TooManyRequests
+from limits.storage import storage_from_string
+from werkzeug.exceptions import Forbidden, HTTPException, TooManyRequests
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
 from ..accounts import Accounts, User
-from ..errors import GraphsvcError, NotFound
+from ..errors import GraphsvcError
 from ..permissions import why_not
 
 # -- permissions ------------------------------------------------------------------------
 
 
 def require(action: str, **context) -> None:
-    """A 403 saying why, unless the signed-in user may do ``action`` (a page, or JSON under /api/)."""
+    """A 403 saying why, unless the signed-in user may do ``action`` (a page, or JSON under /api/).
+
+    The refusal is audited (``refused``, by the 403's handler, ``_audit_refusal``).
+    """
     reason = why_not(current_user, action, **context)
     if reason is not None:
+        g.refused_action = action
         raise Forbidden(reason)
 
 
@@ -71,36 +83,29 @@ def require(action: str, **context) -> None:
 
 # Reachable without signing in (by endpoint).
 PUBLIC_ENDPOINTS = {"auth.login", "static", "health.healthz", "api.openapi"}
-# Failed logins allowed per account and per address before a 429.
-LOGIN_FAILURES = "5/minute"
 BEARER = 'Bearer realm="graphsvc"'
 
 
 class WebUser(UserMixin):
-    """A signed-in account as Flask-Login sees it; ``via`` is ``"session"`` or ``"token"``."""
+    """A signed-in account as Flask-Login sees it; ``via`` is ``"session"`` (``session_id``: the server's
+    session, in the signed cookie) or ``"token"``."""
 
-    def __init__(self, user: User, stamp: str, via: str):
-        self.user, self.stamp, self.via = user, stamp, via
+    def __init__(self, user: User, session_id: str, via: str):
+        self.user, self.session_id, self.via = user, session_id, via
         self.username, self.role, self.clinician_id = user.username, user.role, user.clinician_id
 
     def get_id(self) -> str:
-        return f"{self.username}|{self.stamp}"
+        return self.session_id
 
 
 def accounts() -> Accounts:
     return current_app.extensions["accounts"]
 
 
-def session_stamp(username: str) -> str | None:
-    """What changes when the account's password, role or clinician changes or it is removed (and
-    re-added); None if there is no such account. An HMAC under ``SECRET_KEY`` of
-    ``Accounts.session_material``, so the cookie shows nothing of the password hash.
-    """
-    material = accounts().session_material(username)
-    if material is None:
-        return None
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()[:32]
+def session_limits() -> tuple[timedelta, timedelta]:
+    """``(idle, lifetime)``: how long a session lasts without a request, and in all."""
+    config = current_app.config
+    return timedelta(minutes=int(config["SESSION_IDLE_MINUTES"])), timedelta(hours=int(config["SESSION_MAX_HOURS"]))
 
 
 def address() -> str | None:
@@ -120,14 +125,11 @@ def _token_paths() -> bool:
 def _load_from_session(user_id: str):
     if _token_paths() and "Authorization" in request.headers:
         return None  # the token decides (request_loader)
-    username, _, stamp = user_id.partition("|")
-    current = session_stamp(username)
-    if current is None or not hmac.compare_digest(current, stamp):
-        return None  # removed, or a new password or role since this session began
-    try:
-        return WebUser(accounts().user(username), stamp, "session")
-    except NotFound:  # removed meanwhile
-        return None
+    idle, lifetime = session_limits()
+    user = accounts().session_user(user_id, idle=idle, lifetime=lifetime)
+    if user is None:
+        return None  # logged out, idle, too old, or a new password or role or removed since it began
+    return WebUser(user, user_id, "session")
 
 
 def _load_from_token(req):
@@ -208,35 +210,6 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[InputRequired()])
 
 
-def _failures_limiter():
-    limiter: Limiter = current_app.extensions["login_limiter"]
-    return limiter.limiter
-
-
-def _failure_keys(username: str) -> list[tuple[str, ...]]:
-    keys = [("login-failures", "address", address() or "?")]
-    if username:
-        keys.append(("login-failures", "account", username[:100]))
-    return keys
-
-
-def _too_many_failures(username: str) -> int | None:
-    """Seconds to wait, if the account or the address has failed too often this minute; else None."""
-    strategy, limit = _failures_limiter(), parse_limit(LOGIN_FAILURES)
-    waits = []
-    for key in _failure_keys(username):
-        if not strategy.test(limit, *key):
-            reset = strategy.get_window_stats(limit, *key).reset_time
-            waits.append(max(1, int(reset - time.time()) + 1))
-    return max(waits) if waits else None
-
-
-def _count_failure(username: str) -> None:
-    strategy, limit = _failures_limiter(), parse_limit(LOGIN_FAILURES)
-    for key in _failure_keys(username):
-        strategy.hit(limit, *key)
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """The login form; on success, to ``next`` (a path on this site) or the overview."""
@@ -250,19 +223,23 @@ def login():
             problem = "Enter your username and your password."
         else:
             tried = form.username.data.strip().lower()
-            wait = _too_many_failures(tried)
+            wait = accounts().begin_login(tried, address())  # counted as a failure until it succeeds
             if wait is not None:
+                record("login throttled", user=None,
+                       detail={"username": _shown(tried), "wait_seconds": wait.seconds, "why": wait.why})
+                seconds = wait.seconds
                 raise TooManyRequests(f"Too many failed logins for this account or from this address: wait "
-                                      f"{wait} second{'s' if wait != 1 else ''} and try again.", retry_after=wait)
+                                      f"{seconds} second{'s' if seconds != 1 else ''} and try again.",
+                                      retry_after=seconds)
             user = accounts().check_password(form.username.data, form.password.data)
             if user is None:
-                _count_failure(tried)
                 record("login_failed", user=None, detail={"username": _shown(tried)})
                 problem, status = "Wrong username or password.", 200
             else:
+                accounts().login_succeeded(tried, address())
                 session.clear()  # a new session: nothing of the anonymous one carries over
-                login_user(WebUser(user, session_stamp(user.username), "session"))
-                session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
+                login_user(WebUser(user, accounts().start_session(user.username), "session"))
+                session.permanent = True  # the cookie expires after PERMANENT_SESSION_LIFETIME (SESSION_MAX_HOURS)
                 record("login", user=user.username)
                 return redirect(target or url_for("home.index"))
     return render_template("login.html", form=form, problem=problem, next=target), status
@@ -276,8 +253,9 @@ def _shown(text: str) -> str:
 
 @bp.post("/logout")
 def logout():
-    """End the session (a POST with the CSRF token), then the login page."""
+    """End the session (a POST with the CSRF token), on the server too, then the login page."""
     name = current_user.username
+    accounts().end_session(current_user.session_id, "logout")
     logout_user()
     session.clear()
     record("logout", user=name)
@@ -287,21 +265,51 @@ def logout():
 # -- wiring -------------------------------------------------------------------------------------
 
 
-def init_app(app, accounts_db: Accounts) -> None:
-    """Accounts, Flask-Login, the failed-login limiter, the login blueprint and ``require_login``."""
-    app.extensions["accounts"] = accounts_db
-    manager = LoginManager()
-    manager.user_loader(_load_from_session)
-    manager.request_loader(_load_from_token)
-    manager.init_app(app)
-    storage = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+def _audit_refusal(error: Forbidden):
+    """Every 403 (``require``, the service's own check, any ``abort(403)``) audited as ``refused``, then
+    answered by the app's handler of HTTP errors."""
+    who = current_user.username if current_user.is_authenticated else None
+    detail = {"method": request.method, "path": _shown(request.path), "reason": error.description}
+    if g.get("refused_action"):
+        detail["action"] = g.refused_action
+    record("refused", user=who, detail=detail)
+    handler = current_app.error_handler_spec.get(None, {}).get(None, {}).get(HTTPException)
+    return handler(error) if handler is not None else error
+
+
+def _no_store(response):
+    """``Cache-Control: no-store`` on every answer but a static file: pages and the API show the
+    practice's data (and a page its form's CSRF token), which no browser or proxy should keep."""
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _check_ratelimit_storage(storage: str) -> None:
+    """``web.ratelimit_storage`` is no longer used, but a configured one that cannot work still stops
+    the app, as it did when failed logins were counted there."""
     try:
-        app.extensions["login_limiter"] = Limiter(get_remote_address, app=app, strategy="moving-window",
-                                                  storage_uri=storage)
+        storage_from_string(storage)
     except LimitsConfigurationError as error:
         # Only the scheme is named: a redis:// URI may carry a password.
         scheme = storage.partition("://")[0] or storage[:20]
         raise GraphsvcError(f"web.ratelimit_storage (GRAPHSVC_RATELIMIT_STORAGE): cannot use a {scheme!r} "
                             f"storage for failed logins: {error}") from None
+
+
+def init_app(app, accounts_db: Accounts) -> None:
+    """Accounts, Flask-Login, the login blueprint, ``require_login``, the 403 audit and ``no-store``."""
+    app.extensions["accounts"] = accounts_db
+    app.config.setdefault("SESSION_IDLE_MINUTES", 30)
+    app.config.setdefault("SESSION_MAX_HOURS", 12)
+    # The cookie lasts no longer than the session it names.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=int(app.config["SESSION_MAX_HOURS"]))
+    manager = LoginManager()
+    manager.user_loader(_load_from_session)
+    manager.request_loader(_load_from_token)
+    manager.init_app(app)
+    _check_ratelimit_storage(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
     app.register_blueprint(bp)
     app.before_request(require_login)
+    app.register_error_handler(403, _audit_refusal)
+    app.after_request(_no_store)

@@ -27,5 +27,5 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 SERVER = "graphsvc"  # the Server header: no name or version of the software underneath
-# A signed session cookie is refused after this long, however long the browser keeps it.
+# The default of web.session_max_hours: a session (and its cookie) ends this long after signing in.
 SESSION_LIFETIME = timedelta(hours=12)
