@@ -133,6 +133,10 @@ def test_the_restore_drill(practice, app, client_as, web_accounts, cli, tmp_path
     assert entries[0]["action"] == "restore" and entries[0]["detail"]["counts_match"] is True
     assert len(entries) == manifest["accounts"]["audit"] + 1
     assert restored_db.stat().st_mode & 0o777 == 0o600
+    with sqlite3.connect(restored_db) as db:  # a restore ends every web session (the app signed one in)
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").fetchone():
+            assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    db.close()
     verified = cli("audit", "verify", env={"GRAPHSVC_ACCOUNTS_DB": str(restored_db)})
     assert verified.exit_code == 0 and verified.output.startswith(
         f"The audit log is intact: {len(entries)} entries chained")
