@@ -97,7 +97,8 @@ def verify(rows: Iterable[Mapping], head: Head | None = None, anchor: Mapping | 
     ``anchor``: ``{"id", "hash"}`` of an entry the log held earlier, kept outside it (None: not checked).
     """
     prev_hash, prev_row, count = GENESIS, None, 0
-    by_id: dict[int, str] = {}
+    anchored = int(anchor["id"]) if anchor is not None and anchor.get("id") else None
+    anchored_hash = None  # the hash the log holds for the anchored entry
     for row in rows:
         count += 1
         if row["hash"] is None or row["prev_hash"] is None:
@@ -123,7 +124,8 @@ def verify(rows: Iterable[Mapping], head: Head | None = None, anchor: Mapping | 
                 "changed", prev_row, f"{_named(prev_row)} was changed and its hash recomputed: "
                                      f"{_named(row)} names another hash before it"))
         prev_hash, prev_row = row["hash"], row
-        by_id[int(row["id"])] = row["hash"]
+        if row["id"] == anchored:
+            anchored_hash = row["hash"]
     verdict = Verdict(True, count, head={"id": prev_row["id"], "hash": prev_hash} if prev_row else
                       {"id": 0, "hash": GENESIS})
     last_id = prev_row["id"] if prev_row is not None else 0
@@ -147,8 +149,7 @@ def verify(rows: Iterable[Mapping], head: Head | None = None, anchor: Mapping | 
                 "changed", prev_row, f"the log's head records entry {head.last_id} with another hash, or "
                                      f"{head.entries} entries where there are {count}: the log was rewritten")
             return verdict
-    if anchor is not None and anchor.get("id"):
-        anchored = int(anchor["id"])
+    if anchored is not None:
         if anchored > last_id:
             verdict.ok = False
             verdict.problem = _problem(
@@ -156,7 +157,7 @@ def verify(rows: Iterable[Mapping], head: Head | None = None, anchor: Mapping | 
                                    f"names entry {anchored}, and the log ends at entry {last_id} (truncated, "
                                    "or an older copy of the database put back)", entry_id=last_id + 1)
             return verdict
-        if by_id.get(anchored) != anchor.get("hash"):
+        if anchored_hash != anchor.get("hash"):
             verdict.ok = False
             verdict.problem = {"kind": "changed", "id": anchored, "at": None, "action": None,
                                "message": f"entry {anchored} is not the entry the head kept outside the "

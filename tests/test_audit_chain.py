@@ -203,6 +203,9 @@ def test_an_anchor_kept_elsewhere_tells_a_rewritten_log(ten, db_path):
     result = verify("--anchor", anchor)
     assert result.exit_code == 1 and "entry 10 was removed: the head kept outside the database names entry 10" \
         in result.output
+    other = verify("--anchor", f"5:{'a' * 64}")  # an entry the log holds, with another hash
+    assert other.exit_code == 1 and "entry 5 is not the entry the head kept outside the database names" \
+        in other.output
     bad = verify("--anchor", "10:abc")
     assert bad.exit_code == 1 and "--anchor: give an entry's id and its hash as ID:HASH" in bad.output
 
