@@ -226,6 +226,16 @@ def test_last_seen_is_written_at_most_once_a_minute(accounts, clock, monkeypatch
     assert len(writes) == 1
 
 
+def test_an_accounts_file_from_before_gets_the_new_tables(accounts):
+    with sqlite3.connect(accounts.path) as db:
+        for table in ("sessions", "login_failures", "login_addresses"):
+            db.execute(f"DROP TABLE {table}")
+    again = Accounts(accounts.path)
+    sid = again.start_session("alice")
+    assert again.session_user(sid, idle=IDLE, lifetime=LIFETIME).username == "alice"
+    assert again.begin_login("alice", "10.0.0.1") is None
+
+
 # -- failed logins in the accounts database ---------------------------------------------------------------
 
 
@@ -340,6 +350,17 @@ def test_a_cookie_replayed_after_logout_opens_nothing_and_writes_nothing(small, 
                                                "member_id": "cn1", "kind": "lunch"}).status_code == 401
     assert snapshot(graph) == before and len(web_accounts.entries()) == audited
     assert [s["ended_why"] for s in web_accounts.sessions("manager")] == ["logout"]
+
+
+def test_a_cookie_of_the_old_kind_is_nobody(small, app):
+    """Before sessions were kept on the server the cookie held ``<username>|<stamp>``: after the upgrade
+    such a cookie opens nothing; its user signs in again."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "manager|" + "0" * 32
+        session["_fresh"] = True
+    assert client.get("/practice").headers["Location"] == "/login?next=/practice"
+    assert client.get("/api/status").status_code == 401
 
 
 @pytest.mark.parametrize("change", ["password", "role", "remove"])
