@@ -226,6 +226,25 @@ def test_last_seen_is_written_at_most_once_a_minute(accounts, clock, monkeypatch
     assert len(writes) == 1
 
 
+def test_user_logout_ends_every_web_session_of_the_account(accounts, monkeypatch):
+    monkeypatch.setattr("getpass.getuser", lambda: "tester")
+    sids = [accounts.start_session("bob"), accounts.start_session("bob")]
+    alices = accounts.start_session("alice")
+    _, token = accounts.create_token("bob")
+    ended = run_cli(accounts.path, "user", "logout", "BOB")
+    assert (ended.exit_code, ended.output) == (0, "Ended 2 web sessions of bob.\n")
+    assert all(accounts.session_user(s, idle=IDLE, lifetime=LIFETIME) is None for s in sids)
+    assert accounts.session_user(alices, idle=IDLE, lifetime=LIFETIME) is not None
+    assert accounts.user_for_token(token).username == "bob"  # tokens stay
+    entry = accounts.entries(limit=1)[0]
+    assert (entry["user"], entry["action"], entry["ids"], entry["detail"]) == (
+        "cli:tester", "user logout", ["bob"], {"sessions_ended": 2})
+    again = run_cli(accounts.path, "user", "logout", "bob", "--json")
+    assert json.loads(again.output) == {"username": "bob", "sessions_ended": 0}
+    unknown = run_cli(accounts.path, "user", "logout", "dora")
+    assert (unknown.exit_code, unknown.output) == (1, "Error: unknown user 'dora'\n")
+
+
 def test_an_accounts_file_from_before_gets_the_new_tables(accounts):
     with sqlite3.connect(accounts.path) as db:
         for table in ("sessions", "login_failures", "login_addresses"):

@@ -99,7 +99,7 @@ def _table(rows: list[list[str]]) -> str:
 
 @main.group("user", cls=FriendlyGroup)
 def user():
-    """Accounts: add, list, change a password or a role, remove.
+    """Accounts: add, list, change a password or a role, end its web sessions, remove.
 
     Roles: manager, intake, clinician (linked to its Clinician in the graph
     with --clinician ID) and analyst.
@@ -179,6 +179,21 @@ def user_role(settings: Settings, username, role, clinician_id, as_json):
                             "was": {"role": before.role, "clinician_id": before.clinician_id}})
     linked = f", clinician {clinician_id}" if clinician_id else ""
     emit(after.as_dict(), as_json, f"User {after.username} is now {role}{linked} (was {before.role}).")
+
+
+@user.command("logout")
+@click.argument("username")
+@json_option
+@click.pass_obj
+def user_logout(settings: Settings, username, as_json):
+    """End every web session of a user now (a lost laptop, a shared computer): a cookie saved
+    before opens nothing. The account and its password stay; its API tokens are not touched."""
+    accounts = Accounts.open(settings)
+    name = accounts.user(username).username
+    ended = accounts.end_sessions(name, "ended by the command line")
+    accounts.record("user logout", user=_who(), ids=[name], detail={"sessions_ended": ended})
+    emit({"username": name, "sessions_ended": ended}, as_json,
+         f"Ended {ended} web session{'s' if ended != 1 else ''} of {name}.")
 
 
 @user.command("remove")
