@@ -9,6 +9,9 @@ named, mode 0700, its files 0600:
   the change counter;
 * ``accounts.sqlite3``: the accounts, tokens and audit log, copied with
   SQLite's online backup API (consistent while the service writes);
+* ``practice.json``: what the Practice node holds beyond the export (the
+  suggestion weights ``graphsvc evaluate --tune`` stored), read in the
+  export's transaction;
 * ``manifest.json``: what it holds (counts, the audit log's head), the
   SHA-256 and size of every file, when, and which graphsvc made it.
 
@@ -60,6 +63,8 @@ NAME = re.compile(re.escape(PREFIX) + r"\d{8}T\d{6}Z(-\d+)?")
 MANIFEST = "manifest.json"
 GRAPH = "graph"
 ACCOUNTS = "accounts.sqlite3"
+PRACTICE = "practice.json"
+WEIGHT_KEYS = ("weights", "decay", "cases_learn", "cases_validate", "kept_defaults")
 
 # The node label each file's rows are (handoffs and statuses are relationships).
 LABELS = {"vocabularies.csv": "Term", "clinicians.csv": "Clinician", "staff.csv": "Staff",
@@ -93,6 +98,16 @@ def _csv_rows(path: Path) -> int:
 def _private_dir(path: Path) -> None:
     path.mkdir(mode=FOLDER_MODE, parents=False, exist_ok=False)
     os.chmod(path, FOLDER_MODE)  # whatever the umask
+
+
+def _write_json(path: Path, data) -> None:
+    """A new file (0600, whatever the umask) holding ``data`` as JSON, flushed to disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)
+    with open(fd, "w", encoding="utf-8") as f:
+        print(json.dumps(data, indent=2, sort_keys=True, default=str), file=f)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def _fsync_dir(path: Path) -> None:
@@ -147,6 +162,7 @@ def backup(graph: Graph, into: str | Path, *, keep: int | None = None, now: date
     _private_dir(partial)
     try:
         exported = export_folder(graph, partial / GRAPH, graph_counts=True)
+        _write_json(partial / PRACTICE, {"suggestion_weights": exported.graph.pop("suggestion_weights", None)})
         Accounts.open(settings)  # made if there is none yet: a backup always holds one
         backup_database(settings.accounts_db, partial / ACCOUNTS)
         accounts = database_counts(partial / ACCOUNTS)
@@ -165,12 +181,7 @@ def backup(graph: Graph, into: str | Path, *, keep: int | None = None, now: date
                          "audit_problem": chain.problem["message"] if chain.problem else None},
             "files": files,
         }
-        fd = os.open(partial / MANIFEST, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        os.fchmod(fd, FILE_MODE)
-        with open(fd, "w", encoding="utf-8") as f:
-            print(json.dumps(manifest, indent=2, sort_keys=True), file=f)
-            f.flush()
-            os.fsync(f.fileno())
+        _write_json(partial / MANIFEST, manifest)
         _fsync_dir(partial)
         os.rename(partial, into / name)
         _fsync_dir(into)
@@ -229,8 +240,9 @@ def check_backup(folder: str | Path) -> dict:
     if problems:
         raise InvalidInput(problems)
     problems = _file_problems(folder, manifest["files"]) + _count_problems(manifest, path)
-    if not problems:  # the copy's contents, once its bytes are known to be the backup's
+    if not problems:  # the copies' contents, once their bytes are known to be the backup's
         problems += _accounts_problems(folder / ACCOUNTS, manifest["accounts"], path)
+        problems += _practice_problems(folder / PRACTICE)
     if problems:
         raise InvalidInput([f"{folder}: damaged or incomplete backup; nothing was restored"] + problems)
     return manifest
@@ -257,7 +269,7 @@ def _file_problems(folder: Path, files: dict) -> list[str]:
     listed = {folder / rel for rel in files}
     for extra in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST and p not in listed):
         problems.append(f"{extra}: not in the manifest")
-    wanted = {f"{GRAPH}/{spec.name}" for spec in FILES} | {ACCOUNTS}
+    wanted = {f"{GRAPH}/{spec.name}" for spec in FILES} | {ACCOUNTS, PRACTICE}
     for rel in sorted(wanted - set(files)):
         problems.append(f"{folder / rel}: missing from the manifest (a backup holds every file)")
     return problems
@@ -307,6 +319,29 @@ def _manifest_problems(manifest, path: Path) -> list[str]:
     return problems
 
 
+def _practice_problems(path: Path) -> list[str]:
+    try:
+        practice = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        return [f"{path}: not readable JSON ({e})"]
+    if not isinstance(practice, dict) or "suggestion_weights" not in practice:
+        return [f"{path}: field 'suggestion_weights': missing"]
+    weights = practice["suggestion_weights"]
+    if weights is not None and (not isinstance(weights, dict) or any(k not in weights for k in WEIGHT_KEYS)
+                                or not isinstance(weights["weights"], list) or len(weights["weights"]) != 3):
+        return [f"{path}: field 'suggestion_weights': needs {', '.join(WEIGHT_KEYS)} (weights: three numbers)"]
+    return []
+
+
+def _tune_result(stored: dict) -> dict:
+    """Stored suggestion weights (``store.weights.stored_weights``) as ``Service.store_weights`` takes them."""
+    fit, trust, track = stored["weights"]
+    return {"weights": {"fit": fit, "trust": trust, "track": track}, "decay": stored["decay"],
+            "cut": stored.get("cut"), "kept_defaults": stored["kept_defaults"], "why": stored.get("why"),
+            "cases": {"learn": stored["cases_learn"], "validate": stored["cases_validate"]},
+            "validation": stored.get("validation")}
+
+
 def _accounts_problems(copy: Path, want: dict, path: Path) -> list[str]:
     try:
         counts = database_counts(copy)
@@ -331,6 +366,7 @@ class RestoreReport:
     manifest: dict
     rows: dict[str, int] = field(default_factory=dict)
     wiped: int = 0
+    weights: bool = False
     accounts_db: str = ""
     kept_aside: str | None = None
     audit: dict | None = None
@@ -339,7 +375,8 @@ class RestoreReport:
 
     def as_dict(self) -> dict:
         return {"folder": self.folder, "created_at": self.manifest["created_at"], "rows": dict(self.rows),
-                "nodes_deleted_first": self.wiped, "accounts_db": self.accounts_db,
+                "nodes_deleted_first": self.wiped, "suggestion_weights_restored": self.weights,
+                "accounts_db": self.accounts_db,
                 "previous_accounts_db": self.kept_aside, "audit": self.audit,
                 "counts_match": not self.differences, "differences": list(self.differences),
                 "seconds": round(self.seconds, 3)}
@@ -387,8 +424,13 @@ def restore(graph: Graph, folder: str | Path, *, by: Actor, force: bool = False)
     if held:
         report.wiped = wipe_graph(graph)
     # The graph through the importer, not audited here: the entries go into the restored log below.
-    imported = Service(graph, settings.analysis, audit=None).import_folder(folder / GRAPH, by=by)
+    service = Service(graph, settings.analysis, audit=None)
+    imported = service.import_folder(folder / GRAPH, by=by)
     report.rows = {name: count.written for name, count in imported.files.items()}
+    weights = json.loads((folder / PRACTICE).read_text(encoding="utf-8"))["suggestion_weights"]
+    if weights is not None:  # stored as tuned then (its tuned_at becomes now)
+        service.store_weights(_tune_result(weights))
+        report.weights = True
     if existing is not None and any(existing.values()):
         aside = target.with_name(f"{target.name}.before-restore-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}")
         backup_database(target, aside)

@@ -16,10 +16,15 @@ from graphsvc.backups import backup, backups_in, check_backup
 from graphsvc.csvio.exporter import export_folder
 from graphsvc.errors import InvalidInput
 from graphsvc.store.exports import graph_state
+from graphsvc.store.weights import stored_weights
 from tests.conftest import PASSWORD, USERS
 from tests.helpers import TEST_QUERIES, add_words, fixture_path, service_of, someone
 
 SMALL = Path(fixture_path("small"))
+# A result of `graphsvc evaluate --tune`, as Service.store_weights takes it.
+TUNED = {"weights": {"fit": 0.5, "trust": 0.3, "track": 0.2}, "decay": 0.9, "cut": "2024-06-30",
+         "kept_defaults": False, "why": None, "cases": {"learn": 40, "validate": 12},
+         "validation": {"hit_at_1": 0.42}}
 
 
 def contents(folder: Path) -> dict[str, bytes]:
@@ -69,6 +74,7 @@ def run_backup(cli, folder, accounts_db, *args):
 def test_the_restore_drill(practice, app, client_as, web_accounts, cli, tmp_path, umask):
     graph = practice
     client_as("manager").get("/")  # signed in through the app: the audit log has its login
+    service_of(graph).store_weights(TUNED)  # what `evaluate --tune` stores on the Practice node
     token_id, token = web_accounts.create_token("analyst", "reports")
     writes = service_of(graph, audit=web_accounts)
     stop, written = threading.Event(), []
@@ -93,7 +99,8 @@ def test_the_restore_drill(practice, app, client_as, web_accounts, cli, tmp_path
     manifest = json.loads((folder / "manifest.json").read_text())
     assert check_backup(folder) == manifest
     assert manifest["format"] == 1 and manifest["graphsvc"] == "0.1.0"
-    assert set(manifest["files"]) == {"accounts.sqlite3"} | {f"graph/{p.name}" for p in (folder / "graph").iterdir()}
+    assert set(manifest["files"]) == {"accounts.sqlite3", "practice.json"} | {
+        f"graph/{p.name}" for p in (folder / "graph").iterdir()}
     assert manifest["graph"]["labels"]["Referral"] == manifest["graph"]["rows"]["referrals.csv"] == \
         manifest["files"]["graph/referrals.csv"]["rows"]
     assert manifest["graph"]["labels"]["Term"] == manifest["graph"]["rows"]["vocabularies.csv"] > 0
@@ -104,7 +111,10 @@ def test_the_restore_drill(practice, app, client_as, web_accounts, cli, tmp_path
     assert modes(folder.parent)["."] == 0o700
     assert set(modes(folder).values()) <= {0o700, 0o600}
     assert modes(folder)["."] == modes(folder)["graph"] == 0o700
-    assert modes(folder)["manifest.json"] == modes(folder)["accounts.sqlite3"] == 0o600
+    assert modes(folder)["manifest.json"] == modes(folder)["accounts.sqlite3"] == modes(folder)["practice.json"] \
+        == 0o600
+    tuned = stored_weights(graph)
+    assert json.loads((folder / "practice.json").read_text()) == {"suggestion_weights": tuned}
     # the backup is recorded in the live log (after the copy: not in it)
     assert web_accounts.entries(action="backup")[0]["detail"]["folder"] == str(folder)
     assert web_accounts.verify_audit().ok
@@ -120,6 +130,8 @@ def test_the_restore_drill(practice, app, client_as, web_accounts, cli, tmp_path
     # The export after the restore is the backup's, byte for byte.
     export_folder(graph, tmp_path / "after")
     assert contents(tmp_path / "after") == contents(folder / "graph")
+    # The tuned weights are back (stored again: their tuned_at is the restore's).
+    assert {**stored_weights(graph), "tuned_at": None} == {**tuned, "tuned_at": None}
     after = graph_state(graph)
     assert (after["labels"], after["relationships"]) == (manifest["graph"]["labels"],
                                                         manifest["graph"]["relationships"])
@@ -184,6 +196,15 @@ def _flip_byte(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def _rewrite(folder: Path, rel: str, data: bytes) -> None:
+    """Replace a file and fix its checksum and size in the manifest: only its contents are wrong."""
+    import hashlib
+
+    (folder / rel).write_bytes(data)
+    _edit_manifest(folder, lambda m: m["files"][rel].update(sha256=hashlib.sha256(data).hexdigest(),
+                                                           bytes=len(data)))
+
+
 def _set_rows(manifest):
     manifest["graph"]["rows"]["referrals.csv"] += 1
     manifest["files"]["graph/referrals.csv"]["rows"] += 1
@@ -207,6 +228,8 @@ DAMAGE = {
         "audit where the manifest says"),
     "a file not in the manifest": (lambda f: (f / "graph" / "notes.txt").write_text("hi"),
                                    "graph/notes.txt: not in the manifest"),
+    "a practice file that is not JSON": (lambda f: _rewrite(f, "practice.json", b"{"),
+                                         "practice.json: not readable JSON"),
     "a file left out of the manifest": (lambda f: _edit_manifest(f, lambda m: m["files"].pop("graph/staff.csv")),
                                         "graph/staff.csv: not in the manifest"),
 }

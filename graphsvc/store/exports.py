@@ -24,6 +24,7 @@ from ..vocabulary import PRACTICE_ID
 from .catalog import query
 from .db import Graph
 from .values import native
+from .weights import stored_weights
 
 # The read statement of each kind of record, rows in key order.
 EXPORT = {
@@ -52,7 +53,9 @@ def read_all(db: Graph, kinds: list[str], write: Callable[[str, Iterator[list]],
     ``write`` returns how many rows it took; a retried transaction calls it
     again from the first kind, so it must start its output afresh each time.
     ``state`` (a dict) is filled, in the same transaction and after the lock,
-    with ``graph_state``'s answer: what a backup's manifest records.
+    with ``graph_state``'s answer and the stored suggestion weights
+    (``suggestion_weights``, ``store.weights.stored_weights``' answer): what a
+    backup records.
     """
 
     def transaction(tx) -> dict[str, int]:
@@ -60,6 +63,7 @@ def read_all(db: Graph, kinds: list[str], write: Callable[[str, Iterator[list]],
         if state is not None:
             state.clear()
             state.update(graph_state(tx))
+            state["suggestion_weights"] = stored_weights(tx)
         counts = {}
         for kind in kinds:
             names = columns(kind)
