@@ -233,6 +233,11 @@ def check_backup(folder: str | Path) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        inside = backups_in(folder)
+        if inside:  # the folder of the backups, not one of them
+            raise InvalidInput(f"{path}: missing: {folder} holds {len(inside)} graphsvc backup"
+                               f"{'s' if len(inside) > 1 else ''}; restore one of them, the newest is "
+                               f"{inside[-1]}") from None
         raise InvalidInput(f"{path}: missing: {folder} is not a graphsvc backup, or an incomplete one") from None
     except (OSError, ValueError) as e:
         raise InvalidInput(f"{path}: not readable JSON ({e})") from None

@@ -264,6 +264,27 @@ def test_a_backup_of_a_broken_audit_chain_says_so_and_restores_as_it_was(practic
     assert result.exit_code == 0 and "warning: the audit log's chain is broken: entry 1 was removed" in result.output
 
 
+def test_the_folder_of_the_backups_is_not_a_backup(practice, cli, tmp_path, web_accounts):
+    folder = Path(run_backup(cli, tmp_path / "b", web_accounts.path)["folder"])
+    result = cli("restore", str(tmp_path / "b"))
+    assert result.exit_code == 1
+    assert f"holds 1 graphsvc backup; restore one of them, the newest is {folder}" in result.output
+    result = cli("restore", str(tmp_path / "nowhere"))
+    assert result.exit_code == 1 and "nowhere: no such backup folder" in result.output
+
+
+def test_a_failed_backup_leaves_nothing_behind(practice, tmp_path, monkeypatch):
+    import graphsvc.backups
+
+    def broken(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(graphsvc.backups, "backup_database", broken)
+    with pytest.raises(OSError, match="No space left"):
+        backup(practice, tmp_path / "b")
+    assert list((tmp_path / "b").iterdir()) == []
+
+
 # -- pruning ----------------------------------------------------------------------------------------------------
 
 
