@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
+from time import monotonic
 from typing import Any
 
 from neo4j import READ_ACCESS, WRITE_ACCESS, GraphDatabase
@@ -42,38 +43,55 @@ logging.getLogger("neo4j").addHandler(logging.NullHandler())
 class Graph:
     """A connection to the referral graph in one Neo4j database."""
 
-    def __init__(self, settings: Settings, driver):
+    def __init__(self, settings: Settings, driver, *, wait_seconds: float | None = None):
         self.settings = settings
         self.driver = driver
         self.database = settings.neo4j_database
+        self.wait_seconds = wait_seconds
 
     @classmethod
-    def connect(cls, settings: Settings | None = None, *, retry_seconds: float = 15) -> Graph:
+    def connect(cls, settings: Settings | None = None, *, retry_seconds: float = 15,
+                wait_seconds: float | None = None) -> Graph:
         """Open the driver and check that Neo4j answers; raise ``Neo4jUnavailable`` if not.
 
         ``retry_seconds`` bounds how long a managed transaction is retried on
         a transient failure (a deadlock, a leader switch, a server that went
         away). A command can wait; a web page should fail fast and say so.
+
+        ``wait_seconds`` (the web's) bounds a whole managed write transaction,
+        its retries included: connecting, waiting for a pooled connection and
+        every statement. Reads are not bounded so: the live analysis reads the
+        whole graph through the same driver. A server that is restarting accepts connections and
+        then answers each message a second or more late, so a bound on
+        retries alone let a write wait 12-15 s; past ``wait_seconds`` the
+        transaction is rolled back before its next statement and the caller
+        gets ``Neo4jUnavailable`` (a 503), nothing written.
         """
         settings = settings or Settings.load()
         uri = settings.uri
+        bounded = {}
+        if wait_seconds is not None:
+            retry_seconds = min(retry_seconds, wait_seconds)
+            bounded = {"connection_acquisition_timeout": wait_seconds, "initial_retry_delay": 0.2,
+                       "retry_delay_multiplier": 1.5}
         with translate_errors(settings):
             password = discovery.password(settings)
             driver = GraphDatabase.driver(
                 uri,
                 auth=(settings.neo4j_user, password),
-                connection_timeout=10,
+                connection_timeout=10 if wait_seconds is None else min(10.0, wait_seconds / 2),
                 max_transaction_retry_time=retry_seconds,
                 # Benign planner notes (e.g. "property key does not exist" on an
                 # empty graph) would otherwise be logged on every query.
                 notifications_min_severity="OFF",
+                **bounded,
             )
             try:
                 driver.verify_connectivity()
             except Exception:
                 driver.close()
                 raise
-        graph = cls(settings, driver)
+        graph = cls(settings, driver, wait_seconds=wait_seconds)
         atexit.register(graph.close)
         log.debug("connected to Neo4j at %s, database %r", uri, settings.neo4j_database)
         return graph
@@ -105,13 +123,47 @@ class Graph:
     def write_tx(self, work: Callable, *args, **kwargs):
         """Run ``work(tx, ...)`` as one managed (retryable) write transaction."""
         with self.session(write=True) as s:
-            return s.execute_write(work, *args, **kwargs)
+            return s.execute_write(self._bounded(work), *args, **kwargs)
 
     def read_tx(self, work: Callable, *args, fetch_size: int | None = None, **kwargs):
         """Run ``work(tx, ...)`` as one managed read; ``fetch_size`` for bulk reads."""
         config = {"fetch_size": fetch_size} if fetch_size else {}
         with self.session(**config) as s:
             return s.execute_read(work, *args, **kwargs)
+
+    def _bounded(self, work: Callable) -> Callable:
+        """``work`` under ``wait_seconds``: every attempt, and every statement in it, starts only before the
+        deadline; past it, the transaction is rolled back (never committed) and ``Neo4jUnavailable`` said."""
+        if self.wait_seconds is None:
+            return work
+        deadline = monotonic() + self.wait_seconds
+
+        def too_late() -> None:
+            if monotonic() > deadline:
+                raise Neo4jUnavailable(f"Neo4j at {self.settings.uri} did not answer within {self.wait_seconds:g} s "
+                                       "(it is busy, restarting or not serving the database yet); nothing was "
+                                       "written: try again in a moment")
+
+        def bounded(tx, *args, **kwargs):
+            too_late()
+            return work(_DeadlineTransaction(tx, too_late), *args, **kwargs)
+
+        return bounded
+
+
+class _DeadlineTransaction:
+    """A managed transaction whose every ``run`` first checks a deadline (``Graph._bounded``)."""
+
+    def __init__(self, tx, too_late: Callable[[], None]):
+        self._tx = tx
+        self._too_late = too_late
+
+    def run(self, *args, **kwargs):
+        self._too_late()
+        return self._tx.run(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._tx, name)
 
 
 @contextmanager

@@ -76,7 +76,14 @@ from ..limits import SHOWN
 from ..presentation import STAGE_NAMES, count_of, pct, stage_label, words
 
 # What every request and response of the web holds to, named here too (tests, ``graphsvc serve``).
-from .http import MAX_CONTENT_LENGTH, SECURITY_HEADERS, SERVER, SESSION_LIFETIME, WEB_RETRY_SECONDS  # noqa: F401
+from .http import (  # noqa: F401
+    MAX_CONTENT_LENGTH,
+    SECURITY_HEADERS,
+    SERVER,
+    SESSION_LIFETIME,
+    WEB_RETRY_SECONDS,
+    WEB_WAIT_SECONDS,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -155,7 +162,7 @@ def create_app(test_config: dict | None = None, *, graph=None, settings: Setting
     if graph is None:
         # A page waits at most a few seconds for a Neo4j that went away, then
         # says so; the CLI's commands may wait longer.
-        graph = Graph.connect(settings, retry_seconds=WEB_RETRY_SECONDS)
+        graph = Graph.connect(settings, retry_seconds=WEB_RETRY_SECONDS, wait_seconds=WEB_WAIT_SECONDS)
     if accounts is None:
         accounts = Accounts(app.config["ACCOUNTS_DB"])
     extensions.init_app(app, graph, settings.analysis, accounts,
