@@ -44,6 +44,11 @@ has a place in it and an environment variable::
     session_idle_minutes = 30     # GRAPHSVC_SESSION_IDLE_MINUTES: a web session ends after this long without a request
     session_max_hours = 12        # GRAPHSVC_SESSION_MAX_HOURS: and this long after signing in, whatever
 
+    [console]                     # the analysts' queries: the web's /console and `graphsvc query`
+    timeout = 10                  # GRAPHSVC_CONSOLE_TIMEOUT: seconds; the query is stopped after them
+    max_rows = 5000               # GRAPHSVC_CONSOLE_MAX_ROWS: the answer is cut after this many rows
+    max_bytes = 5000000           # GRAPHSVC_CONSOLE_MAX_BYTES: ... or before it passes this many bytes (as JSON)
+
     [log]
     file = "~/.local/state/graphsvc/graphsvc.log"   # GRAPHSVC_LOG_FILE
     level = "INFO"                # GRAPHSVC_LOG_LEVEL
@@ -199,6 +204,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("web_session_idle_minutes", "web", "session_idle_minutes", "int", ("GRAPHSVC_SESSION_IDLE_MINUTES",),
          1, 24 * 60),
     Spec("web_session_max_hours", "web", "session_max_hours", "int", ("GRAPHSVC_SESSION_MAX_HOURS",), 1, 30 * 24),
+    Spec("console_timeout", "console", "timeout", "int", ("GRAPHSVC_CONSOLE_TIMEOUT",), 1, 3600),
+    Spec("console_max_rows", "console", "max_rows", "int", ("GRAPHSVC_CONSOLE_MAX_ROWS",), 1, 1_000_000),
+    Spec("console_max_bytes", "console", "max_bytes", "int", ("GRAPHSVC_CONSOLE_MAX_BYTES",), 1_000, 1_000_000_000),
     Spec("log_file", "log", "file", "path", ("GRAPHSVC_LOG_FILE",)),
     Spec("log_level", "log", "level", "level", ("GRAPHSVC_LOG_LEVEL",)),
     Spec("log_echo", "log", "echo", "bool", ("GRAPHSVC_LOG_ECHO",)),
@@ -250,6 +258,11 @@ class Settings:
     # it began (graphsvc.web.auth).
     web_session_idle_minutes: int = 30
     web_session_max_hours: int = 12
+    # The analysts' queries (graphsvc.store.readonly), in the web's console and `graphsvc query`: the
+    # seconds before a query is stopped, and the rows and bytes (its answer as JSON) it is cut at.
+    console_timeout: int = 10
+    console_max_rows: int = 5_000
+    console_max_bytes: int = 5_000_000
     log_file: Path = field(default_factory=_default_log_file)
     log_level: str = "INFO"
     log_echo: bool = False
