@@ -47,7 +47,8 @@ class QueryRefused(InvalidInput):
 
     ``reason`` says why, for the audit log and for callers: ``not_text``, ``empty``, ``too_long``,
     ``load_csv``, ``writes``, ``schema``, ``admin``, ``procedure``, ``syntax``, ``invalid``,
-    ``params``, ``timeout``, ``memory`` or ``failed``. Nothing was written.
+    ``params``, ``timeout`` (stopped), ``memory``, ``busy`` (stopped queries still finishing on the
+    server) or ``failed``. Nothing was written.
     """
 
     def __init__(self, reason: str, message: str):

@@ -9,15 +9,21 @@ users are compared before and after.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
 from graphsvc.errors import InvalidInput, QueryRefused
 from graphsvc.store import readonly
-from graphsvc.store.readonly import MAX_QUERY_CHARS, READ_PROCEDURES, run_readonly, to_plain
+from graphsvc.store.readonly import DEEPER, MAX_DEPTH, MAX_QUERY_CHARS, READ_PROCEDURES, run_readonly, to_plain
 from tests.helpers import snapshot
 
 WRITES = "; only read-only queries are run, and nothing was written"
+SERVER_READS = ("the console reads the graph, not the server's settings, code or sessions "
+                "(SHOW INDEXES and SHOW CONSTRAINTS are allowed)")
+# Neo4j checks a transaction's timeout between rows, never inside one expression: this one ran 111.5 s
+# against a 10 s limit (it builds a 4 MB string by copying it 400,000 times).
+LONG_EXPRESSION = "RETURN size(reduce(s='', i IN range(1,400000) | s + 'xxxxxxxxxx'))"
 
 REFUSED = [
     # (statement, reason, message)
@@ -70,6 +76,26 @@ REFUSED = [
     ("CALL db.stats.clear('QUERIES')", "procedure",
      "the procedure db.stats.clear is refused: only these read-only ones may be called: "
      + ", ".join(sorted(READ_PROCEDURES))),
+    # The server's own settings, code and sessions: they plan as reads, and are its operators' to read.
+    ("SHOW SETTINGS", "admin", "administration commands are refused (SHOW SETTINGS): " + SERVER_READS),
+    ("SHOW SETTINGS YIELD name, value WHERE name STARTS WITH 'server.'", "admin",
+     "administration commands are refused (SHOW SETTINGS): " + SERVER_READS),
+    ("CYPHER 5 USE neo4j SHOW SETTINGS YIELD * RETURN count(*) AS n", "admin",
+     "administration commands are refused (SHOW SETTINGS): " + SERVER_READS),
+    ("SHOW PROCEDURES EXECUTABLE BY CURRENT USER", "admin",
+     "administration commands are refused (SHOW PROCEDURES): " + SERVER_READS),
+    ("SHOW FUNCTIONS", "admin", "administration commands are refused (SHOW FUNCTIONS): " + SERVER_READS),
+    ("SHOW TRANSACTIONS YIELD currentQuery, parameters", "admin", "administration commands are refused "
+                                                                  "(SHOW TRANSACTIONS)"),
+    ("SHOW DATABASES", "admin", "administration commands are refused (SHOW DATABASES)"),
+    ("SHOW SERVERS", "admin", "administration commands are refused (SHOW SERVERS)"),
+    ("SHOW ROLES", "admin", "administration commands are refused (SHOW ROLES)"),
+    ("SHOW PRIVILEGES", "admin", "administration commands are refused (SHOW PRIVILEGES)"),
+    ("SHOW CURRENT USER", "admin", "administration commands are refused (SHOW CURRENT)"),
+    ("CALL dbms.components()", "admin",
+     "administration commands and DBMS procedures are refused (dbms.components)"),
+    ("CALL dbms.queryJmx('*:*')", "admin",
+     "administration commands and DBMS procedures are refused (dbms.queryJmx)"),
 ]
 
 
@@ -272,3 +298,107 @@ def test_reads_that_are_allowed(small):
                                  "RETURN r.id AS referrer, count(x) AS referrals ORDER BY referrer")
     assert answer == {**answer, "columns": ["referrer", "referrals"],
                       "rows": [["rf1", 2], ["rf2", 3], ["rf3", 1]], "truncated": False}
+
+
+def test_the_schema_shows_stay_allowed(small):
+    assert ["referrer_kind"] in run_readonly(small, "SHOW INDEXES YIELD name RETURN name")["rows"]
+    assert run_readonly(small, "SHOW CONSTRAINTS YIELD name WHERE name = 'referrer_id' RETURN name")["rows"] == [
+        ["referrer_id"]]
+
+
+# -- bounded whatever the query --------------------------------------------------------
+
+
+def lingering(graph) -> list[str]:
+    """The statuses of the console's transactions still on the server (none running but the caller's)."""
+    with graph.session() as s:
+        return [r["status"] for r in s.run("SHOW TRANSACTIONS YIELD status, metaData "
+                                           "WHERE metaData.graphsvc = 'console' RETURN status")]
+
+
+def wait_until_no_console_transactions(graph, seconds: float) -> None:
+    """Until the server has finished the console's transactions (at most ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while lingering(graph) and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
+def test_the_answer_is_cut_by_bytes_between_rows(small):
+    answer = run_readonly(small, "UNWIND range(1, 1000) AS x RETURN x, 'abc' AS s", max_bytes=100)
+    # each row is [n,"abc"] and a separator: 10 bytes for 1..9, 11 for 10..99
+    assert answer["rows"] == [[n, "abc"] for n in range(1, 10)]
+    assert (answer["truncated"], answer["truncated_by"], answer["bytes"]) == (True, "bytes", 90)
+    rows_first = run_readonly(small, "UNWIND range(1, 1000) AS x RETURN x", row_cap=3, max_bytes=100)
+    assert (rows_first["rows"], rows_first["truncated_by"]) == ([[1], [2], [3]], "rows")
+    whole = run_readonly(small, "UNWIND range(1, 3) AS x RETURN x")
+    assert (whole["truncated"], whole["truncated_by"], whole["bytes"]) == (False, None, 12)
+
+
+def test_one_huge_value_is_never_taken_whole(small, monkeypatch):
+    """``RETURN range(1, 20000000)`` once sent a 169 MB answer: the bytes are counted as they come, and the
+    connection is shut past 3 x max_bytes, before the value is read whole."""
+    meters = []
+    install = readonly._WireMeter.install.__func__
+
+    def spy(cls, session, limit):
+        meters.append(install(cls, session, limit))
+        return meters[-1]
+
+    monkeypatch.setattr(readonly._WireMeter, "install", classmethod(spy))
+    started = time.monotonic()
+    answer = run_readonly(small, "RETURN 1 AS one UNION ALL RETURN size(range(1, 10)) AS one "
+                                 "UNION ALL RETURN size(range(1, 20000000)) AS one")
+    assert answer["rows"] == [[1], [10], [20000000]] and answer["truncated"] is False
+    answer = run_readonly(small, "RETURN range(1, 20000000) AS big")
+    assert (answer["rows"], answer["truncated"], answer["truncated_by"]) == ([], True, "bytes")
+    assert time.monotonic() - started < 30
+    assert meters[-1] is not None, "the driver's connection is shaped as _WireMeter expects"
+    assert meters[-1].tripped and meters[-1].count <= 3 * readonly.DEFAULT_MAX_BYTES + readonly.WIRE_SLACK + 65_536
+    assert run_readonly(small, "RETURN 1 AS one")["rows"] == [[1]]  # the next run has a sound connection
+
+
+def test_any_depth_of_nesting_is_shown_to_a_point(small):
+    """``RETURN reduce(l=[], i IN range(1,1500) | [l])`` was a 500 on /console and a traceback from the CLI."""
+    answer = run_readonly(small, "RETURN reduce(l = [], i IN range(1, 1500) | [l]) AS x, "
+                                 "reduce(m = {}, i IN range(1, 300) | {a: m}) AS y")
+    (x, y), = answer["rows"]
+    for value, step in ((x, lambda v: v[0]), (y, lambda v: v["a"])):
+        depth = 0
+        while value != DEEPER:
+            value, depth = step(value), depth + 1
+        assert depth == MAX_DEPTH
+    assert to_plain([[["a"]]], MAX_DEPTH - 2) == [[DEEPER]]
+
+
+def test_a_value_the_server_never_sends_is_stopped_at_the_deadline(small):
+    """A deeply nested map overflows the server's stack while it writes the answer, and it never answers."""
+    started = time.monotonic()
+    with pytest.raises(QueryRefused) as refused:
+        run_readonly(small, "RETURN reduce(m = {}, i IN range(1, 50000) | {a: m}) AS x", timeout=1)
+    assert time.monotonic() - started < 1 + 2
+    assert (refused.value.reason, str(refused.value)) == (
+        "timeout", "the query was stopped after 1 s (the console's limit); narrow the query or add a LIMIT")
+    assert run_readonly(small, "RETURN 1 AS one")["rows"] == [[1]]
+
+
+def test_one_long_expression_is_stopped_at_the_deadline_and_leftovers_are_bounded(small, monkeypatch):
+    """The server's timeout is not checked inside one expression: the call still returns within timeout + 2 s,
+    the transaction is terminated on the server, and while stopped ones still run there, new runs wait."""
+    wait_until_no_console_transactions(small, 60)
+    started = time.monotonic()
+    with pytest.raises(QueryRefused) as refused:
+        run_readonly(small, LONG_EXPRESSION, timeout=1)
+    took = time.monotonic() - started
+    assert took < 1 + 2, took
+    assert (refused.value.reason, str(refused.value)) == (
+        "timeout", "the query was stopped after 1 s (the console's limit); narrow the query or add a LIMIT")
+    statuses = lingering(small)
+    assert statuses and all(status.startswith("Terminated") for status in statuses), statuses
+    monkeypatch.setattr(readonly, "MAX_LINGERING", 1)
+    with pytest.raises(QueryRefused) as busy:
+        run_readonly(small, "RETURN 1 AS one")
+    assert (busy.value.reason, str(busy.value)) == (
+        "busy", "the Neo4j server is still finishing 1 console query that was stopped (Neo4j cannot "
+                "interrupt one long expression, e.g. reduce() over a large list); try again in a minute")
+    monkeypatch.setattr(readonly, "MAX_LINGERING", 2)
+    assert run_readonly(small, "RETURN 1 AS one")["rows"] == [[1]]
