@@ -7,21 +7,26 @@ lists). ``POST /console`` (a form with its CSRF token) runs either the saved
 query with the parameters given (``query`` and ``param.<name>``) or the
 Cypher typed (``cypher``), through ``graphsvc.store.readonly.run_readonly``:
 EXPLAIN first, anything but a read refused, then a read transaction with the
-``CONSOLE_TIMEOUT`` and ``CONSOLE_MAX_ROWS`` limits. The answer is a table,
-and a picture when it holds nodes, relationships or paths; ``do=csv``
-downloads it (formula-safe cells). Every run, refused ones included, is
-recorded in the audit log (``query``, with the name or the Cypher, the
-parameters, the rows and whether it was cut).
+``CONSOLE_TIMEOUT``, ``CONSOLE_MAX_ROWS`` and ``CONSOLE_MAX_BYTES`` limits
+(Flask config when set, else the settings ``console.timeout``,
+``console.max_rows`` and ``console.max_bytes``). The answer is a table, and a
+picture when it holds nodes, relationships or paths; ``do=csv`` downloads it
+(formula-safe cells). Every run, however it ends, is recorded in the audit
+log (``query``, with the name or the Cypher, the parameters, then the rows and
+whether it was cut, with ``truncated_by`` when it was; or ``refused`` and why:
+``timeout`` when it was stopped, ``unavailable`` when Neo4j could not be
+reached, ``failed`` when it failed).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
-from ..errors import InvalidInput, NotFound, QueryRefused
+from ..errors import InvalidInput, Neo4jUnavailable, NotFound, QueryRefused
 from ..store.library import get as get_query
 from ..store.library import library
 from ..store.readonly import json_text, run_readonly
@@ -30,9 +35,28 @@ from .downloads import csv_download
 
 bp = Blueprint("console", __name__)
 
-CONSOLE_TIMEOUT = 10.0  # seconds; the server stops the query
+CONSOLE_TIMEOUT = 10.0  # seconds; the query is stopped (the settings' console.timeout unless Flask config says)
 CONSOLE_MAX_ROWS = 5000
+CONSOLE_MAX_BYTES = 5_000_000
 CYPHER_SHOWN = 500  # characters of a query's text kept in the audit log
+
+log = logging.getLogger(__name__)
+
+
+def limits() -> dict:
+    """The console's limits: Flask config ``CONSOLE_TIMEOUT``, ``CONSOLE_MAX_ROWS`` and ``CONSOLE_MAX_BYTES`` when
+    set, else the settings the app's graph was connected with (``console.*``), else the defaults above."""
+    settings = getattr(extensions.graph(), "settings", None)
+
+    def limit(key, field, default):
+        value = current_app.config.get(key)
+        if value is None:
+            value = getattr(settings, field, default)
+        return value
+
+    return {"timeout": float(limit("CONSOLE_TIMEOUT", "console_timeout", CONSOLE_TIMEOUT)),
+            "rows": int(limit("CONSOLE_MAX_ROWS", "console_max_rows", CONSOLE_MAX_ROWS)),
+            "bytes": int(limit("CONSOLE_MAX_BYTES", "console_max_bytes", CONSOLE_MAX_BYTES))}
 
 
 @bp.get("/console")
@@ -70,16 +94,25 @@ def run():
                 raise InvalidInput("write a query, or choose one from the library")
             params, text = {}, cypher
             detail = {"cypher": cypher[:CYPHER_SHOWN]}
-        answer = run_readonly(extensions.graph(), text, params,
-                              timeout=float(current_app.config.get("CONSOLE_TIMEOUT", CONSOLE_TIMEOUT)),
-                              row_cap=int(current_app.config.get("CONSOLE_MAX_ROWS", CONSOLE_MAX_ROWS)))
+        bounds = limits()
+        answer = run_readonly(extensions.graph(), text, params, timeout=bounds["timeout"], row_cap=bounds["rows"],
+                              max_bytes=bounds["bytes"])
     except QueryRefused as error:
         _audit({**detail, "refused": error.reason})
         return _page(chosen=chosen, given=given, cypher=cypher, problem=str(error), status=422)
     except (InvalidInput, NotFound) as error:
         _audit({**detail, "refused": "input"})
         return _page(chosen=chosen, given=given, cypher=cypher, problem=str(error), status=400)
-    _audit({**detail, "rows": len(answer["rows"]), "truncated": answer["truncated"]})
+    except Neo4jUnavailable:
+        _audit({**detail, "refused": "unavailable"})
+        raise  # the app's 503 page, saying so
+    except Exception as error:  # graphsvc's own fault: logged whole, said in one line, audited
+        log.exception("console: the query failed")
+        _audit({**detail, "refused": "failed"})
+        return _page(chosen=chosen, given=given, cypher=cypher, status=500,
+                     problem=f"the query failed in graphsvc ({type(error).__name__}); the log has the details")
+    _audit({**detail, "rows": len(answer["rows"]), "truncated": answer["truncated"],
+            **({"truncated_by": answer["truncated_by"]} if answer["truncated"] else {})})
     if form.get("do") == "csv":
         columns = answer["columns"]
         rows = ({c: _cell(v) for c, v in zip(columns, row, strict=False)} for row in answer["rows"])
@@ -92,8 +125,7 @@ def _page(*, chosen, given, cypher, problem=None, answer=None, picture=None, sta
     return render_template("console/index.html", queries=library(), chosen=chosen, given=given, cypher=cypher,
                            defaults=defaults,
                            problem=problem, answer=answer, picture=picture, cell=_cell,
-                           limits={"timeout": current_app.config.get("CONSOLE_TIMEOUT", CONSOLE_TIMEOUT),
-                                   "rows": current_app.config.get("CONSOLE_MAX_ROWS", CONSOLE_MAX_ROWS)}), status
+                           limits=limits()), status
 
 
 def _audit(detail: dict) -> None:
