@@ -8,13 +8,17 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from graphsvc.accounts import Accounts
 from graphsvc.store.catalog import queries_dir
+from graphsvc.store.readonly import DEEPER, MAX_DEPTH
 from tests.helpers import fixture_path, free_port, snapshot
+from tests.test_console import LONG_EXPRESSION
+from tests.test_readonly import wait_until_no_console_transactions
 
 SMALL = fixture_path("small")
 USER = f"cli:{getpass.getuser()}"
@@ -104,7 +108,8 @@ def test_a_saved_query_in_each_format(loaded, library_dir, tmp_path):
                             "1 row\n")
     given = ("query", "referrers_of_kind", "--param", "kind=school_counselor", "--param", "since=2023-01-01")
     assert json.loads(loaded(*given, "--format", "json", env=library_dir).output) == {
-        "columns": ["id", "name", "since"], "rows": [["rf2", "Ms. Vega", "2023-03-01"]], "truncated": False}
+        "columns": ["id", "name", "since"], "rows": [["rf2", "Ms. Vega", "2023-03-01"]], "truncated": False,
+        "truncated_by": None}
     assert loaded(*given, "--format", "csv", env=library_dir).output == "id,name,since\nrf2,Ms. Vega,2023-03-01\n"
     counts = loaded("query", "referrals_by_referrer", env=library_dir)
     assert counts.output == ("referrer  referrals\n"
@@ -124,7 +129,7 @@ def test_a_saved_query_in_each_format(loaded, library_dir, tmp_path):
     ]
 
 
-def test_the_json_is_exactly_columns_rows_truncated(loaded, library_dir):
+def test_the_json_is_exactly_columns_rows_truncated_and_by_what(loaded, library_dir):
     result = loaded("query", "referrals_by_referrer", "--format", "json", env=library_dir)
     assert result.output == ('{\n'
                              '  "columns": ["referrer", "referrals"],\n'
@@ -133,7 +138,8 @@ def test_the_json_is_exactly_columns_rows_truncated(loaded, library_dir):
                              '    ["rf2", 3],\n'
                              '    ["rf3", 1]\n'
                              '  ],\n'
-                             '  "truncated": false\n'
+                             '  "truncated": false,\n'
+                             '  "truncated_by": null\n'
                              '}\n')
 
 
@@ -201,13 +207,14 @@ def test_max_rows_cuts_the_answer_and_says_so(loaded, tmp_path):
     assert (table.exit_code, table.output) == (0, "x\n-\n1\n2\n3\n4\n5\n"
                                                   "5 rows shown; the answer was cut at --max-rows\n")
     assert json.loads(loaded("query", "--cypher", twelve, "--max-rows", "5", "--format", "json").output) == {
-        "columns": ["x"], "rows": [[1], [2], [3], [4], [5]], "truncated": True}
+        "columns": ["x"], "rows": [[1], [2], [3], [4], [5]], "truncated": True, "truncated_by": "rows"}
     exactly = loaded("query", "--cypher", "UNWIND range(1, 5) AS x RETURN x", "--max-rows", "5")
     assert exactly.output.splitlines()[-1] == "5 rows"
     big = loaded("query", "--cypher", "UNWIND range(1, 6000) AS x RETURN x")
     assert big.output.splitlines()[-1] == "5,000 rows shown; the answer was cut at --max-rows"
     assert len(big.output.splitlines()) == 2 + 5000 + 1
     assert [d["truncated"] for _, d in audit(tmp_path)] == [True, True, False, True]
+    assert [d.get("truncated_by") for _, d in audit(tmp_path)] == ["rows", "rows", None, "rows"]
     assert audit(tmp_path)[0][1]["rows"] == 5
 
 
@@ -294,3 +301,64 @@ def test_unreachable_neo4j_names_the_uri(tmp_path):
     assert (proc.returncode, proc.stdout) == (1, "")
     assert proc.stderr == (f"Error: Cannot reach Neo4j at {uri} (Connection refused); "
                            "check NEO4J_URI and that the server is running\n")
+    entry, = Accounts(tmp_path / "private" / "a.sqlite3").entries(action="query")
+    assert entry["detail"] == {"cypher": "RETURN 1", "params": {}, "refused": "unavailable"}
+
+
+# -- bounded whatever the query -------------------------------------------------------
+
+
+def test_a_long_expression_is_stopped_within_its_timeout(loaded, graph, tmp_path):
+    """Neo4j does not check the timeout inside one expression; the command still ends by --timeout + 2 s."""
+    wait_until_no_console_transactions(graph, 60)
+    started = time.monotonic()
+    result = loaded("query", "--cypher", LONG_EXPRESSION, "--timeout", "1")
+    took = time.monotonic() - started
+    assert (result.exit_code, result.output) == (
+        1, "Error: the query was stopped after 1 s (the console's limit); narrow the query or add a LIMIT\n")
+    assert took < 1 + 2, took
+    assert audit(tmp_path) == [(USER, {"cypher": LONG_EXPRESSION, "params": {}, "refused": "timeout"})]
+    wait_until_no_console_transactions(graph, 60)
+
+
+def test_a_huge_value_is_cut_by_bytes(loaded, tmp_path):
+    result = loaded("query", "--cypher", "RETURN range(1,20000000) AS big")
+    assert (result.exit_code, result.output) == (0, "big\n---\n0 rows shown; the answer was cut at --max-bytes "
+                                                    "(5,000,000 bytes) (the first row alone is larger)\n")
+    small = loaded("query", "--cypher", "UNWIND range(1, 5000) AS n RETURN n", "--max-bytes", "1000",
+                   "--format", "json")
+    answer = json.loads(small.output)
+    assert (len(answer["rows"]), answer["truncated"], answer["truncated_by"]) == (184, True, "bytes")
+    table = loaded("query", "--cypher", "UNWIND range(1, 5000) AS n RETURN n", "--max-bytes", "1000")
+    assert table.output.splitlines()[-1] == "184 rows shown; the answer was cut at --max-bytes (1,000 bytes)"
+    assert [d.get("truncated_by") for _, d in audit(tmp_path)] == ["bytes", "bytes", "bytes"]
+
+
+def test_a_deeply_nested_value_is_shown_not_a_traceback(loaded, tmp_path):
+    cypher = "RETURN reduce(l=[], i IN range(1,1500) | [l]) AS deep"
+    shown = "[" * MAX_DEPTH + json.dumps(DEEPER, ensure_ascii=False) + "]" * MAX_DEPTH
+    as_json = loaded("query", "--cypher", cypher, "--format", "json")
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output)["rows"] == [[json.loads(shown)]]
+    table = loaded("query", "--cypher", cypher)
+    assert table.exit_code == 0 and table.output.splitlines()[2].startswith("[[[[")
+    as_csv = loaded("query", "--cypher", cypher, "--format", "csv")
+    assert as_csv.exit_code == 0 and DEEPER in as_csv.output
+    assert [d["rows"] for _, d in audit(tmp_path)] == [1, 1, 1]
+
+
+def test_the_servers_settings_are_refused(loaded, tmp_path):
+    result = loaded("query", "--cypher", "SHOW SETTINGS YIELD name, value")
+    assert (result.exit_code, result.output) == (
+        1, "Error: administration commands are refused (SHOW SETTINGS): the console reads the graph, not the "
+           "server's settings, code or sessions (SHOW INDEXES and SHOW CONSTRAINTS are allowed)\n")
+    assert audit(tmp_path) == [(USER, {"cypher": "SHOW SETTINGS YIELD name, value", "params": {},
+                                       "refused": "admin"})]
+
+
+def test_the_defaults_come_from_the_settings(loaded):
+    result = loaded("query", "--cypher", "UNWIND range(1, 5) AS n RETURN n",
+                    env={"GRAPHSVC_CONSOLE_MAX_ROWS": "2"})
+    assert result.output.splitlines()[-1] == "2 rows shown; the answer was cut at --max-rows"
+    assert loaded("query", "--cypher", "UNWIND range(1, 5) AS n RETURN n", "--max-rows", "3",
+                  env={"GRAPHSVC_CONSOLE_MAX_ROWS": "2"}).output.splitlines()[-1].startswith("3 rows shown")

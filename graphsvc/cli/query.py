@@ -1,9 +1,11 @@
 """``graphsvc query``: the analysts' saved queries, or Cypher of one's own, read-only and bounded.
 
 Every query goes through ``graphsvc.store.readonly.run_readonly``: EXPLAIN
-first (anything but a read is refused), then a READ transaction that Neo4j
-stops after ``--timeout`` seconds, at most ``--max-rows`` rows. Each run,
-refused ones included, is recorded in the audit log (``query``).
+first (anything but a read is refused), then a READ transaction stopped after
+``--timeout`` seconds, at most ``--max-rows`` rows and ``--max-bytes`` bytes
+(their defaults: the settings ``console.timeout``, ``console.max_rows`` and
+``console.max_bytes``). Each run, however it ends (answered, refused,
+stopped, Neo4j unreachable), is recorded in the audit log (``query``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import date, datetime
 
 import click
 
-from ..errors import InvalidInput, QueryRefused
+from ..errors import InvalidInput, Neo4jUnavailable, QueryRefused
 from .common import cli_user, needs_graph
 from .root import main
 
@@ -35,12 +37,17 @@ CELL_WIDTH = 100  # a table cell longer than this is cut (json and csv give ever
                    "[\"a\",\"b\"], \"42\"), else as text.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table for people; csv (formula-safe cells) or json for other programs.")
-@click.option("--timeout", type=click.FloatRange(0, 3600, min_open=True), default=10.0, show_default=True,
-              metavar="SECONDS", help="Neo4j stops the query after this long.")
-@click.option("--max-rows", type=click.IntRange(1, 1_000_000), default=5000, show_default=True, metavar="N",
-              help="At most this many rows; the answer says when it was cut.")
+@click.option("--timeout", type=click.FloatRange(0, 3600, min_open=True), default=None, metavar="SECONDS",
+              help="The query is stopped after this long, whatever it is doing.  [default: the setting "
+                   "console.timeout, 10]")
+@click.option("--max-rows", type=click.IntRange(1, 1_000_000), default=None, metavar="N",
+              help="At most this many rows; the answer says when it was cut.  [default: the setting "
+                   "console.max_rows, 5000]")
+@click.option("--max-bytes", type=click.IntRange(1_000, 1_000_000_000), default=None, metavar="N",
+              help="At most this many bytes of rows (as JSON); the answer says when it was cut.  [default: the "
+                   "setting console.max_bytes, 5000000]")
 @click.pass_obj
-def query_command(settings, name, list_queries, cypher, params, fmt, timeout, max_rows):
+def query_command(settings, name, list_queries, cypher, params, fmt, timeout, max_rows, max_bytes):
     """Run a saved query NAME, or --cypher TEXT, read-only; --list shows the saved ones.
 
     The query is planned first (EXPLAIN) and refused unless Neo4j plans it as
@@ -63,6 +70,9 @@ def query_command(settings, name, list_queries, cypher, params, fmt, timeout, ma
         return
     if bool(name) == (cypher is not None):
         raise click.UsageError("give a saved query NAME or --cypher TEXT (one of them), or --list")
+    timeout = settings.console_timeout if timeout is None else timeout
+    max_rows = settings.console_max_rows if max_rows is None else max_rows
+    max_bytes = settings.console_max_bytes if max_bytes is None else max_bytes
     detail: dict = {"name": name} if name else {"cypher": cypher[:CYPHER_SHOWN]}
     try:
         raw = _parse_params(params)
@@ -76,15 +86,21 @@ def query_command(settings, name, list_queries, cypher, params, fmt, timeout, ma
             bound = {key: _guess(value) for key, value in raw.items()}
             text = cypher
         detail["params"] = {key: _shown(value) for key, value in bound.items()}
-        answer = _run(text, bound, timeout=timeout, row_cap=max_rows)
+        answer = _run(text, bound, timeout=timeout, row_cap=max_rows, max_bytes=max_bytes)
     except QueryRefused as error:
         _audit(settings, {**detail, "refused": error.reason})
         raise
     except InvalidInput:
         _audit(settings, {**detail, "refused": "input"})
         raise
-    _audit(settings, {**detail, "rows": len(answer["rows"]), "truncated": answer["truncated"]})
-    out = {"columns": answer["columns"], "rows": answer["rows"], "truncated": answer["truncated"]}
+    except Neo4jUnavailable:
+        _audit(settings, {**detail, "refused": "unavailable"})
+        raise
+    cut = answer.get("truncated_by")
+    _audit(settings, {**detail, "rows": len(answer["rows"]), "truncated": answer["truncated"],
+                      **({"truncated_by": cut} if answer["truncated"] else {})})
+    out = {"columns": answer["columns"], "rows": answer["rows"], "truncated": answer["truncated"],
+           "truncated_by": cut, "max_bytes": max_bytes}
     if fmt == "json":
         click.echo(as_json(out))
     elif fmt == "csv":
@@ -94,10 +110,10 @@ def query_command(settings, name, list_queries, cypher, params, fmt, timeout, ma
 
 
 @needs_graph
-def _run(graph, text, params, *, timeout, row_cap):
+def _run(graph, text, params, *, timeout, row_cap, max_bytes):
     from ..store.readonly import run_readonly
 
-    return run_readonly(graph, text, params, timeout=timeout, row_cap=row_cap)
+    return run_readonly(graph, text, params, timeout=timeout, row_cap=row_cap, max_bytes=max_bytes)
 
 
 def _audit(settings, detail: dict) -> None:
@@ -167,11 +183,13 @@ def _list(fmt: str) -> None:
 
 
 def as_json(answer: dict) -> str:
-    """``{"columns": [...], "rows": [...], "truncated": bool}``, one row a line."""
+    """``{"columns": [...], "rows": [...], "truncated": bool, "truncated_by": null | "rows" | "bytes"}``, one row
+    a line."""
     rows = ",\n    ".join(json.dumps(row, ensure_ascii=False) for row in answer["rows"])
     return ('{\n  "columns": ' + json.dumps(answer["columns"], ensure_ascii=False)
             + ',\n  "rows": [' + (f"\n    {rows}\n  " if rows else "") + "]"
-            + ',\n  "truncated": ' + json.dumps(bool(answer["truncated"])) + "\n}")
+            + ',\n  "truncated": ' + json.dumps(bool(answer["truncated"]))
+            + ',\n  "truncated_by": ' + json.dumps(answer.get("truncated_by")) + "\n}")
 
 
 def as_csv(answer: dict) -> str:
@@ -192,7 +210,11 @@ def as_table(answer: dict) -> str:
     numeric = [all(_is_number(r[i]) or r[i] is None for r in rows) and any(_is_number(r[i]) for r in rows)
                for i in range(len(answer["columns"]))]
     lines = _aligned(answer["columns"], [[_text(v) for v in row] for row in rows], numeric)
-    if answer["truncated"]:
+    if answer.get("truncated_by") == "bytes":
+        first = " (the first row alone is larger)" if not rows else ""
+        tail = (f"{len(rows):,} {'row' if len(rows) == 1 else 'rows'} shown; the answer was cut at --max-bytes "
+                f"({answer.get('max_bytes', 0):,} bytes){first}")
+    elif answer["truncated"]:
         tail = f"{len(rows):,} rows shown; the answer was cut at --max-rows"
     else:
         tail = f"{len(rows):,} {'row' if len(rows) == 1 else 'rows'}"
