@@ -11,6 +11,7 @@ once), ep2 County Forensic Services (forensic evaluation, neuropsych testing).
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC
 
 import pytest
@@ -211,6 +212,7 @@ def test_status_says_what_the_process_serves(small, client, app):
     from graphsvc.store.reads import changes_since
 
     before = client.get("/api/status").get_json()  # no analysis yet: nothing built, Neo4j not asked
+    assert before.pop("pid") == os.getpid()
     assert {k: v for k, v in before.items() if k != "rss_mb"} == {
         "version": None, "data_as_of": None, "last_build_at": None, "last_build_seconds": None,
         "full_builds": 0, "warm_starts": 0, "incremental_updates": 0, "last_update_ms": None,
@@ -222,7 +224,7 @@ def test_status_says_what_the_process_serves(small, client, app):
     now = datetime.now(UTC)
     built_at = datetime.fromisoformat(status.pop("last_build_at"))
     data_as_of = datetime.fromisoformat(status.pop("data_as_of"))
-    seconds, rss = status.pop("last_build_seconds"), status.pop("rss_mb")
+    seconds, rss, _ = status.pop("last_build_seconds"), status.pop("rss_mb"), status.pop("pid")
     assert status == {"version": changes_since(small).version, "full_builds": 1, "warm_starts": 0,
                       "incremental_updates": 0, "last_update_ms": None, "rebuilding": False,
                       "neo4j_reachable": True, "unreachable_since": None}

@@ -641,12 +641,12 @@ def test_serve_uses_the_bannerless_handler_and_says_when_nobody_can_sign_in(cli,
 
     runs = []
     monkeypatch.setattr(Flask, "run", lambda self, **kwargs: runs.append(kwargs))
-    first = cli("serve", "--port", "5999")
+    first = cli("serve", "--dev", "--port", "5999")
     assert first.exit_code == 0, first.output
     assert runs[0]["request_handler"] is RequestHandler and runs[0]["port"] == 5999
     assert "No accounts yet, so nobody can sign in: add the first manager with " in first.output
     Accounts(demo_env).add_user("boss", "manager", PASSWORD)
-    assert "No accounts yet" not in cli("serve").output
+    assert "No accounts yet" not in cli("serve", "--dev").output
 
 
 def test_the_web_door_settings_reach_the_app(small, graph, tmp_path, web_accounts):

@@ -21,6 +21,7 @@ parser, is a 400).
 from __future__ import annotations
 
 import json
+import os
 import re
 
 from flask import Blueprint, current_app, jsonify, redirect, request, url_for
@@ -213,6 +214,7 @@ def status():
         neo4j_reachable=False if down is not None else (True if cache.full_builds else None),
         unreachable_since=iso(down),
         rss_mb=rss_mb(),
+        pid=os.getpid(),  # which worker answered (graphsvc serve runs several)
     )
 
 

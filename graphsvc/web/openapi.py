@@ -169,6 +169,8 @@ def _status() -> dict:
         "unreachable_since": {**time, "description": "Since when Neo4j has been unreachable; null while it answers."},
         "rss_mb": {"type": ["number", "null"],
                    "description": "Resident memory of this process in MB (VmRSS); null where there is no /proc."},
+        "pid": {"type": "integer", "description": "The process id of the worker that answered (`graphsvc serve` "
+                                                  "runs several, each with its own analysis)."},
     }
     return {"type": "object", "required": list(fields), "properties": fields, "additionalProperties": False}
 
