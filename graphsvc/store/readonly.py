@@ -38,7 +38,7 @@ never inside one expression, so ``RETURN reduce(s = '', i IN range(1, 400000)
 deeply nested map makes the server fail without ever answering. So the query
 runs in a worker thread; at ``timeout + STOP_GRACE`` seconds, if it has not
 answered, its connection is shut (the caller gets the same "stopped" refusal
-at once), and its transaction is terminated on the server from another
+within a few tenths of a second more), and its transaction is terminated on the server from another
 session (``TERMINATE TRANSACTIONS``). The server may still finish the
 expression it is in (nothing in Neo4j interrupts one); so that such leftovers
 cannot pile up, a run is refused (``busy``) while ``MAX_LINGERING`` console
@@ -85,7 +85,10 @@ MAX_QUERY_CHARS = 20_000
 DEFAULT_TIMEOUT = 10.0  # seconds
 DEFAULT_ROW_CAP = 5000
 DEFAULT_MAX_BYTES = 5_000_000  # the answer's rows as compact JSON, UTF-8
-STOP_GRACE = 1.0  # seconds past the timeout before a run that has not answered is cut off here
+# Seconds past the timeout before a run that has not answered is cut off here (the server's own stop usually
+# comes back within a few tenths of a second); then at most TERMINATE_WAIT + WORKER_WAIT more: a run always
+# answers or is stopped within timeout + 1.35 s.
+STOP_GRACE = 0.75
 MAX_DEPTH = 100  # levels of lists, maps, nodes... shown; deeper ones are DEEPER
 DEEPER = "…"
 # Bytes Neo4j may send for a run per byte of the answer kept: a float is 9 bytes on the wire and
@@ -96,7 +99,8 @@ WIRE_SLACK = 1 << 20
 # interrupt) before new runs are refused (reason "busy").
 MAX_LINGERING = 2
 METADATA_KEY = "graphsvc"  # transaction metadata of every console run: {"graphsvc": "console", "graphsvc_run": tag}
-TERMINATE_WAIT = 0.5  # seconds the caller waits for TERMINATE TRANSACTIONS of a run cut off
+TERMINATE_WAIT = 0.4  # seconds the caller waits for TERMINATE TRANSACTIONS of a run cut off
+WORKER_WAIT = 0.2  # ... and for its worker to see its connection shut
 
 # The procedures a console query may call: those Neo4j 5 ships in READ mode
 # that only read. Left out on purpose: db.stats.* (start, stop and clear the
@@ -156,8 +160,8 @@ def run_readonly(graph, cypher: str, params: Mapping[str, Any] | None = None, *,
     int}``: at most ``row_cap`` rows and ``max_bytes`` bytes of rows (as
     compact JSON); ``truncated`` when there was more, ``truncated_by`` which
     bound cut it. Nodes, relationships and paths become dicts (``to_plain``).
-    Answers or raises within ``timeout + STOP_GRACE`` seconds, whatever the
-    query. Raises ``QueryRefused`` (see the module docstring);
+    Answers or raises within ``timeout + STOP_GRACE + TERMINATE_WAIT +
+    WORKER_WAIT`` (1.35) seconds, whatever the query. Raises ``QueryRefused`` (see the module docstring);
     ``Neo4jUnavailable`` when the server cannot be reached.
     """
     if timeout is None or not timeout > 0:
@@ -196,7 +200,7 @@ class _Run:
             self.cut_off = True
             self._shut_connection()
             _terminate_on_server(self.graph, self.tag)
-            worker.join(TERMINATE_WAIT)
+            worker.join(WORKER_WAIT)
             log.warning("console query cut off after %.1f s (the server had not answered; limit %g s): %.200s",
                         time.monotonic() - started, self.timeout, self.text)
             raise _stopped(self.timeout)
