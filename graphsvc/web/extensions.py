@@ -39,9 +39,9 @@ def init_app(app: Flask, graph: Graph, options: AnalysisOptions, accounts: Accou
             cache.start(poll_seconds)
 
     @app.teardown_request
-    def release_analysis(_error=None):
+    def release_analysis(error=None):
         if g.pop("analysis_held", False):
-            cache.release()
+            cache.release(error)
 
 
 def graph() -> Graph:
