@@ -20,6 +20,9 @@ config key                    from ``Settings``
 ``RATELIMIT_STORAGE_URI``     ``web_ratelimit_storage`` (checked at start; no longer used)
 ``SESSION_IDLE_MINUTES``      ``web_session_idle_minutes``: a session ends after this long without a request
 ``SESSION_MAX_HOURS``         ``web_session_max_hours``: and this long after signing in (the cookie's lifetime)
+``CONSOLE_TIMEOUT``           ``console_timeout`` (read from the settings when not set: the console's seconds)
+``CONSOLE_MAX_ROWS``          ``console_max_rows`` (likewise: the rows an answer shows)
+``CONSOLE_MAX_BYTES``         ``console_max_bytes`` (likewise: the bytes an answer shows)
 ============================  ================================
 
 Sign-in and permissions are ``graphsvc.web.auth``'s: every page needs a
