@@ -105,6 +105,8 @@ bench: install
 	$(BIN)/python -m tests.benchmarks.bench_today
 	$(BIN)/python -m tests.benchmarks.bench_tuning
 	$(BIN)/python -m tests.benchmarks.bench_duplicates
+	$(BIN)/python -m tests.benchmarks.bench_restart
+	$(BIN)/python -m tests.benchmarks.bench_errors
 
 stop:
 	-$(BIN)/graphsvc db stop
