@@ -12,6 +12,9 @@ the importer alike):
   members, referrers and outside providers share one id space; adding a
   record whose id is taken, or changing one that does not exist, is refused
   (``Batch.mode``);
+* an NPI (a clinician's, staff member's or referrer's ``npi``) belongs to one
+  party (``rules.npi_holder_problem``): one another party holds, earlier in
+  the batches or in the graph (``npis``), is refused naming that party;
 * a referral's addressee, assignee and pass reason go together;
 * every word a vocabulary keeps (needs, insurances, kinds, ...) is on the
   practice's list (``graphsvc.vocabularies``); refused naming the closest
@@ -36,8 +39,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .batching import batched
-from .records import Kind
-from .rules import PARTY_KINDS, party_id_problem, status_problem
+from .records import NPI_KINDS, Kind
+from .rules import PARTY_KINDS, npi_holder_problem, party_id_problem, status_problem
 from .vocabularies import FIELDS, Vocabularies, unknown_message, values_of
 from .vocabulary import PRACTICE, REFERRAL_STATUSES
 
@@ -124,8 +127,13 @@ class Checker:
     def __init__(self, batches: Iterable[Batch], problems: list[Problem],
                  lookup: Callable[[list[str]], list[dict]] | None = None,
                  words: Vocabularies | None = None, adopt: bool = False,
-                 events: Callable[[list[str]], list[dict]] | None = None):
+                 events: Callable[[list[str]], list[dict]] | None = None,
+                 npis: Callable[[list[str]], list[dict]] | None = None):
         self.lookup = lookup
+        # Who holds each NPI the batches carry in the graph (``queries/app/npi_holders.cypher``: ``{"npi",
+        # "id", "kind"}`` rows); None: not asked (an NPI is then checked within the batches only).
+        self.npis = npis
+        self.npi_holders: dict[str, tuple] = {}  # npi -> (party id, kind, source, line): stored, then here
         # The stored introductions and contacts of referrers (``queries/app/event_keys.cypher``), to refuse
         # a duplicate; asked only for the referrers the batches do not define (a folder that carries a
         # referrer carries its events: an import of its folder again is not checked against itself).
@@ -173,6 +181,7 @@ class Checker:
     def check(self) -> None:
         self.stored = self._lookup_stored()
         self._lookup_events()
+        self._lookup_npis()
         for batch in self.batches:
             rule = self.rules[batch.kind.name]
             ordered = batch.rows
@@ -191,18 +200,21 @@ class Checker:
                                                  getattr(r, "word", None))
                                          for r in reasons)
                     if batch.prefix:  # a record made with the write (a referral's new client): its own
-                        self._accept(batch.kind.name, rec, line)  # problems said, not "unknown" again after
+                        # problems said, not "unknown" again after
+                        self._accept(batch.kind.name, rec, line, batch.source)
                 else:
-                    self._accept(batch.kind.name, rec, line)
+                    self._accept(batch.kind.name, rec, line, batch.source)
 
     # What a good record defines, for the records after it.
-    def _accept(self, kind: str, rec, line: int | None = None) -> None:
+    def _accept(self, kind: str, rec, line: int | None = None, source: str | None = None) -> None:
         if kind == "term" and self.words is not None and not self.words.known(rec.vocabulary, rec.value):
             # A word the folder lists (vocabularies.csv): known to the rows after it, and added (reported).
             self.words.learn(rec.vocabulary, rec.value)
             self.adopted.setdefault(rec.vocabulary, []).append(rec.value)
         if kind in PARTY_KINDS:
             self.parties[rec.id] = kind
+        if kind in NPI_KINDS and rec.npi is not None:
+            self.npi_holders[rec.npi] = (rec.id, kind, source, line)
         if kind == "referrer":
             self.referrers[rec.id] = rec.since
             self.holders[rec.id] = rec.point_person_id
@@ -220,6 +232,28 @@ class Checker:
             self._statuses_of(rec.referral_id)[rec.status] = rec.date
         if kind in SAME:
             self.first[kind].setdefault(self._key(kind, rec), (line, rec.id))
+
+    def _lookup_npis(self) -> None:
+        """Who holds, in the graph, each NPI the batches carry."""
+        if self.npis is None:
+            return
+        wanted = {rec.npi for b in self.batches if b.kind.name in NPI_KINDS for _, rec in b.rows
+                  if rec.npi is not None}
+        for chunk in batched(sorted(wanted), LOOKUP_CHUNK):
+            for row in self.npis(chunk):
+                self.npi_holders[row["npi"]] = (row["id"], row["kind"], None, None)
+
+    def _npi(self, rec, batch: Batch) -> list[str]:
+        """An NPI another party holds (stored, or earlier in the batches), named with its holder."""
+        if rec.npi is None:
+            return []
+        holder = self.npi_holders.get(rec.npi)
+        if holder is None:
+            return []
+        holder_id, holder_kind, source, line = holder
+        where = f" ({source} line {line})" if source is not None and line is not None else ""
+        problem = npi_holder_problem(rec.npi, rec.id, holder_id, holder_kind, where)
+        return [problem] if problem else []
 
     def _lookup_events(self) -> None:
         """The stored introductions and contacts of the referrers whose events the batches add."""
@@ -378,13 +412,14 @@ class Checker:
         return self._party(rec, batch) + went
 
     def _member(self, rec, batch: Batch) -> list[str]:
-        return self._party(rec, batch)
+        return self._party(rec, batch) + self._npi(rec, batch)
 
     def _client(self, rec, batch: Batch) -> list[str]:
         return self._id_taken(rec, batch, self._known_client(rec.id))
 
     def _referrer(self, rec, batch: Batch) -> list[str]:
-        return self._party(rec, batch) + self._clinician("point_person_id", rec.point_person_id)
+        return (self._party(rec, batch) + self._clinician("point_person_id", rec.point_person_id)
+                + self._npi(rec, batch))
 
     def _stored_handoffs(self, referrer_id: str) -> dict:
         """The handoffs stored for a referrer that these batches keep: ``{date: point person}``.

@@ -37,6 +37,13 @@ class IdTaken(GraphsvcError):
         super().__init__(message)
 
 
+class NpiTaken(IdTaken):
+    """A party's NPI is another party's (the ``party_npi`` constraint refused it: a race the checks could
+    not see, such as an import writing meanwhile); ``record_id`` is the NPI. The write was rolled back."""
+
+    field = "npi"
+
+
 class Forbidden(GraphsvcError):
     """The signed-in user may not make this write (a clinician acting on a case or referrer that is not
     its own); nothing was written. The web answers 403 with the message."""

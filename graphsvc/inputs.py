@@ -48,6 +48,7 @@ from .limits import (
     MATCH_LIMIT,
     NAME_PATTERN,
     NOTHING_TO_MATCH,
+    NPI_PATTERN,
     PATTERN_RULES,
     SLUG_PATTERN,
     SNOOZE_MAX_DAYS,
@@ -61,6 +62,7 @@ from .records import (
     Id,
     Name,
     Note,
+    Npi,
     Population,
     Record,
     Slot,
@@ -293,6 +295,11 @@ Slugs = Annotated[list[Slug], AfterValidator(no_duplicates), Field(json_schema_e
 # Names and organizations: one line, nothing blank around (the schema says so too).
 InputName = Annotated[Name, Field(json_schema_extra={"pattern": NAME_PATTERN})]
 InputText = Annotated[Text, Field(json_schema_extra={"pattern": TEXT_PATTERN})]
+# An NPI (``records.Npi``: ten digits, the last the check digit); the schema says the shape, the model the
+# check digit too.
+InputNpi = Annotated[Npi, Field(json_schema_extra={"pattern": NPI_PATTERN})]
+_NPI_ABOUT = ("The National Provider Identifier: 10 digits, the last the check digit; one party's only. "
+              "Leave out for none.")
 
 
 class Input(BaseModel):
@@ -511,6 +518,7 @@ class ReferrerInput(Input):
     organization: InputText = ""
     point_person_id: Id
     since: Day
+    npi: InputNpi = Field(None, description=_NPI_ABOUT)
 
 
 class ClinicianInput(Input):
@@ -525,6 +533,7 @@ class ClinicianInput(Input):
     schedule: Annotated[list[Slot], AfterValidator(no_duplicates),
                         Field(json_schema_extra={"uniqueItems": True})] = []
     accepting_new: bool = True
+    npi: InputNpi = Field(None, description=_NPI_ABOUT)
 
 
 class StaffInput(Input):
@@ -533,6 +542,7 @@ class StaffInput(Input):
     id: Id = Field(None, description=_ID_LEFT_OUT)
     name: InputName
     role: Literal[STAFF_ROLES]  # type: ignore[valid-type]
+    npi: InputNpi = Field(None, description=_NPI_ABOUT)
 
 
 class ProviderInput(Input):

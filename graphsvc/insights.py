@@ -446,6 +446,7 @@ class Insights:
             "name": node["name"],
             "kind": node["referrer_kind"],
             "organization": node["organization"],
+            "npi": node.get("npi"),
             "since": node["since"],
             "point_person_history": [{"clinician": c, "since": s, "until": u} for s, u, c in node["tenures"]],
             **self._history_of(referrer_id),
@@ -504,14 +505,14 @@ class Insights:
         return {"id": provider_id, **node}
 
     def referrer_fields(self, referrer_id: str) -> dict:
-        """A referrer as its edit form shows it: ``id``, ``name``, ``kind``, ``organization``,
-        ``since``, its point person now (``point_person_id``) and its first one with that tenure's start."""
+        """A referrer as its edit form shows it: ``id``, ``name``, ``kind``, ``organization``, ``npi`` (None:
+        none), ``since``, its point person now (``point_person_id``) and its first one with that tenure's start."""
         node = self._referrer_node(referrer_id)
         tenures = node.get("tenures") or []
         first = tenures[0] if tenures else (node.get("since"), None, None)
         return {"id": referrer_id, "name": node["name"], "kind": node["referrer_kind"],
-                "organization": node.get("organization") or "", "since": node.get("since"),
-                "point_person_id": current_point_person(self.G, referrer_id),
+                "organization": node.get("organization") or "", "npi": node.get("npi"),
+                "since": node.get("since"), "point_person_id": current_point_person(self.G, referrer_id),
                 "first_point_person_id": first[2], "first_since": first[0]}
 
     def referral(self, referrer_id: str, referral_id: str) -> dict | None:

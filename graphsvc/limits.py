@@ -57,6 +57,13 @@ _EDGE_SPACE = r" \xa0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff"  # those not a
 NAME_PATTERN = rf"^[^{_EDGE_SPACE}{CONTROL_CHARS}](?:[^{CONTROL_CHARS}]*[^{_EDGE_SPACE}{CONTROL_CHARS}])?$"
 TEXT_PATTERN = rf"^(?:[^{_EDGE_SPACE}{CONTROL_CHARS}](?:[^{CONTROL_CHARS}]*[^{_EDGE_SPACE}{CONTROL_CHARS}])?)?$"
 
+# A National Provider Identifier (US, CMS): exactly 10 ASCII digits, the last a check digit (Luhn over the
+# prefix 80840 and the first 9 digits). Optional on clinicians, staff members and referrers.
+NPI_LENGTH = 10
+NPI_PATTERN = rf"^[0-9]{{{NPI_LENGTH}}}$"
+NPI_RE = re.compile(NPI_PATTERN)
+NPI_PREFIX = "80840"  # the card issuer prefix the check digit is computed over, with the first 9 digits
+
 # How many results a caller may ask for (``limit``), and the defaults.
 LIMIT_MIN, LIMIT_MAX = 1, 100
 SUGGESTIONS_LIMIT = 5
@@ -118,3 +125,46 @@ def limit_help(what: str, default: int) -> str:
     'How many suggestions to list, 1 to 100 (default 5).'
     """
     return f"How many {what} to list, {LIMIT_MIN} to {LIMIT_MAX} (default {default})."
+
+
+def npi_check_digit(first_nine: str) -> int:
+    """The check digit of an NPI whose first 9 digits are ``first_nine`` (Luhn over ``80840`` + them).
+
+    >>> npi_check_digit("123456789")
+    3
+    """
+    total = 0
+    for i, ch in enumerate(reversed(NPI_PREFIX + first_nine)):
+        d = int(ch)
+        if i % 2 == 0:  # the rightmost digit (next to the check digit) is doubled, then every other one
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return (10 - total % 10) % 10
+
+
+def npi_problem(value: str) -> str | None:
+    """Why ``value`` is not an NPI (ten ASCII digits, the last the check digit of the other nine), or None.
+
+    The one check of an NPI: the record models (``graphsvc.records``), and so every path that writes,
+    use it.
+
+    >>> npi_problem("1234567893") is None
+    True
+    >>> npi_problem("1234567890")
+    "'1234567890' is not an NPI: its check digit should be 3"
+    >>> npi_problem("123456789")
+    "'123456789' is not an NPI: an NPI is exactly 10 digits (this has 9 characters)"
+    >>> npi_problem("12345678AB")
+    "'12345678AB' is not an NPI: an NPI is exactly 10 digits 0-9 (found 'A' at character 9)"
+    """
+    if len(value) != NPI_LENGTH:
+        return (f"{shown(value)} is not an NPI: an NPI is exactly {NPI_LENGTH} digits "
+                f"(this has {len(value):,} characters)")
+    if not NPI_RE.match(value):
+        at = next(i for i, ch in enumerate(value) if ch not in "0123456789")
+        return (f"{shown(value)} is not an NPI: an NPI is exactly {NPI_LENGTH} digits 0-9 "
+                f"(found {value[at]!r} at character {at + 1})")
+    expected = npi_check_digit(value[:9])
+    if int(value[9]) != expected:
+        return f"{shown(value)} is not an NPI: its check digit should be {expected}"
+    return None

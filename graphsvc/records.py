@@ -44,6 +44,7 @@ from .limits import (
     SLUG_MAX,
     SLUG_PATTERN,
     TEXT_MAX,
+    npi_problem,
     one_line_problem,
     shown,
 )
@@ -178,7 +179,17 @@ def _nonblank(value: str) -> str:
     return value
 
 
+def _npi(value: str) -> str:
+    """An NPI: ten digits, the last its check digit (``limits.npi_problem``, the one check)."""
+    problem = npi_problem(value)
+    if problem:
+        raise PydanticCustomError("not_npi", problem)
+    return value
+
+
 Id = Annotated[str, StringConstraints(max_length=ID_MAX, pattern=ID_PATTERN)]
+# A National Provider Identifier (clinicians, staff members, referrers); the message names the value.
+Npi = Annotated[str, AfterValidator(_npi)]
 Slug = Annotated[str, StringConstraints(max_length=SLUG_MAX, pattern=SLUG_PATTERN)]
 Day = Annotated[date, BeforeValidator(_parse_date)]
 AnyDay = Annotated[date, BeforeValidator(_parse_any_date)]  # may be in the future
@@ -219,12 +230,14 @@ class Clinician(Record):
     insurances: _list_of(Slug) = []
     schedule: _list_of(Slot) = []
     accepting_new: Flag = True
+    npi: _optional(Npi) = None
 
 
 class Staff(Record):
     id: Id
     name: Name
     role: Literal[STAFF_ROLES]  # type: ignore[valid-type]
+    npi: _optional(Npi) = None
 
 
 class Referrer(Record):
@@ -234,6 +247,7 @@ class Referrer(Record):
     organization: Text = ""
     point_person_id: Id
     since: Day
+    npi: _optional(Npi) = None
 
 
 class Client(Record):
@@ -436,7 +450,7 @@ def explain(error: ValidationError) -> list[str]:
             what = f"field {shown(field)}" + (f" item {items[-1] + 1}" if items else "")
             out.append(f"{what} is {len(given):,} characters; the limit is {e['ctx']['max_length']:,}")
             continue
-        elif kind == "date_in_future":  # the message names the date
+        elif kind in ("date_in_future", "not_npi"):  # the message names the value
             out.append(f"field {shown(field)}: {e['msg']}" if field else e["msg"])
             continue
         else:
@@ -483,6 +497,9 @@ class Kind:
         except ValidationError as e:
             raise InvalidInput(explain(e)) from None
 
+
+# The kinds of record that may carry an NPI (``npi``): one NPI belongs to one party (``graphsvc.checks``).
+NPI_KINDS = ("clinician", "staff", "referrer")
 
 # In write order: a record's references are written before the record.
 KINDS: tuple[Kind, ...] = (

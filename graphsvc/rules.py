@@ -19,6 +19,8 @@ examples.
   histories joined in date order.
 * **Ids of parties** (``party_id_problem``): clinicians, staff members,
   referrers and outside providers share one id space; events keep their own.
+* **One NPI, one party** (``npi_holder_problem``): a clinician, staff member
+  or referrer may not carry an NPI another party holds.
 """
 
 from __future__ import annotations
@@ -381,6 +383,22 @@ def party_id_problem(kind: str, party_id: str, held_by: str | None) -> str | Non
         return None
     return (f"field 'id': {party_id!r} is already {_a(PARTY_KINDS[held_by])}'s id; "
             f"{_a(PARTY_KINDS[kind])} needs an id of its own")
+
+
+def npi_holder_problem(npi: str, party_id: str, holder_id: str | None, holder_kind: str | None,
+                       where: str = "") -> str | None:
+    """Why party ``party_id`` cannot carry ``npi``, or None: another party (``holder_id``, a ``holder_kind``)
+    holds it. ``where`` says where the holder was met (", line 3 of referrers.csv"), if not in the graph.
+
+    >>> npi_holder_problem("1234567893", "rf2", "cn1", "clinician")
+    "field 'npi': 1234567893 is already the NPI of clinician 'cn1'; one NPI belongs to one party"
+    >>> npi_holder_problem("1234567893", "rf2", "rf2", "referrer") is None   # its own
+    True
+    """
+    if holder_id is None or holder_id == party_id:
+        return None
+    return (f"field 'npi': {npi} is already the NPI of {PARTY_KINDS.get(holder_kind, holder_kind)} "
+            f"{holder_id!r}{where}; one NPI belongs to one party")
 
 
 def _a(noun: str) -> str:

@@ -45,7 +45,7 @@ from .accounts import Accounts
 from .checks import LABEL, VOCABULARY_KINDS, Batch, Checker, Problem
 from .config import AnalysisOptions
 from .csvio.importer import FileCount, ImportRejected, ImportReport, problem_order, read_folder
-from .errors import Forbidden, GraphsvcError, IdTaken, InvalidInput, NotFound
+from .errors import Forbidden, GraphsvcError, IdTaken, InvalidInput, NotFound, NpiTaken
 from .inputs import (
     ADD,
     CHANGE,
@@ -559,7 +559,8 @@ class Service:
         adopt = add_values or not in_use
         checker = Checker(parsed.values(), problems, lookup=lambda ids: reads.held_by(self.db, ids),
                           words=Vocabularies(terms.stored_words(self.db)), adopt=adopt,
-                          events=lambda ids: reads.event_keys(self.db, ids))
+                          events=lambda ids: reads.event_keys(self.db, ids),
+                          npis=lambda npis: reads.npi_holders(self.db, npis))
         checker.check()
         report = ImportReport(folder=str(folder), values_added=checker.adopted)
         for name, rows in parsed.items():
@@ -588,6 +589,9 @@ class Service:
                 report.files[name].written = store.write_records(
                     self.db, rows.kind.name, good, batch_size=batch_size, workers=workers, progress=progress)
                 report.files[name].seconds = round(time.perf_counter() - began, 3)
+        except NpiTaken as e:  # a single write took one of the folder's NPIs after it was checked
+            raise GraphsvcError(f"{folder}: NPI {e.record_id} was taken while the import wrote ({e}); "
+                                "import the folder again to see which row") from None
         except IdTaken as e:  # a single write took one of the folder's ids after it was checked
             raise GraphsvcError(f"{folder}: id {e.record_id!r} was taken while the import wrote ({e}); "
                                 "import the folder again to see which row") from None
@@ -687,6 +691,9 @@ class Service:
             record = _record(kind, fields)
             try:
                 row = self._write(lambda unit, r=record, c=new_client: self._save(unit, kind, r, mode, c, by))
+            except NpiTaken as e:  # taken meanwhile by a write the checks could not see (an import's)
+                raise InvalidInput(f"field 'npi': {e.record_id} is already another party's NPI; "
+                                   "one NPI belongs to one party") from None
             except IdTaken as e:
                 if not generate and e.record_id == record.id:
                     raise InvalidInput(_taken(kind, e)) from None
@@ -792,7 +799,8 @@ def _check(batches: list[Batch], unit: store.WriteUnit, names: dict | None = Non
     records and the vocabularies' words)."""
     problems: list[Problem] = []
     words = Vocabularies(unit.added_words()) if any(b.kind.name in VOCABULARY_KINDS for b in batches) else None
-    Checker(batches, problems, lookup=unit.lookup, words=words, events=unit.event_keys).check()
+    Checker(batches, problems, lookup=unit.lookup, words=words, events=unit.event_keys,
+            npis=unit.npi_holders).check()
     if problems:
         messages = _renamed([p.message for p in problems], names)
         raise (NotFound if all(p.unknown for p in problems) else InvalidInput)(

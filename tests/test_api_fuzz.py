@@ -70,7 +70,9 @@ RULE_REFUSALS = ("already exists", "is in the future", "unknown ", "pass_reason"
                  # a void or restore: the record's state
                  "is voided already", "is not voided", "cannot be restored",
                  # undoing a pass or a handoff: something to undo
-                 "is not passed", "is assigned, not passed", "no handoff to undo")
+                 "is not passed", "is assigned, not passed", "no handoff to undo",
+                 # an NPI: the schema's pattern says ten digits, not the check digit (nor who holds one)
+                 "its check digit should be", "one NPI belongs to one party")
 
 
 def valid_requests_are_answered(ctx, response, case):

@@ -65,7 +65,7 @@ def test_the_store_makes_ids_when_none_is_given(small):
     for prefix, row in made.items():
         assert generated(row["id"], prefix), (prefix, row)
     assert rows(small, "export_staff", id=made["st-"]["id"]) == [
-        {"id": made["st-"]["id"], "name": "Max Bell", "role": "office_manager"}]
+        {"id": made["st-"]["id"], "name": "Max Bell", "role": "office_manager", "npi": None}]
     assert len({r["id"] for r in made.values()} | {referral["id"]}) == 9
 
 
@@ -309,7 +309,7 @@ def test_a_referrer_added_through_the_api_is_served(small, manager):
      ["field 'date': 2099-08-01 is in the future"]),
     ("/api/introductions", {"date": "2024-08-01", "referrer_id": "rf3", "introduced_id": "cn2", "by_id": "cn2"},
      ["field 'introduced_id': a member cannot introduce themself"]),  # the record's rule, once (records.py)
-    ("/api/staff", ["not", "an", "object"], ["the body must be a JSON object with the fields id, name and role"]),
+    ("/api/staff", ["not", "an", "object"], ["the body must be a JSON object with the fields id, name, role and npi"]),
 ])
 def test_a_bad_body_is_a_400_naming_the_field_and_writes_nothing(small, manager, web_accounts, path, body, problems):
     before, audited = snapshot(small), len(web_accounts.entries())

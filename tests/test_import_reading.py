@@ -305,9 +305,9 @@ def test_formula_like_names_round_trip_byte_for_byte(graph, tmp_path):
     with open(folder / "external_providers.csv", "a", newline="", encoding="utf-8") as f:
         csv.writer(f, lineterminator="\n").writerows([(i, to_cell(n), "inpatient") for i, n in providers])
     with open(folder / "referrers.csv", "a", newline="", encoding="utf-8") as f:
-        f.write("rf1,=cmd|' /C calc'!A0,physician,@SUM(1+1),cn1,2024-01-01\n")  # as typed: escaped on export
+        f.write("rf1,=cmd|' /C calc'!A0,physician,@SUM(1+1),cn1,2024-01-01,\n")  # as typed: escaped on export
     with open(folder / "clinicians.csv", "a", newline="", encoding="utf-8") as f:
-        f.write("cn1,-Ana Ruiz,,,,,true\n")
+        f.write("cn1,-Ana Ruiz,,,,,true,\n")
     import_folder(graph, folder)
     with graph.session() as s:
         stored = dict(s.run("MATCH (p:ExternalProvider) RETURN p.id AS id, p.name AS name").values())
@@ -317,7 +317,7 @@ def test_formula_like_names_round_trip_byte_for_byte(graph, tmp_path):
 
     export_folder(graph, tmp_path / "out")
     lines = (tmp_path / "out" / "referrers.csv").read_text().splitlines()
-    assert lines[1] == "rf1,'=cmd|' /C calc'!A0,physician,'@SUM(1+1),cn1,2024-01-01"
+    assert lines[1] == "rf1,'=cmd|' /C calc'!A0,physician,'@SUM(1+1),cn1,2024-01-01,"
     assert (tmp_path / "out" / "clinicians.csv").read_text().splitlines()[1].startswith("cn1,'-Ana Ruiz,")
 
     # export -> import -> export: byte-identical files, and the same graph.

@@ -50,15 +50,16 @@ def test_save_members_referrer_and_client(graph):
     service.save("client", {"id": "cl9", "needs": ["ocd"], "population": "adult", "insurance": "aetna"}, by=someone())
     rows = {f: graph.read("export_" + f) for f in ("clinicians", "staff", "referrers", "clients")}
     assert rows["clinicians"] == [{"id": "cn9", "name": "Ida Wu", "specialties": ["ocd"], "populations": ["adult"],
-                                   "insurances": ["aetna", "cigna"], "schedule": ["weekend"], "accepting_new": False}]
-    assert rows["staff"] == [{"id": "st9", "name": "Max Bell", "role": "intake_coordinator"}]
+                                   "insurances": ["aetna", "cigna"], "schedule": ["weekend"], "accepting_new": False,
+                                   "npi": None}]
+    assert rows["staff"] == [{"id": "st9", "name": "Max Bell", "role": "intake_coordinator", "npi": None}]
     assert [(r["id"], r["point_person_id"], str(r["since"])) for r in rows["referrers"]] == [
         ("rf9", "cn9", "2024-01-02")]
     assert rows["clients"] == [{"id": "cl9", "needs": ["ocd"], "population": "adult",
                                 "insurance": "aetna", "schedule": None}]
     # A change updates in place.
     service.save("staff", {"name": "Max Bell", "role": "office_manager"}, by=someone(), record_id="st9")
-    assert graph.read("export_staff") == [{"id": "st9", "name": "Max Bell", "role": "office_manager"}]
+    assert graph.read("export_staff") == [{"id": "st9", "name": "Max Bell", "role": "office_manager", "npi": None}]
 
 
 def test_a_write_takes_its_requests_json_types_only(graph):

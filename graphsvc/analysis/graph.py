@@ -8,8 +8,8 @@ Nodes, keyed by id, each with a ``kind``:
 
 * ``"practice"`` (the node ``PRACTICE``), ``"clinician"``, ``"staff"``
   (``name``, ``specialties``, ``populations``, ``insurances``, ``schedule``,
-  ``accepting_new``, ``role``), ``"provider"`` (``name``, ``niches``);
-* ``"referrer"``: ``name``, ``referrer_kind``, ``organization``, ``since`` and
+  ``accepting_new``, ``role``, and ``npi`` only when it has one), ``"provider"`` (``name``, ``niches``);
+* ``"referrer"``: ``name``, ``referrer_kind``, ``organization``, ``npi`` (only when it has one), ``since`` and
   ``tenures``, the point-person history as ``[(since, until, clinician), ...]``
   oldest first (``until`` is None for the current one); and ``tasks``,
   the work done on its worklist rows, by row id (``add_task``).
@@ -42,22 +42,26 @@ def new_graph() -> nx.MultiDiGraph:
 
 def add_member(G, member_id: str, *, kind: str = "clinician", name: str | None = None,
                specialties=(), populations=(), insurances=(), schedule=(),
-               accepting_new: bool = True, role: str | None = None) -> None:
+               accepting_new: bool = True, role: str | None = None, npi: str | None = None) -> None:
     G.add_node(member_id, kind=kind, name=name or member_id, specialties=frozenset(specialties or ()),
                populations=frozenset(populations or ()), insurances=frozenset(insurances or ()),
                schedule=frozenset(schedule or ()), accepting_new=bool(accepting_new), role=role)
+    if npi:  # only when it has one (most have none): ``node.get("npi")``
+        G.nodes[member_id]["npi"] = npi
 
 
 def add_referrer(G, referrer_id: str, *, point_person: str | None = None, since: date | None = None,
                  tenures=None, name: str | None = None, referrer_kind: str = "other",
-                 organization: str = "") -> None:
-    """A referrer; give ``point_person`` and ``since`` or the full ``tenures`` list."""
+                 organization: str = "", npi: str | None = None) -> None:
+    """A referrer; give ``point_person`` and ``since`` or the full ``tenures`` list (``npi``: its NPI, if any)."""
     if tenures is None:
         tenures = [(since, None, point_person)] if point_person else []
     tenures = sorted(tenures, key=lambda t: t[0])
     G.add_node(referrer_id, kind="referrer", name=name or referrer_id, referrer_kind=referrer_kind,
                organization=organization, since=since or (tenures[0][0] if tenures else None),
                tenures=[tuple(t) for t in tenures])
+    if npi:  # only when it has one (most have none): ``node.get("npi")``
+        G.nodes[referrer_id]["npi"] = npi
 
 
 def add_referral(G, referrer: str, referral_id: str, day: date, addressed_to: str,

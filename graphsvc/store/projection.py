@@ -95,9 +95,9 @@ def project(graph: Graph | Any, referrers: Iterable[str] | None = None) -> nx.Mu
     def read_referrers(rows) -> list[tuple]:
         """The referrers' rows, dates parsed; their events asked for a chunk at a time meanwhile."""
         out, chunk = [], []
-        for rid, name, kind, organization, since, tenures in rows:
+        for rid, name, kind, organization, since, tenures, npi in rows:
             out.append((rid, name, kind, organization, day(since) if since is not None else None,
-                        [(day(s), day(u) if u is not None else None, c) for s, u, c in tenures]))
+                        [(day(s), day(u) if u is not None else None, c) for s, u, c in tenures], npi))
             chunk.append(rid)
             if len(chunk) == _CHUNK:
                 reader.events(chunk)
@@ -126,9 +126,9 @@ def project(graph: Graph | Any, referrers: Iterable[str] | None = None) -> nx.Mu
         # events were read by chunk; a stable sort keeps Neo4j's order on ties.
         rows.sort(key=lambda row: (not row[5], row[5][0][0] if row[5] else None))
         with lock:
-            for rid, name, kind, organization, since, tenures in rows:
+            for rid, name, kind, organization, since, tenures, npi in rows:
                 add_referrer(G, rid, name=name, referrer_kind=kind, organization=organization or "",
-                             since=since, tenures=tenures)
+                             since=since, tenures=tenures, npi=npi)
         ready.set()
         reader.flush()
     return G
@@ -161,7 +161,7 @@ def _members_and_providers(G, reader) -> list[tuple[str, str, str]]:
         add_member(G, m["id"], kind=m["kind"], name=m["name"], specialties=m["specialties"],
                    populations=m["populations"], insurances=m["insurances"], schedule=m["schedule"],
                    accepting_new=m["accepting_new"] if m["accepting_new"] is not None else True,
-                   role=m["role"])
+                   role=m["role"], npi=m["npi"])
     clashes = []
     for p in reader.read("project_providers"):
         if p["id"] in G:

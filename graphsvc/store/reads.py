@@ -79,6 +79,11 @@ def held_by(db: Graph, ids: list[str]) -> list[dict]:
     return existing(db.read("existing_ids", ids=ids))
 
 
+def npi_holders(db: Graph, npis: list[str]) -> list[dict]:
+    """Who holds each of ``npis`` that some party holds: ``{"npi", "id", "kind"}`` each (``npi_holders``)."""
+    return db.read("npi_holders", npis=npis)
+
+
 def merged_into(db: Graph, referrer_id: str) -> str | None:
     """The referrer that merged referrer ``referrer_id``'s record went into (its pages lead there), or None."""
     found = db.read("merged_into", id=referrer_id)

@@ -57,7 +57,7 @@ from typing import Any
 from neo4j.exceptions import ConstraintError
 
 from ..batching import batched
-from ..errors import IdTaken
+from ..errors import IdTaken, NpiTaken
 from ..vocabulary import PRACTICE, PRACTICE_ID
 from . import projection
 from .catalog import query
@@ -147,6 +147,10 @@ class WriteUnit:
         """What the graph holds under ``ids`` (``existing_ids``: members, referrers and their tenures,
         clients, outside providers), dates as ``datetime.date``."""
         return existing(self._run("existing_ids", ids=ids))
+
+    def npi_holders(self, npis: list[str]) -> list[dict]:
+        """Who holds each of ``npis`` (``npi_holders``: ``{"npi", "id", "kind"}``), as this write sees it."""
+        return self._run("npi_holders", npis=npis)
 
     def event_keys(self, referrer_ids: list[str]) -> list[dict]:
         """The stored introductions and contacts of these referrers (``reads.event_keys``), as this write
@@ -274,10 +278,14 @@ def run_write(db: Graph, work: Callable[[WriteUnit], Any], *, analyse: Analyse |
 
 
 _CLASH = re.compile(r"label `(\w+)` and property `id` = '((?:[^'\\]|\\.)*)'")
+_NPI_CLASH = re.compile(r"label `(\w+)` and property `npi` = '([0-9]*)'")
 
 
 def _id_taken(error: ConstraintError) -> IdTaken:
-    """Which label and id a uniqueness constraint refused, from Neo4j's message."""
+    """Which label and id a uniqueness constraint refused, from Neo4j's message (``NpiTaken`` for an NPI)."""
+    npi = _NPI_CLASH.search(str(error.message))
+    if npi is not None:
+        return NpiTaken(npi.group(1), npi.group(2), str(error.message))
     found = _CLASH.search(str(error.message))
     if found is None:
         return IdTaken(None, None, str(error.message))

@@ -27,7 +27,7 @@ from flask import jsonify
 from .. import __version__
 from ..analysis.matching import GAP_ORDER
 from ..inputs import ADD, CHANGE, MatchRequest, RowAction, StatusInput, SuggestionsQuery, WordInput, digits_up_to
-from ..limits import ID_PATTERN, NAME_PATTERN, TEXT_PATTERN
+from ..limits import ID_PATTERN, NAME_PATTERN, NPI_PATTERN, TEXT_PATTERN
 from ..records import KIND
 from ..vocabulary import PASS_REASONS, RECORDED_STATUSES, REFERRAL_STATUSES
 from .api import NO, YES, bp
@@ -587,6 +587,8 @@ def document() -> dict:
         "properties": {
             "id": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"},
             "organization": {"type": "string"}, "since": _DATE,
+            "npi": {"type": ["string", "null"], "pattern": NPI_PATTERN,
+                    "description": "The referrer's National Provider Identifier; null when it has none."},
             "stage": {"type": "integer", "enum": [0, 1, 2, 3]},
             "history": {"type": "array", "items": {"type": "object", "properties": {
                 "stage": {"type": "integer"}, "date": _DATE, "referral": {"type": "string"}}}},

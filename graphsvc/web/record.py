@@ -502,6 +502,14 @@ def _save(kind: str, what: str, form: Form, record_id: str | None, target):
     return _done(f"Saved {what} {row.get('name') or row['id']}.", target(row))
 
 
+# The optional NPI field of the referrer, clinician and staff forms (blank: none).
+NPI_HELP = "The National Provider Identifier, 10 digits (optional; one person's only)."
+
+
+def _npi_field() -> Field:
+    return Field("npi", "NPI", help=NPI_HELP)
+
+
 def _referrer_form(insights, new: bool) -> Form:
     return Form([
         Field("name", "Name"),
@@ -510,6 +518,7 @@ def _referrer_form(insights, new: bool) -> Form:
         Field("point_person_id", "First point person", SELECT, _clinician_choices(insights), blank="— choose —",
               help="" if new else "Who held the role first; to change who holds it now, hand the referrer over."),
         Field("since", "Relationship since", DATE),
+        _npi_field(),
     ] + ([Field("id", ID_LABEL, help=ID_HELP)] if new else []))
 
 
@@ -526,7 +535,7 @@ def save_referrer(referrer_id):
             form.values.update(since=today().isoformat())
         else:
             form.values.update(name=old["name"], kind=old["kind"], organization=old["organization"],
-                               point_person_id=old["first_point_person_id"] or "",
+                               npi=old.get("npi") or "", point_person_id=old["first_point_person_id"] or "",
                                since=str(old["first_since"] or ""))
     else:
         form.read(request.form)
@@ -546,6 +555,7 @@ def _clinician_form(new: bool) -> Form:
         Field("insurances", "Insurances", CHECKS, words_choices(vocab.values("insurances"))),
         Field("schedule", "Schedule", CHECKS, words_choices(vocab.values("schedules"))),
         Field("accepting_new", "Accepting new clients", CHECK),
+        _npi_field(),
     ] + ([Field("id", ID_LABEL, help=ID_HELP)] if new else []))
 
 
@@ -564,7 +574,7 @@ def save_clinician(clinician_id):
             form.values.update(name=old["name"], specialties=sorted(old["specialties"]),
                                populations=sorted(old["populations"]), insurances=sorted(old["insurances"]),
                                schedule=sorted(old["schedule"]),
-                               accepting_new=old["accepting_new"])
+                               accepting_new=old["accepting_new"], npi=old.get("npi") or "")
     else:
         form.read(request.form)
         done = _save("clinician", "clinician", form, clinician_id,
@@ -592,12 +602,13 @@ def save_staff(staff_id):
     form = Form([
         Field("name", "Name"),
         Field("role", "Role", SELECT, words_choices(STAFF_ROLES), blank="— choose —"),
+        _npi_field(),
     ] + ([Field("id", ID_LABEL, help=ID_HELP)] if staff_id is None else []))
     with _lookup() as insights:
         old = _member(insights, staff_id, "staff") if staff_id else None
     if request.method == "GET":
         if old is not None:
-            form.values.update(name=old["name"], role=old.get("role") or "")
+            form.values.update(name=old["name"], role=old.get("role") or "", npi=old.get("npi") or "")
     else:
         form.read(request.form)
         done = _save("staff", "staff member", form, staff_id,

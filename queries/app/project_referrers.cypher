@@ -4,4 +4,5 @@
 MATCH (r:Referrer)
 RETURN r.id AS id, r.name AS name, r.kind AS kind, r.organization AS organization, toString(r.since) AS since,
        COLLECT { MATCH (r)-[t:POINT_PERSON]->(c:Clinician) WHERE t.since IS NOT NULL
-                 RETURN [toString(t.since), toString(t.until), c.id] ORDER BY t.since } AS tenures
+                 RETURN [toString(t.since), toString(t.until), c.id] ORDER BY t.since } AS tenures,
+       r.npi AS npi

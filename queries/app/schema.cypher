@@ -12,6 +12,10 @@ CREATE CONSTRAINT external_provider_id IF NOT EXISTS FOR (n:ExternalProvider) RE
 // even between an import and a single write racing each other (graphsvc.checks refuses a clash first).
 MATCH (n) WHERE (n:Member OR n:Referrer OR n:ExternalProvider) AND NOT n:Party SET n:Party;
 CREATE CONSTRAINT party_id IF NOT EXISTS FOR (n:Party) REQUIRE n.id IS UNIQUE;
+// An NPI (a clinician's, staff member's or referrer's National Provider Identifier) belongs to one party,
+// whatever its label; a party without one has no npi property. Like party_id, the constraint guards races
+// (an import and a single write at once): graphsvc.checks refuses a second holder first, naming the first.
+CREATE CONSTRAINT party_npi IF NOT EXISTS FOR (n:Party) REQUIRE n.npi IS UNIQUE;
 CREATE CONSTRAINT referral_id IF NOT EXISTS FOR (n:Referral) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT introduction_id IF NOT EXISTS FOR (n:Introduction) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT contact_id IF NOT EXISTS FOR (n:Contact) REQUIRE n.id IS UNIQUE;

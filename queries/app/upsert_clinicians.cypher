@@ -1,5 +1,5 @@
 // Add or update clinicians. $rows: [{id, name, specialties, populations,
-// insurances, schedule, accepting_new}]
+// insurances, schedule, accepting_new, npi}] (npi null: none)
 MERGE (p:Practice {id: $practice_id})
 WITH p
 UNWIND $rows AS row
@@ -9,6 +9,7 @@ SET c:Party, c.name = row.name,
     c.populations = row.populations,
     c.insurances = row.insurances,
     c.schedule = row.schedule,
-    c.accepting_new = row.accepting_new
+    c.accepting_new = row.accepting_new,
+    c.npi = row.npi
 WITH c, p
 MERGE (c)-[:MEMBER_OF]->(p)

@@ -4,7 +4,7 @@
 // referrer's tenures are closed in this same statement (each tenure's `until`
 // is the next one's `since`; the last has none), so any committed batch leaves
 // exactly one current point person per referrer.
-// $rows: [{id, name, kind, organization, point_person_id, since}]
+// $rows: [{id, name, kind, organization, point_person_id, since, npi}] (npi null: none)
 UNWIND $rows AS row
 MERGE (r:Referrer {id: row.id})
 WITH r, row, r.since AS before
@@ -13,7 +13,8 @@ WITH r, row, r.since AS before
 SET r:Party, r.name = row.name,
     r.kind = row.kind,
     r.organization = row.organization,
-    r.since = row.since
+    r.since = row.since,
+    r.npi = row.npi
 WITH r, row, before
 CALL (r, row, before) {
   MATCH (r)-[old:POINT_PERSON]->(holder)
