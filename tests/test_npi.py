@@ -348,3 +348,16 @@ def test_the_forms_have_an_optional_npi_and_the_pages_show_it(small, graph, clie
     assert [m.lower() for m in field_messages(answer.get_data(as_text=True), "npi")] == [
         "'1234567890' is not an npi: its check digit should be 3."]
     assert snapshot(graph) == before
+
+
+def test_a_merged_referrer_keeps_no_npi(small, graph):
+    # The merged record keeps only its id and name: its NPI is free again; the referrer kept keeps its own.
+    service, by = service_of(graph), someone()
+    service.save("referrer", {"name": "Dr. Hale", "kind": "pediatrician", "organization": "Northside Pediatrics",
+                              "point_person_id": "cn1", "since": "2023-01-10", "npi": NPI}, by=by, record_id="rf1")
+    service.save("referrer", {"name": "Ms. Vega", "kind": "school_counselor", "organization": "Lincoln Middle School",
+                              "point_person_id": "cn1", "since": "2023-03-01", "npi": OTHER}, by=by, record_id="rf2")
+    service.merge_referrers("rf1", {"into": "rf2"}, by=by)
+    assert npis(graph) == {"rf2": OTHER}
+    service.save("staff", {"name": "Dee Lang", "role": "intake_coordinator", "npi": NPI}, by=by, record_id="st1")
+    assert npis(graph) == {"rf2": OTHER, "st1": NPI}
