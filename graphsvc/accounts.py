@@ -93,8 +93,9 @@ SESSIONS_KEPT = timedelta(days=31)
 # waits 1, 2, 4 ... seconds (at most LOGIN_DELAY_MAX) after the last failure:
 # for one account from one address after LOGIN_FREE_PAIR failures; from one
 # address, whatever the accounts, after LOGIN_FREE_ADDRESS; for one account from
-# LOGIN_FREE_ACCOUNT different addresses, except from an address the account
-# signed in from in the last LOGIN_KNOWN_DAYS days.
+# LOGIN_FREE_ACCOUNT different addresses, only for an address that has failed on
+# the account itself, never one the account signed in from in the last
+# LOGIN_KNOWN_DAYS days.
 LOGIN_QUIET = timedelta(minutes=15)
 LOGIN_DELAY_MAX = 60
 LOGIN_FREE_PAIR = 3
@@ -794,7 +795,10 @@ class Accounts:
                 row = rows.get(scope)
                 if row is None or row["failures"] < free:
                     continue
-                if scope == "account" and self._known_address(db, user, where, now):
+                # Never an address that has not failed on this account lately, nor one it signs in from:
+                # else anyone with a few dozen addresses (IPv6 has plenty) could keep the owner out of a
+                # new account, or out of theirs on a new network. A fresh address's first try always goes.
+                if scope == "account" and (rows.get("pair") is None or self._known_address(db, user, where, now)):
                     continue
                 delay = min(LOGIN_DELAY_MAX, 2 ** min(row["failures"] - free, 16))
                 left = (_parse_stamp(row["last_at"]) + timedelta(seconds=delay) - now).total_seconds()

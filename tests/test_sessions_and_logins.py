@@ -318,11 +318,14 @@ def test_many_addresses_on_one_account_delay_only_addresses_it_does_not_sign_in_
     accounts.login_succeeded("alice", "192.0.2.1")  # alice's own address
     for n in range(10):
         assert fail(accounts, "alice", f"10.8.0.{n}") is None
-    assert fail(accounts, "alice", "10.8.1.1") == LoginWait(1, "this account from many addresses")
+    assert fail(accounts, "alice", "10.8.0.1") == LoginWait(1, "this account from many addresses")
     assert accounts.begin_login("alice", "192.0.2.1") is None  # never held up by others' failures
     accounts.login_succeeded("alice", "192.0.2.1")
+    # Nor is an address that has not failed on the account: a new network's first try goes through.
+    assert accounts.begin_login("alice", "198.51.100.7") is None
+    accounts.login_succeeded("alice", "198.51.100.7")
     clock.advance(seconds=1)
-    assert fail(accounts, "alice", "10.8.1.1") is None  # a delay, never a lock
+    assert fail(accounts, "alice", "10.8.0.1") is None  # a delay, never a lock
     # One address failing over and over counts once (its own pair's delays hold it).
     for _ in range(3):
         fail(accounts, "bob", "10.9.0.1")
@@ -555,3 +558,14 @@ def test_no_store_on_pages_the_api_its_errors_and_downloads(small, client, anon)
     static = client.get("/static/style.css")
     assert "no-store" not in static.headers.get("Cache-Control", "")
     static.close()
+
+
+def test_failures_from_many_addresses_never_keep_the_owner_of_a_new_account_out(accounts, clock):
+    """The probe: one wrong password from each of 16 addresses for an account that has never signed in; its
+    owner, from an address of their own, signs in at once, and again after a 17th address fails."""
+    for n in range(1, 17):
+        fail(accounts, "newhire", f"127.0.3.{n}")
+    assert accounts.begin_login("newhire", "127.0.0.1") is None
+    accounts.login_succeeded("newhire", "127.0.0.1")
+    fail(accounts, "newhire", "127.0.3.17")
+    assert accounts.begin_login("newhire", "127.0.0.77") is None
