@@ -105,7 +105,13 @@ def verify(rows: Iterable[Mapping], head: Head | None = None, anchor: Mapping | 
             return Verdict(False, count, problem=_problem(
                 "unchained", row, f"{_named(row)} has no hash: it was added without the chain "
                                   "(by an older graphsvc, or by hand)"))
-        if entry_hash(row, row["prev_hash"]) != row["hash"]:
+        try:
+            matches = entry_hash(row, row["prev_hash"]) == row["hash"]
+        except (TypeError, ValueError):  # a field of a type graphsvc never writes (a BLOB, a float id)
+            return Verdict(False, count, problem=_problem(
+                "changed", row, f"{_named(row)} was changed: a field holds a value of a type graphsvc never "
+                                "writes"))
+        if not matches:
             return Verdict(False, count, problem=_problem(
                 "changed", row, f"{_named(row)} was changed: its hash does not match its fields"))
         if row["prev_hash"] != prev_hash:

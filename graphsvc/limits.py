@@ -38,10 +38,13 @@ PATTERN_RULES = {
 # stored, and which no JSON text a schema engine reads holds) are refused by Python alone.
 # Bidi controls and invisible formatting characters are refused too: a U+202E in a referrer's name makes
 # "Dr. Hale" display as something else on every page and CSV, and zero-width characters make two names
-# that look the same differ (duplicates a search or a merge can no longer find). Only U+200C and U+200D
-# (zero-width non-joiner and joiner) stay allowed: Persian and Indic names and emoji need them.
-INVISIBLE_CHARS = (r"\xad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
-                   r"\ufff9-\ufffb")
+# that look the same differ (duplicates a search or a merge can no longer find). Blank letters count too:
+# the combining grapheme joiner, the Hangul fillers and the blank braille pattern show nothing. Only U+200C
+# and U+200D (zero-width non-joiner and joiner) stay allowed, between characters: Persian and Indic names
+# and emoji need them; at either end they join nothing.
+INVISIBLE_CHARS = (r"\xad\u034f\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
+                   r"\u2066-\u206f\u2800\u3164\ufeff\uffa0\ufff9-\ufffb")
+JOINERS = "\u200c\u200d"
 CONTROL_CHARS = r"\x00-\x1f\x7f-\x9f\u2028\u2029" + INVISIBLE_CHARS
 # Tag characters (U+E0000-U+E007F, invisible) live beyond the BMP, where a JSON schema's pattern and
 # Python's regex disagree, so Python alone refuses them, with lone surrogates.
@@ -110,6 +113,12 @@ def one_line_problem(value: str) -> str | None:
     """
     bad = CONTROL.search(value)
     if bad is None:
+        if value[:1] and value[0] in JOINERS:
+            return (f"must not start with an invisible joiner; found U+{ord(value[0]):04X} "
+                    f"({unicodedata.name(value[0])}) at character 1")
+        if value[-1:] and value[-1] in JOINERS:
+            return (f"must not end with an invisible joiner; found U+{ord(value[-1]):04X} "
+                    f"({unicodedata.name(value[-1])}) at character {len(value)}")
         return None
     code = ord(bad.group())
     if _INVISIBLE.match(bad.group()):

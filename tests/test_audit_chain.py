@@ -143,6 +143,14 @@ def test_a_changed_field_is_named_with_its_time_and_action(ten, db_path):
         "message": f"entry 3 ({stamp(3)}, login) was changed: its hash does not match its fields"}
 
 
+def test_a_field_turned_into_a_blob_is_named_not_a_traceback(ten, db_path):
+    tamper(db_path, "UPDATE audit SET detail = CAST(detail AS BLOB) WHERE id = 6")  # the same bytes, as a BLOB
+    result = verify()
+    assert (result.exit_code, result.output) == (1, (
+        f"The audit log was tampered with: entry 6 ({stamp(6)}, export) was changed: a field holds a value of a "
+        "type graphsvc never writes.\n"))
+
+
 @pytest.mark.parametrize("column, value", [("at", "'2026-03-02T00:00:00.000000+00:00'"), ("address", "NULL"),
                                            ("action", "'logout'"), ("ids", "'[]'"), ("detail", "'{}'"),
                                            ("id", "70"), ("prev_hash", "'" + "1" * 64 + "'")])

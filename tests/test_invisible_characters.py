@@ -30,12 +30,28 @@ RLO_PROBLEM = ("must not hold bidi or invisible formatting characters; found U+2
     ("Ana\u2060Ruiz", "U+2060 (WORD JOINER) at character 4"),
     ("Ana Ruiz\U000e0041", "U+E0041 (TAG LATIN CAPITAL LETTER A) at character 9"),
     ("Ana\ufeffRuiz", "U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 4"),
+    ("Dr. Hale\u3164", "U+3164 (HANGUL FILLER) at character 9"),
+    ("Dr.\u115f Hale", "U+115F (HANGUL CHOSEONG FILLER) at character 4"),
+    ("Dr.\u1160 Hale", "U+1160 (HANGUL JUNGSEONG FILLER) at character 4"),
+    ("Dr. H\u034fale", "U+034F (COMBINING GRAPHEME JOINER) at character 6"),
+    ("Dr. Hale\u2800", "U+2800 (BRAILLE PATTERN BLANK) at character 9"),
+    ("Dr. Hale\uffa0", "U+FFA0 (HALFWIDTH HANGUL FILLER) at character 9"),
 ])
 def test_bidi_and_invisible_characters_are_refused_naming_the_character(name, found):
     with pytest.raises(InvalidInput) as caught:
         records.KIND["clinician"].parse(id="cn9", name=name)
     assert caught.value.problems == [
         f"field 'name': must not hold bidi or invisible formatting characters; found {found} (got {name!r})"]
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("\u200dDr. Hale", "must not start with an invisible joiner; found U+200D (ZERO WIDTH JOINER) at character 1"),
+    ("Dr. Hale\u200c", "must not end with an invisible joiner; found U+200C (ZERO WIDTH NON-JOINER) at character 9"),
+])
+def test_a_joiner_at_either_end_joins_nothing_and_is_refused(name, problem):
+    with pytest.raises(InvalidInput) as caught:
+        records.KIND["clinician"].parse(id="cn9", name=name)
+    assert caught.value.problems == [f"field 'name': {problem} (got {name!r})"]
 
 
 @pytest.mark.parametrize("name", [

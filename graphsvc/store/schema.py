@@ -11,9 +11,10 @@ process, logs it and carries on: every write is still checked for clashes
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date
 
-from neo4j.exceptions import ClientError
+from neo4j.exceptions import ClientError, TransientError
 
 from ..errors import GraphsvcError
 from .catalog import statements
@@ -36,7 +37,7 @@ def init_schema(graph: Graph) -> None:
     with translate_errors(graph.settings), graph.session(write=True) as s:
         for text in statements("schema"):
             try:
-                s.run(text).consume()
+                _run_retried(s, text)
             except ClientError as e:
                 if "party_id" not in text or not e.code.startswith("Neo.ClientError.Schema"):
                     raise
@@ -46,6 +47,20 @@ def init_schema(graph: Graph) -> None:
     _ready.add((graph.settings.uri, graph.database))
     if clash:
         raise GraphsvcError(clash)
+
+
+def _run_retried(session, text: str, attempts: int = 20) -> None:
+    """Run one schema statement, again after a transient error: the Practice node's MERGE can meet a
+    deadlock with the writes of a web view that is already serving (``graphsvc db start`` while people
+    write). The statements are idempotent (``IF NOT EXISTS``, ``MERGE``)."""
+    for attempt in range(attempts):
+        try:
+            session.run(text).consume()
+            return
+        except TransientError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(min(2.0, 0.1 * 2 ** attempt))
 
 
 def ensure_schema(graph: Graph) -> None:
