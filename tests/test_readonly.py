@@ -9,6 +9,7 @@ users are compared before and after.
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
@@ -402,3 +403,23 @@ def test_one_long_expression_is_stopped_at_the_deadline_and_leftovers_are_bounde
                 "interrupt one long expression, e.g. reduce() over a large list); try again in a minute")
     monkeypatch.setattr(readonly, "MAX_LINGERING", 2)
     assert run_readonly(small, "RETURN 1 AS one")["rows"] == [[1]]
+
+
+def test_runs_sent_together_past_the_bound_are_busy_at_once_and_each_run_frees_its_place(small, monkeypatch):
+    """A burst of runs all started before any could be seen on the server (a probe: 3 left running): one
+    process runs at most MAX_RUNNING at once; the next is refused as busy without reaching Neo4j."""
+    places = threading.BoundedSemaphore(readonly.MAX_RUNNING)
+    monkeypatch.setattr(readonly, "_running", places)
+    assert [places.acquire(blocking=False) for _ in range(readonly.MAX_RUNNING)] == [True, True]  # two running
+    with pytest.raises(QueryRefused) as busy:
+        run_readonly(small, "RETURN 1 AS one")
+    assert (busy.value.reason, str(busy.value)) == (
+        "busy", "2 console queries are running here already; try again when one has answered")
+    places.release()
+    assert run_readonly(small, "RETURN 1 AS one")["rows"] == [[1]]
+    for _ in range(50):  # the worker thread gives its place back as it ends, just after the answer
+        if places.acquire(blocking=False):
+            break
+        time.sleep(0.01)
+    else:
+        raise AssertionError("the run kept its place")

@@ -98,6 +98,12 @@ WIRE_SLACK = 1 << 20
 # Console transactions stopped but still running on the server (a long expression Neo4j cannot
 # interrupt) before new runs are refused (reason "busy").
 MAX_LINGERING = 2
+# Console queries one process runs at once (a web worker's threads, a command): past it, "busy" at once.
+# The check of lingering queries on the server cannot see runs that are starting in the same instant, so
+# without this bound a burst of runs sent together all started (a probe had 3 still running after its cut-off;
+# 8 could, with 2 workers of 4 threads). Now at most this many per web worker run or linger in it.
+MAX_RUNNING = 2
+_running = threading.BoundedSemaphore(MAX_RUNNING)
 METADATA_KEY = "graphsvc"  # transaction metadata of every console run: {"graphsvc": "console", "graphsvc_run": tag}
 TERMINATE_WAIT = 0.4  # seconds the caller waits for TERMINATE TRANSACTIONS of a run cut off
 WORKER_WAIT = 0.2  # ... and for its worker to see its connection shut
@@ -193,8 +199,15 @@ class _Run:
 
     def answer(self) -> dict:
         started = time.monotonic()
-        worker = threading.Thread(target=self._work, name="graphsvc-console-query", daemon=True)
-        worker.start()
+        if not _running.acquire(blocking=False):
+            raise QueryRefused("busy", f"{MAX_RUNNING} console queries are running here already; try again when "
+                                       "one has answered")
+        worker = threading.Thread(target=self._work_then_free, name="graphsvc-console-query", daemon=True)
+        try:
+            worker.start()
+        except BaseException:
+            _running.release()
+            raise
         worker.join(self.timeout + STOP_GRACE)
         if worker.is_alive():
             self.cut_off = True
@@ -209,6 +222,12 @@ class _Run:
         answer = dict(self.answered)
         answer["elapsed_ms"] = round((time.monotonic() - started) * 1000)
         return answer
+
+    def _work_then_free(self) -> None:
+        try:
+            self._work()
+        finally:
+            _running.release()  # when the worker ends: a run cut off holds its place until its connection is shut
 
     def _work(self) -> None:
         try:
