@@ -250,14 +250,30 @@ def password_problem(password, username: str | None = None) -> str | None:
     return password_weakness(password, username)
 
 
+PASSWORD_CONTEXT_WORDS = ("graphsvc", "referral", "referrals", "referrer", "clinician", "manager", "analyst",
+                          "intake", "practice", "therapy", "counseling", "mental", "health")
+
+
 def password_weakness(password: str, username: str | None = None) -> str | None:
     """Why ``password`` is too easy to guess (zxcvbn's reasons), or None when its score is high enough."""
     from zxcvbn import zxcvbn  # its word lists take a moment to load: only when a password is set
 
-    inputs = ["graphsvc"]
+    # The words anyone guessing here would try first: the product's, the practice's roles and trade, and the
+    # username whole, without its punctuation, and in parts ("ana.probe", "anaprobe", "ana", "probe").
+    inputs = list(PASSWORD_CONTEXT_WORDS)
     if isinstance(username, str) and username.strip():
         name = username.strip().lower()
-        inputs += [name, *(part for part in re.split(r"[._@-]+", name) if part)]
+        parts = [part for part in re.split(r"[._@-]+", name) if part]
+        inputs += [name, "".join(parts), *parts]
+    if isinstance(username, str) and username.strip():
+        # zxcvbn scores the username twice, or its parts swapped, as strong: take the username's parts out
+        # and see what is left beside digits and punctuation.
+        rest = password.lower()
+        for part in sorted({p for p in inputs[len(PASSWORD_CONTEXT_WORDS):] if len(p) >= 3}, key=len, reverse=True):
+            rest = rest.replace(part, "")
+        if len(re.sub(r"[\W\d_]+", "", rest)) < 4:
+            return ("field 'password': too easy to guess: it is made of the username (and digits or "
+                    "punctuation). Add a few words of your own.")
     result = zxcvbn(password[:PASSWORD_ESTIMATED], user_inputs=inputs)
     score = result["score"]
     if score >= PASSWORD_SCORE_MIN:
