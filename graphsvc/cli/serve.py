@@ -49,7 +49,10 @@ def gunicorn_application(settings, *, bind: str, workers: int, threads: int):
             for key, value in {"bind": [bind], "workers": workers, "threads": threads,
                                "worker_class": "gthread" if threads > 1 else "sync",
                                "timeout": WORKER_TIMEOUT, "graceful_timeout": 30,
-                               "proc_name": "graphsvc", "preload_app": False}.items():
+                               "proc_name": "graphsvc", "preload_app": False,
+                               # gunicorn's control socket sits at one path per user (~/.gunicorn): two
+                               # instances on one host would take each other's. graphsvc uses none.
+                               "control_socket_disable": True}.items():
                 self.cfg.set(key, value)
 
         def load(self):
