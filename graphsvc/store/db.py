@@ -11,6 +11,8 @@ from __future__ import annotations
 import atexit
 import logging
 import re
+import socket
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from time import monotonic
@@ -21,6 +23,8 @@ from neo4j.exceptions import (
     AuthError,
     ClientError,
     DatabaseUnavailable,
+    DriverError,
+    Neo4jError,
     ServiceUnavailable,
     SessionExpired,
 )
@@ -138,17 +142,65 @@ class Graph:
             return work
         deadline = monotonic() + self.wait_seconds
 
+        late = Neo4jUnavailable(f"Neo4j at {self.settings.uri} did not answer within {self.wait_seconds:g} s (it "
+                                "is busy, restarting or not serving the database yet); nothing was written: try "
+                                "again in a moment")
+
         def too_late() -> None:
             if monotonic() > deadline:
-                raise Neo4jUnavailable(f"Neo4j at {self.settings.uri} did not answer within {self.wait_seconds:g} s "
-                                       "(it is busy, restarting or not serving the database yet); nothing was "
-                                       "written: try again in a moment")
+                raise late
 
         def bounded(tx, *args, **kwargs):
             too_late()
-            return work(_DeadlineTransaction(tx, too_late), *args, **kwargs)
+            watchdog = _Watchdog(tx, deadline + CUT_AFTER_SECONDS)
+            try:
+                return work(_DeadlineTransaction(tx, too_late), *args, **kwargs)
+            except (DriverError, Neo4jError):
+                if watchdog.cut:  # its statement was cut off: said as the deadline, not retried
+                    raise late from None
+                raise
+            finally:
+                watchdog.disarm()  # before the driver sends COMMIT: a commit is never cut off
 
         return bounded
+
+
+# A statement still unanswered this long past a web write's deadline has its connection shut (``_Watchdog``): a
+# starting server can hold one several seconds, so the deadline alone let a write take 4 s.
+CUT_AFTER_SECONDS = 0.8
+
+
+class _Watchdog:
+    """Shuts a transaction's connection at ``when`` (monotonic) unless disarmed first.
+
+    Disarmed when the transaction function returns, before the driver sends COMMIT, and the two take one lock:
+    so a connection is only ever shut while statements run, never while a commit is on its way, and the
+    transaction it cuts is rolled back by the server (a client that left commits nothing).
+    """
+
+    def __init__(self, tx, when: float):
+        self._tx, self._lock, self._armed, self.cut = tx, threading.Lock(), True, False
+        self._timer = threading.Timer(max(0.0, when - monotonic()), self._shut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _shut(self) -> None:
+        with self._lock:
+            if not self._armed:
+                return
+            self.cut = True
+            connection = getattr(self._tx, "_connection", None)
+            bolt_socket = getattr(connection, "socket", None)
+            raw = getattr(bolt_socket, "_socket", bolt_socket)
+            try:
+                raw.shutdown(socket.SHUT_RDWR)
+            except (OSError, AttributeError):
+                pass
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._armed = False
+        self._timer.cancel()
 
 
 class _DeadlineTransaction:
