@@ -14,6 +14,17 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 TEST_QUERIES = Catalog(Path(__file__).parent / "queries")
 
 
+def own_server_environ(tmp_path: Path) -> dict:
+    """The environment of a test's own local Neo4j (one it stops and starts): its data in ``tmp_path``, a free
+    port, no browser, a small heap; the shared jar cache when one is set."""
+    env = {"GRAPHSVC_CONFIG": os.devnull, "GRAPHSVC_DATA_DIR": str(tmp_path / "neo4j"), "GRAPHSVC_BROWSER": "false",
+           "GRAPHSVC_BOLT_PORT": str(free_port()), "GRAPHSVC_NEO4J_HEAP": "512m",
+           "GRAPHSVC_NEO4J_PAGECACHE": "64m", "GRAPHSVC_LOG_FILE": str(tmp_path / "log")}
+    if os.environ.get("GRAPHSVC_CACHE_DIR"):
+        env["GRAPHSVC_CACHE_DIR"] = os.environ["GRAPHSVC_CACHE_DIR"]
+    return env
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now (for a test's own Neo4j)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

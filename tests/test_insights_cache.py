@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from graphsvc import live
@@ -13,18 +11,13 @@ from graphsvc.live import InsightsCache
 from graphsvc.localdb import LocalServer
 from graphsvc.store.db import Graph
 from graphsvc.store.reads import changes_since
-from tests.helpers import fixture_path, free_port, import_folder
+from tests.helpers import fixture_path, import_folder, own_server_environ
 
 
 @pytest.mark.neo4j  # starts and stops a server of its own
 @pytest.mark.slow
 def test_the_last_analysis_is_served_while_neo4j_is_down_and_recovery_needs_no_restart(tmp_path, monkeypatch):
-    env = {"GRAPHSVC_CONFIG": os.devnull, "GRAPHSVC_DATA_DIR": str(tmp_path / "neo4j"), "GRAPHSVC_BROWSER": "false",
-           "GRAPHSVC_BOLT_PORT": str(free_port()), "GRAPHSVC_NEO4J_HEAP": "512m",
-           "GRAPHSVC_NEO4J_PAGECACHE": "64m", "GRAPHSVC_LOG_FILE": str(tmp_path / "log")}
-    if os.environ.get("GRAPHSVC_CACHE_DIR"):
-        env["GRAPHSVC_CACHE_DIR"] = os.environ["GRAPHSVC_CACHE_DIR"]
-    settings = Settings.load(environ=env)
+    settings = Settings.load(environ=own_server_environ(tmp_path))
     server = LocalServer(settings)
     server.start(timeout=180, echo=lambda m: None)
     try:

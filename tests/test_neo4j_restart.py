@@ -8,7 +8,6 @@ cannot reach Neo4j is a 503 saying so within ``WEB_WRITE_DEADLINE`` seconds.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from datetime import date, timedelta
@@ -23,7 +22,7 @@ from graphsvc.store.db import Graph
 from graphsvc.web import create_app
 from graphsvc.web.http import WEB_WAIT_SECONDS
 from tests.conftest import FAST_HASHER, PASSWORD, USERS
-from tests.helpers import TEST_QUERIES, fixture_path, free_port, import_folder
+from tests.helpers import TEST_QUERIES, fixture_path, import_folder, own_server_environ
 
 # The promise is an answer within 3 s: the web starts no statement 1 s after a write began, and cuts off one a
 # starting server holds 0.8 s past that (graphsvc.web.http, store.db._Watchdog); 1.84 s at most, measured in
@@ -35,12 +34,7 @@ FIRST_DAY = date(2024, 9, 1)  # one contact a day: the same contact twice would 
 
 @pytest.fixture
 def own_server(tmp_path):
-    env = {"GRAPHSVC_CONFIG": os.devnull, "GRAPHSVC_DATA_DIR": str(tmp_path / "neo4j"), "GRAPHSVC_BROWSER": "false",
-           "GRAPHSVC_BOLT_PORT": str(free_port()), "GRAPHSVC_NEO4J_HEAP": "512m",
-           "GRAPHSVC_NEO4J_PAGECACHE": "64m", "GRAPHSVC_LOG_FILE": str(tmp_path / "log")}
-    if os.environ.get("GRAPHSVC_CACHE_DIR"):
-        env["GRAPHSVC_CACHE_DIR"] = os.environ["GRAPHSVC_CACHE_DIR"]
-    settings = Settings.load(environ=env)
+    settings = Settings.load(environ=own_server_environ(tmp_path))
     server = LocalServer(settings)
     server.start(timeout=180, echo=lambda m: None)
     try:

@@ -170,6 +170,20 @@ class Graph:
 CUT_AFTER_SECONDS = 0.8
 
 
+def shut_connection_of(holder) -> None:
+    """Shut the socket of the connection a driver session or transaction holds (nothing if it holds none):
+    a read waiting on it ends at once, and the server sees its client leave and rolls back what was not
+    committed. The driver has no public way to do it: if a driver release renames ``_connection``,
+    ``socket`` or ``_socket``, this does nothing, and the tests that cut a run off fail."""
+    connection = getattr(holder, "_connection", None)
+    bolt_socket = getattr(connection, "socket", None)
+    raw = getattr(bolt_socket, "_socket", bolt_socket)
+    try:
+        raw.shutdown(socket.SHUT_RDWR)
+    except (OSError, AttributeError):
+        pass
+
+
 class _Watchdog:
     """Shuts a transaction's connection at ``when`` (monotonic) unless disarmed first.
 
@@ -189,13 +203,7 @@ class _Watchdog:
             if not self._armed:
                 return
             self.cut = True
-            connection = getattr(self._tx, "_connection", None)
-            bolt_socket = getattr(connection, "socket", None)
-            raw = getattr(bolt_socket, "_socket", bolt_socket)
-            try:
-                raw.shutdown(socket.SHUT_RDWR)
-            except (OSError, AttributeError):
-                pass
+            shut_connection_of(self._tx)
 
     def disarm(self) -> None:
         with self._lock:

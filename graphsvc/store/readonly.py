@@ -63,7 +63,6 @@ import logging
 import math
 import re
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -78,6 +77,7 @@ from neo4j.spatial import Point
 
 from ..errors import Neo4jUnavailable, QueryRefused
 from .catalog import APP
+from .db import shut_connection_of
 
 log = logging.getLogger(__name__)
 
@@ -249,13 +249,7 @@ class _Run:
 
     def _shut_connection(self) -> None:
         """Shut this run's socket: the worker's read ends at once, and the server is told the client left."""
-        connection = getattr(self.session, "_connection", None)
-        bolt_socket = getattr(connection, "socket", None)
-        raw = getattr(bolt_socket, "_socket", bolt_socket)
-        try:
-            raw.shutdown(socket.SHUT_RDWR)
-        except (OSError, AttributeError):
-            pass
+        shut_connection_of(self.session)
 
 
 def _unexpected(error: BaseException) -> QueryRefused:
