@@ -97,7 +97,7 @@ def test_start_status_stop_and_data_survives_a_restart(tmp_path):
         assert runner.invoke(main, ["db", "status"], env=env).exit_code == 3
         assert runner.invoke(main, ["db", "start"], env=env).exit_code == 0
         graph = Graph.connect(settings)
-        assert graph.read("export_staff") == [{"id": "st1", "name": "Dee", "role": "other"}]
+        assert graph.read("export_staff") == [{"id": "st1", "name": "Dee", "role": "other", "npi": None}]
         graph.close()
     finally:
         runner.invoke(main, ["db", "stop"], env=env)
