@@ -73,18 +73,12 @@ def log(message: str) -> None:
 
 
 def measure(args) -> dict:
-    from graphsvc.store.schema import init_schema
-    from tests.benchmarks.server import running_neo4j
-    from tests.helpers import fixture_path, import_folder
+    from tests.benchmarks.server import small_practice
 
     load_at_start = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="graphsvc-bench-errors-"))
     try:
-        with running_neo4j(work / "neo4j", "512m", "64m") as neo4j:
-            init_schema(neo4j.graph)
-            import_folder(neo4j.graph, fixture_path("small"))
-            settings = neo4j.graph.settings.with_(analysis_snapshot_dir=work / "snapshots",
-                                                  log_file=work / "graphsvc.log")
+        with small_practice(work) as (neo4j, settings):
             results = {"rows": args.rows, "warm_up": WARM_UP, "load_average_at_start": load_at_start}
             for way in VARIANTS:
                 failing = args.failing if way == "current" else args.old_failing

@@ -75,21 +75,15 @@ def measure(cycles: int) -> dict:
 
     from graphsvc.accounts import Accounts
     from graphsvc.store.db import Graph
-    from graphsvc.store.schema import init_schema
     from graphsvc.web import create_app
     from graphsvc.web.http import WEB_RETRY_SECONDS, WEB_WAIT_SECONDS
-    from tests.benchmarks.server import running_neo4j
+    from tests.benchmarks.server import small_practice
     from tests.conftest import FAST_HASHER, PASSWORD
-    from tests.helpers import fixture_path, import_folder
 
     load_at_start = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="graphsvc-bench-restart-"))
     try:
-        with running_neo4j(work / "neo4j", "512m", "64m") as neo4j:
-            init_schema(neo4j.graph)
-            import_folder(neo4j.graph, fixture_path("small"))
-            settings = neo4j.graph.settings.with_(analysis_snapshot_dir=work / "snapshots",
-                                                  log_file=work / "graphsvc.log")
+        with small_practice(work) as (neo4j, settings):
             accounts = Accounts(work / "accounts.sqlite3", hasher=PasswordHasher(**FAST_HASHER))
             accounts.add_user("manager", "manager", PASSWORD)
             graphs = {"bounded": Graph.connect(settings, retry_seconds=WEB_RETRY_SECONDS,

@@ -38,3 +38,17 @@ def running_neo4j(data_dir: Path, heap: str, pagecache: str):
                 graph.close()
         finally:
             server.stop()  # even when closing the driver fails
+
+
+@contextmanager
+def small_practice(work: Path):
+    """A benchmark's own Neo4j in ``work`` holding the small fixture practice; yields it and the settings of
+    an app against it (its snapshots and log in ``work`` too)."""
+    from graphsvc.store.schema import init_schema
+    from tests.helpers import fixture_path, import_folder
+
+    with running_neo4j(work / "neo4j", "512m", "64m") as neo4j:
+        init_schema(neo4j.graph)
+        import_folder(neo4j.graph, fixture_path("small"))
+        yield neo4j, neo4j.graph.settings.with_(analysis_snapshot_dir=work / "snapshots",
+                                                log_file=work / "graphsvc.log")
