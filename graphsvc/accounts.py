@@ -62,6 +62,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from . import audit_chain
 from .errors import GraphsvcError, InvalidInput, NotFound
+from .keys import kept_key, private_folder
 from .limits import CONTROL, ID_PATTERN, ID_RE, PATTERN_RULES, shown
 from .permissions import ROLES  # noqa: E402
 
@@ -1016,15 +1017,7 @@ _AUDIT_NO_UPDATE = re.search(r"CREATE TRIGGER IF NOT EXISTS audit_no_update .*?\
 
 
 def _private_folder(folder: Path) -> None:
-    """``folder``, created mode 0700 if it is not there (its parents as usual); an existing one is left alone."""
-    if folder.exists():
-        return
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        folder.mkdir(mode=0o700)
-    except FileExistsError:  # another process just made it
-        return
-    os.chmod(folder, 0o700)  # whatever the umask
+    private_folder(folder)
 
 
 # -- the web's secret key ------------------------------------------------------------
@@ -1038,42 +1031,10 @@ def secret_key(settings) -> str:
     """
     if settings.web_secret_key:
         return settings.web_secret_key
-    path = settings.secret_key_file
     try:
-        return _read_key(path)
-    except FileNotFoundError:
-        pass
-    folder = path.parent
-    _private_folder(folder)
-    fd, tmp = tempfile.mkstemp(prefix=".graphsvc-secret-key.", dir=folder)  # mode 0600
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, path)  # atomic, and never replaces a key another process just wrote
-        except FileExistsError:
-            pass
-        except OSError:  # a file system without hard links: create it exclusively instead
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "w") as f:
-                    f.write(Path(tmp).read_text())
-    finally:
-        os.unlink(tmp)
-    return _read_key(path)
-
-
-def _read_key(path: Path) -> str:
-    key = path.read_text().strip()
-    if not key:
-        raise GraphsvcError(f"{path} is empty: delete it to generate a new secret key "
-                            "(everyone will have to log in again), or set GRAPHSVC_SECRET_KEY")
-    return key
+        return kept_key(settings.secret_key_file, instead="GRAPHSVC_SECRET_KEY")
+    except GraphsvcError as e:  # an emptied key file: say what a new key costs
+        raise GraphsvcError(f"{e} (with a new key everyone will have to log in again)") from None
 
 
 def _keep_a_manager(db, name: str, doing: str) -> None:

@@ -44,6 +44,14 @@ has a place in it and an environment variable::
     session_idle_minutes = 30     # GRAPHSVC_SESSION_IDLE_MINUTES: a web session ends after this long without a request
     session_max_hours = 12        # GRAPHSVC_SESSION_MAX_HOURS: and this long after signing in, whatever
 
+    [practice]
+    npi = "1234567893"            # GRAPHSVC_PRACTICE_NPI: the practice's own (organization) NPI, for FHIR
+
+    [fhir]                        # graphsvc import/export --format fhir (graphsvc.fhir)
+    client_id_key = "..."         # GRAPHSVC_CLIENT_ID_KEY; default: generated into data_dir (graphsvc-client-id-key)
+    role_kinds = "kinds.csv"      # GRAPHSVC_FHIR_ROLE_KINDS: system,code,kind rows over the built-in role table
+    reason_needs = "needs.csv"    # GRAPHSVC_FHIR_REASON_NEEDS: system,code,need rows over the built-in reason table
+
     [console]                     # the analysts' queries: the web's /console and `graphsvc query`
     timeout = 10                  # GRAPHSVC_CONSOLE_TIMEOUT: seconds; the query is stopped after them
     max_rows = 5000               # GRAPHSVC_CONSOLE_MAX_ROWS: the answer is cut after this many rows
@@ -93,6 +101,7 @@ CONFIG_ENV = "GRAPHSVC_CONFIG"
 CONFIG_NAME = "graphsvc.toml"
 ACCOUNTS_DB_NAME = "graphsvc-accounts.sqlite3"  # in data_dir unless accounts_db says otherwise
 SECRET_KEY_NAME = "graphsvc-secret-key"  # in data_dir, unless secret_key is set
+CLIENT_ID_KEY_NAME = "graphsvc-client-id-key"  # in data_dir, unless fhir.client_id_key is set
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -204,6 +213,10 @@ SPECS: tuple[Spec, ...] = (
     Spec("web_session_idle_minutes", "web", "session_idle_minutes", "int", ("GRAPHSVC_SESSION_IDLE_MINUTES",),
          1, 24 * 60),
     Spec("web_session_max_hours", "web", "session_max_hours", "int", ("GRAPHSVC_SESSION_MAX_HOURS",), 1, 30 * 24),
+    Spec("practice_npi", "practice", "npi", "optional_str", ("GRAPHSVC_PRACTICE_NPI",)),
+    Spec("fhir_client_id_key", "fhir", "client_id_key", "optional_str", ("GRAPHSVC_CLIENT_ID_KEY",), secret=True),
+    Spec("fhir_role_kinds", "fhir", "role_kinds", "optional_str", ("GRAPHSVC_FHIR_ROLE_KINDS",)),
+    Spec("fhir_reason_needs", "fhir", "reason_needs", "optional_str", ("GRAPHSVC_FHIR_REASON_NEEDS",)),
     Spec("console_timeout", "console", "timeout", "int", ("GRAPHSVC_CONSOLE_TIMEOUT",), 1, 3600),
     Spec("console_max_rows", "console", "max_rows", "int", ("GRAPHSVC_CONSOLE_MAX_ROWS",), 1, 1_000_000),
     Spec("console_max_bytes", "console", "max_bytes", "int", ("GRAPHSVC_CONSOLE_MAX_BYTES",), 1_000, 1_000_000_000),
@@ -258,6 +271,14 @@ class Settings:
     # it began (graphsvc.web.auth).
     web_session_idle_minutes: int = 30
     web_session_max_hours: int = 12
+    # The practice's own NPI (its Organization in FHIR: a ServiceRequest to it is a referral to the practice).
+    practice_npi: str | None = None
+    # The key of the pseudonymous client ids a FHIR import derives from patients (graphsvc.fhir.pseudonym);
+    # None: generated once into <data_dir>/graphsvc-client-id-key. Tables (CSV files) over the built-in
+    # role-code -> referrer-kind and reason-code -> need tables (graphsvc.fhir.mapping).
+    fhir_client_id_key: str | None = None
+    fhir_role_kinds: str | None = None
+    fhir_reason_needs: str | None = None
     # The analysts' queries (graphsvc.store.readonly), in the web's console and `graphsvc query`: the
     # seconds before a query is stopped, and the rows and bytes (its answer as JSON) it is cut at.
     console_timeout: int = 10
@@ -352,6 +373,11 @@ class Settings:
     def secret_key_file(self) -> Path:
         """Where the web's generated secret key lives (``graphsvc.accounts.secret_key``)."""
         return self.data_dir / SECRET_KEY_NAME
+
+    @property
+    def client_id_key_file(self) -> Path:
+        """Where the generated key of pseudonymous client ids lives (``graphsvc.fhir.pseudonym``)."""
+        return self.data_dir / CLIENT_ID_KEY_NAME
 
     def source(self, name: str) -> str:
         """Where the value of field ``name`` came from."""

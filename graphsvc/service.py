@@ -553,6 +553,26 @@ class Service:
         problems: list[Problem] = []
         parsed = read_folder(folder, problems)
         log.info("import %s: %d file(s) read", folder, len(parsed))
+        return self.import_batches(parsed, problems, source=folder, by=by, skip_bad=skip_bad,
+                                   batch_size=batch_size, workers=workers, progress=progress,
+                                   on_total=on_total, add_values=add_values, started=started)
+
+    def import_batches(self, parsed: Mapping[str, Batch], problems: list[Problem], *, source: str | Path,
+                       by: Actor, skip_bad: bool = False, batch_size: int | None = None,
+                       workers: int | None = None, progress=None, on_total=None, add_values: bool = False,
+                       started: float | None = None, explain=None, audit_detail: Mapping | None = None
+                       ) -> ImportReport:
+        """Check and write records read from ``source`` (a CSV folder, a FHIR export, an HSDS directory):
+        ``parsed`` maps a file name to its ``Batch``, in write order; ``problems`` holds what reading found.
+
+        The one path of every import, with ``import_folder``'s guarantees: everything is checked first,
+        nothing is written if anything is refused (unless ``skip_bad``), writes are idempotent upserts,
+        and the import is audited. ``explain(problems)`` may rewrite the problems the checks found
+        (a FHIR import names the resource each record came from) before they are reported.
+        """
+        started = time.perf_counter() if started is None else started
+        folder = Path(source)
+        store.ensure_schema(self.db)
         if add_values:
             self._allowed(by, "manage_vocabularies")
         in_use = terms.practice_in_use(self.db)
@@ -562,6 +582,8 @@ class Service:
                           events=lambda ids: reads.event_keys(self.db, ids),
                           npis=lambda npis: reads.npi_holders(self.db, npis))
         checker.check()
+        if explain is not None:
+            problems[:] = explain(problems)
         report = ImportReport(folder=str(folder), values_added=checker.adopted)
         for name, rows in parsed.items():
             report.files[name] = FileCount(rows=len(rows.rows) + rows.unreadable,
@@ -602,7 +624,8 @@ class Service:
         log.info("import %s: %d rows written, %d bad, in %.1fs", folder, report.written,
                  sum(c.bad for c in report.files.values()), report.seconds)
         self._audit("import", by, detail={"folder": os.path.abspath(folder),
-                                          "rows": {name: f.written for name, f in report.files.items()}})
+                                          "rows": {name: f.written for name, f in report.files.items()},
+                                          **(audit_detail or {})})
         self._after_bulk()
         return report
 
