@@ -12,6 +12,10 @@ named, mode 0700, its files 0600:
 * ``practice.json``: what the Practice node holds beyond the export (the
   suggestion weights ``graphsvc evaluate --tune`` stored), read in the
   export's transaction;
+* ``client-id-key``: the key of the pseudonymous client ids a FHIR import
+  derives (``graphsvc.fhir.pseudonym``), when it was generated into the data
+  folder (not when a setting gives it): without it a restored practice would
+  give a patient it knows a new client id on the next FHIR import;
 * ``manifest.json``: what it holds (counts, the audit log's head), the
   SHA-256 and size of every file, when, and which graphsvc made it.
 
@@ -52,6 +56,7 @@ from .accounts import (
 from .csvio.exporter import FILE_MODE, FOLDER_MODE, export_folder
 from .csvio.format import FILES
 from .errors import GraphsvcError, InvalidInput, NotFound
+from .keys import private_folder
 from .service import Actor, Service
 from .store.db import Graph
 from .store.exports import graph_state
@@ -64,6 +69,7 @@ MANIFEST = "manifest.json"
 GRAPH = "graph"
 ACCOUNTS = "accounts.sqlite3"
 PRACTICE = "practice.json"
+CLIENT_ID_KEY = "client-id-key"
 WEIGHT_KEYS = ("weights", "decay", "cases_learn", "cases_validate", "kept_defaults")
 
 # The node label each file's rows are (handoffs and statuses are relationships).
@@ -163,6 +169,7 @@ def backup(graph: Graph, into: str | Path, *, keep: int | None = None, now: date
     try:
         exported = export_folder(graph, partial / GRAPH, graph_counts=True)
         _write_json(partial / PRACTICE, {"suggestion_weights": exported.graph.pop("suggestion_weights", None)})
+        _copy_client_id_key(settings, partial / CLIENT_ID_KEY)
         Accounts.open(settings)  # made if there is none yet: a backup always holds one
         backup_database(settings.accounts_db, partial / ACCOUNTS)
         accounts = database_counts(partial / ACCOUNTS)
@@ -193,6 +200,54 @@ def backup(graph: Graph, into: str | Path, *, keep: int | None = None, now: date
         report.pruned = prune(into, keep)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _copy_client_id_key(settings, to: Path) -> None:
+    """The generated client-id key into the backup (0600), if there is one."""
+    if settings.fhir_client_id_key:
+        return
+    try:
+        key = settings.client_id_key_file.read_bytes()
+    except FileNotFoundError:
+        return
+    fd = os.open(to, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _client_id_key_refusal(settings, folder: Path) -> str | None:
+    """Why the backup's client-id key cannot be put in place without ``force``: another key is there."""
+    source, target = folder / CLIENT_ID_KEY, settings.client_id_key_file
+    if (source.is_file() and not settings.fhir_client_id_key and target.exists()
+            and target.read_bytes().strip() != source.read_bytes().strip()):
+        return (f"{target} holds another client-id key than the backup's: patients would get other client "
+                "ids on the next FHIR import; give --force to replace it (it is kept beside as a "
+                ".before-restore copy)")
+    return None
+
+
+def _restore_client_id_key(settings, folder: Path) -> str | None:
+    """Put the backup's client-id key in place (checked by ``_client_id_key_refusal``): what was done."""
+    source, target = folder / CLIENT_ID_KEY, settings.client_id_key_file
+    if not source.is_file() or settings.fhir_client_id_key:
+        return None
+    key = source.read_bytes()
+    done = "restored"
+    if target.exists():
+        if target.read_bytes().strip() == key.strip():
+            return None
+        aside = target.with_name(f"{target.name}.before-restore-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}")
+        os.replace(target, aside)
+        done = f"replaced (the key before kept as {aside})"
+    private_folder(target.parent)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+        f.flush()
+        os.fsync(f.fileno())
+    return done
 
 
 def backups_in(folder: str | Path) -> list[Path]:
@@ -376,6 +431,7 @@ class RestoreReport:
     kept_aside: str | None = None
     audit: dict | None = None
     differences: list[str] = field(default_factory=list)
+    client_id_key: str | None = None  # "restored", "replaced (...)", or None: nothing to do
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -384,6 +440,7 @@ class RestoreReport:
                 "accounts_db": self.accounts_db,
                 "previous_accounts_db": self.kept_aside, "audit": self.audit,
                 "counts_match": not self.differences, "differences": list(self.differences),
+                "client_id_key": self.client_id_key,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -423,6 +480,9 @@ def restore(graph: Graph, folder: str | Path, *, by: Actor, force: bool = False)
             refusals.append(f"the accounts database {target} holds {held_here}: give --force to "
                             "replace it (it is kept beside as a .before-restore copy), or set web.accounts_db "
                             "(GRAPHSVC_ACCOUNTS_DB) to a new file")
+    key_refusal = _client_id_key_refusal(settings, folder)
+    if key_refusal and not force:
+        refusals.append(key_refusal)
     if refusals:
         raise InvalidInput(refusals)
     report = RestoreReport(folder=str(folder), manifest=manifest, accounts_db=str(target))
@@ -441,6 +501,7 @@ def restore(graph: Graph, folder: str | Path, *, by: Actor, force: bool = False)
         backup_database(target, aside)
         report.kept_aside = str(aside)
     restore_database(folder / ACCOUNTS, target)
+    report.client_id_key = _restore_client_id_key(settings, folder)
     accounts = Accounts(target)
     after = graph_state(graph)
     for kind in ("labels", "relationships"):

@@ -344,3 +344,42 @@ def test_the_log_file_is_private(tmp_path, umask):
                 logging.getLogger().removeHandler(handler)
                 handler.close()
     shutil.rmtree(tmp_path / "logs")
+
+
+# -- the client-id key ------------------------------------------------------------------------------------------
+
+
+def test_a_backup_carries_the_client_id_key_and_a_restore_puts_it_back(practice, cli, tmp_path, web_accounts):
+    """Without its key a restored practice would give a patient it knows a new client id on the next FHIR
+    import: the generated key travels in the backup, 0600, and comes back; another key is not overwritten
+    unless forced, and then kept aside."""
+    from graphsvc.config import Settings
+    from graphsvc.fhir.pseudonym import client_id_key
+
+    data = tmp_path / "data"
+    env = {"GRAPHSVC_ACCOUNTS_DB": str(web_accounts.path), "GRAPHSVC_DATA_DIR": str(data)}
+    key = client_id_key(Settings.load({"GRAPHSVC_DATA_DIR": str(data)}))
+    key_file = data / "graphsvc-client-id-key"
+    result = cli("backup", str(tmp_path / "b"), "--json", env=env)
+    assert result.exit_code == 0, result.output
+    folder = Path(json.loads(result.output)["folder"])
+    assert (folder / "client-id-key").read_bytes().strip() == key
+    assert (folder / "client-id-key").stat().st_mode & 0o777 == 0o600
+    assert "client-id-key" in json.loads((folder / "manifest.json").read_text())["files"]
+
+    key_file.unlink()  # a new machine: no key yet
+    result = cli("restore", str(folder), "--force", "--json", env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["client_id_key"] == "restored"
+    assert key_file.read_bytes().strip() == key and key_file.stat().st_mode & 0o777 == 0o600
+
+    key_file.write_text("another-key\n")
+    result = cli("restore", str(folder), env=env)
+    assert result.exit_code == 1
+    assert f"{key_file} holds another client-id key than the backup's" in result.output
+    assert key_file.read_text() == "another-key\n"  # nothing written
+    result = cli("restore", str(folder), "--force", "--json", env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["client_id_key"].startswith("replaced (the key before kept as ")
+    assert key_file.read_bytes().strip() == key
+    assert [p.read_text() for p in data.glob("graphsvc-client-id-key.before-restore-*")] == ["another-key\n"]
