@@ -415,6 +415,8 @@ class Settings:
             value = self.value(spec.field)
             if spec.field == "web_secret_key":
                 value = self._secret_key_display()
+            elif spec.field == "fhir_client_id_key":
+                value = self._client_id_key_display()
             elif spec.secret:
                 value = self._password_display()
             elif spec.field == "neo4j_uri" and value is None:
@@ -434,6 +436,14 @@ class Settings:
         if path.exists():
             return f"(generated, in {path})"
         return f"(not generated yet: the web view writes {path})"
+
+    def _client_id_key_display(self) -> str:
+        if self.fhir_client_id_key:
+            return "(hidden)"
+        path = self.client_id_key_file
+        if path.exists():
+            return f"(generated, in {path})"
+        return f"(not generated yet: the first FHIR import writes {path})"
 
     def _password_display(self) -> str:
         if self.neo4j_password:

@@ -299,3 +299,16 @@ def test_an_unwritable_log_file_falls_back_to_stderr(tmp_path):
     assert proc.returncode == 0
     assert proc.stderr.startswith(f"graphsvc: cannot write the log file {blocker / 'graphsvc.log'}")
     assert "Transaction failed and will be retried" in proc.stderr
+
+
+def test_the_fhir_settings_are_read_and_the_client_id_key_is_never_shown(tmp_path):
+    settings = Settings.load({"GRAPHSVC_PRACTICE_NPI": "1234567893", "GRAPHSVC_CLIENT_ID_KEY": "s3cret-key",
+                              "GRAPHSVC_FHIR_ROLE_KINDS": "kinds.csv", "GRAPHSVC_DATA_DIR": str(tmp_path)})
+    assert (settings.practice_npi, settings.fhir_client_id_key, settings.fhir_role_kinds) == (
+        "1234567893", "s3cret-key", "kinds.csv")
+    shown = settings.explain()
+    assert shown["fhir.client_id_key"]["value"] == "(hidden)"
+    assert "s3cret-key" not in repr(shown)
+    generated = Settings.load({"GRAPHSVC_DATA_DIR": str(tmp_path)})
+    assert generated.explain()["fhir.client_id_key"]["value"] == (
+        f"(not generated yet: the first FHIR import writes {tmp_path / 'graphsvc-client-id-key'})")
