@@ -1,4 +1,5 @@
-"""``graphsvc import`` and ``export``: the CSV folder format."""
+"""``graphsvc import`` and ``export``: the CSV folder format (``--format csv``), and the outside-provider
+directory as HSDS JSON (``--format hsds``, ``graphsvc.hsds``) or FHIR (``--format fhir``, ``graphsvc.fhir``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,14 @@ import click
 
 from .common import emit, json_option, needs_graph
 from .root import main
+
+FORMATS = ("csv", "hsds", "fhir")
+
+
+def format_option(what: str):
+    return click.option("--format", "data_format", type=click.Choice(FORMATS), default="csv", show_default=True,
+                        help=f"csv: graphsvc's folder of CSV files; hsds: the outside providers as an Open "
+                             f"Referral HSDS 3.0 JSON directory; fhir: FHIR resources. {what}")
 
 
 @main.command("import")
@@ -22,13 +31,22 @@ from .root import main
 @click.option("--workers", type=click.IntRange(1, 16),
               help="Concurrent write transactions [default: setting import.workers "
                    "(GRAPHSVC_IMPORT_WORKERS), 3].")
+@format_option("What FOLDER holds.")
 @json_option
 @needs_graph
-def import_command(graph, folder, skip_bad, add_values, batch_size, workers, as_json):
-    """Validate a folder of CSV files and load it into the graph."""
+def import_command(graph, folder, skip_bad, add_values, batch_size, workers, data_format, as_json):
+    """Validate a folder of CSV files (or an HSDS directory, or FHIR resources) and load it into the graph."""
     from ..csvio.importer import ImportRejected
     from .common import command_line_actor, service
 
+    if data_format == "fhir":
+        from .. import fhir
+
+        return fhir.cli_import(graph, folder, skip_bad=skip_bad, add_values=add_values, batch_size=batch_size,
+                               workers=workers, as_json=as_json)
+    if data_format == "hsds":
+        return _import_hsds(graph, folder, skip_bad=skip_bad, add_values=add_values, batch_size=batch_size,
+                            workers=workers, as_json=as_json)
     bar = _ProgressBar(enabled=not as_json and sys.stderr.isatty())
     try:
         report = service(graph).import_folder(folder, by=command_line_actor(), skip_bad=skip_bad,
@@ -54,11 +72,26 @@ def import_command(graph, folder, skip_bad, add_values, batch_size, workers, as_
 
 @main.command("export")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=str))
+@format_option("What to write into FOLDER.")
 @json_option
 @needs_graph
-def export_command(graph, folder, as_json):
-    """Write the graph as a folder of CSV files (the import format)."""
+def export_command(graph, folder, data_format, as_json):
+    """Write the graph as a folder of CSV files (the import format), or its outside providers as HSDS or
+    FHIR."""
     from ..csvio.exporter import export_folder
+
+    if data_format == "fhir":
+        from .. import fhir
+
+        return fhir.cli_export(graph, folder, as_json=as_json)
+    if data_format == "hsds":
+        from ..hsds import export_directory
+
+        report = export_directory(graph, folder)
+        _audit(graph, "export", folder, dict(report.files), data_format="hsds")
+        emit(report.as_dict(), as_json, _summary({k: {"rows": v} for k, v in report.files.items()},
+                                                 report.seconds, "rows"))
+        return
 
     report = export_folder(graph, folder)
     _audit(graph, "export", folder, dict(report.files))
@@ -66,7 +99,39 @@ def export_command(graph, folder, as_json):
                                              report.seconds, "rows"))
 
 
-def _audit(graph, action: str, folder: str, rows: dict) -> None:
+def _import_hsds(graph, folder, *, skip_bad, add_values, batch_size, workers, as_json) -> None:
+    """``graphsvc import FOLDER --format hsds`` (``graphsvc.hsds.import_directory``)."""
+    from ..csvio.importer import ImportRejected
+    from ..hsds import import_directory, read_directory
+    from .common import command_line_actor, service
+
+    svc = service(graph)
+    try:
+        report, reading = import_directory(svc, folder, by=command_line_actor(), skip_bad=skip_bad,
+                                           add_values=add_values, batch_size=batch_size, workers=workers)
+    except ImportRejected as e:
+        if as_json:
+            skipped = read_directory(folder, svc.words(), add_values=add_values).skipped
+            emit({"ok": False, "format": "hsds", "written": 0, "problems": e.problems,
+                  "unknown_values": e.words, "skipped": skipped}, True)
+            sys.exit(1)
+        raise
+    for problem in report.problems:
+        click.echo(f"skipped {problem}", err=True)
+    if not as_json:
+        for line in reading.skipped:
+            click.echo(f"not imported: {line}", err=True)
+        for vocabulary, added in report.values_added.items():
+            click.echo(f"added to {vocabulary}: {', '.join(added)}")
+    from ..procinfo import peak_rss_mb
+
+    emit({"ok": True, "format": "hsds", **report.as_dict(), "entries": reading.entries, "became": reading.became,
+          "skipped": reading.skipped, "peak_rss_mb": peak_rss_mb()}, as_json,
+         _summary(report.files, report.seconds, "written")
+         + "".join(f"\n  {n} {what.replace('_', ' ')}" for what, n in reading.became.items()))
+
+
+def _audit(graph, action: str, folder: str, rows: dict, **detail) -> None:
     """The audit log's entry for an export: who ran it, the folder and the rows per file (as an import's,
     which the service records).
 
@@ -78,7 +143,7 @@ def _audit(graph, action: str, folder: str, rows: dict) -> None:
     from .common import cli_user
 
     Accounts.open(graph.settings).record(action, user=cli_user(),
-                                         detail={"folder": os.path.abspath(folder), "rows": rows})
+                                         detail={"folder": os.path.abspath(folder), "rows": rows, **detail})
 
 
 def _summary(files: dict, seconds: float, key: str) -> str:
