@@ -1,5 +1,6 @@
 """Command line: ``python -m seed --out DIR [options]``."""
 
+import os
 import re
 from datetime import date, timedelta
 
@@ -27,7 +28,7 @@ def _end(ctx, param, value: str) -> date:
 
 @click.command()
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder for the CSV files (created if missing).")
+              help="Folder for the CSV files, or the NDJSON files of --format fhir (created if missing).")
 @click.option("--seed", default=42, show_default=True, help="Random seed.")
 @click.option("--scale", type=click.Choice(sorted(SCALES)), default="demo", show_default=True,
               help="Size preset.")
@@ -42,9 +43,14 @@ def _end(ctx, param, value: str) -> date:
 @click.option("--adoption", type=click.Choice(ADOPTIONS), default="kind", show_default=True,
               help="How point persons choose whom to introduce and referrers which introduced "
                    "colleague to try (see above).")
+@click.option("--format", "data_format", type=click.Choice(("csv", "fhir")), default="csv", show_default=True,
+              help="csv: graphsvc's CSV files; fhir: a FHIR Bulk Data export (one NDJSON file per resource "
+                   "type, as graphsvc export --format fhir writes it; the practice's NPI from "
+                   "GRAPHSVC_PRACTICE_NPI, if set). OUT is replaced whole, so it must be new, empty or an "
+                   "earlier FHIR export.")
 @click.option("--quiet", is_flag=True, help="Print nothing.")
-def main(out_dir, seed, scale, clinicians, referrers, referrals, years, end, adoption, quiet):
-    """Write a deterministic synthetic practice as CSV files into OUT.
+def main(out_dir, seed, scale, clinicians, referrers, referrals, years, end, adoption, data_format, quiet):
+    """Write a deterministic synthetic practice as CSV files (or FHIR NDJSON) into OUT.
 
     \b
     --adoption decides how the practice's referrer relationships broaden:
@@ -61,11 +67,31 @@ def main(out_dir, seed, scale, clinicians, referrers, referrals, years, end, ado
     Outside kind, a referrer's clients come from a caseload of its own and
     are passed to a colleague when the addressee cannot serve them.
     """
-    counts = generate(out_dir, seed=seed, scale=scale, clinicians=clinicians, referrers=referrers,
-                      referrals=referrals, years=years, end=end, adoption=adoption)
+    options = dict(seed=seed, scale=scale, clinicians=clinicians, referrers=referrers, referrals=referrals,
+                   years=years, end=end, adoption=adoption)
+    if data_format == "fhir":
+        counts = _write_fhir(out_dir, options)
+    else:
+        counts = generate(out_dir, **options)
     if not quiet:
-        summary = " ".join(f"{name.removesuffix('.csv')}={count}" for name, count in counts.items())
+        summary = " ".join(f"{name.removesuffix('.csv').removesuffix('.ndjson')}={count}"
+                           for name, count in counts.items())
         click.echo(f"{out_dir}: {summary}")
+
+
+def _write_fhir(out_dir, options) -> dict[str, int]:
+    from graphsvc.errors import InvalidInput
+    from graphsvc.limits import npi_problem
+
+    from .fhir import write_fhir
+
+    npi = os.environ.get("GRAPHSVC_PRACTICE_NPI", "").strip() or None
+    if npi and npi_problem(npi):
+        raise click.BadParameter(f"GRAPHSVC_PRACTICE_NPI: {npi_problem(npi)}")
+    try:
+        return write_fhir(out_dir, generate, practice_npi=npi, **options)
+    except InvalidInput as e:
+        raise click.ClickException(str(e)) from None
 
 
 if __name__ == "__main__":

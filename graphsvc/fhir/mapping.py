@@ -203,3 +203,17 @@ def tables(settings) -> tuple[dict, dict]:
     if settings.fhir_reason_needs:
         needs.update(read_table(settings.fhir_reason_needs, "need"))
     return kinds, needs
+
+
+# -- appended for the export (graphsvc.fhir.resources) ---------------------------------------------
+# On a referral's ServiceRequest: whether the client agreed that the referrer be told how it went
+# (``consent_to_update``: yes / no; absent means unknown). valueCode.
+CONSENT_EXTENSION = EXTENSION + "consent-to-update"
+# A standard coding written beside graphsvc's own (REFERRER_KIND_SYSTEM) on a referrer's PractitionerRole.code,
+# for the kinds that have one a reader elsewhere knows; each maps back to its kind through ROLE_KINDS.
+KIND_CODES: dict[str, tuple[str, str, str]] = {  # kind: (system, code, display)
+    "pediatrician": (SNOMED, "82296001", "Pediatrician"),
+    "physician": (SNOMED, "309343006", "Physician"),
+    "school_counselor": (NUCC, "101YS0200X", "Counselor, School"),
+}
+assert all(ROLE_KINDS[(system, code)] == kind for kind, (system, code, _) in KIND_CODES.items())
