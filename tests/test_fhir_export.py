@@ -140,7 +140,10 @@ def test_the_small_practice_as_valid_resources(small, tmp_path):
                                 {"url": m.ACCEPTING_EXTENSION, "valueBoolean": False}]
     assert by_id(found, "PractitionerRole", "member.st2")["code"] == [concept(m.MEMBER_ROLE_SYSTEM, "office_manager")]
     assert by_id(found, "ServiceRequest", "out.o1") == {
-        "resourceType": "ServiceRequest", "id": "out.o1", "identifier": [ident(m.REFERRAL_OUT_SYSTEM, "o1")],
+        "resourceType": "ServiceRequest", "id": "out.o1",
+        "extension": [{"url": m.POPULATIONS_EXTENSION, "valueCode": "adolescent"},  # cl6's; no schedule
+                      {"url": m.INSURANCES_EXTENSION, "valueCode": "bcbs"}],
+        "identifier": [ident(m.REFERRAL_OUT_SYSTEM, "o1")],
         "status": "active", "intent": "order",
         "subject": {"reference": "Patient/client.cl6", "identifier": ident(m.CLIENT_SYSTEM, "cl6")},
         "authoredOn": "2024-05-03",

@@ -60,8 +60,9 @@ What becomes what:
   status ``active``, intent ``order``; subject the Patient; requester the
   referrer's PractitionerRole; performer the provider's Organization;
   ``authoredOn`` the date; ``reasonCode`` first the niche in ``NICHE_SYSTEM``,
-  then the client's needs in ``NEED_SYSTEM``, so a client referred only out
-  keeps its needs).
+  then the client's needs in ``NEED_SYSTEM``, and the client's population,
+  insurance and schedule as on a referral, so a client referred only out
+  keeps them).
 * Voided referrals and referrals out (withdrawn by a manager) are not
   written, nor the Tasks of a voided referral: they are counted in
   ``skipped``. Handoffs, merged referrers, introductions, contacts, worklist
@@ -374,14 +375,19 @@ def _task(row: dict, status: str, day: str | None) -> dict:
 
 
 def referral_out(row: dict, client_row: dict | None, provider_name: str | None = None) -> dict:
-    return {"resourceType": "ServiceRequest", "id": resource_id("out", row["id"]),
-            "identifier": [_identifier(m.REFERRAL_OUT_SYSTEM, row["id"])], "status": "active", "intent": "order",
-            "subject": patient_ref(row["client_id"]), "authoredOn": _text(row["date"]),
-            "requester": referrer_role_ref(row["referrer_id"]),
-            "performer": [_ref("Organization", resource_id("provider", row["provider_id"]),
-                               _identifier(m.PROVIDER_SYSTEM, row["provider_id"]), provider_name)],
-            "reasonCode": [_concept(m.NICHE_SYSTEM, str(row["niche"]))]
-            + [_concept(m.NEED_SYSTEM, n) for n in _list((client_row or {}).get("needs"))]}
+    request: dict = {"resourceType": "ServiceRequest", "id": resource_id("out", row["id"])}
+    extension = _client_extensions(client_row)
+    if extension:
+        request["extension"] = extension
+    return request | {
+        "identifier": [_identifier(m.REFERRAL_OUT_SYSTEM, row["id"])], "status": "active", "intent": "order",
+        "subject": patient_ref(row["client_id"]), "authoredOn": _text(row["date"]),
+        "requester": referrer_role_ref(row["referrer_id"]),
+        "performer": [_ref("Organization", resource_id("provider", row["provider_id"]),
+                           _identifier(m.PROVIDER_SYSTEM, row["provider_id"]), provider_name)],
+        "reasonCode": [_concept(m.NICHE_SYSTEM, str(row["niche"]))]
+        + [_concept(m.NEED_SYSTEM, n) for n in _list((client_row or {}).get("needs"))],
+    }
 
 
 # -- the whole practice ---------------------------------------------------------------------------------
