@@ -16,7 +16,7 @@ from pathlib import Path
 
 from graphsvc.csvio.format import FILES
 from graphsvc.fhir.exporter import write_folder
-from graphsvc.fhir.resources import KINDS, resources
+from graphsvc.fhir.resources import KINDS
 
 
 def read_csv_folder(folder: str | Path) -> dict[str, list[dict]]:
@@ -35,5 +35,5 @@ def write_fhir(out_dir, generate, *, practice_npi: str | None = None, **options)
     the resources per file."""
     with tempfile.TemporaryDirectory(prefix="seed-fhir-") as tmp:
         generate(tmp, **options)
-        found = resources(read_csv_folder(tmp), practice_npi=practice_npi)
-    return write_folder(found, out_dir).files
+        rows = read_csv_folder(tmp)
+    return write_folder(rows, out_dir, practice_npi=practice_npi).files

@@ -93,7 +93,7 @@ The graphsvc id itself travels in the identifier.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -406,13 +406,24 @@ class Resources:
 
 def resources(rows: dict[str, Iterable[dict]], *, practice_npi: str | None = None) -> Resources:
     """Every resource of a practice from its records (``rows``: kind -> dicts of the kind's columns; a kind
-    missing has no records)."""
+    missing has no records), each type sorted by id."""
     out = Resources()
-    found = [practice(practice_npi)]
+    for resource in each_resource(rows, out.skipped, practice_npi=practice_npi):
+        out.by_type[resource["resourceType"]].append(resource)
+    for resource_type in TYPES:
+        out.by_type[resource_type].sort(key=lambda r: r["id"])
+    return out
+
+
+def each_resource(rows: dict[str, Iterable[dict]], skipped: dict[str, int], *,
+                  practice_npi: str | None = None) -> Iterator[dict]:
+    """``resources``' resources one at a time, in no particular order (a writer sorts them; each made as it
+    is asked for, so that a writer need hold only its lines); records not written counted in ``skipped``."""
+    yield practice(practice_npi)
     for row in rows.get("clinician", ()):
-        found += clinician(row)
+        yield from clinician(row)
     for row in rows.get("staff", ()):
-        found += staff(row)
+        yield from staff(row)
     organizations: set[str] = set()
     for row in rows.get("referrer", ()):
         for resource in referrer(row):
@@ -420,26 +431,20 @@ def resources(rows: dict[str, Iterable[dict]], *, practice_npi: str | None = Non
                 if resource["id"] in organizations:
                     continue
                 organizations.add(resource["id"])
-            found.append(resource)
+            yield resource
     providers = {}
     for row in rows.get("external_provider", ()):
         providers[row["id"]] = row["name"]
-        found.append(external_provider(row))
+        yield external_provider(row)
     clients = {}
     for row in rows.get("client", ()):
         clients[row["id"]] = row
-        found.append(client(row))
-    found += _events(rows, clients, providers, out.skipped)
-    for resource in found:
-        out.by_type[resource["resourceType"]].append(resource)
-    for resource_type in TYPES:
-        out.by_type[resource_type].sort(key=lambda r: r["id"])
-    return out
+        yield client(row)
+    yield from _events(rows, clients, providers, skipped)
 
 
-def _events(rows: dict, clients: dict, providers: dict, skipped: dict) -> list[dict]:
+def _events(rows: dict, clients: dict, providers: dict, skipped: dict) -> Iterator[dict]:
     """The referrals' and referrals out's resources; the voided ones counted in ``skipped``."""
-    found = []
     statuses: dict[str, list[dict]] = {}
     for row in rows.get("referral_status", ()):
         statuses.setdefault(row["referral_id"], []).append(row)
@@ -447,10 +452,9 @@ def _events(rows: dict, clients: dict, providers: dict, skipped: dict) -> list[d
         if _is_voided(row):
             skipped["voided referrals"] = skipped.get("voided referrals", 0) + 1
         else:
-            found += referral(row, clients.get(row["client_id"]), statuses.get(row["id"], ()))
+            yield from referral(row, clients.get(row["client_id"]), statuses.get(row["id"], ()))
     for row in rows.get("referral_out", ()):
         if _is_voided(row):
             skipped["voided referrals out"] = skipped.get("voided referrals out", 0) + 1
         else:
-            found.append(referral_out(row, clients.get(row["client_id"]), providers.get(row["provider_id"])))
-    return found
+            yield referral_out(row, clients.get(row["client_id"]), providers.get(row["provider_id"]))
