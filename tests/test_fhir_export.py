@@ -6,6 +6,7 @@ wrote); the counts and contents are worked out by hand from ``tests/fixtures/sma
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from fhir.resources.R4B import get_fhir_model_class
 
+from graphsvc.accounts import Accounts
 from graphsvc.errors import InvalidInput
 from graphsvc.fhir import mapping as m
 from graphsvc.fhir.exporter import FILES, export_fhir, ndjson_line
@@ -243,6 +245,11 @@ def test_the_export_command(small, cli, tmp_path):
     text = cli("export", str(out), "--format", "fhir")
     assert text.exit_code == 0, text.output
     assert "Task.ndjson" in text.output and "41 resources" in text.output
+    # Audited as the CSV export is: who, the folder, the resources per file, and the format.
+    entries = [e for e in Accounts(tmp_path / "cli-private" / "cli-accounts.sqlite3").entries()
+               if e["action"] == "export"]
+    assert len(entries) == 2 and entries[0]["user"] == f"cli:{getpass.getuser()}"
+    assert entries[0]["detail"] == {"folder": str(out), "rows": answer["files"], "data_format": "fhir"}
 
 
 def test_seed_writes_the_demo_practice_as_fhir(tmp_path):
