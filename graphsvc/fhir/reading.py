@@ -1,0 +1,234 @@
+"""Reading a FHIR R4 export for ``graphsvc import PATH --format fhir``: a Bundle, or a folder of Bulk Data NDJSON.
+
+``read_export(path, problems, client_key)`` gives a ``Resources``: the
+resources graphsvc uses, each cut down at once to the few elements the import
+reads (``_SLIM``), with where it came from (``Origin``: the file and line of
+an NDJSON file, or ``entry N`` of a Bundle, and ``Type/id``).
+
+- A folder holds ``<Type>.ndjson`` files (``Practitioner.ndjson``,
+  ``PractitionerRole.ndjson``, ``Organization.ndjson``, ``Patient.ndjson``,
+  ``ServiceRequest.ndjson``, ``Task.ndjson``, ``Condition.ndjson``; a Bulk
+  export's numbered parts ``<Type>.2.ndjson`` too). Files of other types are
+  ignored, their resources counted (``ignored``). Each file is read line by
+  line, so memory follows the resources kept, never the JSON: a line that is
+  not JSON, not an object, or of another type than its file is a problem at
+  ``file:line``, and reading goes on.
+- A Bundle is one JSON file whose ``resourceType`` is ``Bundle``; each
+  ``entry[N].resource`` (N counted from 0, as FHIRPath does) is read as a
+  line of a folder would be. (The Bundle itself is parsed whole.)
+
+**Patients**: nothing of a Patient is kept but its pseudonymous client id
+(``graphsvc.fhir.pseudonym``), computed as the line is read: the JSON of a
+Patient is dropped there and then, and no problem message ever quotes it
+(only ``Patient/<id>``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..checks import Problem
+from ..errors import InvalidInput
+from ..limits import shown
+from .mapping import CLIENT_SYSTEM, IDENTIFIER_TYPE
+from .pseudonym import pseudonym
+
+# The resource types the import reads; every other type is ignored (counted).
+USED = ("Practitioner", "PractitionerRole", "Organization", "Patient", "ServiceRequest", "Task", "Condition")
+
+# The elements kept of each type: everything else (a ServiceRequest's note, patientInstruction, text, a
+# Practitioner's address and telecom, ...) is dropped as it is read.
+_SLIM = {
+    "Practitioner": ("id", "identifier", "name"),
+    "PractitionerRole": ("id", "identifier", "practitioner", "organization", "code", "specialty", "period",
+                         "extension"),
+    "Organization": ("id", "identifier", "name"),
+    "ServiceRequest": ("id", "identifier", "status", "subject", "performer", "requester", "authoredOn",
+                       "reasonCode", "reasonReference", "extension"),
+    "Task": ("id", "status", "businessStatus", "focus", "owner", "statusReason", "lastModified", "authoredOn"),
+    "Condition": ("id", "code"),
+}
+_FILE = re.compile(r"^([A-Z][A-Za-z]*)(?:[._-]\d+)?\.ndjson$")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a resource came from: ``source`` (a file name, or ``bundle.json entry 4``), ``line`` (NDJSON
+    only) and ``ref`` (``ServiceRequest/sr1``)."""
+
+    source: str
+    line: int | None
+    ref: str
+
+    def problem(self, message: str, **kw) -> Problem:
+        return Problem(self.source, self.line, f"{self.ref}: {message}", **kw)
+
+
+@dataclass
+class Resources:
+    """The resources read, by type: ``{id: (slim resource, origin)}``; Patients as ``patients`` (id ->
+    client id) only."""
+
+    by_type: dict[str, dict[str, tuple[dict, Origin]]] = field(default_factory=lambda: {t: {} for t in USED})
+    patients: dict[str, str] = field(default_factory=dict)
+    read: Counter = field(default_factory=Counter)      # resources read, by type (used types)
+    ignored: Counter = field(default_factory=Counter)   # resources of types the import does not use
+    bad: int = 0                                        # lines / entries that could not be read
+
+    def of(self, kind: str) -> dict[str, tuple[dict, Origin]]:
+        return self.by_type[kind]
+
+    def get(self, ref: str | None) -> tuple[str, dict, Origin] | tuple[None, None, None]:
+        """The resource a relative reference (``Type/id``, or a full URL ending so) names, if read."""
+        if not ref:
+            return None, None, None
+        parts = ref.rstrip("/").split("/")
+        if len(parts) < 2 or parts[-2] not in self.by_type:
+            return None, None, None
+        found = self.by_type[parts[-2]].get(parts[-1])
+        return (parts[-2], *found) if found else (None, None, None)
+
+
+def read_export(path: str | Path, problems: list[Problem], client_key: bytes) -> Resources:
+    """Read a Bundle file or a folder of NDJSON files (see the module docstring)."""
+    path = Path(path)
+    out = Resources()
+    if path.is_dir():
+        _read_folder(path, out, problems, client_key)
+    elif path.is_file():
+        _read_bundle(path, out, problems, client_key)
+    else:
+        raise InvalidInput(f"{path}: no such file or folder")
+    return out
+
+
+def _read_folder(folder: Path, out: Resources, problems: list[Problem], client_key: bytes) -> None:
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(".ndjson"))
+    if not files:
+        raise InvalidInput(f"{folder}: no NDJSON files (expected some of "
+                           + ", ".join(f"{t}.ndjson" for t in USED) + ")")
+    for p in files:
+        m = _FILE.match(p.name)
+        kind = m.group(1) if m else None
+        if kind not in USED:
+            with open(p, "rb") as handle:
+                out.ignored[kind or p.name] += sum(1 for raw in handle if raw.strip())
+            continue
+        with open(p, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if raw.strip():
+                    _take(raw, p.name, number, kind, out, problems, client_key)
+
+
+def _take(raw: bytes, name: str, number: int, kind: str, out: Resources, problems: list[Problem],
+          client_key: bytes) -> None:
+    """One line of an NDJSON file of ``kind``."""
+    try:
+        resource = json.loads(raw)
+    except UnicodeDecodeError:
+        problems.append(Problem(name, number, "not UTF-8 (save the file as UTF-8)"))
+        out.bad += 1
+        return
+    except ValueError as e:
+        problems.append(Problem(name, number, f"not JSON: {e.msg} at character {e.pos + 1}"))
+        out.bad += 1
+        return
+    if not isinstance(resource, dict):
+        problems.append(Problem(name, number, "not a FHIR resource (a JSON object)"))
+        out.bad += 1
+        return
+    given = resource.get("resourceType")
+    if given != kind:
+        problems.append(Problem(name, number, f"a {shown(given)} resource in the file of {kind} resources"))
+        out.bad += 1
+        return
+    _keep(resource, Origin(name, number, _ref(kind, resource)), out, problems, client_key)
+
+
+def _read_bundle(path: Path, out: Resources, problems: list[Problem], client_key: bytes) -> None:
+    try:
+        with open(path, "rb") as handle:
+            bundle = json.load(handle)
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path}: not UTF-8 (save the file as UTF-8)") from None
+    except ValueError as e:
+        raise InvalidInput(f"{path}: not JSON: {e}") from None
+    except OSError as e:
+        raise InvalidInput(f"{path}: cannot be read: {e.strerror}") from None
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        given = bundle.get("resourceType") if isinstance(bundle, dict) else None
+        raise InvalidInput(f"{path}: not a FHIR Bundle (resourceType is {shown(given)}); give a Bundle's "
+                           "JSON file or a folder of NDJSON files")
+    entries = bundle.get("entry") or []
+    del bundle
+    if not isinstance(entries, list):
+        raise InvalidInput(f"{path}: the Bundle's entry is not a list")
+    for n in range(len(entries)):
+        entry, entries[n] = entries[n], None  # each entry's JSON let go once read
+        where = f"{path.name} entry {n}"
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            problems.append(Problem(where, None, "has no resource"))
+            out.bad += 1
+            continue
+        kind = resource.get("resourceType")
+        if kind not in USED:
+            out.ignored[kind if isinstance(kind, str) else "(no resourceType)"] += 1
+            continue
+        _keep(resource, Origin(where, None, _ref(kind, resource)), out, problems, client_key)
+
+
+def _ref(kind: str, resource: dict) -> str:
+    rid = resource.get("id")
+    return f"{kind}/{rid}" if isinstance(rid, str) and rid else f"{kind}/(no id)"
+
+
+def _keep(resource: dict, origin: Origin, out: Resources, problems: list[Problem], client_key: bytes) -> None:
+    kind = resource["resourceType"]
+    rid = resource.get("id")
+    if not isinstance(rid, str) or not rid:
+        problems.append(origin.problem("has no id"))
+        out.bad += 1
+        return
+    out.read[kind] += 1
+    seen = out.by_type[kind].get(rid)
+    if seen is not None or (kind == "Patient" and rid in out.patients):
+        first = seen[1] if seen else None
+        where = f" (first at {first.source}{':' + str(first.line) if first.line else ''})" if first else ""
+        problems.append(origin.problem(f"duplicate id{where}"))
+        return
+    if kind == "Patient":
+        out.patients[rid] = client_id_of(resource, client_key)
+        return
+    out.by_type[kind][rid] = ({k: resource[k] for k in _SLIM[kind] if k in resource}, origin)
+
+
+# -- the pseudonym's key ----------------------------------------------------------------------------
+
+
+def patient_key(patient: dict) -> str:
+    """What identifies a Patient for its pseudonym: its MR-typed identifier (``system|value``), else its first
+    identifier with a system and a value, else ``Patient/<id>`` (``graphsvc.fhir.pseudonym``)."""
+    identifiers = [i for i in patient.get("identifier") or [] if isinstance(i, dict)
+                   and isinstance(i.get("system"), str) and isinstance(i.get("value"), str)]
+    for i in identifiers:
+        codings = ((i.get("type") or {}).get("coding") or []) if isinstance(i.get("type"), dict) else []
+        if any(isinstance(c, dict) and c.get("system") == IDENTIFIER_TYPE and c.get("code") == "MR"
+               for c in codings):
+            return f"{i['system']}|{i['value']}"
+    if identifiers:
+        return f"{identifiers[0]['system']}|{identifiers[0]['value']}"
+    return f"Patient/{patient.get('id')}"
+
+
+def client_id_of(patient: dict, key: bytes) -> str:
+    """The client id of a Patient (or of a reference's ``identifier`` wrapped as one): an identifier of
+    ``CLIENT_SYSTEM`` as is (graphsvc's own export coming back), else the pseudonym of ``patient_key``."""
+    for i in patient.get("identifier") or []:
+        if isinstance(i, dict) and i.get("system") == CLIENT_SYSTEM and isinstance(i.get("value"), str):
+            return i["value"]
+    return pseudonym(key, patient_key(patient))
