@@ -79,6 +79,8 @@ def test_the_catalog_is_found_inside_an_installed_wheel(tmp_path):
     wanted = {f"graphsvc/queries/app/{n}.cypher" for n in catalog.names()}
     wanted |= {str(p.relative_to(ROOT)) for folder in ("web/templates", "web/static")
                for p in (package / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    # every module of the package (a new subpackage must be listed in pyproject's packages)
+    wanted |= {str(p.relative_to(ROOT)) for p in package.rglob("*.py") if "__pycache__" not in p.parts}
     assert wanted - set(names) == set()
     probe = ("from graphsvc.store.catalog import queries_dir, query; "
              "print(queries_dir()); print(query('schema').splitlines()[0])")
