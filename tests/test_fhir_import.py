@@ -344,7 +344,7 @@ def test_the_tables_are_overridden_by_the_settings_files(graph, tmp_path):
     assert counts.unmapped_reasons == {f"{m.ICD10CM}|Z99.9": 1}
     referrers = exported(graph, tmp_path, "referrers.csv")
     assert f"fhir-prac-hale,Hal Hale,physician,Northside Pediatrics,fhir-prac-ana,2024-03-01,{HALE}" in referrers
-    assert f"{C1},adhd;anxiety,,," in exported(graph, tmp_path, "clients.csv")
+    assert f"{C1},anxiety;adhd,,," in exported(graph, tmp_path, "clients.csv")
 
 
 def test_a_patient_is_stored_nowhere_logged_nowhere_exported_nowhere(graph, tmp_path, cli, monkeypatch):

@@ -208,8 +208,10 @@ class _Builder:
         self.batches = {name: Batch(KIND[kind], source=name) for name, kind in BATCHES}
         self.members: dict[str, tuple[str, str]] = {}   # Practitioner id -> (member id, kind)
         self.member_ids: dict[str, str] = {}            # member id -> kind (made here or stored)
+        self.member_npis: dict[str, str] = {}           # NPI -> member id (made here)
+        self.roles_of: dict[str, dict] = {}             # Practitioner id -> its first role outside the practice
         self.practice_orgs: set[str] = set()
-        self.clients: dict[str, tuple[set, Origin]] = {}  # client id -> (needs, first origin)
+        self.clients: dict[str, tuple[list, dict, Origin]] = {}  # client id -> (needs, attributes, origin)
         self.referrers: dict[str, dict] = {}            # referrer id -> fields to create (None: matched)
         self.providers: dict[str, dict] = {}
 
@@ -250,6 +252,9 @@ class _Builder:
     def read_members(self) -> None:
         for _, (role, origin) in self.res.of("PractitionerRole").items():
             if not self.is_practice(role.get("organization")):
+                kind, practitioner, _ = self.res.get(_reference(role.get("practitioner")))
+                if kind == "Practitioner":
+                    self.roles_of.setdefault(practitioner["id"], role)
                 continue
             kind, practitioner, _ = self.res.get(_reference(role.get("practitioner")))
             if kind != "Practitioner":
@@ -271,6 +276,8 @@ class _Builder:
             write = own is not None or member_id not in self.stored
         self.members[practitioner["id"]] = (member_id, kind)
         self.member_ids[member_id] = kind
+        if npi:
+            self.member_npis[npi] = member_id
         if not write:
             self.counts.members["matched"] += 1
             return
@@ -303,16 +310,9 @@ class _Builder:
         if system == m.MEMBER_SYSTEM:
             return value
         if system == m.NPI_SYSTEM:
-            held = next((mid for mid, _ in self.members.values() if mid and self._npi_of_member(mid) == value),
-                        None)
+            held = self.member_npis.get(value)
             holder = self.npi_holders.get(value)
             return held or (holder["id"] if holder and holder["kind"] in ("clinician", "staff") else None)
-        return None
-
-    def _npi_of_member(self, member_id: str) -> str | None:
-        for pid, (mid, _) in self.members.items():
-            if mid == member_id:
-                return _ident(self.res.of("Practitioner")[pid][0], m.NPI_SYSTEM)
         return None
 
     def is_clinician(self, member_id: str | None) -> bool:
@@ -382,6 +382,25 @@ class _Builder:
             return ref
         return None
 
+    def _provider(self, org: dict, origin: Origin) -> dict:
+        """An outside provider to create: name, and niches (its ``type`` in NICHE_SYSTEM, then those it is
+        referred for here)."""
+        provider = _ident(org, m.PROVIDER_SYSTEM) or derived_id(org["id"])
+        return self.providers.setdefault(provider, {
+            "name": _name(org), "origin": origin,
+            "niches": [c for s, c in _codings(org.get("type")) if s == m.NICHE_SYSTEM]})
+
+    def read_own_records(self) -> None:
+        """What graphsvc's own export carries beyond what its requests name: every outside provider
+        (``PROVIDER_SYSTEM``) and referrer (``REFERRER_SYSTEM``) of it, even one with no request here."""
+        for _, (org, origin) in self.res.of("Organization").items():
+            own = _ident(org, m.PROVIDER_SYSTEM)
+            if own is not None and own not in self.stored and org["id"] not in self.practice_orgs:
+                self._provider(org, origin)
+        for rid, (role, origin) in self.res.of("PractitionerRole").items():
+            if _ident(role, m.REFERRER_SYSTEM) is not None and not self.is_practice(role.get("organization")):
+                self._referrer({"reference": f"PractitionerRole/{rid}"}, origin)
+
     def _needs(self, sr: dict) -> list[str]:
         concepts = _list(sr.get("reasonCode"))
         for ref in _list(sr.get("reasonReference")):
@@ -415,8 +434,7 @@ class _Builder:
         referrer = self._referrer(sr.get("requester"), origin)
         if referrer is None:
             return
-        needs = self._needs(sr)
-        self._client_needs(client, needs, origin)
+        self._client_needs(client, self._needs(sr), sr, origin)
         day = _day(sr.get("authoredOn"))
         referral_id = _ident(sr, m.REFERRAL_SYSTEM) or derived_id(sr["id"])
         consent = next((e.get("valueCode") for e in _extensions(sr, CONSENT_EXTENSION)), None)
@@ -442,23 +460,30 @@ class _Builder:
             seen.add((status, when))
             self.add("referral_statuses", origin, referral_id=referral_id, status=status, date=when)
 
-    def _client_needs(self, client: str, needs: list[str], origin: Origin) -> None:
+    def _client_needs(self, client: str, needs: list[str], sr: dict, origin: Origin) -> None:
+        """A new client's needs (in the order first met) and its population, insurance and schedule (from
+        graphsvc's extensions on its requests, as graphsvc's export writes them; the first given wins)."""
         if client in self.stored:
             return
-        known = self.clients.setdefault(client, (set(), origin))[0]
-        known.update(needs)
+        known, attributes, _ = self.clients.setdefault(client, ([], {}, origin))
+        known.extend(n for n in needs if n not in known)
+        for url, name in ((m.POPULATIONS_EXTENSION, "population"), (m.INSURANCES_EXTENSION, "insurance"),
+                          (m.SCHEDULE_EXTENSION, "schedule")):
+            value = next((e.get("valueCode") for e in _extensions(sr, url)), None)
+            if value is not None:
+                attributes.setdefault(name, value)
 
     def _referral_out(self, sr: dict, origin: Origin, ref, niche: str, client: str) -> None:
         _, org, org_origin = self.res.get(_reference(ref))
         provider = _ident(org, m.PROVIDER_SYSTEM) or derived_id(org["id"])
         if provider not in self.stored:
-            made = self.providers.setdefault(provider, {"name": _name(org), "niches": [], "origin": org_origin})
+            made = self._provider(org, org_origin)
             if niche not in made["niches"]:
                 made["niches"].append(niche)
         referrer = self._referrer(sr.get("requester"), origin)
         if referrer is None:
             return
-        self._client_needs(client, self._needs(sr), origin)
+        self._client_needs(client, self._needs(sr), sr, origin)
         day = _day(sr.get("authoredOn"))
         self.add("referrals_out", origin, id=_ident(sr, m.REFERRAL_OUT_SYSTEM) or derived_id(sr["id"]), date=day,
                  referrer_id=referrer, client_id=client, provider_id=provider, niche=niche)
@@ -475,7 +500,7 @@ class _Builder:
             if kind is None:  # a role naming no Practitioner of the export: the role is the referrer
                 kind, resource = "PractitionerRole", role
         elif kind == "Practitioner":
-            role = self._role_of(resource["id"])
+            role = self.roles_of.get(resource["id"])
         if kind is None:
             return self._logical_referrer(ref, origin)
         own = _ident(resource, m.REFERRER_SYSTEM) or _ident(role, m.REFERRER_SYSTEM)
@@ -504,13 +529,6 @@ class _Builder:
             "origin": where, "first": None, "point_first": None}
         self.counts.referrers["created"] += 1
         return referrer_id
-
-    def _role_of(self, practitioner_id: str) -> dict | None:
-        for _, (role, _) in self.res.of("PractitionerRole").items():
-            if (_reference(role.get("practitioner")) or "").endswith(f"Practitioner/{practitioner_id}") and \
-                    not self.is_practice(role.get("organization")):
-                return role
-        return None
 
     def _stored_referrer(self, npi: str | None) -> str | None:
         held = self.npi_holders.get(npi) if npi else None
@@ -545,9 +563,9 @@ class _Builder:
 
     # -- the records made last: clients, referrers, providers (written before the referrals) --
     def finish(self) -> None:
-        for client, (needs, origin) in self.clients.items():
+        for client, (needs, attributes, origin) in self.clients.items():
             self.add("clients", Origin(origin.source, origin.line, f"{origin.ref} (subject)"), id=client,
-                     needs=sorted(needs))
+                     needs=needs, **attributes)
             self.counts.clients["created"] += 1
         matched = len({c for c in self.res.patients.values() if c in self.stored})
         if matched:
@@ -607,6 +625,7 @@ def read_batches(graph, path: str | Path, problems: list[Problem], *, settings=N
     b.find_practice()
     b.read_members()
     b.read_requests()
+    b.read_own_records()
     b.finish()
     return {name: batch for name, batch in b.batches.items() if batch.rows}, b.origins, b.counts
 
