@@ -466,3 +466,50 @@ def test_hl7_examples_with_a_practice_around_them(graph, tmp_path):
 def test_derived_ids():
     assert derived_id("sr-1") == "fhir-sr-1"
     assert derived_id("x" * 80).startswith("fhir-h-") and len(derived_id("x" * 80)) == 27
+
+
+def test_the_command_line_summary(graph, tmp_path, cli):
+    stored_first(graph, tmp_path)
+    env = {"GRAPHSVC_PRACTICE_NPI": PRACTICE_NPI, "GRAPHSVC_CLIENT_ID_KEY": KEY}
+    done = cli("import", str(write_ndjson(tmp_path / "export", resources())), "--format", "fhir", env=env)
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert lines[:9] == [
+        "  clinicians                  2", "  staff                       1", "  external_providers          1",
+        "  clients                     2", "  referrers                   2", "  referrals                   3",
+        "  referral_statuses           3", "  referrals_out               1",
+        lines[8]]
+    assert lines[8].startswith("  total                      15 records written in ")
+    assert lines[9:] == [
+        "read: 4 Organization, 2 Patient, 5 Practitioner, 4 PractitionerRole, 7 ServiceRequest, 4 Task",
+        "ignored: 2 Encounter",
+        "members: 3 created",
+        "referrers: 2 created, 1 matched",
+        "clients: 2 created",
+        "skipped 1 ServiceRequest: its performer is not the practice, a clinician of it or an outside provider "
+        "with a niche",
+        "skipped 1 ServiceRequest: status draft",
+        "skipped 1 ServiceRequest: to the practice, with no clinician named (no Task owner)",
+        "skipped 1 Task: status entered-in-error",
+        f"reason codes no need maps (not stored): {m.SNOMED}|73595000 (1), {m.ICD10CM}|Z99.9 (1)",
+    ]
+    refused = cli("import", str(tmp_path / "nowhere"), "--format", "fhir", env=env)
+    assert refused.exit_code == 1 and "no such file or folder" in refused.output
+
+
+def test_a_referral_addressed_to_a_staff_member_is_assigned_by_its_task(graph, tmp_path):
+    stored_first(graph, tmp_path)
+    found = resources()
+    to_dee = {**found["ServiceRequest"][0], "performer": [{"reference": "Practitioner/prac-dee"}]}
+    found["ServiceRequest"] = [to_dee, {**to_dee, "id": "sr-unassigned"}]
+    found["Task"] = [{"resourceType": "Task", "id": "t1", "status": "received", "intent": "order",
+                      "focus": {"reference": "ServiceRequest/sr-1"}, "owner": {"reference": "Practitioner/prac-ben"},
+                      "lastModified": "2024-03-01"}]
+    _, counts = run(graph, write_ndjson(tmp_path / "export", found))
+    assert dict(counts.skipped) == {"ServiceRequest: to a staff member, with no clinician named (no Task owner)": 1,
+                                    "Task: gives no status past received": 1}
+    assert [r.split(",")[:7] for r in exported(graph, tmp_path, "referrals.csv")[1:]] == [
+        ["fhir-sr-1", "2024-03-01", "fhir-prac-hale", C1, "fhir-prac-dee", "fhir-prac-ben", ""]]
+    # Its referrer's point person: the clinician it was assigned to.
+    assert f"fhir-prac-hale,Hal Hale,pediatrician,Northside Pediatrics,fhir-prac-ben,2024-03-01,{HALE}" in \
+        exported(graph, tmp_path, "referrers.csv")

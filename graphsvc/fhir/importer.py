@@ -24,13 +24,16 @@ What becomes what (systems and tables: ``graphsvc.fhir.mapping``):
   export never wipes the attributes kept in graphsvc).
 - **Referrals**: a ServiceRequest whose ``performer`` names a practice
   clinician (by reference, NPI or ``MEMBER_SYSTEM``) is a referral addressed
-  to that clinician; one naming the practice's Organization is addressed to
+  to that clinician (or to that staff member: graphsvc's referrals may be
+  addressed to an intake coordinator, and are then assigned as one to the
+  practice); one naming the practice's Organization is addressed to
   ``practice``. Its date is ``authoredOn``, its id a ``REFERRAL_SYSTEM``
   identifier else ``fhir-`` and the resource's id. ``assigned_to`` is the
   owner of its latest Task whose owner is a clinician (another clinician
   than the one addressed: a pass, its reason from ``statusReason`` in
   ``PASS_REASON_SYSTEM``, else ``other``), else the clinician addressed; a
-  referral to the practice that names no clinician anywhere is skipped.
+  referral to the practice (or a staff member) that names no clinician
+  anywhere is skipped.
   Statuses ``draft`` and ``entered-in-error`` are skipped; so is a request
   whose performer is elsewhere (or missing), or whose subject Patient is not
   in the export. ``consent_to_update`` from graphsvc's consent extension,
@@ -331,7 +334,7 @@ class _Builder:
                 continue
             client = self._client(sr.get("subject"))
             performers = [p for p in sr.get("performer") or [] if isinstance(p, dict)]
-            addressed = next((mid for mid in map(self.member_of, performers) if self.is_clinician(mid)), None)
+            addressed = next((mid for mid in map(self.member_of, performers) if mid), None)
             if addressed is None and any(self.is_practice(p) for p in performers):
                 addressed = PRACTICE
             if addressed is None:
@@ -426,11 +429,13 @@ class _Builder:
                 given = _code_in(task.get("statusReason"), m.PASS_REASON_SYSTEM)
                 if mid != owner or given:
                     owner, reason = mid, given
-        if addressed == PRACTICE and owner is None:
-            self.skip("ServiceRequest", "to the practice, with no clinician named (no Task owner)")
+        to_clinician = self.is_clinician(addressed)
+        if not to_clinician and owner is None:
+            self.skip("ServiceRequest", "to the practice, with no clinician named (no Task owner)"
+                      if addressed == PRACTICE else "to a staff member, with no clinician named (no Task owner)")
             return
         assigned = owner or addressed
-        passed = addressed != PRACTICE and assigned != addressed
+        passed = to_clinician and assigned != addressed
         referrer = self._referrer(sr.get("requester"), origin)
         if referrer is None:
             return
@@ -442,7 +447,7 @@ class _Builder:
                         addressed_to=addressed, assigned_to=assigned,
                         pass_reason=((reason if reason in PASS_REASONS else "other") if passed else None),
                         consent_to_update=consent or "unknown")
-        self._first_referral(referrer, day, addressed if addressed != PRACTICE else assigned)
+        self._first_referral(referrer, day, addressed if to_clinician else assigned)
         if made:
             self._statuses(referral_id, day, tasks)
 

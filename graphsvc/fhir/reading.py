@@ -46,7 +46,7 @@ _SLIM = {
     "Practitioner": ("id", "identifier", "name"),
     "PractitionerRole": ("id", "identifier", "practitioner", "organization", "code", "specialty", "period",
                          "extension"),
-    "Organization": ("id", "identifier", "name"),
+    "Organization": ("id", "identifier", "name", "type"),
     "ServiceRequest": ("id", "identifier", "status", "subject", "performer", "requester", "authoredOn",
                        "reasonCode", "reasonReference", "extension"),
     "Task": ("id", "status", "businessStatus", "focus", "owner", "statusReason", "lastModified", "authoredOn"),
