@@ -14,12 +14,31 @@ PORT   ?= 5000
 VENDOR := graphsvc/web/static/vendor
 VENDOR_FILES := $(VENDOR)/chart.umd.js $(VENDOR)/cytoscape.min.js
 
-.PHONY: install vendor run demo serve test lint docs bench stop status clean
+.PHONY: install vendor compose-tool run demo serve test lint docs bench stop status clean
 
-# Virtual environment, Python dependencies, the browser libraries, and Neo4j
-# Community from Maven Central.
-install: $(VENV)/.installed vendor
+# Virtual environment, Python dependencies, the browser libraries, Neo4j
+# Community from Maven Central, and the tool that checks docker-compose.yml.
+install: $(VENV)/.installed vendor compose-tool
 	@$(BIN)/graphsvc db install
+
+# tests/test_docker.py checks docker-compose.yml with `docker-compose config`, which needs no Docker
+# engine: Debian's docker-compose package (1.29) is installed when there is no docker-compose, with
+# apt-get as root or with sudo that asks no password. Where neither can run, say so: the test then
+# fails and says why (it skips, saying so, only where there is no apt-get and it is not CI).
+compose-tool:
+	@command -v docker-compose >/dev/null || { \
+	  if ! command -v apt-get >/dev/null; then \
+	    echo "docker-compose not found, and no apt-get to install it: tests/test_docker.py cannot check docker-compose.yml"; \
+	  elif [ "$$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then \
+	    echo "docker-compose not found: run 'sudo apt-get install docker-compose' (tests/test_docker.py checks docker-compose.yml with it)"; \
+	  else \
+	    as=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	    echo "docker-compose not found: installing Debian's docker-compose (tests/test_docker.py checks docker-compose.yml with it)"; \
+	    $$as env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker-compose >/dev/null \
+	      || { $$as apt-get update -q >/dev/null && \
+	           $$as env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker-compose >/dev/null; } \
+	      || { echo "apt-get could not install docker-compose"; exit 1; }; \
+	  fi; }
 
 vendor: $(VENDOR_FILES)
 
