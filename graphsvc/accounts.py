@@ -1042,3 +1042,69 @@ def _keep_a_manager(db, name: str, doing: str) -> None:
     managers = [row[0] for row in db.execute("SELECT username FROM users WHERE role = 'manager'")]
     if managers == [name]:
         raise InvalidInput(f"cannot {doing} {name!r}: it is the only manager; make another manager first")
+
+
+# -- the first manager, from the settings -----------------------------------------------
+
+INITIAL_MANAGER_ACTOR = "serve:initial-manager"  # who the audit log says made it
+_INITIAL_NAME = "web.initial_manager (GRAPHSVC_INITIAL_MANAGER)"
+_INITIAL_FILE = "web.initial_manager_password_file (GRAPHSVC_INITIAL_MANAGER_PASSWORD_FILE)"
+
+
+def initial_manager(settings, accounts: Accounts | None = None) -> User | None:
+    """The first manager, ``web.initial_manager``, made when the accounts database holds no account.
+
+    For a deployment with no shell (Docker): ``graphsvc serve`` calls it before its workers start. None
+    when the setting is unset, or when there is an account already (the password file is then not even
+    read, so it may be emptied or removed after the first start). Otherwise the password is the first
+    line of ``web.initial_manager_password_file`` (a Docker secret), checked as ``graphsvc user add``
+    checks one (``password_problem``: length, zxcvbn), and the account is inserted in one transaction
+    that first checks again that there is no account: of processes that start at once, exactly one
+    makes it. Recorded in the audit log as ``user add`` by ``serve:initial-manager``.
+
+    ``GraphsvcError`` naming the setting and the file when the username is bad, the file is not set,
+    missing, unreadable or empty, or the password is refused; never the password itself.
+    """
+    username = settings.web_initial_manager
+    if not username:
+        return None
+    accounts = accounts or Accounts.open(settings)
+    if accounts.users():
+        return None
+    problem = username_problem(username)
+    if problem:
+        raise GraphsvcError(f"{_INITIAL_NAME}: " + problem.removeprefix("field 'username': "))
+    name = username.strip().lower()
+    path = settings.web_initial_manager_password_file
+    if path is None:
+        raise GraphsvcError(f"{_INITIAL_NAME} is {name!r} but {_INITIAL_FILE} is not set: the first manager's "
+                            f"password is read from that file (a Docker secret), never from a setting")
+    where = f"{_INITIAL_FILE}: {path}"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GraphsvcError(f"{where} does not exist (it holds the password of the first manager, {name!r})") \
+            from None
+    except PermissionError:
+        raise GraphsvcError(f"{where} cannot be read by this user (uid {os.getuid()}): make it readable by "
+                            f"that user only") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise GraphsvcError(f"{where} cannot be read: {getattr(e, 'strerror', None) or e}") from None
+    lines = text.splitlines()
+    password = lines[0] if lines else ""
+    if not password:
+        raise GraphsvcError(f"{where} is empty: its first line is the first manager's password")
+    problem = password_problem(password, name)
+    if problem:
+        raise GraphsvcError(f"{where}: the first manager's password is refused: "
+                            + problem.removeprefix("field 'password': "))
+    user = User(name, "manager", None, _now())
+    password_hash = accounts.hasher.hash(password)
+    with accounts._write() as db:  # BEGIN IMMEDIATE: the check and the insert are one
+        if db.execute("SELECT 1 FROM users LIMIT 1").fetchone():
+            return None
+        db.execute("INSERT INTO users (username, role, clinician_id, password_hash, created_at) "
+                   "VALUES (?, ?, ?, ?, ?)", (name, "manager", None, password_hash, _stamp(user.created_at)))
+    accounts.record("user add", user=INITIAL_MANAGER_ACTOR, ids=[name],
+                    detail={"role": "manager", "clinician_id": None, "from": "web.initial_manager"})
+    return user

@@ -43,6 +43,8 @@ has a place in it and an environment variable::
     ratelimit_storage = "memory://"  # GRAPHSVC_RATELIMIT_STORAGE: checked, no longer used (logins: accounts_db)
     session_idle_minutes = 30     # GRAPHSVC_SESSION_IDLE_MINUTES: a web session ends after this long without a request
     session_max_hours = 12        # GRAPHSVC_SESSION_MAX_HOURS: and this long after signing in, whatever
+    initial_manager = "alice"     # GRAPHSVC_INITIAL_MANAGER: `graphsvc serve` makes this manager when no account exists
+    initial_manager_password_file = "/run/secrets/initial_manager_password"  # GRAPHSVC_INITIAL_MANAGER_PASSWORD_FILE
 
     [practice]
     npi = "1234567893"            # GRAPHSVC_PRACTICE_NPI: the practice's own (organization) NPI, for FHIR
@@ -213,6 +215,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("web_session_idle_minutes", "web", "session_idle_minutes", "int", ("GRAPHSVC_SESSION_IDLE_MINUTES",),
          1, 24 * 60),
     Spec("web_session_max_hours", "web", "session_max_hours", "int", ("GRAPHSVC_SESSION_MAX_HOURS",), 1, 30 * 24),
+    Spec("web_initial_manager", "web", "initial_manager", "optional_str", ("GRAPHSVC_INITIAL_MANAGER",)),
+    Spec("web_initial_manager_password_file", "web", "initial_manager_password_file", "path",
+         ("GRAPHSVC_INITIAL_MANAGER_PASSWORD_FILE",)),
     Spec("practice_npi", "practice", "npi", "optional_str", ("GRAPHSVC_PRACTICE_NPI",)),
     Spec("fhir_client_id_key", "fhir", "client_id_key", "optional_str", ("GRAPHSVC_CLIENT_ID_KEY",), secret=True),
     Spec("fhir_role_kinds", "fhir", "role_kinds", "optional_str", ("GRAPHSVC_FHIR_ROLE_KINDS",)),
@@ -271,6 +276,11 @@ class Settings:
     # it began (graphsvc.web.auth).
     web_session_idle_minutes: int = 30
     web_session_max_hours: int = 12
+    # The first manager, made by `graphsvc serve` when the accounts database holds no account
+    # (graphsvc.accounts.initial_manager): its username, and the file its password is read from
+    # (a Docker secret); never a password in a setting.
+    web_initial_manager: str | None = None
+    web_initial_manager_password_file: Path | None = None
     # The practice's own NPI (its Organization in FHIR: a ServiceRequest to it is a referral to the practice).
     practice_npi: str | None = None
     # The key of the pseudonymous client ids a FHIR import derives from patients (graphsvc.fhir.pseudonym);

@@ -76,12 +76,28 @@ def gunicorn_application(settings, *, bind: str, workers: int, threads: int):
 @click.option("--debug", is_flag=True, help="Flask debug mode with auto-reload (implies --dev).")
 @click.pass_obj
 def serve(settings, host, port, workers, threads, dev, debug):
-    """Serve the web view with gunicorn (--dev: Flask's development server)."""
-    from ..accounts import Accounts
+    """Serve the web view with gunicorn (--dev: Flask's development server).
 
-    if not Accounts.open(settings).users():
+    With NEO4J_URI set it uses that Neo4j and starts none. Before any worker starts, it makes the
+    first manager that web.initial_manager names ($GRAPHSVC_INITIAL_MANAGER, its password read from
+    the file $GRAPHSVC_INITIAL_MANAGER_PASSWORD_FILE) when there is no account yet.
+    """
+    from ..accounts import Accounts, initial_manager
+
+    accounts = Accounts.open(settings)
+    # Here, once, before gunicorn forks: the workers never race to make it (and the accounts database
+    # makes it at most once anyway).
+    made = initial_manager(settings, accounts)
+    if made is not None:
+        click.echo(f"Added the first manager, {made.username} (web.initial_manager).", err=True)
+    elif settings.web_initial_manager and accounts.users():
+        click.echo("web.initial_manager (GRAPHSVC_INITIAL_MANAGER) is not used: there are accounts already "
+                   "(its password file may be emptied or removed).", err=True)
+    if not accounts.users():
         click.echo("No accounts yet, so nobody can sign in: add the first manager with "
-                   "`graphsvc user add NAME --role manager`.", err=True)
+                   "`graphsvc user add NAME --role manager` (with Docker: `docker compose exec app graphsvc "
+                   "user add NAME --role manager`), or set GRAPHSVC_INITIAL_MANAGER and "
+                   "GRAPHSVC_INITIAL_MANAGER_PASSWORD_FILE.", err=True)
     if dev or debug:
         from ..web import create_app
 
