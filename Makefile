@@ -126,6 +126,7 @@ bench: install
 	$(BIN)/python -m tests.benchmarks.bench_duplicates
 	$(BIN)/python -m tests.benchmarks.bench_restart
 	$(BIN)/python -m tests.benchmarks.bench_errors
+	$(BIN)/python -m tests.benchmarks.bench_fhir
 
 stop:
 	-$(BIN)/graphsvc db stop
