@@ -513,3 +513,37 @@ def test_a_referral_addressed_to_a_staff_member_is_assigned_by_its_task(graph, t
     # Its referrer's point person: the clinician it was assigned to.
     assert f"fhir-prac-hale,Hal Hale,pediatrician,Northside Pediatrics,fhir-prac-ben,2024-03-01,{HALE}" in \
         exported(graph, tmp_path, "referrers.csv")
+
+
+def test_skip_bad_writes_the_rest_and_the_checks_name_the_resources(graph, tmp_path):
+    stored_first(graph, tmp_path)
+    found = resources()
+    found["Practitioner"][3]["identifier"] = [ident(m.NPI_SYSTEM, ANA)]       # Dr. Hale with Ana's NPI
+    found["ServiceRequest"][2]["reasonCode"] = [concept((m.NEED_SYSTEM, "grief"))]  # a need on no list
+    folder = write_ndjson(tmp_path / "export", found)
+    with pytest.raises(ImportRejected) as e:
+        run(graph, folder)
+    assert e.value.problems == PROBLEMS
+    assert [(w["field"], w["value"], w["source"], w["line"]) for w in e.value.words] == [
+        ("needs", "grief", "ServiceRequest.ndjson", 3)]
+
+    report, _ = run(graph, folder, skip_bad=True)
+    assert [str(p) for p in report.problems] == PROBLEMS
+    assert {n: (f.rows, f.written) for n, f in report.files.items()} == {
+        "clinicians": (2, 2), "staff": (1, 1), "external_providers": (1, 1), "clients": (2, 1),
+        "referrers": (2, 1), "referrals": (3, 1), "referral_statuses": (3, 1), "referrals_out": (1, 0)}
+
+
+PROBLEMS = [  # (by line; a record that names one refused is refused too, as in a CSV folder)
+    "ServiceRequest.ndjson:1: ServiceRequest/sr-1: unknown referrer_id 'fhir-prac-hale'",
+    f"ServiceRequest.ndjson:1: ServiceRequest/sr-1: unknown client_id '{C1}'",
+    "Task.ndjson:2: Task/task-3a: unknown referral_id 'fhir-sr-3'",
+    "ServiceRequest.ndjson:3: ServiceRequest/sr-3 (subject): field 'needs': 'grief' is not on the practice's list "
+    "of needs (a manager can add it under Settings, Vocabularies)",
+    f"ServiceRequest.ndjson:3: ServiceRequest/sr-3: unknown client_id '{C1}'",
+    "Task.ndjson:3: Task/task-3b: unknown referral_id 'fhir-sr-3'",
+    f"Practitioner.ndjson:4: Practitioner/prac-hale: field 'npi': {ANA} is already the NPI of clinician "
+    "'fhir-prac-ana' (PractitionerRole/role-ana at PractitionerRole.ndjson:1); one NPI belongs to one party",
+    "ServiceRequest.ndjson:7: ServiceRequest/sr-7: unknown referrer_id 'fhir-prac-hale'",
+    f"ServiceRequest.ndjson:7: ServiceRequest/sr-7: unknown client_id '{C1}'",
+]

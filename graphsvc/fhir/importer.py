@@ -90,8 +90,8 @@ from ..limits import ID_MAX, ID_PATTERN
 from ..records import KIND, explain
 from ..vocabulary import PASS_REASONS, PRACTICE, STAFF_ROLES
 from . import mapping as m
-from .pseudonym import client_id_key
-from .reading import Origin, Resources, client_id_of, read_export
+from .pseudonym import client_id_key, client_id_of
+from .reading import Origin, Resources, read_export
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +215,9 @@ class _Builder:
         self.roles_of: dict[str, dict] = {}             # Practitioner id -> its first role outside the practice
         self.practice_orgs: set[str] = set()
         self.clients: dict[str, tuple[list, dict, Origin]] = {}  # client id -> (needs, attributes, origin)
+        self.need_origins: dict[tuple[str, str], Origin] = {}  # (client id, need) -> the request that gave it
+        # (record line, word) -> the resource a word of that record came from, when not the record's own
+        self.word_origins: dict[tuple[int, str], Origin] = {}
         self.referrers: dict[str, dict] = {}            # referrer id -> fields to create (None: matched)
         self.providers: dict[str, dict] = {}
 
@@ -471,7 +474,10 @@ class _Builder:
         if client in self.stored:
             return
         known, attributes, _ = self.clients.setdefault(client, ([], {}, origin))
-        known.extend(n for n in needs if n not in known)
+        for need in needs:
+            if need not in known:
+                known.append(need)
+                self.need_origins[(client, need)] = origin
         for url, name in ((m.POPULATIONS_EXTENSION, "population"), (m.INSURANCES_EXTENSION, "insurance"),
                           (m.SCHEDULE_EXTENSION, "schedule")):
             value = next((e.get("valueCode") for e in _extensions(sr, url)), None)
@@ -569,8 +575,12 @@ class _Builder:
     # -- the records made last: clients, referrers, providers (written before the referrals) --
     def finish(self) -> None:
         for client, (needs, attributes, origin) in self.clients.items():
-            self.add("clients", Origin(origin.source, origin.line, f"{origin.ref} (subject)"), id=client,
-                     needs=needs, **attributes)
+            if self.add("clients", Origin(origin.source, origin.line, f"{origin.ref} (subject)"), id=client,
+                        needs=needs, **attributes):
+                line = len(self.origins)
+                for need in needs:
+                    given = self.need_origins[(client, need)]
+                    self.word_origins[(line, need)] = Origin(given.source, given.line, f"{given.ref} (subject)")
             self.counts.clients["created"] += 1
         matched = len({c for c in self.res.patients.values() if c in self.stored})
         if matched:
@@ -619,9 +629,9 @@ def _lookups(graph, res: Resources) -> tuple[dict, dict]:
 
 
 def read_batches(graph, path: str | Path, problems: list[Problem], *, settings=None
-                 ) -> tuple[dict[str, Batch], list[Origin], FhirCounts]:
+                 ) -> tuple[dict[str, Batch], list[Origin], FhirCounts, dict]:
     """The export at ``path`` as batches for ``Service.import_batches``, where each record came from (record
-    line ``n``: ``origins[n - 1]``), and the counts of what became what."""
+    line ``n``: ``origins[n - 1]``), the counts of what became what, and where a client's words came from."""
     settings = settings or graph.settings
     key = client_id_key(settings)
     res = read_export(path, problems, key)
@@ -632,19 +642,23 @@ def read_batches(graph, path: str | Path, problems: list[Problem], *, settings=N
     b.read_requests()
     b.read_own_records()
     b.finish()
-    return {name: batch for name, batch in b.batches.items() if batch.rows}, b.origins, b.counts
+    return ({name: batch for name, batch in b.batches.items() if batch.rows}, b.origins, b.counts,
+            b.word_origins)
 
 
-def explainer(origins: list[Origin], batches: dict[str, Batch]):
+def explainer(origins: list[Origin], batches: dict[str, Batch], word_origins: dict | None = None):
     """``explain=`` for ``Service.import_batches``: each problem the checks found at a record (its batch and
-    record line) named at the resource the record came from instead."""
+    record line) named at the resource the record came from instead (for a word of a client's needs, the
+    request that gave it: ``word_origins``)."""
     names = set(batches)
+    word_origins = word_origins or {}
 
     def explain_all(problems: list[Problem]) -> list[Problem]:
         out = []
         for p in problems:
             if p.source in names and isinstance(p.line, int) and 0 < p.line <= len(origins):
-                out.append(origins[p.line - 1].problem(_renamed(p.message, origins), unknown=p.unknown,
+                origin = word_origins.get((p.line, p.word.get("value"))) if p.word else None
+                out.append((origin or origins[p.line - 1]).problem(_renamed(p.message, origins), unknown=p.unknown,
                                                        word=p.word))
             else:
                 out.append(p)
@@ -674,7 +688,7 @@ def import_fhir(graph, path: str | Path, *, by, settings=None, skip_bad: bool = 
 
     started = time.perf_counter()
     problems: list[Problem] = []
-    batches, origins, counts = read_batches(graph, path, problems, settings=settings)
+    batches, origins, counts, word_origins = read_batches(graph, path, problems, settings=settings)
     service = service or Service(graph, graph.settings.analysis)
     log.info("fhir import %s: %s resources read, %s ignored", path, sum(counts.read.values()),
              sum(counts.ignored.values()))
@@ -682,7 +696,7 @@ def import_fhir(graph, path: str | Path, *, by, settings=None, skip_bad: bool = 
         report = service.import_batches(batches, problems, source=path, by=by, skip_bad=skip_bad,
                                         add_values=add_values, batch_size=batch_size, workers=workers,
                                         progress=progress, on_total=on_total, started=started,
-                                        explain=explainer(origins, batches),
+                                        explain=explainer(origins, batches, word_origins),
                                         audit_detail={"format": "fhir", "fhir": counts.as_dict()})
     except ImportRejected as e:
         e.fhir_counts = counts  # what was read, for the summary of a refused import

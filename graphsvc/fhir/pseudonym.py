@@ -8,6 +8,15 @@ into ``<data_dir>/graphsvc-client-id-key``, mode 0600, and carried by
 backups), so nobody without it can tell which patient a client is, and a
 practice keeps its clients' ids across imports as long as it keeps the key.
 
+What identifies a patient (``patient_key``): the Patient's identifier typed
+``MR`` (a medical record number, ``v2-0203``) as ``system|value``, else its
+first identifier with both a system and a value, else ``Patient/<id>``. A
+Patient, or a reference's logical identifier, carrying an identifier of
+``CLIENT_SYSTEM`` is that client id as is (``client_id_of``): so graphsvc's
+own export comes back exactly. Nothing else of a Patient is read: not its
+name, birth date, address, telecom nor any other identifier, and the key
+itself is never stored or logged, only its hash.
+
 >>> pseudonym(b"k" * 32, "http://hospital.example/mrn|12345")
 'p-asob7d6l4uiwkfxipr5o'
 >>> pseudonym(b"k" * 32, "http://hospital.example/mrn|12345") == pseudonym(b"j" * 32, "http://hospital.example/mrn|12345")
@@ -21,6 +30,7 @@ import hashlib
 import hmac
 
 from ..keys import kept_key
+from .mapping import CLIENT_SYSTEM, IDENTIFIER_TYPE
 
 PREFIX = "p-"
 LENGTH = 20  # base32 characters: 100 bits
@@ -38,3 +48,41 @@ def pseudonym(key: bytes, patient_key: str) -> str:
     ``Patient/<id>``) under ``key``."""
     digest = hmac.new(key, patient_key.encode("utf-8"), hashlib.sha256).digest()
     return PREFIX + base64.b32encode(digest).decode("ascii").lower()[:LENGTH]
+
+
+def patient_key(patient: dict) -> str:
+    """What identifies a Patient (a FHIR resource as a dict) for its pseudonym: its MR-typed identifier
+    (``system|value``), else its first identifier with a system and a value, else ``Patient/<id>``.
+
+    >>> patient_key({"id": "p1", "identifier": [{"system": "urn:ssn", "value": "1"},
+    ...     {"system": "urn:mrn", "value": "2", "type": {"coding": [{"system": IDENTIFIER_TYPE, "code": "MR"}]}}]})
+    'urn:mrn|2'
+    >>> patient_key({"id": "p1", "identifier": [{"value": "x"}, {"system": "urn:ssn", "value": "1"}]})
+    'urn:ssn|1'
+    >>> patient_key({"id": "p1"})
+    'Patient/p1'
+    """
+    identifiers = [i for i in patient.get("identifier") or [] if isinstance(i, dict)
+                   and isinstance(i.get("system"), str) and isinstance(i.get("value"), str)]
+    for i in identifiers:
+        kind = i.get("type")
+        codings = (kind.get("coding") or []) if isinstance(kind, dict) else []
+        if any(isinstance(c, dict) and c.get("system") == IDENTIFIER_TYPE and c.get("code") == "MR"
+               for c in codings if isinstance(codings, list)):
+            return f"{i['system']}|{i['value']}"
+    if identifiers:
+        return f"{identifiers[0]['system']}|{identifiers[0]['value']}"
+    return f"Patient/{patient.get('id')}"
+
+
+def client_id_of(patient: dict, key: bytes) -> str:
+    """The client id of a Patient (or of a reference's logical ``identifier`` wrapped as one): an identifier of
+    ``CLIENT_SYSTEM`` as is, else the pseudonym of ``patient_key`` under ``key``.
+
+    >>> client_id_of({"identifier": [{"system": CLIENT_SYSTEM, "value": "cl1"}]}, b"k" * 32)
+    'cl1'
+    """
+    for i in patient.get("identifier") or []:
+        if isinstance(i, dict) and i.get("system") == CLIENT_SYSTEM and isinstance(i.get("value"), str):
+            return i["value"]
+    return pseudonym(key, patient_key(patient))

@@ -34,8 +34,7 @@ from pathlib import Path
 from ..checks import Problem
 from ..errors import InvalidInput
 from ..limits import shown
-from .mapping import CLIENT_SYSTEM, IDENTIFIER_TYPE
-from .pseudonym import pseudonym
+from .pseudonym import client_id_of
 
 # The resource types the import reads; every other type is ignored (counted).
 USED = ("Practitioner", "PractitionerRole", "Organization", "Patient", "ServiceRequest", "Task", "Condition")
@@ -205,30 +204,3 @@ def _keep(resource: dict, origin: Origin, out: Resources, problems: list[Problem
         out.patients[rid] = client_id_of(resource, client_key)
         return
     out.by_type[kind][rid] = ({k: resource[k] for k in _SLIM[kind] if k in resource}, origin)
-
-
-# -- the pseudonym's key ----------------------------------------------------------------------------
-
-
-def patient_key(patient: dict) -> str:
-    """What identifies a Patient for its pseudonym: its MR-typed identifier (``system|value``), else its first
-    identifier with a system and a value, else ``Patient/<id>`` (``graphsvc.fhir.pseudonym``)."""
-    identifiers = [i for i in patient.get("identifier") or [] if isinstance(i, dict)
-                   and isinstance(i.get("system"), str) and isinstance(i.get("value"), str)]
-    for i in identifiers:
-        codings = ((i.get("type") or {}).get("coding") or []) if isinstance(i.get("type"), dict) else []
-        if any(isinstance(c, dict) and c.get("system") == IDENTIFIER_TYPE and c.get("code") == "MR"
-               for c in codings):
-            return f"{i['system']}|{i['value']}"
-    if identifiers:
-        return f"{identifiers[0]['system']}|{identifiers[0]['value']}"
-    return f"Patient/{patient.get('id')}"
-
-
-def client_id_of(patient: dict, key: bytes) -> str:
-    """The client id of a Patient (or of a reference's ``identifier`` wrapped as one): an identifier of
-    ``CLIENT_SYSTEM`` as is (graphsvc's own export coming back), else the pseudonym of ``patient_key``."""
-    for i in patient.get("identifier") or []:
-        if isinstance(i, dict) and i.get("system") == CLIENT_SYSTEM and isinstance(i.get("value"), str):
-            return i["value"]
-    return pseudonym(key, patient_key(patient))
