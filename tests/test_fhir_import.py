@@ -221,6 +221,7 @@ COUNTS = {
     "read": {"Organization": 4, "Patient": 2, "Practitioner": 5, "PractitionerRole": 4, "ServiceRequest": 7,
              "Task": 4},
     "ignored": {"Encounter": 2},
+    "unused": {},
     "became": {"client": 2, "clinician": 2, "external_provider": 1, "referral": 3, "referral_out": 1,
                "referral_status": 3, "referrer": 2, "staff": 1},
     "skipped": {"ServiceRequest: its performer is not the practice, a clinician of it or an outside provider "
@@ -410,7 +411,8 @@ def test_hl7_examples_alone_become_nothing_and_say_why(graph, tmp_path):
     report, counts = run(graph, hl7_folder(tmp_path / "hl7"))
     assert counts.as_dict() == {
         "read": {"Condition": 1, "Organization": 2, "Patient": 1, "Practitioner": 2, "ServiceRequest": 4},
-        "ignored": {}, "became": {},
+        "ignored": {}, "unused": {"Condition": 1, "Organization": 2, "Patient": 1, "Practitioner": 2},
+        "became": {},
         "skipped": {"ServiceRequest: its performer is not the practice, a clinician of it or an outside "
                     "provider with a niche": 4},
         "unmapped_reasons": {}, "referrers": {}, "members": {}, "clients": {}}
@@ -424,6 +426,7 @@ def test_hl7_bundle_as_published(graph, tmp_path):
     report, counts = run(graph, HL7 / "PractitionerRole_Practitioner_Endpoint_Bundle_Example.json")
     assert counts.read == {"PractitionerRole": 1, "Practitioner": 1}
     assert counts.ignored == {"Endpoint": 1}
+    assert counts.unused == {"PractitionerRole": 1, "Practitioner": 1}
     assert report.written == 0
 
 
@@ -443,12 +446,13 @@ def test_hl7_examples_with_a_practice_around_them(graph, tmp_path):
                             "requester": {"reference": "Practitioner/practitioner-1"},
                             "authoredOn": "2024-10-14",
                             "reasonCode": [concept((m.ICD10CM, "F41.1"))],
-                            "reasonReference": [{"reference": "Condition/SDOH-example"}]}) + "\n")
+                            "reasonReference": [{"reference": "Condition/condition-SDOH-example"}]}) + "\n")
     settings = settings_of(graph, practice_npi="1407071236")
     report, counts = run(graph, folder, settings=settings)
     assert counts.read == {"Condition": 1, "Organization": 2, "Patient": 1, "Practitioner": 2,
                            "PractitionerRole": 1, "ServiceRequest": 5}
     assert dict(counts.became) == {"clinician": 1, "client": 1, "referrer": 1, "referral": 1}
+    assert counts.unused == {"Organization": 1}  # Acme Labs
     assert dict(counts.skipped) == {"ServiceRequest: its performer is not the practice, a clinician of it or an "
                                     "outside provider with a niche": 4}
     client = pseudonym(KEY.encode(), "http://example.org/patient/identifiers|1032702")  # its MR identifier
@@ -459,7 +463,8 @@ def test_hl7_examples_with_a_practice_around_them(graph, tmp_path):
     assert [r.split(",")[:7] for r in exported(graph, tmp_path, "referrals.csv")[1:]] == [
         ["fhir-ours-2", "2024-10-14", "fhir-practitioner-1", client, "fhir-practitioner-2",
          "fhir-practitioner-2", ""]]
-    assert dict(counts.unmapped_reasons) == {}  # (the SDOH Condition's code is listed below)
+    # The SDOH Condition the request names gives no need: its code is listed, not stored.
+    assert dict(counts.unmapped_reasons) == {f"{m.SNOMED}|445281000124101": 1}
     assert "Amy" not in repr(snapshot(graph)) and "Shaw" not in repr(snapshot(graph))
 
 

@@ -116,9 +116,12 @@ class FhirCounts:
     referrers: Counter = field(default_factory=Counter)   # created / matched
     members: Counter = field(default_factory=Counter)     # created / written / matched
     clients: Counter = field(default_factory=Counter)     # created / matched
+    # resources read that nothing made uses (a Practitioner neither member nor requester, ...), by type
+    unused: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {"read": dict(sorted(self.read.items())), "ignored": dict(sorted(self.ignored.items())),
+                "unused": dict(sorted(self.unused.items())),
                 "became": dict(sorted(self.became.items())), "skipped": dict(sorted(self.skipped.items())),
                 "unmapped_reasons": dict(self.unmapped_reasons.most_common()),
                 "referrers": dict(sorted(self.referrers.items())), "members": dict(sorted(self.members.items())),
@@ -220,6 +223,7 @@ class _Builder:
         self.word_origins: dict[tuple[int, str], Origin] = {}
         self.referrers: dict[str, dict] = {}            # referrer id -> fields to create (None: matched)
         self.providers: dict[str, dict] = {}
+        self.used: set[tuple[str, str]] = set()       # (type, id) of the resources a record was made from
 
     # records
     def add(self, batch: str, origin: Origin, /, **fields) -> bool:
@@ -244,6 +248,7 @@ class _Builder:
         for rid, (org, _) in self.res.of("Organization").items():
             if self._is_practice_org(org):
                 self.practice_orgs.add(rid)
+                self.used.add(("Organization", rid))
 
     def _is_practice_org(self, org: dict | None) -> bool:
         return bool(org) and (_ident(org, m.PRACTICE_SYSTEM) is not None or (
@@ -266,6 +271,7 @@ class _Builder:
             if kind != "Practitioner":
                 self.problems.append(origin.problem("names no Practitioner of the export (practitioner)"))
                 continue
+            self.used.update({("PractitionerRole", role["id"]), ("Practitioner", practitioner["id"])})
             if practitioner["id"] not in self.members:
                 self._member(role, practitioner, origin)
 
@@ -372,6 +378,11 @@ class _Builder:
             found.sort(key=lambda t: _day(t[0].get("lastModified")) or _day(t[0].get("authoredOn")) or "")
         return out
 
+    def _used_patient(self, sr: dict) -> None:
+        ref = (_reference(sr.get("subject")) or "").rstrip("/").split("/")
+        if ref[-2:-1] == ["Patient"]:
+            self.used.add(("Patient", ref[-1]))
+
     def _client(self, subject) -> str | None:
         ref = _reference(subject)
         if ref and ref.rstrip("/").split("/")[-2:-1] == ["Patient"]:
@@ -392,6 +403,7 @@ class _Builder:
         """An outside provider to create: name, and niches (its ``type`` in NICHE_SYSTEM, then those it is
         referred for here)."""
         provider = _ident(org, m.PROVIDER_SYSTEM) or derived_id(org["id"])
+        self.used.add(("Organization", org["id"]))
         return self.providers.setdefault(provider, {
             "name": _name(org), "origin": origin,
             "niches": [c for s, c in _codings(org.get("type")) if s == m.NICHE_SYSTEM]})
@@ -413,6 +425,7 @@ class _Builder:
             kind, condition, _ = self.res.get(_reference(ref))
             if kind == "Condition" and isinstance(condition.get("code"), dict):
                 concepts.append(condition["code"])
+                self.used.add((kind, condition["id"]))
         needs: list[str] = []
         for concept in concepts:
             codings = _codings(concept)
@@ -452,6 +465,7 @@ class _Builder:
                         consent_to_update=consent or "unknown")
         self._first_referral(referrer, day, addressed if to_clinician else assigned)
         if made:
+            self._used_patient(sr)
             self._statuses(referral_id, day, tasks)
 
     def _statuses(self, referral_id: str, day, tasks: list) -> None:
@@ -496,8 +510,9 @@ class _Builder:
             return
         self._client_needs(client, self._needs(sr), sr, origin)
         day = _day(sr.get("authoredOn"))
-        self.add("referrals_out", origin, id=_ident(sr, m.REFERRAL_OUT_SYSTEM) or derived_id(sr["id"]), date=day,
-                 referrer_id=referrer, client_id=client, provider_id=provider, niche=niche)
+        if self.add("referrals_out", origin, id=_ident(sr, m.REFERRAL_OUT_SYSTEM) or derived_id(sr["id"]),
+                    date=day, referrer_id=referrer, client_id=client, provider_id=provider, niche=niche):
+            self._used_patient(sr)
         self._first_referral(referrer, day, None)
 
     # -- referrers --
@@ -514,6 +529,12 @@ class _Builder:
             role = self.roles_of.get(resource["id"])
         if kind is None:
             return self._logical_referrer(ref, origin)
+        self.used.add((kind, resource["id"]))
+        if role is not None:
+            self.used.add(("PractitionerRole", role["id"]))
+            okind, org, _ = self.res.get(_reference(role.get("organization")))
+            if okind == "Organization":
+                self.used.add((okind, org["id"]))
         own = _ident(resource, m.REFERRER_SYSTEM) or _ident(role, m.REFERRER_SYSTEM)
         npi = _ident(resource, m.NPI_SYSTEM) or _ident(role, m.NPI_SYSTEM)
         referrer_id = own or self._stored_referrer(npi) or derived_id(resource["id"])
@@ -574,6 +595,10 @@ class _Builder:
 
     # -- the records made last: clients, referrers, providers (written before the referrals) --
     def finish(self) -> None:
+        for kind in ("Practitioner", "PractitionerRole", "Organization", "Patient", "Condition"):
+            used = sum(1 for t, _ in self.used if t == kind)
+            if self.res.read[kind] > used:
+                self.counts.unused[kind] = self.res.read[kind] - used
         for client, (needs, attributes, origin) in self.clients.items():
             if self.add("clients", Origin(origin.source, origin.line, f"{origin.ref} (subject)"), id=client,
                         needs=needs, **attributes):
@@ -746,6 +771,9 @@ def summary(report, counts: FhirCounts) -> str:
     lines.append("read: " + (", ".join(f"{n} {t}" for t, n in sorted(counts.read.items())) or "nothing"))
     if counts.ignored:
         lines.append("ignored: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.ignored.items())))
+    if counts.unused:
+        lines.append("read, but nothing made uses: "
+                     + ", ".join(f"{n} {t}" for t, n in sorted(counts.unused.items())))
     for what in ("members", "referrers", "clients"):
         found = getattr(counts, what)
         if found:
