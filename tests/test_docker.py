@@ -16,6 +16,7 @@ without a Docker engine can check it.
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import json
 import multiprocessing
@@ -24,6 +25,7 @@ import re
 import shlex
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -221,9 +223,11 @@ class Container:
     """What a container of the image would run: its ENV, then the compose file's environment for
     ``service``, each path under a mount point moved to the temporary folder standing in for it."""
 
-    def __init__(self, tmp_path: Path, neo4j_env: dict, service: str = "app"):
+    def __init__(self, tmp_path: Path, neo4j_env: dict, service: str = "app", **variables: str):
+        """``variables``: .env's, beside NEO4J_PASSWORD (the test Neo4j's) and GRAPHSVC_INITIAL_MANAGER=alice."""
         self.image = dockerfile()
-        self.variables = {"NEO4J_PASSWORD": neo4j_env["NEO4J_PASSWORD"], "GRAPHSVC_INITIAL_MANAGER": "alice"}
+        self.variables = {"NEO4J_PASSWORD": neo4j_env["NEO4J_PASSWORD"], "GRAPHSVC_INITIAL_MANAGER": "alice",
+                          **variables}
         config = compose_file(self.variables)
         spec = config["services"][service]
         self.mounts = {}
@@ -301,7 +305,8 @@ def browser(jar: http.cookiejar.CookieJar) -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
 
 
-def fetch(opener, url: str, data: dict | None = None) -> tuple[int, str]:
+def fetch(opener, url, data: dict | None = None) -> tuple[int, str]:
+    """``url``: text or a ``urllib.request.Request``; ``data``: a form to post."""
     body = urllib.parse.urlencode(data).encode() if data is not None else None
     try:
         with opener.open(url, data=body, timeout=30) as answer:
@@ -352,8 +357,13 @@ def test_the_image_command_keeps_accounts_audit_and_sessions_across_a_restart(gr
     assert [e["user"] for e in made] == [INITIAL_MANAGER_ACTOR]
 
     # Everything the app keeps is in the volume; nothing in the home folder, which a new container loses.
+    # (With NEO4J_URI set, nothing of a local Neo4j either: no conf, no data, no generated password.)
     kept = {p.relative_to(app.volume).parts[0] for p in app.volume.rglob("*")}
-    assert {"graphsvc-accounts.sqlite3", "graphsvc-secret-key", "log"} <= kept, kept
+    assert {"graphsvc-accounts.sqlite3", "graphsvc-secret-key", "log", "snapshots"} <= kept <= {
+        "graphsvc-accounts.sqlite3", "graphsvc-accounts.sqlite3-wal", "graphsvc-accounts.sqlite3-shm",
+        "graphsvc-secret-key", "log", "snapshots"}, kept
+    assert any(Path(app.path("/data/snapshots")).iterdir())
+    assert MANAGER_PASSWORD not in Path(app.path("/data/log/graphsvc.log")).read_text()  # never logged
     assert list(app.home.rglob("*")) == []
     backups = list(Path(app.path("/backups")).glob("graphsvc-backup-*"))
     assert len(backups) == 1 and (backups[0] / "manifest.json").is_file()
@@ -548,3 +558,102 @@ def test_the_first_manager_by_a_command_in_the_running_service(tmp_path):
     accounts = Accounts(app.volume / "graphsvc-accounts.sqlite3")
     assert [(u.username, u.role) for u in accounts.users()] == [("alice", "manager")]
     assert list(app.home.rglob("*")) == []
+
+
+# -- TLS: Caddy with deploy/Caddyfile in front of the image's command ------------------------------------------
+
+
+def caddy_binary() -> str | None:
+    return shutil.which("caddy") or os.environ.get("GRAPHSVC_CADDY")
+
+
+@pytest.mark.slow
+def test_caddy_with_the_caddyfile_in_front_of_the_app_with_the_tls_settings(graph, neo4j_env, tmp_path):
+    """docs/docker.md's TLS: deploy/Caddyfile verbatim (after global options that move its ports off 80 and
+    443 and use Caddy's own local CA), the app with GRAPHSVC_TRUSTED_PROXIES=1 and GRAPHSVC_COOKIE_SECURE=true
+    as .env gives them: HTTPS, a redirect from HTTP, HSTS, no Server header, the app's headers, a Secure session
+    cookie that works, and a client's own X-Forwarded-For dropped."""
+    caddy = caddy_binary()
+    if caddy is None:
+        pytest.skip("NOT CHECKED: deploy/Caddyfile in front of the app: no `caddy` on PATH (nor $GRAPHSVC_CADDY); "
+                    "Debian's package has one (apt-get download caddy && dpkg -x caddy_*.deb DIR gives DIR/usr/bin/"
+                    "caddy without starting a service)")
+    app = Container(tmp_path, neo4j_env, GRAPHSVC_TRUSTED_PROXIES="1", GRAPHSVC_COOKIE_SECURE="true")
+    assert (app.env["GRAPHSVC_TRUSTED_PROXIES"], app.env["GRAPHSVC_COOKIE_SECURE"]) == ("1", "true")
+    Path(app.path("/run/secrets/initial_manager_password")).write_text(MANAGER_PASSWORD + "\n")
+    port, http_port, https_port = free_port(), free_port(), free_port()
+    caddy_env = compose_file(app.variables)["services"]["caddy"]["environment"]
+    assert caddy_env == {"GRAPHSVC_HOST": "localhost", "GRAPHSVC_UPSTREAM": "app:8000"}
+    caddyfile = tmp_path / "Caddyfile"
+    caddyfile.write_text(f"{{\n\thttp_port {http_port}\n\thttps_port {https_port}\n\tlocal_certs\n"
+                         f"\tskip_install_trust\n\tadmin off\n}}\n\n" + (ROOT / "deploy" / "Caddyfile").read_text())
+    home = tmp_path / "caddy-home"
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "XDG_DATA_HOME": str(home / "data"),
+           "XDG_CONFIG_HOME": str(home / "config"), **caddy_env,
+           "GRAPHSVC_UPSTREAM": f"127.0.0.1:{port}"}  # the compose network's `app` is this gunicorn
+    server = start(app, port)
+    proxy = subprocess.Popen([caddy, "run", "--config", str(caddyfile), "--adapter", "caddyfile"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        root = home / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
+        base = f"https://localhost:{https_port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                context = ssl.create_default_context(cafile=str(root))
+                jar = http.cookiejar.CookieJar()
+                opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect(),
+                                                     urllib.request.HTTPSHandler(context=context))
+                with opener.open(f"{base}/login", timeout=10) as answer:
+                    headers, page = answer.headers, answer.read().decode()
+                break
+            except (OSError, ssl.SSLError):
+                if proxy.poll() is not None or time.monotonic() > deadline:
+                    proxy.kill()
+                    raise AssertionError(proxy.communicate()[0]) from None
+                time.sleep(0.3)
+        assert headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert "Server" not in headers  # neither Caddy's nor gunicorn's
+        assert headers["Content-Security-Policy"].startswith("default-src 'self'")
+        assert headers["X-Frame-Options"] == "DENY"
+
+        # The app believes Caddy's X-Forwarded-Proto: over HTTPS, Flask-WTF wants the Referer a browser sends.
+        form = {"username": "alice", "password": MANAGER_PASSWORD, "csrf_token": csrf_token_of(page)}
+        assert fetch(opener, f"{base}/login", form)[0] == 400
+
+        # ... and its X-Forwarded-For: a client at 127.0.0.5 that claims another address is 127.0.0.5.
+        connection = http.client.HTTPSConnection("localhost", https_port, context=context, timeout=30,
+                                                 source_address=("127.0.0.5", 0))
+        connection.request("GET", "/login")
+        answer = connection.getresponse()
+        cookie = "; ".join(value.split(";")[0] for name, value in answer.getheaders() if name == "Set-Cookie")
+        token = csrf_token_of(answer.read().decode())
+        connection.request("POST", "/login", urllib.parse.urlencode({
+            "username": "alice", "password": "not the password at all", "csrf_token": token}),
+            headers={"Cookie": cookie, "Referer": f"{base}/login", "X-Forwarded-For": "203.0.113.9",
+                     "Content-Type": "application/x-www-form-urlencoded"})
+        answer = connection.getresponse()
+        assert answer.status == 200 and 'name="password"' in answer.read().decode()  # the form again
+        connection.close()
+
+        request = urllib.request.Request(f"{base}/login", headers={"X-Forwarded-For": "203.0.113.9",
+                                                                   "Referer": f"{base}/login"},
+                                         data=urllib.parse.urlencode({
+                                             "username": "alice", "password": MANAGER_PASSWORD,
+                                             "csrf_token": csrf_token_of(page)}).encode())
+        status, _ = fetch(opener, request)
+        assert status == 302
+        cookies = {c.name: c for c in jar}
+        assert cookies and all(c.secure for c in cookies.values())
+        status, page = fetch(opener, f"{base}/")
+        assert status == 200 and "alice" in page
+
+        plain = fetch(browser(http.cookiejar.CookieJar()), f"http://localhost:{http_port}/login")
+        assert plain[0] in (301, 308)
+    finally:
+        proxy.terminate()
+        proxy.communicate(timeout=30)
+        stop(server)
+    accounts = Accounts(app.volume / "graphsvc-accounts.sqlite3")
+    assert accounts.entries(action="login_failed")[0]["address"] == "127.0.0.5"
+    assert accounts.entries(action="login")[0]["address"] == "127.0.0.1"
