@@ -509,10 +509,13 @@ def test_a_referral_addressed_to_a_staff_member_is_assigned_by_its_task(graph, t
     found["ServiceRequest"] = [to_dee, {**to_dee, "id": "sr-unassigned"}]
     found["Task"] = [{"resourceType": "Task", "id": "t1", "status": "received", "intent": "order",
                       "focus": {"reference": "ServiceRequest/sr-1"}, "owner": {"reference": "Practitioner/prac-ben"},
-                      "lastModified": "2024-03-01"}]
+                      "lastModified": "2024-03-01"},
+                     {"resourceType": "Task", "id": "t2", "status": "accepted", "intent": "order",
+                      "focus": {"reference": "ServiceRequest/sr-unassigned"}, "lastModified": "2024-03-02"}]
     _, counts = run(graph, write_ndjson(tmp_path / "export", found))
     assert dict(counts.skipped) == {"ServiceRequest: to a staff member, with no clinician named (no Task owner)": 1,
-                                    "Task: gives no status past received": 1}
+                                    "Task: gives no status past received": 1,
+                                    "Task: its focus is a ServiceRequest that made no referral": 1}
     assert [r.split(",")[:7] for r in exported(graph, tmp_path, "referrals.csv")[1:]] == [
         ["fhir-sr-1", "2024-03-01", "fhir-prac-hale", C1, "fhir-prac-dee", "fhir-prac-ben", ""]]
     # Its referrer's point person: the clinician it was assigned to.

@@ -361,7 +361,11 @@ class _Builder:
             if client is None:
                 self.skip("ServiceRequest", "its subject is not a Patient of the export")
                 continue
-            self._referral(sr, origin, addressed, client, tasks.get(rid, []))
+            if self._referral(sr, origin, addressed, client, tasks.get(rid, [])):
+                tasks.pop(rid, None)
+        for found in tasks.values():  # the Tasks of requests skipped: counted too
+            for _ in found:
+                self.skip("Task", "its focus is a ServiceRequest that made no referral")
 
     def _tasks_by_focus(self) -> dict[str, list[tuple[dict, Origin]]]:
         out: dict[str, list] = {}
@@ -393,7 +397,7 @@ class _Builder:
                 return client_id_of({"identifier": [identifier]}, self.client_key)
         return None
 
-    def _outside_org(self, ref) -> tuple[str, dict, Origin] | None:
+    def _outside_org(self, ref) -> dict | None:
         kind, org, origin = self.res.get(_reference(ref))
         if kind == "Organization" and org["id"] not in self.practice_orgs:
             return ref
@@ -437,7 +441,8 @@ class _Builder:
                 self.counts.unmapped_reasons.update(f"{s}|{c}" for s, c in codings)
         return needs
 
-    def _referral(self, sr: dict, origin: Origin, addressed: str, client: str, tasks: list) -> None:
+    def _referral(self, sr: dict, origin: Origin, addressed: str, client: str, tasks: list) -> bool:
+        """Make the referral (and its statuses); False when it is skipped."""
         owner, reason = None, None
         for task, _ in tasks:  # the latest owner; the reason given when the case passed to it
             mid = self.member_of(task.get("owner"))
@@ -449,12 +454,12 @@ class _Builder:
         if not to_clinician and owner is None:
             self.skip("ServiceRequest", "to the practice, with no clinician named (no Task owner)"
                       if addressed == PRACTICE else "to a staff member, with no clinician named (no Task owner)")
-            return
+            return False
         assigned = owner or addressed
         passed = to_clinician and assigned != addressed
         referrer = self._referrer(sr.get("requester"), origin)
         if referrer is None:
-            return
+            return True  # (a problem said why)
         self._client_needs(client, self._needs(sr), sr, origin)
         day = _day(sr.get("authoredOn"))
         referral_id = _ident(sr, m.REFERRAL_SYSTEM) or derived_id(sr["id"])
@@ -467,6 +472,7 @@ class _Builder:
         if made:
             self._used_patient(sr)
             self._statuses(referral_id, day, tasks)
+        return True
 
     def _statuses(self, referral_id: str, day, tasks: list) -> None:
         seen = set()
