@@ -506,7 +506,8 @@ def test_a_referral_addressed_to_a_staff_member_is_assigned_by_its_task(graph, t
     stored_first(graph, tmp_path)
     found = resources()
     to_dee = {**found["ServiceRequest"][0], "performer": [{"reference": "Practitioner/prac-dee"}]}
-    found["ServiceRequest"] = [to_dee, {**to_dee, "id": "sr-unassigned"}]
+    found["ServiceRequest"] = [to_dee, {**to_dee, "id": "sr-unassigned"},
+                               {**to_dee, "id": "sr-inside", "requester": {"reference": "Practitioner/prac-ben"}}]
     found["Task"] = [{"resourceType": "Task", "id": "t1", "status": "received", "intent": "order",
                       "focus": {"reference": "ServiceRequest/sr-1"}, "owner": {"reference": "Practitioner/prac-ben"},
                       "lastModified": "2024-03-01"},
@@ -515,7 +516,8 @@ def test_a_referral_addressed_to_a_staff_member_is_assigned_by_its_task(graph, t
     _, counts = run(graph, write_ndjson(tmp_path / "export", found))
     assert dict(counts.skipped) == {"ServiceRequest: to a staff member, with no clinician named (no Task owner)": 1,
                                     "Task: gives no status past received": 1,
-                                    "Task: its focus is a ServiceRequest that made no referral": 1}
+                                    "Task: its focus is a ServiceRequest that made no referral": 1,
+                                    "ServiceRequest: its requester is the practice or one of its members": 1}
     assert [r.split(",")[:7] for r in exported(graph, tmp_path, "referrals.csv")[1:]] == [
         ["fhir-sr-1", "2024-03-01", "fhir-prac-hale", C1, "fhir-prac-dee", "fhir-prac-ben", ""]]
     # Its referrer's point person: the clinician it was assigned to.

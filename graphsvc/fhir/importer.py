@@ -35,8 +35,11 @@ What becomes what (systems and tables: ``graphsvc.fhir.mapping``):
   referral to the practice (or a staff member) that names no clinician
   anywhere is skipped.
   Statuses ``draft`` and ``entered-in-error`` are skipped; so is a request
-  whose performer is elsewhere (or missing), or whose subject Patient is not
-  in the export. ``consent_to_update`` from graphsvc's consent extension,
+  whose performer is elsewhere (or missing), whose subject Patient is not
+  in the export, or whose requester is the practice or one of its members
+  (a referral inside the practice has no referrer). The Tasks of a request
+  that made no referral are skipped too. Every skip is counted with its
+  reason, and so are the resources read that nothing made uses. ``consent_to_update`` from graphsvc's consent extension,
   else ``unknown``.
 - **Referrals out**: a ServiceRequest whose performer is an Organization
   other than the practice (with a ``PROVIDER_SYSTEM`` identifier, or any
@@ -360,6 +363,9 @@ class _Builder:
                 continue
             if client is None:
                 self.skip("ServiceRequest", "its subject is not a Patient of the export")
+                continue
+            if self.member_of(sr.get("requester")) or self.is_practice(sr.get("requester")):
+                self.skip("ServiceRequest", "its requester is the practice or one of its members")
                 continue
             if self._referral(sr, origin, addressed, client, tasks.get(rid, [])):
                 tasks.pop(rid, None)
