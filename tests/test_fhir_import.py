@@ -264,7 +264,10 @@ def test_an_ndjson_folder_becomes_exact_records(graph, tmp_path):
     assert again.clients == {"matched": 2}
 
 
-def test_the_same_export_as_a_bundle_gives_the_same_graph(graph, tmp_path):
+def test_the_same_export_as_a_bundle_gives_the_same_graph(graph, tmp_path, monkeypatch):
+    from graphsvc.fhir import reading
+
+    monkeypatch.setattr(reading._Stream, "CHUNK", 97)  # read in small pieces: entries straddle them
     stored_first(graph, tmp_path)
     report, counts = run(graph, write_bundle(tmp_path / "export.json", resources()))
     assert counts.as_dict() == COUNTS
@@ -312,7 +315,7 @@ def test_a_bad_resource_is_refused_by_file_line_and_id_and_nothing_is_written(gr
         "ServiceRequest.ndjson:1: ServiceRequest/sr-1: field 'date': 2999-01-01 is in the future",
         "Task.ndjson:3: Task/task-3b: field 'date': 2024-05-02 is before the referral's last status "
         "(scheduled on 2024-05-03)",
-        "Practitioner.ndjson:6: not JSON: Expecting value at character 41",
+        "Practitioner.ndjson:6: not JSON: Expecting value (character 41)",
     ]
     assert snapshot(graph) == before
 
@@ -333,6 +336,10 @@ def test_a_file_that_is_not_a_bundle_is_an_error(graph, tmp_path):
     path.write_text(json.dumps({"resourceType": "Patient", "id": "x"}))
     with pytest.raises(InvalidInput, match="not a FHIR Bundle \\(resourceType is 'Patient'\\)"):
         run(graph, path)
+    cut = tmp_path / "cut.json"
+    cut.write_text(json.dumps({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient"}}]})[:-9])
+    with pytest.raises(InvalidInput, match="cut.json: not JSON: Unterminated string starting at \\(character 68\\)"):
+        run(graph, cut)
 
 
 def test_the_tables_are_overridden_by_the_settings_files(graph, tmp_path):

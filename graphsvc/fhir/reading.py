@@ -15,7 +15,9 @@ an NDJSON file, or ``entry N`` of a Bundle, and ``Type/id``).
   ``file:line``, and reading goes on.
 - A Bundle is one JSON file whose ``resourceType`` is ``Bundle``; each
   ``entry[N].resource`` (N counted from 0, as FHIRPath does) is read as a
-  line of a folder would be. (The Bundle itself is parsed whole.)
+  line of a folder would be. The file is parsed entry by entry (``_Stream``),
+  so a huge Bundle needs memory for one entry at a time, not the file; JSON
+  that breaks off or goes wrong is an error naming the character.
 
 **Patients**: nothing of a Patient is kept but its pseudonymous client id
 (``graphsvc.fhir.pseudonym``), computed as the line is read: the JSON of a
@@ -133,7 +135,7 @@ def _take(raw: bytes, name: str, number: int, kind: str, out: Resources, problem
         out.bad += 1
         return
     except ValueError as e:
-        problems.append(Problem(name, number, f"not JSON: {e.msg} at character {e.pos + 1}"))
+        problems.append(Problem(name, number, f"not JSON: {e.msg} (character {e.pos + 1})"))
         out.bad += 1
         return
     if not isinstance(resource, dict):
@@ -149,36 +151,121 @@ def _take(raw: bytes, name: str, number: int, kind: str, out: Resources, problem
 
 
 def _read_bundle(path: Path, out: Resources, problems: list[Problem], client_key: bytes) -> None:
+    """A Bundle's entries, one at a time (``_Stream``): memory follows the largest entry, not the file."""
     try:
-        with open(path, "rb") as handle:
-            bundle = json.load(handle)
+        with open(path, encoding="utf-8") as handle:
+            stream = _Stream(handle)
+            kind = None
+            for key, n, value in stream.top_level():
+                if key == "resourceType":
+                    kind = value
+                    if kind != "Bundle":
+                        break
+                elif key == "entry":
+                    _entry(f"{path.name} entry {n}", value, out, problems, client_key)
     except UnicodeDecodeError:
         raise InvalidInput(f"{path}: not UTF-8 (save the file as UTF-8)") from None
     except ValueError as e:
         raise InvalidInput(f"{path}: not JSON: {e}") from None
     except OSError as e:
         raise InvalidInput(f"{path}: cannot be read: {e.strerror}") from None
-    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        given = bundle.get("resourceType") if isinstance(bundle, dict) else None
-        raise InvalidInput(f"{path}: not a FHIR Bundle (resourceType is {shown(given)}); give a Bundle's "
+    if kind != "Bundle":
+        raise InvalidInput(f"{path}: not a FHIR Bundle (resourceType is {shown(kind)}); give a Bundle's "
                            "JSON file or a folder of NDJSON files")
-    entries = bundle.get("entry") or []
-    del bundle
-    if not isinstance(entries, list):
-        raise InvalidInput(f"{path}: the Bundle's entry is not a list")
-    for n in range(len(entries)):
-        entry, entries[n] = entries[n], None  # each entry's JSON let go once read
-        where = f"{path.name} entry {n}"
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(resource, dict):
-            problems.append(Problem(where, None, "has no resource"))
-            out.bad += 1
-            continue
-        kind = resource.get("resourceType")
-        if kind not in USED:
-            out.ignored[kind if isinstance(kind, str) else "(no resourceType)"] += 1
-            continue
-        _keep(resource, Origin(where, None, _ref(kind, resource)), out, problems, client_key)
+
+
+def _entry(where: str, entry, out: Resources, problems: list[Problem], client_key: bytes) -> None:
+    resource = entry.get("resource") if isinstance(entry, dict) else None
+    if not isinstance(resource, dict):
+        problems.append(Problem(where, None, "has no resource"))
+        out.bad += 1
+        return
+    kind = resource.get("resourceType")
+    if kind not in USED:
+        out.ignored[kind if isinstance(kind, str) else "(no resourceType)"] += 1
+        return
+    _keep(resource, Origin(where, None, _ref(kind, resource)), out, problems, client_key)
+
+
+class _Stream:
+    """A JSON object read from a text file piece by piece: ``top_level()`` gives ``(key, None, value)`` for
+    each of its members, but ``(key, n, item)`` for each item of an array member named ``entry``, as each
+    is parsed (a Bundle of a million entries never sits in memory whole). A ``ValueError`` says what is not
+    JSON, at which character."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.buf = ""
+        self.pos = 0
+        self.base = 0  # characters before ``buf``
+        self.eof = False
+        self.decoder = json.JSONDecoder()
+
+    def _more(self) -> bool:
+        chunk = "" if self.eof else self.handle.read(self.CHUNK)
+        if not chunk:
+            self.eof = True
+            return False
+        self.base += self.pos
+        self.buf = self.buf[self.pos:] + chunk
+        self.pos = 0
+        return True
+
+    def _peek(self) -> str:
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\n\r":
+                self.pos += 1
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self._more():
+                return ""
+
+    def _take(self, expected: str) -> None:
+        found = self._peek()
+        if found != expected:
+            raise ValueError(f"expected {expected!r} at character {self.base + self.pos + 1}"
+                             + (f", found {found!r}" if found else ", found the end of the file"))
+        self.pos += 1
+
+    def _value(self):
+        self._peek()
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as e:
+                if self._more():
+                    continue
+                raise ValueError(f"{e.msg} (character {self.base + e.pos + 1})") from None
+            if end == len(self.buf) and self._more():  # a number may go on in the next piece
+                continue
+            self.pos = end
+            return value
+
+    def top_level(self):
+        self._take("{")
+        while self._peek() != "}":
+            key = self._value()
+            if not isinstance(key, str):
+                raise ValueError(f"expected a member's name at character {self.base + self.pos + 1}")
+            self._take(":")
+            if key == "entry" and self._peek() == "[":
+                self._take("[")
+                n = 0
+                while self._peek() != "]":
+                    yield key, n, self._value()
+                    n += 1
+                    if self._peek() != ",":
+                        break
+                    self._take(",")
+                self._take("]")
+            else:
+                yield key, None, self._value()
+            if self._peek() != ",":
+                break
+            self._take(",")
+        self._take("}")
 
 
 def _ref(kind: str, resource: dict) -> str:
