@@ -20,7 +20,8 @@ def format_option(what: str):
 
 
 @main.command("import")
-@click.argument("folder", type=click.Path(file_okay=False, path_type=str))
+# A folder, or (--format fhir) a Bundle's JSON file: what it must be is said by each format's reader.
+@click.argument("folder", metavar="PATH", type=click.Path(path_type=str))
 @click.option("--skip-bad", is_flag=True, help="Write the good rows and list the bad ones.")
 @click.option("--add-values", is_flag=True,
               help="Add the words no vocabulary holds (needs, insurances, niches, ...) to the practice's "
@@ -31,11 +32,12 @@ def format_option(what: str):
 @click.option("--workers", type=click.IntRange(1, 16),
               help="Concurrent write transactions [default: setting import.workers "
                    "(GRAPHSVC_IMPORT_WORKERS), 3].")
-@format_option("What FOLDER holds.")
+@format_option("What PATH is: a folder (csv, hsds; fhir: a Bulk Data NDJSON folder) or a Bundle's JSON file "
+               "(fhir).")
 @json_option
 @needs_graph
 def import_command(graph, folder, skip_bad, add_values, batch_size, workers, data_format, as_json):
-    """Validate a folder of CSV files (or an HSDS directory, or FHIR resources) and load it into the graph."""
+    """Validate a folder of CSV files (or an HSDS directory, or a FHIR export) and load it into the graph."""
     from ..csvio.importer import ImportRejected
     from .common import command_line_actor, service
 

@@ -94,6 +94,9 @@ if csv.field_size_limit() < CELL_MAX:  # process-wide, so only ever raised
 
 def read_folder(folder: Path, problems: list[Problem]) -> dict[str, Batch]:
     """Parse every known CSV file in ``folder``, in write order."""
+    if folder.is_file():
+        raise InvalidInput(f"{folder}: is a file; a CSV import reads a folder of CSV files (a FHIR Bundle: "
+                           "--format fhir)")
     if not folder.is_dir():
         raise InvalidInput(f"{folder}: no such folder")
     present = {p.name for p in folder.iterdir() if p.suffix.lower() == ".csv"}
