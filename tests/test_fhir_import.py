@@ -505,6 +505,11 @@ def test_the_command_line_summary(graph, tmp_path, cli):
         "skipped 1 Task: status entered-in-error",
         f"reason codes no need maps (not stored): {m.SNOMED}|73595000 (1), {m.ICD10CM}|Z99.9 (1)",
     ]
+    # A Bundle's file through the command line: the same records, nothing changed.
+    again = cli("import", str(write_bundle(tmp_path / "export.json", resources())), "--format", "fhir", "--json",
+                env=env)
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["fhir"]["referrers"] == {"matched": 3}
     refused = cli("import", str(tmp_path / "nowhere"), "--format", "fhir", env=env)
     assert refused.exit_code == 1 and "no such file or folder" in refused.output
 
