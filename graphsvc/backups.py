@@ -217,6 +217,17 @@ def _copy_client_id_key(settings, to: Path) -> None:
         os.fsync(f.fileno())
 
 
+def _aside(target: Path) -> Path:
+    """Where a restore keeps the file it replaces: ``<name>.before-restore-<UTC time>``, and ``-2``, ``-3`` ...
+    when restores within one second would share the name."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside, n = target.with_name(f"{target.name}.before-restore-{stamp}"), 1
+    while aside.exists():
+        n += 1
+        aside = target.with_name(f"{target.name}.before-restore-{stamp}-{n}")
+    return aside
+
+
 def _client_id_key_refusal(settings, folder: Path) -> str | None:
     """Why the backup's client-id key cannot be put in place without ``force``: another key is there."""
     source, target = folder / CLIENT_ID_KEY, settings.client_id_key_file
@@ -238,7 +249,7 @@ def _restore_client_id_key(settings, folder: Path) -> str | None:
     if target.exists():
         if target.read_bytes().strip() == key.strip():
             return None
-        aside = target.with_name(f"{target.name}.before-restore-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}")
+        aside = _aside(target)
         os.replace(target, aside)
         done = f"replaced (the key before kept as {aside})"
     private_folder(target.parent)
@@ -497,7 +508,7 @@ def restore(graph: Graph, folder: str | Path, *, by: Actor, force: bool = False)
         service.store_weights(_tune_result(weights))
         report.weights = True
     if existing is not None and any(existing.values()):
-        aside = target.with_name(f"{target.name}.before-restore-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}")
+        aside = _aside(target)
         backup_database(target, aside)
         report.kept_aside = str(aside)
     restore_database(folder / ACCOUNTS, target)
