@@ -560,15 +560,16 @@ class Service:
     def import_batches(self, parsed: Mapping[str, Batch], problems: list[Problem], *, source: str | Path,
                        by: Actor, skip_bad: bool = False, batch_size: int | None = None,
                        workers: int | None = None, progress=None, on_total=None, add_values: bool = False,
-                       started: float | None = None, explain=None, audit_detail: Mapping | None = None
-                       ) -> ImportReport:
+                       started: float | None = None, explain=None, audit_detail: Mapping | None = None,
+                       order=problem_order) -> ImportReport:
         """Check and write records read from ``source`` (a CSV folder, a FHIR export, an HSDS directory):
         ``parsed`` maps a file name to its ``Batch``, in write order; ``problems`` holds what reading found.
 
         The one path of every import, with ``import_folder``'s guarantees: everything is checked first,
         nothing is written if anything is refused (unless ``skip_bad``), writes are idempotent upserts,
         and the import is audited. ``explain(problems)`` may rewrite the problems the checks found
-        (a FHIR import names the resource each record came from) before they are reported.
+        (a FHIR import names the resource each record came from) before they are reported; ``order`` is
+        the key they are reported in (by default a CSV folder's: its files in write order, then lines).
         """
         started = time.perf_counter() if started is None else started
         folder = Path(source)
@@ -588,7 +589,7 @@ class Service:
         for name, rows in parsed.items():
             report.files[name] = FileCount(rows=len(rows.rows) + rows.unreadable,
                                            bad=len(rows.bad_lines) + rows.unreadable)
-        problems.sort(key=problem_order)
+        problems.sort(key=order)
         report.problems = problems
         if problems and not skip_bad:
             log.warning("import %s rejected: %d problem(s), nothing written", folder, len(problems))

@@ -485,7 +485,8 @@ class _Builder:
         for task, origin in tasks:
             status = m.referral_status(task.get("status"), _code_in(task.get("businessStatus"), m.STATUS_SYSTEM))
             if status is None or status == "received":
-                self.skip("Task", "gives no status past received")
+                if not self.is_clinician(self.member_of(task.get("owner"))):  # (else: it gave the assignment)
+                    self.skip("Task", "gives no status past received and names no clinician")
                 continue
             when = _day(task.get("lastModified")) or _day(task.get("authoredOn")) or day
             if (status, when) in seen:
@@ -713,6 +714,18 @@ def explainer(origins: list[Origin], batches: dict[str, Batch], word_origins: di
     return explain_all
 
 
+def problem_order(problem: Problem) -> tuple:
+    """Problems by file (and a Bundle's entries in order: ``entry 9`` before ``entry 10``), then by line.
+
+    >>> [str(p) for p in sorted([Problem("b.json entry 10", None, "x"), Problem("Task.ndjson", 2, "y"),
+    ...                          Problem("b.json entry 9", None, "z"), Problem("Task.ndjson", 1, "w")],
+    ...                         key=problem_order)]
+    ['Task.ndjson:1: w', 'Task.ndjson:2: y', 'b.json entry 9: z', 'b.json entry 10: x']
+    """
+    source = problem.source or ""
+    return [(int(part) if part.isdigit() else part) for part in re.split(r"(\d+)", source)], problem.line or 0
+
+
 def import_fhir(graph, path: str | Path, *, by, settings=None, skip_bad: bool = False, add_values: bool = False,
                 batch_size: int | None = None, workers: int | None = None, progress=None, on_total=None,
                 service=None):
@@ -733,7 +746,7 @@ def import_fhir(graph, path: str | Path, *, by, settings=None, skip_bad: bool = 
         report = service.import_batches(batches, problems, source=path, by=by, skip_bad=skip_bad,
                                         add_values=add_values, batch_size=batch_size, workers=workers,
                                         progress=progress, on_total=on_total, started=started,
-                                        explain=explainer(origins, batches, word_origins),
+                                        explain=explainer(origins, batches, word_origins), order=problem_order,
                                         audit_detail={"format": "fhir", "fhir": counts.as_dict()})
     except ImportRejected as e:
         e.fhir_counts = counts  # what was read, for the summary of a refused import
