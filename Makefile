@@ -14,17 +14,31 @@ PORT   ?= 5000
 VENDOR := graphsvc/web/static/vendor
 VENDOR_FILES := $(VENDOR)/chart.umd.js $(VENDOR)/cytoscape.min.js
 
-.PHONY: install vendor compose-tool run demo serve test lint docs bench stop status clean
+.PHONY: install vendor compose-tool caddy-tool run demo serve test lint docs bench stop status clean
 
 # Virtual environment, Python dependencies, the browser libraries, Neo4j
 # Community from Maven Central, and the tool that checks docker-compose.yml.
-install: $(VENV)/.installed vendor compose-tool
+install: $(VENV)/.installed vendor compose-tool caddy-tool
 	@$(BIN)/graphsvc db install
 
 # tests/test_docker.py checks docker-compose.yml with `docker-compose config`, which needs no Docker
 # engine: Debian's docker-compose package (1.29) is installed when there is no docker-compose, with
 # apt-get as root or with sudo that asks no password. Where neither can run, say so: the test then
 # fails and says why (it skips, saying so, only where there is no apt-get and it is not CI).
+# Caddy, for the test that puts deploy/Caddyfile in front of the app (tests/test_docker.py): Debian's
+# package unpacked into .tools/caddy (never installed: no service is started, nothing outside the checkout
+# changes). Without apt-get, or offline, the test says it did not run.
+CADDY := .tools/caddy/usr/bin/caddy
+caddy-tool: $(CADDY)
+
+$(CADDY):
+	@if command -v caddy >/dev/null; then mkdir -p $(dir $@) && ln -sf "$$(command -v caddy)" $@; \
+	elif command -v apt-get >/dev/null && command -v dpkg >/dev/null; then \
+	  mkdir -p .tools/caddy && cd .tools && rm -f caddy_*.deb && \
+	  { apt-get download -q caddy >/dev/null 2>&1 && dpkg -x caddy_*.deb caddy && rm -f caddy_*.deb; } \
+	  || echo "could not fetch Debian's caddy: tests/test_docker.py will not check deploy/Caddyfile"; \
+	else echo "no apt-get: tests/test_docker.py will not check deploy/Caddyfile (install caddy to check it)"; fi
+
 compose-tool:
 	@command -v docker-compose >/dev/null || { \
 	  if ! command -v apt-get >/dev/null; then \
