@@ -440,20 +440,10 @@ class Settings:
         return out
 
     def _secret_key_display(self) -> str:
-        if self.web_secret_key:
-            return "(hidden)"
-        path = self.secret_key_file
-        if path.exists():
-            return f"(generated, in {path})"
-        return f"(not generated yet: the web view writes {path})"
+        return _generated_display(self.web_secret_key, self.secret_key_file, "the web view")
 
     def _client_id_key_display(self) -> str:
-        if self.fhir_client_id_key:
-            return "(hidden)"
-        path = self.client_id_key_file
-        if path.exists():
-            return f"(generated, in {path})"
-        return f"(not generated yet: the first FHIR import writes {path})"
+        return _generated_display(self.fhir_client_id_key, self.client_id_key_file, "the first FHIR import")
 
     def _password_display(self) -> str:
         if self.neo4j_password:
@@ -463,6 +453,15 @@ class Settings:
         if self.password_file.exists():
             return f"(generated, in {self.password_file})"
         return f"(not generated yet: `graphsvc db start` writes {self.password_file})"
+
+
+def _generated_display(given: str | None, path: Path, writer: str) -> str:
+    """How ``config show`` shows a key that a setting gives or graphsvc generates into ``path``: never itself."""
+    if given:
+        return "(hidden)"
+    if path.exists():
+        return f"(generated, in {path})"
+    return f"(not generated yet: {writer} writes {path})"
 
 
 # -- the settings file -------------------------------------------------------
