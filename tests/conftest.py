@@ -142,16 +142,20 @@ def cli(neo4j_env, tmp_path):
     """Run the ``graphsvc`` CLI in-process against the test Neo4j.
 
     Its accounts database (where imports and exports are audited) is the test's own
-    ``cli-accounts.sqlite3`` unless the test sets ``GRAPHSVC_ACCOUNTS_DB``: never the developer's.
+    ``cli-accounts.sqlite3`` unless the test sets ``GRAPHSVC_ACCOUNTS_DB``, and its data folder (where the
+    keys graphsvc generates live: the client-id key of a FHIR import, ...) the test's own ``cli-data``
+    unless it sets ``GRAPHSVC_DATA_DIR``: never the developer's.
     """
     from graphsvc.cli import main
 
     runner = CliRunner()
     own = str(tmp_path / "cli-private" / "cli-accounts.sqlite3")
+    own_data = str(tmp_path / "cli-data")
 
     def invoke(*args, env=None):
         accounts_db = {} if os.environ.get("GRAPHSVC_ACCOUNTS_DB") else {"GRAPHSVC_ACCOUNTS_DB": own}
-        return runner.invoke(main, list(args), env={**neo4j_env, **accounts_db, **(env or {})},
+        data_dir = {} if os.environ.get("GRAPHSVC_DATA_DIR") else {"GRAPHSVC_DATA_DIR": own_data}
+        return runner.invoke(main, list(args), env={**neo4j_env, **data_dir, **accounts_db, **(env or {})},
                              catch_exceptions=False)
 
     return invoke

@@ -263,9 +263,10 @@ class Container:
 
     def exec(self, command: list[str], stdin: str | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
         """``docker compose exec app COMMAND``: in the image's WORKDIR (its copy of the checkout), its env."""
+        argv = self.argv(command)
         if command[0] == "graphsvc-nightly-backup":  # the image's copy of deploy/nightly-backup.sh
-            command = ["sh", str(NIGHTLY), *command[1:]]
-        done = subprocess.run(self.argv(command), env=self.env, cwd=ROOT, input=stdin, capture_output=True,
+            argv = ["sh", str(NIGHTLY), *argv[1:]]  # (a host path: never mapped, even in a checkout under /tmp)
+        done = subprocess.run(argv, env=self.env, cwd=ROOT, input=stdin, capture_output=True,
                               text=True, timeout=timeout)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
         return done
