@@ -229,8 +229,11 @@ def _read_table(folder: Path, table: str, problems: list[Problem], entries: dict
         return []
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        problems.append(Problem(name, None, f"is not readable JSON: {e}"))
+    except RecursionError:
+        problems.append(Problem(name, None, "is not readable JSON: nested too deeply"))
+        return []
+    except (OSError, ValueError) as e:  # (UnicodeDecodeError, JSONDecodeError, an integer of too many digits)
+        problems.append(Problem(name, None, f"is not readable JSON: {shown(str(e))[1:-1]}"))
         return []
     if not isinstance(data, list):
         problems.append(Problem(name, None, f"must be a JSON list of {table} entries"))
@@ -290,8 +293,14 @@ class _Reader:
         self.ours = ours | {TAXONOMY_ID}
         self.taxonomy_names = {t["id"]: t.get("name") for _, t in self.tables["taxonomy"]}
         self.terms = {term["id"]: term for _, term in self.tables["taxonomy_term"]}
-        term_batch = self._own_terms()
-        batch = self._providers(self._attached(self._services()), self._graphsvc_ids())
+        try:
+            term_batch = self._own_terms()
+            batch = self._providers(self._attached(self._services()), self._graphsvc_ids())
+        except (TypeError, AttributeError, KeyError) as e:
+            # An id, link or list of another JSON type than HSDS gives it: the directory is refused, named,
+            # rather than a traceback.
+            raise InvalidInput(f"{folder}: an element is not of the type HSDS gives it ({type(e).__name__}: "
+                               f"{shown(str(e))[1:-1]}); nothing was written") from None
         if term_batch.rows or term_batch.unreadable:
             reading.parsed["taxonomy_term.json"] = term_batch
         reading.parsed["organization.json"] = batch

@@ -91,7 +91,8 @@ from pathlib import Path
 
 from ..checks import Batch, Problem
 from ..csvio.importer import ImportRejected
-from ..limits import ID_MAX, ID_PATTERN
+from ..errors import InvalidInput
+from ..limits import ID_MAX, ID_PATTERN, shown
 from ..records import KIND, explain
 from ..vocabulary import PASS_REASONS, PRACTICE, STAFF_ROLES
 from . import mapping as m
@@ -230,6 +231,7 @@ class _Builder:
         self.providers: dict[str, dict] = {}
         self.used: set[tuple[str, str]] = set()       # (type, id) of the resources a record was made from
         self.member_answers: dict[str, str | None] | None = None  # literal reference -> member (member_of)
+        self.at: Origin | None = None  # the resource being read (named when one has an element of a wrong type)
 
     # records
     def add(self, batch: str, origin: Origin, /, **fields) -> bool:
@@ -268,6 +270,7 @@ class _Builder:
 
     def read_members(self) -> None:
         for _, (role, origin) in self.res.of("PractitionerRole").items():
+            self.at = origin
             if not self.is_practice(role.get("organization")):
                 kind, practitioner, _ = self.res.get(_reference(role.get("practitioner")))
                 if kind == "Practitioner":
@@ -356,6 +359,7 @@ class _Builder:
         self.member_answers = {}  # the members are known now (read_members)
         tasks = self._tasks_by_focus()
         for rid, (sr, origin) in self.res.of("ServiceRequest").items():
+            self.at = origin
             status = sr.get("status")
             if status in m.SKIPPED_REQUEST_STATUSES:
                 self.skip("ServiceRequest", f"status {status}")
@@ -392,6 +396,7 @@ class _Builder:
     def _tasks_by_focus(self) -> dict[str, list[tuple[dict, Origin]]]:
         out: dict[str, list] = {}
         for _, (task, origin) in self.res.of("Task").items():
+            self.at = origin
             if task.get("status") == "entered-in-error":
                 self.skip("Task", "status entered-in-error")
                 continue
@@ -438,10 +443,12 @@ class _Builder:
         """What graphsvc's own export carries beyond what its requests name: every outside provider
         (``PROVIDER_SYSTEM``) and referrer (``REFERRER_SYSTEM``) of it, even one with no request here."""
         for _, (org, origin) in self.res.of("Organization").items():
+            self.at = origin
             own = _ident(org, m.PROVIDER_SYSTEM)
             if own is not None and own not in self.stored and org["id"] not in self.practice_orgs:
                 self._provider(org, origin)
         for rid, (role, origin) in self.res.of("PractitionerRole").items():
+            self.at = origin
             if _ident(role, m.REFERRER_SYSTEM) is not None and not self.is_practice(role.get("organization")):
                 self._referrer({"reference": f"PractitionerRole/{rid}"}, origin)
 
@@ -466,12 +473,13 @@ class _Builder:
     def _referral(self, sr: dict, origin: Origin, addressed: str, client: str, tasks: list) -> bool:
         """Make the referral (and its statuses); False when it is skipped."""
         owner, reason = None, None
-        for task, _ in tasks:  # the latest owner; the reason given when the case passed to it
+        for task, self.at in tasks:  # the latest owner; the reason given when the case passed to it
             mid = self.member_of(task.get("owner"))
             if self.is_clinician(mid):
                 given = _code_in(task.get("statusReason"), m.PASS_REASON_SYSTEM)
                 if mid != owner or given:
                     owner, reason = mid, given
+        self.at = origin
         to_clinician = self.is_clinician(addressed)
         if not to_clinician and owner is None:
             self.skip("ServiceRequest", "to the practice, with no clinician named (no Task owner)"
@@ -499,6 +507,7 @@ class _Builder:
     def _statuses(self, referral_id: str, day, tasks: list) -> None:
         seen = set()
         for task, origin in tasks:
+            self.at = origin
             status = m.referral_status(task.get("status"), _code_in(task.get("businessStatus"), m.STATUS_SYSTEM))
             if status is None or status == "received":
                 if not self.is_clinician(self.member_of(task.get("owner"))):  # (else: it gave the assignment)
@@ -573,6 +582,7 @@ class _Builder:
             self.referrers[referrer_id] = None
             self.counts.referrers["matched"] += 1
             return referrer_id
+        request_at, self.at = self.at, where  # (a wrong type below is the referrer's resource's, not the request's)
         org_name = ""
         if role is not None:
             okind, org, _ = self.res.get(_reference(role.get("organization")))
@@ -589,6 +599,7 @@ class _Builder:
             "point_person_id": point, "since": _day(((role or {}).get("period") or {}).get("start")),
             "origin": where, "first": None, "point_first": None}
         self.counts.referrers["created"] += 1
+        self.at = request_at
         return referrer_id
 
     def _stored_referrer(self, npi: str | None) -> str | None:
@@ -682,6 +693,16 @@ def _lookups(graph, res: Resources) -> tuple[dict, dict]:
     return stored, holders
 
 
+def _audited(counts: FhirCounts) -> dict:
+    """The counts as the audit log keeps them: the unmapped codes and the ignored types only as numbers (their
+    text came from the export: a local code system may carry free text, and the audit log is kept for years;
+    the command's own summary lists them)."""
+    kept = counts.as_dict()
+    kept["unmapped_reasons"] = sum(counts.unmapped_reasons.values())
+    kept["ignored"] = sum(counts.ignored.values())
+    return kept
+
+
 @contextmanager
 def _collector_paused():
     """Python's cycle collector off while an export is read into records: they are hundreds of thousands of
@@ -707,11 +728,18 @@ def read_batches(graph, path: str | Path, problems: list[Problem], *, settings=N
         res = read_export(path, problems, key)
         stored, holders = _lookups(graph, res)
         b = _Builder(res, settings, stored, holders, problems, key)
-        b.find_practice()
-        b.read_members()
-        b.read_requests()
-        b.read_own_records()
-        b.finish()
+        try:
+            b.find_practice()
+            b.read_members()
+            b.read_requests()
+            b.read_own_records()
+            b.finish()
+        except (TypeError, AttributeError, KeyError) as e:
+            # The readers expect FHIR's types (a list where FHIR has an array, ...); a resource that breaks
+            # that is named, with the import refused whole, rather than a traceback.
+            where = f"{b.at.source}{':' + str(b.at.line) if b.at.line else ''}: {b.at.ref}" if b.at else str(path)
+            raise InvalidInput(f"{where}: an element is not of the type FHIR gives it ({type(e).__name__}: "
+                               f"{shown(str(e))[1:-1]}); nothing was written") from None
     return ({name: batch for name, batch in b.batches.items() if batch.rows}, b.origins, b.counts,
             b.word_origins)
 
@@ -779,7 +807,7 @@ def import_fhir(graph, path: str | Path, *, by, settings=None, skip_bad: bool = 
                                         add_values=add_values, batch_size=batch_size, workers=workers,
                                         progress=progress, on_total=on_total, started=started,
                                         explain=explainer(origins, batches, word_origins), order=problem_order,
-                                        audit_detail={"format": "fhir", "fhir": counts.as_dict()})
+                                        audit_detail={"format": "fhir", "fhir": _audited(counts)})
     except ImportRejected as e:
         e.fhir_counts = counts  # what was read, for the summary of a refused import
         raise

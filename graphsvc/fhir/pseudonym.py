@@ -30,6 +30,7 @@ import hashlib
 import hmac
 
 from ..keys import kept_key
+from ..limits import ID_RE
 from .mapping import CLIENT_SYSTEM, IDENTIFIER_TYPE
 
 PREFIX = "p-"
@@ -62,7 +63,8 @@ def patient_key(patient: dict) -> str:
     >>> patient_key({"id": "p1"})
     'Patient/p1'
     """
-    identifiers = [i for i in patient.get("identifier") or [] if isinstance(i, dict)
+    given = patient.get("identifier")
+    identifiers = [i for i in (given if isinstance(given, list) else []) if isinstance(i, dict)
                    and isinstance(i.get("system"), str) and isinstance(i.get("value"), str)]
     for i in identifiers:
         kind = i.get("type")
@@ -77,12 +79,20 @@ def patient_key(patient: dict) -> str:
 
 def client_id_of(patient: dict, key: bytes) -> str:
     """The client id of a Patient (or of a reference's logical ``identifier`` wrapped as one): an identifier of
-    ``CLIENT_SYSTEM`` as is, else the pseudonym of ``patient_key`` under ``key``.
+    ``CLIENT_SYSTEM`` as is when its value has the shape of an id graphsvc exports (a client id it holds
+    already: ``graphsvc.limits.ID_PATTERN``, no space), else the pseudonym of ``patient_key`` under ``key``.
+
+    A value of that system that is no graphsvc id (a name someone put there) is never taken as it is, nor
+    quoted anywhere: it keys a pseudonym like any other identifier.
 
     >>> client_id_of({"identifier": [{"system": CLIENT_SYSTEM, "value": "cl1"}]}, b"k" * 32)
     'cl1'
+    >>> client_id_of({"identifier": [{"system": CLIENT_SYSTEM, "value": "Ann Smith"}]}, b"k" * 32)[:2]
+    'p-'
     """
-    for i in patient.get("identifier") or []:
-        if isinstance(i, dict) and i.get("system") == CLIENT_SYSTEM and isinstance(i.get("value"), str):
+    given = patient.get("identifier")
+    for i in given if isinstance(given, list) else []:
+        if isinstance(i, dict) and i.get("system") == CLIENT_SYSTEM and isinstance(i.get("value"), str) \
+                and ID_RE.match(i["value"]):
             return i["value"]
     return pseudonym(key, patient_key(patient))

@@ -122,14 +122,42 @@ def _read_folder(folder: Path, out: Resources, problems: list[Problem], client_k
                 out.ignored[kind or p.name] += sum(1 for raw in handle if raw.strip())
             continue
         with open(p, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                if raw.strip():
+            for number, raw in _lines(handle):
+                if raw is None:
+                    problems.append(Problem(p.name, number, f"a line of more than {LINE_MAX:,} bytes: not a "
+                                                            "resource graphsvc reads (skipped unread)"))
+                    out.bad += 1
+                elif raw.strip():
                     _take(raw, p.name, number, kind, out, problems, client_key)
+
+
+LINE_MAX = 64 << 20  # bytes of one NDJSON line at most: memory follows the resources, never a runaway line
+
+
+def _lines(handle):
+    """``(number, line)`` for each line of a binary file; ``(number, None)`` for a line longer than
+    ``LINE_MAX``, which is read past in pieces, never held whole."""
+    number = 0
+    while True:
+        raw = handle.readline(LINE_MAX + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > LINE_MAX and not raw.endswith(b"\n"):
+            while True:
+                rest = handle.readline(LINE_MAX)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, None
+        else:
+            yield number, raw
 
 
 def _take(raw: bytes, name: str, number: int, kind: str, out: Resources, problems: list[Problem],
           client_key: bytes) -> None:
     """One line of an NDJSON file of ``kind``."""
+    if number == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark some editors write
+        raw = raw[3:]
     try:
         resource = orjson.loads(raw)  # (about 1.6 times the standard library's speed on a Bulk export)
     except orjson.JSONDecodeError:
@@ -141,8 +169,8 @@ def _take(raw: bytes, name: str, number: int, kind: str, out: Resources, problem
             problems.append(Problem(name, number, "not UTF-8 (save the file as UTF-8)"))
             out.bad += 1
             return
-        except ValueError as e:
-            problems.append(Problem(name, number, f"not JSON: {e.msg} (character {e.pos + 1})"))
+        except (ValueError, RecursionError) as e:
+            problems.append(Problem(name, number, f"not JSON: {_json_problem(e)}"))
             out.bad += 1
             return
     if not isinstance(resource, dict):
@@ -157,10 +185,19 @@ def _take(raw: bytes, name: str, number: int, kind: str, out: Resources, problem
     _keep(resource, Origin(name, number, _ref(kind, resource)), out, problems, client_key)
 
 
+def _json_problem(e: Exception) -> str:
+    """What is wrong with a text that is not JSON, in words (the character, where the parser says)."""
+    if isinstance(e, RecursionError):
+        return "nested too deeply"
+    if isinstance(e, json.JSONDecodeError):
+        return f"{e.msg} (character {e.pos + 1})"
+    return str(e).split(";")[0]  # e.g. an integer of more digits than Python converts
+
+
 def _read_bundle(path: Path, out: Resources, problems: list[Problem], client_key: bytes) -> None:
     """A Bundle's entries, one at a time (``_Stream``): memory follows the largest entry, not the file."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:  # (a byte-order mark some editors write is skipped)
             stream = _Stream(handle)
             kind = None
             for key, n, value in stream.top_level():
@@ -169,11 +206,13 @@ def _read_bundle(path: Path, out: Resources, problems: list[Problem], client_key
                     if kind != "Bundle":
                         break
                 elif key == "entry":
+                    if n is None:
+                        raise InvalidInput(f"{path}: field 'entry': a Bundle's entries are a list (a JSON array)")
                     _entry(f"{path.name} entry {n}", value, out, problems, client_key)
     except UnicodeDecodeError:
         raise InvalidInput(f"{path}: not UTF-8 (save the file as UTF-8)") from None
-    except ValueError as e:
-        raise InvalidInput(f"{path}: not JSON: {e}") from None
+    except (ValueError, RecursionError) as e:
+        raise InvalidInput(f"{path}: not JSON: {e if isinstance(e, ValueError) else _json_problem(e)}") from None
     except OSError as e:
         raise InvalidInput(f"{path}: cannot be read: {e.strerror}") from None
     if kind != "Bundle":
@@ -194,6 +233,9 @@ def _entry(where: str, entry, out: Resources, problems: list[Problem], client_ke
     _keep(resource, Origin(where, None, _ref(kind, resource)), out, problems, client_key)
 
 
+VALUE_MAX = 256 << 20  # characters of one Bundle entry (or other top-level value) at most
+
+
 class _Stream:
     """A JSON object read from a text file piece by piece: ``top_level()`` gives ``(key, None, value)`` for
     each of its members, but ``(key, n, item)`` for each item of an array member named ``entry``, as each
@@ -211,7 +253,14 @@ class _Stream:
         self.decoder = json.JSONDecoder()
 
     def _more(self) -> bool:
-        chunk = "" if self.eof else self.handle.read(self.CHUNK)
+        # A value not whole yet is parsed again from its start once more is read: reading as much again as is
+        # held (at least CHUNK) keeps that linear in the value's size, not quadratic.
+        held = len(self.buf) - self.pos
+        if held > VALUE_MAX:
+            raise ValueError(f"a value of more than {VALUE_MAX >> 20} MB at character {self.base + self.pos + 1} "
+                             "(a Bundle entry that large is not a referral's; a Bulk Data folder reads any size "
+                             "line by line)")
+        chunk = "" if self.eof else self.handle.read(max(self.CHUNK, held))
         if not chunk:
             self.eof = True
             return False
@@ -276,8 +325,14 @@ class _Stream:
 
 
 def _ref(kind: str, resource: dict) -> str:
+    """How a problem names a resource: ``Type/id``; a Patient only as ``Patient`` (an EHR's Patient ids
+    may be record numbers: never quoted, the file and line or entry say which one)."""
+    if kind == "Patient":
+        return "Patient"
     rid = resource.get("id")
-    return f"{kind}/{rid}" if isinstance(rid, str) and rid else f"{kind}/(no id)"
+    if not isinstance(rid, str) or not rid:
+        return f"{kind}/(no id)"
+    return f"{kind}/{shown(rid)[1:-1]}"  # (a 10,000-character id is cut)
 
 
 def _keep(resource: dict, origin: Origin, out: Resources, problems: list[Problem], client_key: bytes) -> None:
@@ -295,6 +350,6 @@ def _keep(resource: dict, origin: Origin, out: Resources, problems: list[Problem
         problems.append(origin.problem(f"duplicate id{where}"))
         return
     if kind == "Patient":
-        out.patients[rid] = client_id_of(resource, client_key)
+        out.patients[rid] = client_id_of(resource, client_key)  # (elements of other types than FHIR's: ignored)
         return
     out.by_type[kind][rid] = ({k: resource[k] for k in _SLIM[kind] if k in resource}, origin)
