@@ -54,6 +54,7 @@ from pydantic import ValidationError
 from . import records
 from .checks import Batch, Problem
 from .csvio.exporter import FILE_MODE, FOLDER_MODE, _swap_in
+from .csvio.importer import ImportRejected
 from .errors import InvalidInput
 from .limits import SLUG_RE, shown
 from .store import exports
@@ -444,8 +445,12 @@ def import_directory(service, folder: str | Path, *, by, skip_bad: bool = False,
     reading)``. Raises ``ImportRejected`` (nothing written) if anything is refused and not ``skip_bad``."""
     started = time.perf_counter()
     reading = read_directory(folder, service.words(), add_values=add_values)
-    report = service.import_batches(reading.parsed, reading.problems, source=folder, by=by, skip_bad=skip_bad,
-                                    add_values=add_values, batch_size=batch_size, workers=workers,
-                                    started=started, explain=reading.explain,
-                                    audit_detail={"format": "hsds", "skipped": len(reading.skipped)})
+    try:
+        report = service.import_batches(reading.parsed, reading.problems, source=folder, by=by,
+                                        skip_bad=skip_bad, add_values=add_values, batch_size=batch_size,
+                                        workers=workers, started=started, explain=reading.explain,
+                                        audit_detail={"format": "hsds", "skipped": len(reading.skipped)})
+    except ImportRejected as e:
+        e.detail = reading  # what was read, for the summary of a refused import
+        raise
     return report, reading

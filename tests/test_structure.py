@@ -93,6 +93,16 @@ def test_no_module_imports_itself_round_a_circle():
     ("graphsvc.records", ("graphsvc.store", "graphsvc.analysis", "graphsvc.web", "graphsvc.cli")),
     # insights: the results of one analysis; no database I/O.
     ("graphsvc.insights", ("graphsvc.store", "graphsvc.live", "graphsvc.service", "graphsvc.web")),
+    # The standards: FHIR's mapping, resources, reading and pseudonyms are pure (no database, no service);
+    # the importers hand records to the service, and nothing of them knows the web or the command line.
+    ("graphsvc.fhir.mapping", ("graphsvc.store", "graphsvc.service", "graphsvc.web", "graphsvc.cli")),
+    ("graphsvc.fhir.resources", ("graphsvc.store", "graphsvc.service", "graphsvc.web", "graphsvc.cli")),
+    ("graphsvc.fhir.reading", ("graphsvc.store", "graphsvc.service", "graphsvc.web", "graphsvc.cli")),
+    ("graphsvc.fhir.pseudonym", ("graphsvc.store", "graphsvc.service", "graphsvc.web", "graphsvc.cli")),
+    ("graphsvc.fhir.importer", ("graphsvc.web", "graphsvc.cli")),
+    ("graphsvc.fhir.exporter", ("graphsvc.web", "graphsvc.cli", "graphsvc.service")),
+    ("graphsvc.hsds", ("graphsvc.web", "graphsvc.cli")),
+    ("graphsvc.keys", ("graphsvc.store", "graphsvc.config", "graphsvc.accounts")),
 ])
 def test_each_floor_imports_only_from_below(module, never):
     reached = nx.descendants(GRAPH, module)

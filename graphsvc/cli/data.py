@@ -38,38 +38,67 @@ def format_option(what: str):
 @needs_graph
 def import_command(graph, folder, skip_bad, add_values, batch_size, workers, data_format, as_json):
     """Validate a folder of CSV files (or an HSDS directory, or a FHIR export) and load it into the graph."""
-    from ..csvio.importer import ImportRejected
     from .common import command_line_actor, service
 
+    svc = service(graph)
+    options = {"by": command_line_actor(), "skip_bad": skip_bad, "add_values": add_values,
+               "batch_size": batch_size, "workers": workers}
     if data_format == "fhir":
-        from .. import fhir
+        from ..fhir.importer import import_fhir, summary
 
-        return fhir.cli_import(graph, folder, skip_bad=skip_bad, add_values=add_values, batch_size=batch_size,
-                               workers=workers, as_json=as_json)
+        def run():
+            report, counts = import_fhir(graph, folder, service=svc, **options)
+            return report, {"fhir": counts.as_dict()}, summary(report, counts), []
+
+        return _import(run, as_json, "fhir", lambda e: {"fhir": e.detail.as_dict() if e.detail else None})
     if data_format == "hsds":
-        return _import_hsds(graph, folder, skip_bad=skip_bad, add_values=add_values, batch_size=batch_size,
-                            workers=workers, as_json=as_json)
-    bar = _ProgressBar(enabled=not as_json and sys.stderr.isatty())
+        from ..hsds import import_directory
+
+        def run():
+            report, reading = import_directory(svc, folder, **options)
+            text = _summary(report.files, report.seconds, "written") + "".join(
+                f"\n  {n} {what.replace('_', ' ')}" for what, n in reading.became.items())
+            return (report, {"entries": reading.entries, "became": reading.became, "skipped": reading.skipped},
+                    text, [f"not imported: {line}" for line in reading.skipped])
+
+        return _import(run, as_json, "hsds", lambda e: {"skipped": e.detail.skipped if e.detail else []})
+
+    def run():
+        bar = _ProgressBar(enabled=not as_json and sys.stderr.isatty())
+        try:
+            report = svc.import_folder(folder, progress=bar.update, on_total=bar.start, **options)
+        finally:
+            bar.finish()
+        return report, {}, _summary(report.files, report.seconds, "written"), []
+
+    _import(run, as_json)
+
+
+def _import(run, as_json: bool, data_format: str | None = None, refused=lambda e: {}) -> None:
+    """Run one import and print it as every format does: ``run()`` gives the ``ImportReport``, the format's
+    own JSON keys, its text summary and the lines it says on stderr (what it did not import). A refused
+    import (nothing written) is the error, or with ``--json`` an answer with ``ok: false``, the problems
+    and ``refused(error)``'s keys, exit 1."""
+    from ..csvio.importer import ImportRejected
+    from ..procinfo import peak_rss_mb
+
+    named = {"format": data_format} if data_format else {}
     try:
-        report = service(graph).import_folder(folder, by=command_line_actor(), skip_bad=skip_bad,
-                                              batch_size=batch_size, workers=workers, progress=bar.update,
-                                              on_total=bar.start, add_values=add_values)
+        report, extra, text, notes = run()
     except ImportRejected as e:
         if as_json:
-            emit({"ok": False, "written": 0, "problems": e.problems, "unknown_values": e.words}, True)
+            emit({"ok": False, **named, "written": 0, "problems": e.problems, "unknown_values": e.words,
+                  **refused(e)}, True)
             sys.exit(1)
         raise
-    finally:
-        bar.finish()
     for problem in report.problems:
         click.echo(f"skipped {problem}", err=True)
     if not as_json:
+        for line in notes:
+            click.echo(line, err=True)
         for vocabulary, added in report.values_added.items():
             click.echo(f"added to {vocabulary}: {', '.join(added)}")
-    from ..procinfo import peak_rss_mb
-
-    emit({"ok": True, **report.as_dict(), "peak_rss_mb": peak_rss_mb()}, as_json,
-         _summary(report.files, report.seconds, "written"))
+    emit({"ok": True, **named, **report.as_dict(), **extra, "peak_rss_mb": peak_rss_mb()}, as_json, text)
 
 
 @main.command("export")
@@ -80,57 +109,28 @@ def import_command(graph, folder, skip_bad, add_values, batch_size, workers, dat
 def export_command(graph, folder, data_format, as_json):
     """Write the graph as a folder of CSV files (the import format), or its outside providers as HSDS or
     FHIR."""
-    from ..csvio.exporter import export_folder
-
     if data_format == "fhir":
-        from .. import fhir
+        from ..fhir.exporter import export_fhir
 
-        return fhir.cli_export(graph, folder, as_json=as_json)
-    if data_format == "hsds":
+        report = export_fhir(graph, folder)
+        rows = dict(report.files)
+        text = _summary({k: {"rows": v} for k, v in rows.items()}, report.seconds, "rows").replace(
+            " rows in ", " resources in ") + "".join(f"\n  not written: {n:,} {what}"
+                                                   for what, n in report.skipped.items())
+    elif data_format == "hsds":
         from ..hsds import export_directory
 
         report = export_directory(graph, folder)
-        _audit(graph, "export", folder, dict(report.files), data_format="hsds")
-        emit(report.as_dict(), as_json, _summary({k: {"rows": v} for k, v in report.files.items()},
-                                                 report.seconds, "rows"))
-        return
+        rows = dict(report.files)
+        text = _summary({k: {"rows": v} for k, v in rows.items()}, report.seconds, "rows")
+    else:
+        from ..csvio.exporter import export_folder
 
-    report = export_folder(graph, folder)
-    _audit(graph, "export", folder, dict(report.files))
-    emit(report.as_dict(), as_json, _summary({k: {"rows": v} for k, v in report.files.items()},
-                                             report.seconds, "rows"))
-
-
-def _import_hsds(graph, folder, *, skip_bad, add_values, batch_size, workers, as_json) -> None:
-    """``graphsvc import FOLDER --format hsds`` (``graphsvc.hsds.import_directory``)."""
-    from ..csvio.importer import ImportRejected
-    from ..hsds import import_directory, read_directory
-    from .common import command_line_actor, service
-
-    svc = service(graph)
-    try:
-        report, reading = import_directory(svc, folder, by=command_line_actor(), skip_bad=skip_bad,
-                                           add_values=add_values, batch_size=batch_size, workers=workers)
-    except ImportRejected as e:
-        if as_json:
-            skipped = read_directory(folder, svc.words(), add_values=add_values).skipped
-            emit({"ok": False, "format": "hsds", "written": 0, "problems": e.problems,
-                  "unknown_values": e.words, "skipped": skipped}, True)
-            sys.exit(1)
-        raise
-    for problem in report.problems:
-        click.echo(f"skipped {problem}", err=True)
-    if not as_json:
-        for line in reading.skipped:
-            click.echo(f"not imported: {line}", err=True)
-        for vocabulary, added in report.values_added.items():
-            click.echo(f"added to {vocabulary}: {', '.join(added)}")
-    from ..procinfo import peak_rss_mb
-
-    emit({"ok": True, "format": "hsds", **report.as_dict(), "entries": reading.entries, "became": reading.became,
-          "skipped": reading.skipped, "peak_rss_mb": peak_rss_mb()}, as_json,
-         _summary(report.files, report.seconds, "written")
-         + "".join(f"\n  {n} {what.replace('_', ' ')}" for what, n in reading.became.items()))
+        report = export_folder(graph, folder)
+        rows = dict(report.files)
+        text = _summary({k: {"rows": v} for k, v in rows.items()}, report.seconds, "rows")
+    _audit(graph, "export", folder, rows, **({"data_format": data_format} if data_format != "csv" else {}))
+    emit(report.as_dict(), as_json, text)
 
 
 def _audit(graph, action: str, folder: str, rows: dict, **detail) -> None:

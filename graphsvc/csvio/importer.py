@@ -34,6 +34,9 @@ class ImportRejected(InvalidInput):
 
     def __init__(self, folder: Path, problems: list[Problem]):
         self.folder = folder
+        # What the format's reader read, for the summary of a refused import (a FHIR import's counts, an
+        # HSDS directory's reading); None for a CSV folder.
+        self.detail = None
         lines = [str(p) for p in problems]
         super().__init__(lines, words=[{**p.word, "source": p.source, "line": p.line} for p in problems if p.word])
         new_words = (" or --add-values to add the words no vocabulary holds to the practice's vocabularies"

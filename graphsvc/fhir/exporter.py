@@ -128,20 +128,3 @@ def check_target(folder: Path) -> None:
         raise InvalidInput(f"{folder}: holds files that are not part of a FHIR export ({', '.join(strays[:5])}"
                            f"{', ...' if len(strays) > 5 else ''}); an export replaces the whole folder, "
                            "so choose a new or empty folder, or one written by graphsvc export --format fhir")
-
-
-def cli_export(graph, folder, as_json: bool = False, **_) -> None:
-    """``graphsvc export DIR --format fhir``: export, audit (as the CSV export is audited, with
-    ``data_format: fhir``), and print the files and their resources (or JSON: ok, folder, files, resources,
-    skipped, seconds)."""
-    from ..accounts import Accounts
-    from ..cli.common import cli_user, emit
-
-    report = export_fhir(graph, folder)
-    Accounts.open(graph.settings).record("export", user=cli_user(), detail={
-        "folder": os.path.abspath(folder), "rows": dict(report.files), "data_format": "fhir"})
-    width = max(len(name) for name in FILES)
-    lines = [f"  {name:<{width}}  {count:>9,}" for name, count in report.files.items()]
-    lines.append(f"  {'total':<{width}}  {sum(report.files.values()):>9,} resources in {report.seconds:.1f}s")
-    lines += [f"  not written: {count:,} {what}" for what, count in report.skipped.items()]
-    emit(report.as_dict(), as_json, "\n".join(lines))

@@ -809,42 +809,9 @@ def import_fhir(graph, path: str | Path, *, by, settings=None, skip_bad: bool = 
                                         explain=explainer(origins, batches, word_origins), order=problem_order,
                                         audit_detail={"format": "fhir", "fhir": _audited(counts)})
     except ImportRejected as e:
-        e.fhir_counts = counts  # what was read, for the summary of a refused import
+        e.detail = counts  # what was read, for the summary of a refused import
         raise
     return report, counts
-
-
-def cli_import(graph, path, *, skip_bad: bool = False, add_values: bool = False, batch_size: int | None = None,
-               workers: int | None = None, as_json: bool = False) -> None:
-    """``graphsvc import PATH --format fhir``: the summary of the CSV import (rows written per kind), then what
-    the FHIR resources became; ``--json``: ``ok``, ``files``, ``written``, ``problems`` and ``fhir`` (the
-    counts: resources read and ignored by type, records made, skipped with their reasons, unmapped reason
-    codes, referrers, members and clients created and matched)."""
-    import sys
-
-    import click
-
-    from ..cli.common import command_line_actor, emit, service
-    from ..procinfo import peak_rss_mb
-
-    try:
-        report, counts = import_fhir(graph, path, by=command_line_actor(), skip_bad=skip_bad,
-                                     add_values=add_values, batch_size=batch_size, workers=workers,
-                                     service=service(graph))
-    except ImportRejected as e:
-        if as_json:
-            counts = getattr(e, "fhir_counts", None)
-            emit({"ok": False, "format": "fhir", "written": 0, "problems": e.problems,
-                  "unknown_values": e.words, "fhir": counts.as_dict() if counts else None}, True)
-            sys.exit(1)
-        raise
-    for problem in report.problems:
-        click.echo(f"skipped {problem}", err=True)
-    if not as_json:
-        for vocabulary, added in report.values_added.items():
-            click.echo(f"added to {vocabulary}: {', '.join(added)}")
-    emit({"ok": True, "format": "fhir", **report.as_dict(), "fhir": counts.as_dict(),
-          "peak_rss_mb": peak_rss_mb()}, as_json, summary(report, counts))
 
 
 def summary(report, counts: FhirCounts) -> str:
